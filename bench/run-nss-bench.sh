@@ -1,0 +1,169 @@
+#!/bin/bash
+# run-nss-bench.sh: measures NSS lookups of nss_files, libnss-extrausers,
+# libnss-cache, libnss-db and (optionally) userdb's module side by side, at
+# several population sizes, and prints one markdown table.
+#
+# Run by hand as root (see bench/README.md). For every size it generates the
+# population with gen_users.py (cached under $NSS_BENCH_WORKDIR), then re-runs
+# itself under `unshare -m` where each module's files are mounted at the fixed
+# paths the module reads, and runs nss_bench once per module. The host's own
+# /etc and /var/lib are never written: everything mounted in the namespace
+# disappears with it.
+#
+# Usage: run-nss-bench.sh ["SIZES"]       default "1000 100000 1000000"
+# Environment:
+#   USERDB_NSS_SO      path of libnss_userdb.so.2; adds the "userdb" row
+#   USERDB_POPULATE    command that populates userdb's database; it is run
+#                      inside the namespace as: sh -c "$USERDB_POPULATE \"\$1\"" _ SPEC
+#                      with USERDB_BENCH_DBDIR set (see README.md)
+#   NSS_BENCH_MODULES  peers to run (default "files extrausers cache db")
+#   NSS_BENCH_WORKDIR  generated data (default /var/tmp/userdb-nss-bench)
+#   NSS_BENCH          a built nss_bench (default: compile bench/nss_bench.c)
+#   NSS_BENCH_ARGS     extra nss_bench options, e.g. "--budget-ms 1000"
+set -euo pipefail
+
+BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=${NSS_BENCH_WORKDIR:-/var/tmp/userdb-nss-bench}
+MODULES=${NSS_BENCH_MODULES:-"files extrausers cache db"}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "run-nss-bench: $*"; exit 1; }
+
+# The soname glibc would load for each peer; nss_files lives in libc.so.6
+# since glibc 2.34 and libnss_files.so.2 is a stub that links to it, which is
+# enough for dlsym to find _nss_files_*.
+module_so() {
+	case $1 in
+	files) echo libnss_files.so.2 ;;
+	extrausers) echo libnss_extrausers.so.2 ;;
+	cache) echo libnss_cache.so.2 ;;
+	db) echo libnss_db.so.2 ;;
+	userdb) echo "$USERDB_NSS_SO" ;;
+	*) die "unknown module '$1'" ;;
+	esac
+}
+
+# --- inside the private mount namespace: one size, every module -----------
+inner() {
+	local n=$1 first=$2 d="$WORK/$1" ns="$WORK/ns" m f rc
+	local -a extra
+	read -r -a extra <<<"${NSS_BENCH_ARGS:-}"
+
+	# A writable /etc without touching the host's: an overlay whose upper
+	# layer is a tmpfs. It lets us create the libnss-cache files, which do
+	# not exist on the host, as mount points, and rewrite nsswitch.conf and
+	# ld.so.cache for this namespace only. Bind mounts then go only onto
+	# files or directories that exist.
+	mount -t tmpfs -o mode=0755 nss-bench "$ns"
+	mkdir "$ns/upper" "$ns/work"
+	mount -t overlay nss-bench-etc -o "lowerdir=/etc,upperdir=$ns/upper,workdir=$ns/work" /etc
+
+	for f in passwd group shadow; do
+		mount --bind "$d/files/$f" "/etc/$f"
+	done
+	for f in passwd.cache group.cache shadow.cache passwd.cache.ixname \
+		passwd.cache.ixuid group.cache.ixname group.cache.ixgid shadow.cache.ixname; do
+		: >"/etc/$f"
+		mount --bind "$d/cache/$f" "/etc/$f"
+	done
+	mount --bind "$d/extrausers" /var/lib/extrausers
+	mount --bind "$d/db" /var/lib/misc
+
+	if [ -n "${USERDB_NSS_SO:-}" ] && [ -n "${USERDB_POPULATE:-}" ]; then
+		# glibc finds libnss_userdb.so.2 through ld.so.cache: build a
+		# private one that also names the module's directory.
+		printf '%s\ninclude /etc/ld.so.conf.d/*.conf\n' "$(dirname "$USERDB_NSS_SO")" >"$ns/ld.so.conf"
+		ldconfig -X -C /etc/ld.so.cache -f "$ns/ld.so.conf"
+		export USERDB_BENCH_DBDIR="$d/userdb"
+		rm -rf "$USERDB_BENCH_DBDIR"
+		mkdir -p "$USERDB_BENCH_DBDIR"
+		printf 'dbdir = %s\n' "$USERDB_BENCH_DBDIR" >/etc/userdb.conf
+		local t0=$SECONDS
+		if ! sh -c "$USERDB_POPULATE \"\$1\"" populate "$d/spec.tsv" >"$ns/populate.log" 2>&1; then
+			log "run-nss-bench: USERDB_POPULATE failed at $n users:"
+			tail -n 20 "$ns/populate.log" >&2
+			die "stopping"
+		fi
+		log "   userdb database populated in $((SECONDS - t0)) s"
+		MODULES="$MODULES userdb"
+	fi
+
+	for m in $MODULES; do
+		printf 'passwd: %s\ngroup: %s\nshadow: %s\n' "$m" "$m" "$m" >/etc/nsswitch.conf
+		local hdr=()
+		[ "$first" = 1 ] && hdr=(--header) && first=0
+		rc=0
+		"$NSS_BENCH" "${hdr[@]}" "${extra[@]}" --label "$m" "$(module_so "$m")" "$m" "$d/spec.tsv" || rc=$?
+		[ $rc -eq 0 ] || log "   $m: nss_bench exited with status $rc (see messages above)"
+	done
+}
+
+if [ "${1:-}" = "--inner" ]; then
+	inner "$2" "$3"
+	exit 0
+fi
+
+# --- outside: packages, nss_bench, data, one namespace per size -----------
+[ "$(id -u)" = 0 ] || die "must run as root (mount namespaces, bind mounts)"
+SIZES=${1:-"1000 100000 1000000"}
+for n in $SIZES; do
+	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 2 ] || die "bad size '$n'"
+done
+if [ -n "${USERDB_NSS_SO:-}" ] && [ -z "${USERDB_POPULATE:-}" ]; then
+	log "run-nss-bench: USERDB_NSS_SO is set but USERDB_POPULATE is not: skipping userdb"
+fi
+if [ -n "${USERDB_NSS_SO:-}" ]; then
+	[ -f "$USERDB_NSS_SO" ] || die "USERDB_NSS_SO=$USERDB_NSS_SO does not exist"
+	USERDB_NSS_SO=$(realpath "$USERDB_NSS_SO")
+	export USERDB_NSS_SO
+fi
+
+missing=()
+for p in libnss-extrausers libnss-cache libnss-db; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+		die "cannot install ${missing[*]}"
+fi
+
+mkdir -p "$WORK/ns"
+if [ -z "${NSS_BENCH:-}" ]; then
+	NSS_BENCH="$WORK/nss_bench"
+	if [ ! -x "$NSS_BENCH" ] || [ "$BENCH_SRC/nss_bench.c" -nt "$NSS_BENCH" ]; then
+		cc -O2 -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+			-Wformat=2 -o "$NSS_BENCH" "$BENCH_SRC/nss_bench.c" -ldl ||
+			die "cannot build nss_bench"
+	fi
+fi
+export NSS_BENCH WORK MODULES NSS_BENCH_ARGS
+
+# Generated data is reused while gen_users.py is unchanged.
+stamp=$(sha256sum "$BENCH_SRC/gen_users.py" | cut -d' ' -f1)
+first=1
+for n in $SIZES; do
+	d="$WORK/$n"
+	if [ "$(cat "$d/.stamp" 2>/dev/null)" != "$stamp" ]; then
+		log "== $n users: generating data"
+		t0=$SECONDS
+		rm -rf "$d"
+		python3 "$BENCH_SRC/gen_users.py" -q "$n" "$d"
+		echo "$stamp" >"$d/.stamp"
+		log "   generated in $((SECONDS - t0)) s"
+	fi
+	log "== $n users: measuring $MODULES${USERDB_POPULATE:+${USERDB_NSS_SO:+ userdb}}"
+	unshare -m --propagation private "$BENCH_SRC/run-nss-bench.sh" --inner "$n" "$first"
+	first=0
+done
+cat <<'EOF'
+
+Lookups: median / p90 per call in µs, warm, through the module's own
+_nss_*_ functions. "*": the module has no initgroups_dyn; measured as glibc's
+fallback (setgrent + getgrent_r over all groups + endgrent). enum: median of
+full setpwent/getpwent_r/endpwent passes. fresh: median wall time of a new
+process doing one getpwnam() through glibc with nsswitch.conf naming only that
+module; "spawn only" is the same process without the lookup.
+EOF

@@ -1,0 +1,53 @@
+/* Shared between the files of common/ only: the handle's layout, the
+ * statement cache and the SQLite result mapping. Nothing outside common/
+ * includes this. */
+#ifndef UDB_DB_INTERNAL_H
+#define UDB_DB_INTERNAL_H
+
+#include <sqlite3.h>
+#include <sys/types.h>
+
+#include "db.h"
+#include "sql.h"
+
+struct udb_db {
+	sqlite3 *sql;
+	enum udb_open_mode mode;
+	sqlite3_stmt *stmts[UDB_Q_COUNT];
+	char *pub_path;
+	char *sec_path;
+	dev_t pub_dev, sec_dev;
+	ino_t pub_ino, sec_ino;
+	unsigned tx_depth;
+	bool tx_failed;
+	bool tx_cross_file;
+};
+
+/* Returns the prepared statement for q, ready to bind. The caller must call
+ * udb_stmt_done() on every path once finished with it. */
+enum udb_result udb_stmt(struct udb_db *db, enum udb_query q, sqlite3_stmt **ret_stmt);
+void udb_stmt_done(struct udb_db *db, enum udb_query q);
+
+/* Steps a statement that returns no rows (or whose rows are ignored). */
+enum udb_result udb_stmt_exec(struct udb_db *db, enum udb_query q);
+
+enum udb_result udb_sqlite_result(int rc);
+
+/* Steps a bound statement and collects column 0 of every row as strings;
+ * finishes the statement. */
+enum udb_result udb_stmt_collect_text(struct udb_db *db, enum udb_query q, char ***ret_v,
+				      size_t *ret_n);
+/* Steps a bound statement expecting one row and returns column 0 as an
+ * integer; finishes the statement. UDB_NOT_FOUND without a row. */
+enum udb_result udb_stmt_int(struct udb_db *db, enum udb_query q, int64_t *ret_value);
+
+/* Binds text, or NULL when s is NULL. */
+int udb_bind_text(sqlite3_stmt *stmt, int index, const char *s);
+/* Binds an optional time: 0 is stored as NULL. */
+int udb_bind_time(sqlite3_stmt *stmt, int index, int64_t t);
+/* Reads an optional time: NULL reads as 0. */
+int64_t udb_column_time(sqlite3_stmt *stmt, int index);
+/* strdup of a text column ("" for NULL); NULL on allocation failure. */
+char *udb_column_strdup(sqlite3_stmt *stmt, int index);
+
+#endif

@@ -1,0 +1,760 @@
+/* Opening, creating and upgrading the two database files, the statement
+ * cache, and transactions that span both files. Called by every part of
+ * userdb through db.h; the other files of common/ use db-internal.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db-internal.h"
+#include "schema.h"
+
+#define READER_BUSY_MS 200
+#define WRITER_BUSY_MS 5000
+#define READER_MMAP    (256LL * 1024 * 1024)
+
+int64_t
+udb_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+unsigned
+udb_db_schema_version(void)
+{
+	return udb_migration_count;
+}
+
+enum udb_result
+udb_sqlite_result(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return UDB_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return UDB_BUSY;
+	case SQLITE_NOMEM:
+		return UDB_NO_MEMORY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_FORMAT:
+		return UDB_CORRUPT;
+	case SQLITE_CANTOPEN:
+		return UDB_UNAVAILABLE;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+	case SQLITE_READONLY:
+		return UDB_PERMISSION;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+		return UDB_IO;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return UDB_EXISTS;
+		return UDB_INVALID;
+	default:
+		return UDB_INTERNAL;
+	}
+}
+
+int
+udb_bind_text(sqlite3_stmt *stmt, int index, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(stmt, index);
+	return sqlite3_bind_text(stmt, index, s, -1, SQLITE_STATIC);
+}
+
+int
+udb_bind_time(sqlite3_stmt *stmt, int index, int64_t t)
+{
+	if (t == 0)
+		return sqlite3_bind_null(stmt, index);
+	return sqlite3_bind_int64(stmt, index, t);
+}
+
+int64_t
+udb_column_time(sqlite3_stmt *stmt, int index)
+{
+	return sqlite3_column_int64(stmt, index);
+}
+
+char *
+udb_column_strdup(sqlite3_stmt *stmt, int index)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, index);
+
+	return strdup(s ? (const char *)s : "");
+}
+
+enum udb_result
+udb_stmt(struct udb_db *db, enum udb_query q, sqlite3_stmt **ret_stmt)
+{
+	int rc;
+
+	if (!db->stmts[q]) {
+		rc = sqlite3_prepare_v3(db->sql, udb_sql_text(q), -1, SQLITE_PREPARE_PERSISTENT,
+					&db->stmts[q], NULL);
+		if (rc != SQLITE_OK) {
+			enum udb_result r = udb_sqlite_result(rc);
+
+			/* A table that is not there means this is not our database. */
+			return r == UDB_INTERNAL ? UDB_CORRUPT : r;
+		}
+	}
+	*ret_stmt = db->stmts[q];
+	return UDB_OK;
+}
+
+void
+udb_stmt_done(struct udb_db *db, enum udb_query q)
+{
+	if (db->stmts[q]) {
+		sqlite3_reset(db->stmts[q]);
+		sqlite3_clear_bindings(db->stmts[q]);
+	}
+}
+
+enum udb_result
+udb_stmt_exec(struct udb_db *db, enum udb_query q)
+{
+	enum udb_result r;
+	int rc;
+
+	do
+		rc = sqlite3_step(db->stmts[q]);
+	while (rc == SQLITE_ROW);
+	r = udb_sqlite_result(rc);
+	udb_stmt_done(db, q);
+	return r;
+}
+
+enum udb_result
+udb_stmt_collect_text(struct udb_db *db, enum udb_query q, char ***ret_v, size_t *ret_n)
+{
+	sqlite3_stmt *stmt = db->stmts[q];
+	enum udb_result r = UDB_OK;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			char **grown;
+
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				r = UDB_NO_MEMORY;
+				break;
+			}
+			v = grown;
+		}
+		v[n] = udb_column_strdup(stmt, 0);
+		if (!v[n]) {
+			r = UDB_NO_MEMORY;
+			break;
+		}
+		n++;
+	}
+	if (r == UDB_OK && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, q);
+	if (r != UDB_OK) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return r;
+	}
+	*ret_v = v;
+	*ret_n = n;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_stmt_int(struct udb_db *db, enum udb_query q, int64_t *ret_value)
+{
+	enum udb_result r = UDB_OK;
+	int rc;
+
+	rc = sqlite3_step(db->stmts[q]);
+	if (rc == SQLITE_ROW)
+		*ret_value = sqlite3_column_int64(db->stmts[q], 0);
+	else
+		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
+	udb_stmt_done(db, q);
+	return r;
+}
+
+void
+udb_db_close(struct udb_db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < UDB_Q_COUNT; i++)
+		sqlite3_finalize(db->stmts[i]);
+	sqlite3_close(db->sql);
+	free(db->pub_path);
+	free(db->sec_path);
+	free(db);
+}
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static enum udb_result
+result_from_errno(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return UDB_UNAVAILABLE;
+	case ELOOP:
+		return UDB_UNSAFE;
+	case EACCES:
+	case EPERM:
+		return UDB_PERMISSION;
+	case ENOMEM:
+		return UDB_NO_MEMORY;
+	default:
+		return UDB_IO;
+	}
+}
+
+/* Opens path without following a symlink and checks it may be trusted. */
+static enum udb_result
+check_file(const char *path, int want_dir, dev_t *ret_dev, ino_t *ret_ino)
+{
+	struct stat st;
+	enum udb_result r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+				(want_dir ? O_DIRECTORY : O_NOFOLLOW));
+	if (fd < 0)
+		return result_from_errno(errno);
+	r = udb_check_trusted_fd(fd, want_dir);
+	if (r == UDB_OK && fstat(fd, &st) < 0)
+		r = UDB_IO;
+	if (r == UDB_OK && !want_dir) {
+		*ret_dev = st.st_dev;
+		*ret_ino = st.st_ino;
+	}
+	close(fd);
+	return r;
+}
+
+static enum udb_result
+exec_sql(struct udb_db *db, const char *sql)
+{
+	return udb_sqlite_result(sqlite3_exec(db->sql, sql, NULL, NULL, NULL));
+}
+
+static enum udb_result
+attach(struct udb_db *db, const char *path, const char *schema)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[32];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "ATTACH ?1 AS %s", schema);
+	rc = sqlite3_prepare_v2(db->sql, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, 1, path, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? UDB_OK : udb_sqlite_result(rc);
+}
+
+static enum udb_result
+read_user_version(struct udb_db *db, const char *schema, unsigned *ret_version)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[40];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s.user_version", schema);
+	rc = sqlite3_prepare_v2(db->sql, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*ret_version = (unsigned)sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? UDB_OK : udb_sqlite_result(rc);
+}
+
+/* Both files must carry the same pair id, written by `userdb init`: a public
+ * file from one database and a shadow file from another are refused. */
+static enum udb_result
+check_pair(struct udb_db *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_META_PAIR, &stmt);
+	if (r != UDB_OK)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW)
+		r = udb_sqlite_result(rc);
+	else if (sqlite3_column_type(stmt, 0) == SQLITE_NULL ||
+		 sqlite3_column_type(stmt, 1) == SQLITE_NULL ||
+		 strcmp((const char *)sqlite3_column_text(stmt, 0),
+			(const char *)sqlite3_column_text(stmt, 1)) != 0)
+		r = UDB_CORRUPT;
+	udb_stmt_done(db, UDB_Q_META_PAIR);
+	/* The META_PAIR statement is not needed again; drop it so a reader keeps
+	 * no statement on a table it does not use. */
+	sqlite3_finalize(db->stmts[UDB_Q_META_PAIR]);
+	db->stmts[UDB_Q_META_PAIR] = NULL;
+	return r == UDB_INTERNAL ? UDB_CORRUPT : r;
+}
+
+static enum udb_result
+check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
+{
+	unsigned pub = 0, sec = 0;
+	enum udb_result r;
+
+	r = read_user_version(db, "pub", &pub);
+	if (r == UDB_OK && db->mode != UDB_OPEN_PUBLIC)
+		r = read_user_version(db, "sec", &sec);
+	if (r != UDB_OK)
+		return r;
+	if (db->mode == UDB_OPEN_PUBLIC)
+		sec = pub;
+	if (pub != sec)
+		return UDB_CORRUPT;
+	if (ret_version)
+		*ret_version = pub;
+	if (pub > udb_migration_count || (!allow_old && pub != udb_migration_count))
+		return pub == 0 ? UDB_CORRUPT : UDB_SCHEMA;
+	return UDB_OK;
+}
+
+/* Opens the connection without checking the schema (init needs that). */
+static enum udb_result
+open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
+{
+	struct udb_db *db;
+	dev_t dir_dev;
+	ino_t dir_ino;
+	enum udb_result r;
+	int flags, rc;
+	bool write = mode == UDB_OPEN_WRITE;
+
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return UDB_NO_MEMORY;
+	db->mode = mode;
+	db->pub_path = path_join(dbdir, UDB_PUBLIC_FILE);
+	db->sec_path = path_join(dbdir, UDB_SHADOW_FILE);
+	if (!db->pub_path || !db->sec_path) {
+		r = UDB_NO_MEMORY;
+		goto out;
+	}
+	r = check_file(dbdir, 1, &dir_dev, &dir_ino);
+	if (r == UDB_OK)
+		r = check_file(db->pub_path, 0, &db->pub_dev, &db->pub_ino);
+	if (r == UDB_OK && mode != UDB_OPEN_PUBLIC)
+		r = check_file(db->sec_path, 0, &db->sec_dev, &db->sec_ino);
+	if (r != UDB_OK)
+		goto out;
+
+	flags = (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX |
+		SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE;
+	/* The writer opens the shadow file as main and attaches the public one:
+	 * SQLite commits main first, so a user add reaches the shadow file
+	 * before the public one and a user delete leaves the shadow file first. */
+	rc = sqlite3_open_v2(write ? db->sec_path : db->pub_path, &db->sql, flags, NULL);
+	if (rc != SQLITE_OK) {
+		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql))
+			    : UDB_NO_MEMORY;
+		goto out;
+	}
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_MAINDBNAME, write ? "sec" : "pub");
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	if (!write)
+		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_busy_timeout(db->sql, write ? WRITER_BUSY_MS : READER_BUSY_MS);
+
+	if (write)
+		r = attach(db, db->pub_path, "pub");
+	else if (mode == UDB_OPEN_SHADOW)
+		r = attach(db, db->sec_path, "sec");
+	if (r != UDB_OK)
+		goto out;
+	if (write) {
+		int persist = 1;
+
+		/* Keep -wal and -shm on disk when the last writer closes: readers
+		 * without write access cannot create them. */
+		sqlite3_file_control(db->sql, "sec", SQLITE_FCNTL_PERSIST_WAL, &persist);
+		persist = 1;
+		sqlite3_file_control(db->sql, "pub", SQLITE_FCNTL_PERSIST_WAL, &persist);
+		r = exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA sec.synchronous = FULL; "
+				 "PRAGMA pub.synchronous = FULL");
+	} else {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA pub.mmap_size = %lld", READER_MMAP);
+		r = exec_sql(db, sql);
+	}
+out:
+	if (r != UDB_OK) {
+		udb_db_close(db);
+		return r;
+	}
+	*ret_db = db;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
+{
+	struct udb_db *db = NULL;
+	enum udb_result r;
+
+	r = open_raw(dbdir, mode, &db);
+	if (r == UDB_OK)
+		r = check_versions(db, false, NULL);
+	if (r == UDB_OK && mode != UDB_OPEN_PUBLIC)
+		r = check_pair(db);
+	if (r != UDB_OK) {
+		udb_db_close(db);
+		return r;
+	}
+	*ret_db = db;
+	return UDB_OK;
+}
+
+bool
+udb_db_is_current(struct udb_db *db)
+{
+	struct stat st;
+
+	if (stat(db->pub_path, &st) < 0 || st.st_ino != db->pub_ino || st.st_dev != db->pub_dev)
+		return false;
+	if (db->mode != UDB_OPEN_PUBLIC &&
+	    (stat(db->sec_path, &st) < 0 || st.st_ino != db->sec_ino || st.st_dev != db->sec_dev))
+		return false;
+	return true;
+}
+
+bool
+udb_db_has_shadow(const struct udb_db *db)
+{
+	return db->mode != UDB_OPEN_PUBLIC;
+}
+
+void
+udb_db_set_busy_timeout(struct udb_db *db, int ms)
+{
+	sqlite3_busy_timeout(db->sql, ms);
+}
+
+static enum udb_result
+read_generations(struct udb_db *db, int64_t *ret_pub, int64_t *ret_sec)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_GENERATIONS, &stmt);
+	if (r != UDB_OK)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*ret_pub = sqlite3_column_int64(stmt, 0);
+		*ret_sec = sqlite3_column_int64(stmt, 1);
+	} else {
+		r = udb_sqlite_result(rc);
+	}
+	udb_stmt_done(db, UDB_Q_GENERATIONS);
+	return r;
+}
+
+static enum udb_result
+set_generations(struct udb_db *db, int64_t generation)
+{
+	static const enum udb_query q[] = {UDB_Q_SET_GENERATION_SEC, UDB_Q_SET_GENERATION_PUB};
+	enum udb_result r = UDB_OK;
+
+	for (size_t i = 0; i < 2 && r == UDB_OK; i++) {
+		sqlite3_stmt *stmt;
+
+		r = udb_stmt(db, q[i], &stmt);
+		if (r != UDB_OK)
+			break;
+		sqlite3_bind_int64(stmt, 1, generation);
+		r = udb_stmt_exec(db, q[i]);
+	}
+	return r;
+}
+
+/* A writer killed between the two commits of a cross-file change leaves the
+ * generations different. Undo what that can leave behind: an account with no
+ * user (a half user add) goes, and a user with no account (a half user
+ * delete) goes too; neither could log in meanwhile. */
+static enum udb_result
+repair_if_needed(struct udb_db *db)
+{
+	int64_t pub = 0, sec = 0;
+	enum udb_result r;
+	sqlite3_stmt *stmt = NULL;
+
+	r = read_generations(db, &pub, &sec);
+	if (r != UDB_OK || pub == sec)
+		return r;
+	r = udb_stmt(db, UDB_Q_REPAIR_ORPHAN_ACCOUNTS, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_ACCOUNTS);
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_REPAIR_ORPHAN_USERS, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_USERS);
+	if (r == UDB_OK)
+		r = set_generations(db, (pub > sec ? pub : sec) + 1);
+	return r;
+}
+
+enum udb_result
+udb_db_begin(struct udb_db *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	if (db->mode != UDB_OPEN_WRITE)
+		return UDB_PERMISSION;
+	if (db->tx_depth++ > 0)
+		return UDB_OK;
+	db->tx_failed = false;
+	db->tx_cross_file = false;
+	r = udb_stmt(db, UDB_Q_BEGIN_WRITE, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_BEGIN_WRITE);
+	if (r != UDB_OK) {
+		db->tx_depth = 0;
+		return r;
+	}
+	r = repair_if_needed(db);
+	if (r != UDB_OK)
+		udb_db_rollback(db);
+	return r;
+}
+
+static void
+checkpoint(struct udb_db *db)
+{
+	/* Keep the WAL empty: readers without write access to -shm must scan
+	 * the whole WAL on every transaction. A reader in the way (BUSY) only
+	 * postpones this to the next commit. */
+	sqlite3_wal_checkpoint_v2(db->sql, "sec", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_wal_checkpoint_v2(db->sql, "pub", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
+enum udb_result
+udb_db_commit(struct udb_db *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r = UDB_OK;
+	int64_t pub = 0, sec = 0;
+
+	if (db->tx_depth == 0)
+		return UDB_INTERNAL;
+	if (--db->tx_depth > 0)
+		return UDB_OK;
+	if (db->tx_failed) {
+		udb_db_rollback(db);
+		return UDB_INTERNAL;
+	}
+	if (db->tx_cross_file) {
+		r = read_generations(db, &pub, &sec);
+		if (r == UDB_OK)
+			r = set_generations(db, pub + 1);
+	}
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_COMMIT, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_COMMIT);
+	if (r != UDB_OK) {
+		db->tx_depth = 1;
+		udb_db_rollback(db);
+		return r;
+	}
+	checkpoint(db);
+	return UDB_OK;
+}
+
+void
+udb_db_rollback(struct udb_db *db)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (db->tx_depth == 0)
+		return;
+	if (--db->tx_depth > 0) {
+		db->tx_failed = true;
+		return;
+	}
+	if (sqlite3_get_autocommit(db->sql))
+		return;
+	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
+		udb_stmt_exec(db, UDB_Q_ROLLBACK);
+}
+
+void
+udb_db_mark_cross_file(struct udb_db *db)
+{
+	db->tx_cross_file = true;
+}
+
+/* Creates path with mode if it does not exist, and makes an existing one
+ * carry the mode and group given (group -1: leave it). */
+static enum udb_result
+ensure_file(const char *path, mode_t mode, gid_t group)
+{
+	enum udb_result r = UDB_OK;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+	if (fd < 0)
+		return result_from_errno(errno);
+	if (geteuid() == 0 && fchown(fd, 0, group) < 0)
+		r = UDB_IO;
+	if (r == UDB_OK && fchmod(fd, mode) < 0)
+		r = UDB_IO;
+	close(fd);
+	return r;
+}
+
+static enum udb_result
+ensure_files(const char *dbdir)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	struct group *shadow_group = NULL;
+	gid_t shadow_gid = (gid_t)-1;
+	enum udb_result r = UDB_OK;
+
+	/* getgrnam is fine here: only `userdb init` reaches this code, never
+	 * the NSS module. */
+	if (geteuid() == 0) {
+		shadow_group = getgrnam("shadow");
+		shadow_gid = shadow_group ? shadow_group->gr_gid : 0;
+	}
+	for (size_t i = 0; i < 3 && r == UDB_OK; i++) {
+		char pub[4096], sec[4096];
+
+		snprintf(pub, sizeof(pub), "%s/%s%s", dbdir, UDB_PUBLIC_FILE, suffixes[i]);
+		snprintf(sec, sizeof(sec), "%s/%s%s", dbdir, UDB_SHADOW_FILE, suffixes[i]);
+		r = ensure_file(pub, 0644, geteuid() == 0 ? 0 : (gid_t)-1);
+		if (r == UDB_OK)
+			r = ensure_file(sec, 0640, shadow_gid);
+	}
+	return r;
+}
+
+static enum udb_result
+random_hex(char *buf, size_t bytes)
+{
+	unsigned char raw[32];
+
+	if (bytes > sizeof(raw) || getrandom(raw, bytes, 0) != (ssize_t)bytes)
+		return UDB_IO;
+	for (size_t i = 0; i < bytes; i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	return UDB_OK;
+}
+
+static enum udb_result
+apply_migrations(struct udb_db *db, unsigned from)
+{
+	enum udb_result r = UDB_OK;
+	char sql[256];
+
+	for (unsigned v = from; v < udb_migration_count && r == UDB_OK; v++) {
+		r = exec_sql(db, udb_migrations[v]);
+		if (r == UDB_OK) {
+			snprintf(sql, sizeof(sql),
+				 "PRAGMA pub.user_version = %u; PRAGMA sec.user_version = %u", v + 1,
+				 v + 1);
+			r = exec_sql(db, sql);
+		}
+	}
+	if (r == UDB_OK && from == 0) {
+		char pair[33];
+
+		r = random_hex(pair, 16);
+		if (r == UDB_OK) {
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO pub.meta VALUES ('pair', '%s'), ('generation', 0), "
+				 "('file', 'public'); INSERT INTO sec.meta VALUES ('pair', '%s'), "
+				 "('generation', 0), ('file', 'shadow')",
+				 pair, pair);
+			r = exec_sql(db, sql);
+		}
+	}
+	return r;
+}
+
+enum udb_result
+udb_db_init(const char *dbdir, unsigned *ret_old_version)
+{
+	struct udb_db *db = NULL;
+	enum udb_result r;
+	unsigned version = 0;
+
+	if (mkdir(dbdir, 0755) < 0 && errno != EEXIST)
+		return result_from_errno(errno);
+	r = ensure_files(dbdir);
+	if (r == UDB_OK)
+		r = open_raw(dbdir, UDB_OPEN_WRITE, &db);
+	if (r == UDB_OK)
+		r = exec_sql(db, "PRAGMA sec.journal_mode = WAL; PRAGMA pub.journal_mode = WAL");
+	if (r == UDB_OK)
+		r = exec_sql(db, "BEGIN IMMEDIATE");
+	if (r == UDB_OK) {
+		r = check_versions(db, true, &version);
+		if (r == UDB_CORRUPT && version == 0)
+			r = UDB_OK;
+		if (r == UDB_OK)
+			r = apply_migrations(db, version);
+		if (r == UDB_OK && version > 0)
+			r = check_pair(db);
+		r = exec_sql(db, r == UDB_OK ? "COMMIT" : "ROLLBACK") == UDB_OK ? r : UDB_IO;
+	}
+	if (r == UDB_OK)
+		checkpoint(db);
+	udb_db_close(db);
+	/* SQLite may have created -wal and -shm with the caller's umask; make
+	 * sure they exist with the files' modes so unprivileged readers work. */
+	if (r == UDB_OK)
+		r = ensure_files(dbdir);
+	if (r == UDB_OK && ret_old_version)
+		*ret_old_version = version;
+	return r;
+}

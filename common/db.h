@@ -1,0 +1,68 @@
+/* The database handle: the public file (schema `pub`) and, when allowed, the
+ * shadow file (schema `sec`) on one SQLite connection. Opening checks that
+ * neither file is a symlink or writable by anyone but root, and that both
+ * belong to the same userdb database. Used by every part of userdb.
+ *
+ * Journal mode is WAL with persistent, pre-created -wal and -shm files, so
+ * an unprivileged reader needs no write access anywhere, a killed writer
+ * never blocks or confuses readers, and readers never block writers. Writers
+ * checkpoint after every commit so the WAL stays empty.
+ *
+ * A handle is not thread-safe: the caller serialises access to it. */
+#ifndef UDB_DB_H
+#define UDB_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "result.h"
+
+#define UDB_PUBLIC_FILE "public.db"
+#define UDB_SHADOW_FILE "shadow.db"
+
+enum udb_open_mode {
+	UDB_OPEN_PUBLIC, /* read-only, public file only: any user */
+	UDB_OPEN_SHADOW, /* read-only, both files: root and group shadow */
+	UDB_OPEN_WRITE,  /* read-write, both files: root (or the owner) */
+};
+
+struct udb_db;
+
+enum udb_result udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db);
+void udb_db_close(struct udb_db *db);
+
+/* Creates dbdir and both files (public 0644, shadow 0640 root:shadow when run
+ * as root), or brings an existing database up to the current schema.
+ * *ret_old_version is the schema version found (0 for a new database). */
+enum udb_result udb_db_init(const char *dbdir, unsigned *ret_old_version);
+
+/* The schema version this build writes. */
+unsigned udb_db_schema_version(void);
+
+/* False when a file was replaced (other inode) since the handle was opened:
+ * the caller should close and reopen. Changes made through SQLite are seen
+ * without reopening. */
+bool udb_db_is_current(struct udb_db *db);
+
+bool udb_db_has_shadow(const struct udb_db *db);
+
+/* Milliseconds to wait for a writer's lock before UDB_BUSY. */
+void udb_db_set_busy_timeout(struct udb_db *db, int ms);
+
+/* Transactions. Every change in common/ runs inside one; calls nest, and only
+ * the outermost commit writes. The shadow file commits first, then the
+ * public file. A writer killed between the two leaves at most a user that is
+ * in one file only; such a user cannot log in and is not shown as a shadow
+ * entry, and the next write transaction repairs it (rolls the half-done
+ * user add back, finishes the half-done user delete). */
+enum udb_result udb_db_begin(struct udb_db *db);
+enum udb_result udb_db_commit(struct udb_db *db);
+void udb_db_rollback(struct udb_db *db);
+/* Marks the open transaction as changing rows in both files for one user
+ * (user add / delete), so the commit records it for the repair above. */
+void udb_db_mark_cross_file(struct udb_db *db);
+
+/* Current time in Unix seconds. */
+int64_t udb_now(void);
+
+#endif

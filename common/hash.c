@@ -1,0 +1,148 @@
+/* libxcrypt hashing, constant-time comparison and wiping. Called by the PAM
+ * module (auth, password) and the CLI (user add, user passwd). */
+#include <crypt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+void
+udb_secret_free(char *secret)
+{
+	if (!secret)
+		return;
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
+static const char *
+method_prefix(const struct udb_config *cfg)
+{
+	return cfg && cfg->hash_method ? cfg->hash_method : crypt_preferred_method();
+}
+
+/* Makes a fresh setting (method, cost, random salt) into buf. */
+static bool
+make_setting(const struct udb_config *cfg, char *buf, int size)
+{
+	return crypt_gensalt_rn(method_prefix(cfg), cfg ? cfg->hash_cost : 0, NULL, 0, buf,
+				size) != NULL &&
+	       buf[0] != '*';
+}
+
+/* Hashes password with setting into a wiped-on-free heap crypt_data;
+ * returns a malloc'd copy of the result, or NULL. */
+static char *
+hash_with(const char *password, const char *setting)
+{
+	struct crypt_data *data;
+	char *out = NULL;
+	const char *res;
+
+	data = calloc(1, sizeof(*data));
+	if (!data)
+		return NULL;
+	res = crypt_rn(password, setting, data, sizeof(*data));
+	if (res && res[0] != '*')
+		out = strdup(res);
+	explicit_bzero(data, sizeof(*data));
+	free(data);
+	return out;
+}
+
+enum udb_result
+udb_hash_password(const struct udb_config *cfg, const char *password, char **ret_hash)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	char *hash;
+
+	if (!password || strlen(password) > UDB_PASSWORD_MAX)
+		return UDB_INVALID;
+	if (!make_setting(cfg, setting, sizeof(setting)))
+		return UDB_INVALID;
+	hash = hash_with(password, setting);
+	if (!hash)
+		return UDB_NO_MEMORY;
+	*ret_hash = hash;
+	return UDB_OK;
+}
+
+void
+udb_hash_burn(const struct udb_config *cfg, const char *password)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	char passbuf[UDB_PASSWORD_MAX + 1];
+
+	/* Hash at most UDB_PASSWORD_MAX bytes so a 1 MB password does not cost
+	 * more here than it would on the real path. */
+	strncpy(passbuf, password ? password : "", sizeof(passbuf) - 1);
+	passbuf[sizeof(passbuf) - 1] = '\0';
+	if (make_setting(cfg, setting, sizeof(setting)))
+		udb_secret_free(hash_with(passbuf, setting));
+	explicit_bzero(passbuf, sizeof(passbuf));
+}
+
+/* Compares the whole of both strings, taking time that depends only on
+ * their lengths. */
+static bool
+equal_constant_time(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), n = la > lb ? la : lb;
+	volatile unsigned char diff = la != lb;
+
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(i < la ? a[i] : 0) ^ (unsigned char)(i < lb ? b[i] : 0);
+	return diff == 0;
+}
+
+static bool
+hash_is_usable(const char *hash)
+{
+	return hash && hash[0] != '\0' && hash[0] != '*' && hash[0] != '!' &&
+	       crypt_checksalt(hash) != CRYPT_SALT_INVALID;
+}
+
+enum udb_result
+udb_hash_verify(const struct udb_config *cfg, const char *password, const char *hash)
+{
+	enum udb_result r = UDB_AUTH_FAILED;
+	char *computed;
+
+	if (!password || strlen(password) > UDB_PASSWORD_MAX || !hash_is_usable(hash)) {
+		udb_hash_burn(cfg, password);
+		return UDB_AUTH_FAILED;
+	}
+	computed = hash_with(password, hash);
+	if (!computed)
+		return UDB_AUTH_FAILED;
+	if (equal_constant_time(computed, hash))
+		r = UDB_OK;
+	udb_secret_free(computed);
+	return r;
+}
+
+bool
+udb_hash_is_outdated(const struct udb_config *cfg, const char *hash)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *last;
+	size_t params;
+	int check;
+
+	if (!hash_is_usable(hash))
+		return true;
+	check = crypt_checksalt(hash);
+	if (check == CRYPT_SALT_METHOD_LEGACY || check == CRYPT_SALT_TOO_CHEAP ||
+	    check == CRYPT_SALT_METHOD_DISABLED)
+		return true;
+	/* A fresh setting is "<method and cost>$<salt>" (bcrypt: the salt
+	 * follows the last `$` directly): everything up to its last `$` must
+	 * be the hash's prefix too. */
+	if (!make_setting(cfg, setting, sizeof(setting)))
+		return false;
+	last = strrchr(setting, '$');
+	if (!last)
+		return false;
+	params = (size_t)(last - setting) + 1;
+	return strncmp(setting, hash, params) != 0;
+}

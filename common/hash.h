@@ -1,0 +1,35 @@
+/* Password hashing through libxcrypt: new hashes with the configured method
+ * and cost (default: libxcrypt's preferred, yescrypt), verification of any
+ * method libxcrypt knows (so imported hashes keep working), the dummy hash
+ * that gives unknown users the cost of a wrong password, and secret
+ * wiping. Called by the PAM module and the CLI. */
+#ifndef UDB_HASH_H
+#define UDB_HASH_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "result.h"
+
+/* Longest password accepted; longer ones never verify (after the same
+ * hashing work as a wrong one) and cannot be set. */
+#define UDB_PASSWORD_MAX 512
+
+enum udb_result udb_hash_password(const struct udb_config *cfg, const char *password,
+				  char **ret_hash);
+/* UDB_OK when password matches hash. A NULL, empty, `*…` or `!…` hash, or
+ * an over-long password, never verifies but still costs one hash of the
+ * configured method, like a wrong password does. */
+enum udb_result udb_hash_verify(const struct udb_config *cfg, const char *password,
+				const char *hash);
+/* Spends the time of verifying a password against a hash of the configured
+ * method and cost, for a user that does not exist. */
+void udb_hash_burn(const struct udb_config *cfg, const char *password);
+/* True when hash is not of the configured method and cost, or libxcrypt
+ * calls it legacy or too cheap: it should be replaced at the next login. */
+bool udb_hash_is_outdated(const struct udb_config *cfg, const char *hash);
+
+/* explicit_bzero, then free. NULL is a no-op. */
+void udb_secret_free(char *secret);
+
+#endif

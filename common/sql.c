@@ -1,0 +1,197 @@
+/* The text of every statement in enum udb_query. Called by the statement
+ * cache in db.c. Column orders here are what the readers in user.c, role.c,
+ * group.c, account.c and email.c expect; keep them in step. */
+#include "sql.h"
+
+#define USER_COLUMNS                                                                  \
+	"u.id, u.username, u.uid, u.gid, (SELECT name FROM pub.roles WHERE id = "       \
+	"u.primary_role_id), u.first_name, u.last_name, u.home, u.shell, u.created_at, " \
+	"u.updated_at"
+
+#define GRANT_ACTIVE "(ur.not_before IS NULL OR ur.not_before <= ?2) AND (ur.not_after IS NULL OR ur.not_after > ?2)"
+
+#define ACCOUNT_COLUMNS                                                                   \
+	"a.user_id, a.password_hash, a.password_changed_at, a.min_days, a.max_days, "      \
+	"a.warn_days, a.inactive_days, a.must_change, a.is_enabled, a.not_before, "        \
+	"a.not_after, a.failed_count, a.last_failed_at, a.locked_until, a.last_login_at, " \
+	"a.current_login_at, a.last_login_ip, a.current_login_ip, a.login_count"
+
+static const char *const queries[UDB_Q_COUNT] = {
+	[UDB_Q_BEGIN_READ] = "BEGIN DEFERRED",
+	[UDB_Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[UDB_Q_COMMIT] = "COMMIT",
+	[UDB_Q_ROLLBACK] = "ROLLBACK",
+	[UDB_Q_GENERATIONS] = "SELECT (SELECT value FROM pub.meta WHERE key = 'generation'), "
+			      "(SELECT value FROM sec.meta WHERE key = 'generation')",
+	[UDB_Q_SET_GENERATION_PUB] = "UPDATE pub.meta SET value = ?1 WHERE key = 'generation'",
+	[UDB_Q_SET_GENERATION_SEC] = "UPDATE sec.meta SET value = ?1 WHERE key = 'generation'",
+	[UDB_Q_REPAIR_ORPHAN_ACCOUNTS] =
+		"DELETE FROM sec.accounts WHERE user_id NOT IN (SELECT id FROM pub.users)",
+	[UDB_Q_REPAIR_ORPHAN_USERS] =
+		"DELETE FROM pub.users WHERE id NOT IN (SELECT user_id FROM sec.accounts)",
+	[UDB_Q_META_PAIR] = "SELECT (SELECT value FROM pub.meta WHERE key = 'pair'), "
+			    "(SELECT value FROM sec.meta WHERE key = 'pair')",
+	[UDB_Q_COUNT_UNKNOWN_FAILURE] =
+		"INSERT INTO sec.meta (key, value) VALUES ('unknown_user_failures', 1) "
+		"ON CONFLICT (key) DO UPDATE SET value = value + 1",
+
+	[UDB_Q_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.username = ?1",
+	[UDB_Q_USER_BY_UID] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.uid = ?1",
+	[UDB_Q_USER_BY_EMAIL] = "SELECT " USER_COLUMNS " FROM sec.user_emails e "
+				"JOIN pub.users u ON u.id = e.user_id WHERE e.email = ?1",
+	[UDB_Q_USER_PAGE] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id > ?1 "
+			    "ORDER BY u.id LIMIT ?2",
+	[UDB_Q_USER_PAGE_BY_ROLE] =
+		"SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id > ?1 AND u.id IN "
+		"(SELECT ur.user_id FROM pub.role_closure c JOIN pub.user_roles ur "
+		"ON ur.role_id = c.member_role_id WHERE c.role_id = ?3 AND "
+		"(ur.not_before IS NULL OR ur.not_before <= ?4) AND "
+		"(ur.not_after IS NULL OR ur.not_after > ?4)) ORDER BY u.id LIMIT ?2",
+	[UDB_Q_USER_INSERT] =
+		"INSERT INTO pub.users (username, uid, gid, primary_role_id, first_name, "
+		"last_name, home, shell, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+		"?6, ?7, ?8, ?9, ?9)",
+	[UDB_Q_USER_UPDATE] = "UPDATE pub.users SET first_name = ?2, last_name = ?3, home = ?4, "
+			      "shell = ?5, updated_at = ?6 WHERE id = ?1",
+	[UDB_Q_USER_DELETE] = "DELETE FROM pub.users WHERE id = ?1",
+	[UDB_Q_ACCOUNT_INSERT] = "INSERT INTO sec.accounts (user_id, password_hash, "
+				 "password_changed_at, is_enabled) VALUES (?1, ?2, ?3, ?4)",
+	[UDB_Q_ACCOUNT_DELETE] = "DELETE FROM sec.accounts WHERE user_id = ?1",
+	[UDB_Q_ID_IN_USE] = "SELECT EXISTS (SELECT 1 FROM pub.users WHERE uid = ?1 OR "
+			    "(gid = ?1 AND primary_role_id IS NULL)) OR "
+			    "EXISTS (SELECT 1 FROM pub.roles WHERE gid = ?1)",
+	[UDB_Q_NAME_IN_USE] = "SELECT EXISTS (SELECT 1 FROM pub.users WHERE username = ?1) OR "
+			      "EXISTS (SELECT 1 FROM pub.roles WHERE name = ?1)",
+	[UDB_Q_NEXT_FREE_ID] =
+		"SELECT min(c) FROM (SELECT ?1 AS c UNION ALL "
+		"SELECT uid + 1 FROM pub.users WHERE uid BETWEEN ?1 AND ?2 UNION ALL "
+		"SELECT gid + 1 FROM pub.roles WHERE gid BETWEEN ?1 AND ?2) "
+		"WHERE c <= ?2 AND c NOT IN (SELECT uid FROM pub.users) "
+		"AND c NOT IN (SELECT gid FROM pub.roles)",
+
+	[UDB_Q_ROLE_BY_NAME] = "SELECT id, name, gid, description, created_at FROM pub.roles "
+			       "WHERE name = ?1",
+	[UDB_Q_ROLE_BY_GID] = "SELECT id, name, gid, description, created_at FROM pub.roles "
+			      "WHERE gid = ?1",
+	[UDB_Q_ROLE_LIST] = "SELECT id, name, gid, description, created_at FROM pub.roles "
+			    "ORDER BY name",
+	[UDB_Q_ROLE_INSERT] = "INSERT INTO pub.roles (name, gid, description, created_at) "
+			      "VALUES (?1, ?2, ?3, ?4)",
+	[UDB_Q_ROLE_UPDATE_DESCRIPTION] = "UPDATE pub.roles SET description = ?2 WHERE id = ?1",
+	[UDB_Q_ROLE_DELETE] = "DELETE FROM pub.roles WHERE id = ?1",
+	[UDB_Q_ROLE_PRIMARY_USERS] = "SELECT count(*) FROM pub.users WHERE primary_role_id = ?1",
+	[UDB_Q_ROLE_PERMISSIONS] = "SELECT permission FROM pub.role_permissions WHERE role_id = ?1 "
+				   "ORDER BY permission",
+	[UDB_Q_ROLE_PERMISSION_ADD] = "INSERT OR IGNORE INTO pub.role_permissions (role_id, "
+				      "permission) VALUES (?1, ?2)",
+	[UDB_Q_ROLE_PERMISSION_DEL] = "DELETE FROM pub.role_permissions WHERE role_id = ?1 AND "
+				      "permission = ?2",
+	[UDB_Q_ROLE_INCLUDES] = "SELECT r.name FROM pub.role_includes i JOIN pub.roles r ON "
+				"r.id = i.included_id WHERE i.role_id = ?1 ORDER BY r.name",
+	[UDB_Q_ROLE_INCLUDE_ADD] = "INSERT OR IGNORE INTO pub.role_includes (role_id, included_id) "
+				   "VALUES (?1, ?2)",
+	[UDB_Q_ROLE_INCLUDE_DEL] = "DELETE FROM pub.role_includes WHERE role_id = ?1 AND "
+				   "included_id = ?2",
+	[UDB_Q_ROLE_CLOSURE_HAS] = "SELECT EXISTS (SELECT 1 FROM pub.role_closure WHERE "
+				   "role_id = ?1 AND member_role_id = ?2)",
+	[UDB_Q_ROLE_CLOSURE_CLEAR] = "DELETE FROM pub.role_closure",
+	/* (X, M): members of M are effective members of X. If X includes Y,
+	 * members of M are effective members of Y too. */
+	[UDB_Q_ROLE_CLOSURE_BUILD] =
+		"INSERT INTO pub.role_closure (role_id, member_role_id) "
+		"WITH RECURSIVE c(role_id, member_role_id) AS ("
+		"SELECT id, id FROM pub.roles UNION "
+		"SELECT i.included_id, c.member_role_id FROM c JOIN pub.role_includes i "
+		"ON i.role_id = c.role_id) SELECT role_id, member_role_id FROM c",
+
+	[UDB_Q_GRANT_UPSERT] =
+		"INSERT INTO pub.user_roles (user_id, role_id, not_before, not_after, granted_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user_id, role_id) DO UPDATE SET "
+		"not_before = excluded.not_before, not_after = excluded.not_after, "
+		"granted_at = excluded.granted_at",
+	[UDB_Q_GRANT_GET] = "SELECT not_before, not_after FROM pub.user_roles WHERE user_id = ?1 "
+			    "AND role_id = ?2",
+	[UDB_Q_GRANT_DELETE] = "DELETE FROM pub.user_roles WHERE user_id = ?1 AND role_id = ?2",
+	[UDB_Q_USER_GRANTS] = "SELECT r.name, ur.not_before, ur.not_after, ur.granted_at FROM "
+			      "pub.user_roles ur JOIN pub.roles r ON r.id = ur.role_id WHERE "
+			      "ur.user_id = ?1 ORDER BY r.name",
+	[UDB_Q_USER_EFFECTIVE_ROLES] =
+		"SELECT DISTINCT r.name FROM pub.user_roles ur JOIN pub.role_closure c ON "
+		"c.member_role_id = ur.role_id JOIN pub.roles r ON r.id = c.role_id WHERE "
+		"ur.user_id = ?1 AND " GRANT_ACTIVE " ORDER BY r.name",
+	[UDB_Q_USER_EFFECTIVE_PERMISSIONS] =
+		"SELECT DISTINCT p.permission FROM pub.user_roles ur JOIN pub.role_closure c ON "
+		"c.member_role_id = ur.role_id JOIN pub.role_permissions p ON "
+		"p.role_id = c.role_id WHERE ur.user_id = ?1 AND " GRANT_ACTIVE
+		" ORDER BY p.permission",
+	[UDB_Q_USER_EFFECTIVE_GIDS] =
+		"SELECT DISTINCT r.gid FROM pub.users u JOIN pub.user_roles ur ON "
+		"ur.user_id = u.id JOIN pub.role_closure c ON c.member_role_id = ur.role_id "
+		"JOIN pub.roles r ON r.id = c.role_id WHERE u.username = ?1 AND " GRANT_ACTIVE,
+
+	[UDB_Q_ROLE_MEMBERS] =
+		"SELECT DISTINCT u.username FROM pub.role_closure c JOIN pub.user_roles ur ON "
+		"ur.role_id = c.member_role_id JOIN pub.users u ON u.id = ur.user_id WHERE "
+		"c.role_id = ?1 AND " GRANT_ACTIVE,
+	[UDB_Q_PERSONAL_GROUP_BY_NAME] = "SELECT username, gid FROM pub.users WHERE username = ?1 "
+					 "AND primary_role_id IS NULL",
+	[UDB_Q_PERSONAL_GROUP_BY_GID] = "SELECT username, gid FROM pub.users WHERE uid = ?1 AND "
+					"gid = ?1 AND primary_role_id IS NULL",
+	[UDB_Q_ROLE_PAGE] = "SELECT id, name, gid FROM pub.roles WHERE id > ?1 ORDER BY id "
+			    "LIMIT ?2",
+	[UDB_Q_PERSONAL_GROUP_PAGE] = "SELECT id, username, gid FROM pub.users WHERE id > ?1 AND "
+				      "primary_role_id IS NULL ORDER BY id LIMIT ?2",
+
+	[UDB_Q_ACCOUNT_BY_USER_ID] = "SELECT " ACCOUNT_COLUMNS " FROM sec.accounts a "
+				     "WHERE a.user_id = ?1",
+	[UDB_Q_SHADOW_PAGE] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
+			      "sec.accounts a ON a.user_id = u.id WHERE u.id > ?1 ORDER BY u.id "
+			      "LIMIT ?2",
+	[UDB_Q_ACCOUNT_SET_ENABLED] = "UPDATE sec.accounts SET is_enabled = ?2 WHERE user_id = ?1 "
+				      "AND is_enabled <> ?2",
+	[UDB_Q_ACCOUNT_SET_PASSWORD] =
+		"UPDATE sec.accounts SET password_hash = ?2, password_changed_at = ?3, "
+		"must_change = 0 WHERE user_id = ?1",
+	[UDB_Q_ACCOUNT_SET_VALIDITY] = "UPDATE sec.accounts SET not_before = ?2, not_after = ?3 "
+				       "WHERE user_id = ?1",
+	[UDB_Q_ACCOUNT_SET_MUST_CHANGE] = "UPDATE sec.accounts SET must_change = ?2 WHERE "
+					  "user_id = ?1",
+	[UDB_Q_ACCOUNT_SET_AGING] = "UPDATE sec.accounts SET min_days = ?2, max_days = ?3, "
+				    "warn_days = ?4, inactive_days = ?5 WHERE user_id = ?1",
+	[UDB_Q_ACCOUNT_UNLOCK] = "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
+				 "WHERE user_id = ?1",
+	/* ?3 deny (0 = never lock), ?4 lock end (NULL = until unlocked). */
+	[UDB_Q_ACCOUNT_FAILURE] =
+		"UPDATE sec.accounts SET failed_count = failed_count + 1, last_failed_at = ?2, "
+		"locked_until = CASE WHEN ?3 > 0 AND failed_count + 1 >= ?3 THEN "
+		"coalesce(?4, 9223372036854775807) ELSE locked_until END WHERE user_id = ?1 "
+		"RETURNING failed_count, locked_until",
+	[UDB_Q_ACCOUNT_SUCCESS] = "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
+				  "WHERE user_id = ?1 AND (failed_count <> 0 OR locked_until IS "
+				  "NOT NULL)",
+	[UDB_Q_ACCOUNT_LOGIN] =
+		"UPDATE sec.accounts SET last_login_at = current_login_at, last_login_ip = "
+		"current_login_ip, current_login_at = ?2, current_login_ip = ?3, login_count = "
+		"login_count + 1 WHERE user_id = ?1",
+
+	[UDB_Q_EMAIL_INSERT] = "INSERT INTO sec.user_emails (user_id, email, confirmed_at, "
+			       "is_primary, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[UDB_Q_EMAIL_DELETE] = "DELETE FROM sec.user_emails WHERE user_id = ?1 AND email = ?2",
+	[UDB_Q_EMAIL_CONFIRM] = "UPDATE sec.user_emails SET confirmed_at = ?3 WHERE user_id = ?1 "
+				"AND email = ?2 AND confirmed_at IS NULL",
+	[UDB_Q_EMAIL_CLEAR_PRIMARY] = "UPDATE sec.user_emails SET is_primary = 0 WHERE "
+				      "user_id = ?1 AND is_primary",
+	[UDB_Q_EMAIL_SET_PRIMARY] = "UPDATE sec.user_emails SET is_primary = 1 WHERE user_id = ?1 "
+				    "AND email = ?2",
+	[UDB_Q_EMAIL_LIST] = "SELECT email, confirmed_at, is_primary, created_at FROM "
+			     "sec.user_emails WHERE user_id = ?1 ORDER BY is_primary DESC, email",
+	[UDB_Q_EMAIL_COUNT] = "SELECT count(*) FROM sec.user_emails WHERE user_id = ?1",
+	[UDB_Q_EMAIL_HAS_CONFIRMED] = "SELECT EXISTS (SELECT 1 FROM sec.user_emails WHERE "
+				      "user_id = ?1 AND confirmed_at IS NOT NULL)",
+};
+
+const char *
+udb_sql_text(enum udb_query q)
+{
+	return queries[q];
+}

@@ -1,0 +1,504 @@
+/* Users: lookups, paging, add, modify, delete, and the id / name
+ * allocation rules shared with roles. Called by the CLI, NSS and PAM
+ * modules through user.h. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-internal.h"
+#include "role.h"
+#include "user.h"
+#include "validate.h"
+
+void
+udb_user_free(struct udb_user *user)
+{
+	if (!user)
+		return;
+	free(user->username);
+	free(user->primary_role);
+	free(user->first_name);
+	free(user->last_name);
+	free(user->home);
+	free(user->shell);
+	free(user);
+}
+
+void
+udb_user_list_free(struct udb_user **users, size_t n)
+{
+	if (!users)
+		return;
+	for (size_t i = 0; i < n; i++)
+		udb_user_free(users[i]);
+	free(users);
+}
+
+/* Reads a row laid out as USER_COLUMNS in sql.c. */
+static enum udb_result
+user_from_row(sqlite3_stmt *stmt, struct udb_user **ret_user)
+{
+	struct udb_user *u;
+
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return UDB_NO_MEMORY;
+	u->id = sqlite3_column_int64(stmt, 0);
+	u->username = udb_column_strdup(stmt, 1);
+	u->uid = (uint32_t)sqlite3_column_int64(stmt, 2);
+	u->gid = (uint32_t)sqlite3_column_int64(stmt, 3);
+	if (sqlite3_column_type(stmt, 4) != SQLITE_NULL)
+		u->primary_role = udb_column_strdup(stmt, 4);
+	u->first_name = udb_column_strdup(stmt, 5);
+	u->last_name = udb_column_strdup(stmt, 6);
+	u->home = udb_column_strdup(stmt, 7);
+	u->shell = udb_column_strdup(stmt, 8);
+	u->created_at = sqlite3_column_int64(stmt, 9);
+	u->updated_at = sqlite3_column_int64(stmt, 10);
+	if (!u->username || !u->first_name || !u->last_name || !u->home || !u->shell ||
+	    (sqlite3_column_type(stmt, 4) != SQLITE_NULL && !u->primary_role)) {
+		udb_user_free(u);
+		return UDB_NO_MEMORY;
+	}
+	*ret_user = u;
+	return UDB_OK;
+}
+
+/* Runs q (already bound) expecting at most one user row. */
+static enum udb_result
+user_query_one(struct udb_db *db, enum udb_query q, struct udb_user **ret_user)
+{
+	enum udb_result r;
+	int rc;
+
+	rc = sqlite3_step(db->stmts[q]);
+	if (rc == SQLITE_ROW)
+		r = user_from_row(db->stmts[q], ret_user);
+	else if (rc == SQLITE_DONE)
+		r = UDB_NOT_FOUND;
+	else
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, q);
+	return r;
+}
+
+enum udb_result
+udb_user_by_name(struct udb_db *db, const char *name, struct udb_user **ret_user)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	if (!udb_valid_username(name))
+		return UDB_NOT_FOUND;
+	r = udb_stmt(db, UDB_Q_USER_BY_NAME, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, name);
+	return user_query_one(db, UDB_Q_USER_BY_NAME, ret_user);
+}
+
+enum udb_result
+udb_user_by_uid(struct udb_db *db, uint32_t uid, struct udb_user **ret_user)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_USER_BY_UID, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, uid);
+	return user_query_one(db, UDB_Q_USER_BY_UID, ret_user);
+}
+
+enum udb_result
+udb_user_by_email(struct udb_db *db, const char *email, struct udb_user **ret_user)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	if (!udb_valid_email(email))
+		return UDB_NOT_FOUND;
+	if (!udb_db_has_shadow(db))
+		return UDB_PERMISSION;
+	r = udb_stmt(db, UDB_Q_USER_BY_EMAIL, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, email);
+	return user_query_one(db, UDB_Q_USER_BY_EMAIL, ret_user);
+}
+
+enum udb_result
+udb_user_page(struct udb_db *db, int64_t after_id, size_t max, const char *role, int64_t now,
+	      struct udb_user ***ret_users, size_t *ret_n)
+{
+	enum udb_query q = role ? UDB_Q_USER_PAGE_BY_ROLE : UDB_Q_USER_PAGE;
+	struct udb_user **users = NULL;
+	struct udb_role *r_role = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	if (role) {
+		r = udb_role_by_name(db, role, &r_role);
+		if (r != UDB_OK)
+			return r;
+	}
+	r = udb_stmt(db, q, &stmt);
+	if (r != UDB_OK)
+		goto out;
+	users = calloc(max ? max : 1, sizeof(*users));
+	if (!users) {
+		r = UDB_NO_MEMORY;
+		goto out;
+	}
+	sqlite3_bind_int64(stmt, 1, after_id);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)max);
+	if (role) {
+		sqlite3_bind_int64(stmt, 3, r_role->id);
+		sqlite3_bind_int64(stmt, 4, now);
+	}
+	while (n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		r = user_from_row(stmt, &users[n]);
+		if (r != UDB_OK)
+			goto out;
+		n++;
+	}
+	if (n < max && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+out:
+	udb_stmt_done(db, q);
+	udb_role_free(r_role);
+	if (r != UDB_OK) {
+		udb_user_list_free(users, n);
+		return r;
+	}
+	*ret_users = users;
+	*ret_n = n;
+	return UDB_OK;
+}
+
+bool
+udb_system_has_user(const char *name)
+{
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+
+	return getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res;
+}
+
+bool
+udb_system_has_group(const char *name)
+{
+	struct group gr, *res = NULL;
+	char *buf;
+	size_t size = 16384;
+	int e;
+
+	/* A group with many members needs a large buffer; ERANGE means it exists. */
+	buf = malloc(size);
+	if (!buf)
+		return true;
+	e = getgrnam_r(name, &gr, buf, size, &res);
+	free(buf);
+	return e == ERANGE || (e == 0 && res);
+}
+
+bool
+udb_system_has_uid(uint32_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+
+	return getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) == 0 && res;
+}
+
+bool
+udb_system_has_gid(uint32_t gid)
+{
+	struct group gr, *res = NULL;
+	char *buf;
+	size_t size = 16384;
+	int e;
+
+	buf = malloc(size);
+	if (!buf)
+		return true;
+	e = getgrgid_r((gid_t)gid, &gr, buf, size, &res);
+	free(buf);
+	return e == ERANGE || (e == 0 && res);
+}
+
+static enum udb_result
+query_bool(struct udb_db *db, enum udb_query q, bool *ret_value)
+{
+	enum udb_result r = UDB_OK;
+	int rc;
+
+	rc = sqlite3_step(db->stmts[q]);
+	if (rc == SQLITE_ROW)
+		*ret_value = sqlite3_column_int(db->stmts[q], 0) != 0;
+	else
+		r = rc == SQLITE_DONE ? UDB_INTERNAL : udb_sqlite_result(rc);
+	udb_stmt_done(db, q);
+	return r;
+}
+
+enum udb_result
+udb_id_check_free(struct udb_db *db, uint32_t id, bool check_system)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	bool used = false;
+
+	r = udb_stmt(db, UDB_Q_ID_IN_USE, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	r = query_bool(db, UDB_Q_ID_IN_USE, &used);
+	if (r != UDB_OK)
+		return r;
+	if (used)
+		return UDB_EXISTS;
+	if (check_system && (udb_system_has_uid(id) || udb_system_has_gid(id)))
+		return UDB_CONFLICT;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_name_check_free(struct udb_db *db, const char *name, bool check_system)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	bool used = false;
+
+	r = udb_stmt(db, UDB_Q_NAME_IN_USE, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, name);
+	r = query_bool(db, UDB_Q_NAME_IN_USE, &used);
+	if (r != UDB_OK)
+		return r;
+	if (used)
+		return UDB_EXISTS;
+	if (check_system && (udb_system_has_user(name) || udb_system_has_group(name)))
+		return UDB_CONFLICT;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max, bool check_system,
+		uint32_t *ret_id)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int64_t start = min;
+
+	for (;;) {
+		int64_t candidate;
+		int rc;
+
+		r = udb_stmt(db, UDB_Q_NEXT_FREE_ID, &stmt);
+		if (r != UDB_OK)
+			return r;
+		sqlite3_bind_int64(stmt, 1, start);
+		sqlite3_bind_int64(stmt, 2, max);
+		rc = sqlite3_step(stmt);
+		if (rc != SQLITE_ROW) {
+			udb_stmt_done(db, UDB_Q_NEXT_FREE_ID);
+			return udb_sqlite_result(rc);
+		}
+		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+			udb_stmt_done(db, UDB_Q_NEXT_FREE_ID);
+			return UDB_EXHAUSTED;
+		}
+		candidate = sqlite3_column_int64(stmt, 0);
+		udb_stmt_done(db, UDB_Q_NEXT_FREE_ID);
+		r = udb_id_check_free(db, (uint32_t)candidate, check_system);
+		if (r == UDB_OK) {
+			*ret_id = (uint32_t)candidate;
+			return UDB_OK;
+		}
+		if (r != UDB_EXISTS && r != UDB_CONFLICT)
+			return r;
+		if (candidate >= max)
+			return UDB_EXHAUSTED;
+		start = candidate + 1;
+	}
+}
+
+static enum udb_result
+validate_spec(const struct udb_user_spec *spec)
+{
+	if (!udb_valid_username(spec->username))
+		return UDB_INVALID;
+	if (spec->primary_role && !udb_valid_rolename(spec->primary_role))
+		return UDB_INVALID;
+	if ((spec->first_name && !udb_valid_text(spec->first_name)) ||
+	    (spec->last_name && !udb_valid_text(spec->last_name)))
+		return UDB_INVALID;
+	if ((spec->home && !udb_valid_path(spec->home)) ||
+	    (spec->shell && !udb_valid_path(spec->shell)))
+		return UDB_INVALID;
+	if (spec->has_uid && spec->uid == 0)
+		return UDB_INVALID;
+	return UDB_OK;
+}
+
+static enum udb_result
+insert_user(struct udb_db *db, const struct udb_config *cfg, const struct udb_user_spec *spec,
+	    uint32_t uid, const struct udb_role *primary, int64_t now, int64_t *ret_id)
+{
+	char home[UDB_PATH_MAX + 1];
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	if (spec->home)
+		snprintf(home, sizeof(home), "%s", spec->home);
+	else if ((size_t)snprintf(home, sizeof(home), "%s/%s", cfg->home_base, spec->username) >=
+		 sizeof(home))
+		return UDB_INVALID;
+	r = udb_stmt(db, UDB_Q_USER_INSERT, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, spec->username);
+	sqlite3_bind_int64(stmt, 2, uid);
+	sqlite3_bind_int64(stmt, 3, primary ? primary->gid : uid);
+	if (primary)
+		sqlite3_bind_int64(stmt, 4, primary->id);
+	udb_bind_text(stmt, 5, spec->first_name ? spec->first_name : "");
+	udb_bind_text(stmt, 6, spec->last_name ? spec->last_name : "");
+	udb_bind_text(stmt, 7, home);
+	udb_bind_text(stmt, 8, spec->shell ? spec->shell : cfg->default_shell);
+	sqlite3_bind_int64(stmt, 9, now);
+	r = udb_stmt_exec(db, UDB_Q_USER_INSERT);
+	if (r != UDB_OK)
+		return r;
+	*ret_id = sqlite3_last_insert_rowid(db->sql);
+
+	r = udb_stmt(db, UDB_Q_ACCOUNT_INSERT, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, *ret_id);
+	udb_bind_text(stmt, 2, spec->password_hash);
+	if (spec->password_hash)
+		sqlite3_bind_int64(stmt, 3, now);
+	sqlite3_bind_int(stmt, 4, !spec->disabled);
+	return udb_stmt_exec(db, UDB_Q_ACCOUNT_INSERT);
+}
+
+enum udb_result
+udb_user_add(struct udb_db *db, const struct udb_config *cfg, const struct udb_user_spec *spec,
+	     bool check_system, int64_t now, struct udb_user **ret_user)
+{
+	struct udb_role *primary = NULL;
+	enum udb_result r;
+	int64_t id = 0;
+	uint32_t uid;
+
+	r = validate_spec(spec);
+	if (r != UDB_OK)
+		return r;
+	r = udb_db_begin(db);
+	if (r != UDB_OK)
+		return r;
+	udb_db_mark_cross_file(db);
+	r = udb_name_check_free(db, spec->username, check_system);
+	if (r == UDB_OK && spec->primary_role)
+		r = udb_role_by_name(db, spec->primary_role, &primary);
+	if (r == UDB_OK && spec->has_uid) {
+		uid = spec->uid;
+		r = udb_id_check_free(db, uid, check_system);
+	} else if (r == UDB_OK) {
+		r = udb_id_allocate(db, cfg->uid_min, cfg->uid_max, check_system, &uid);
+	}
+	if (r == UDB_OK)
+		r = insert_user(db, cfg, spec, uid, primary, now, &id);
+	if (r == UDB_OK && primary)
+		r = udb_grant(db, spec->username, primary->name, 0, 0, now, NULL);
+	if (r == UDB_OK && ret_user)
+		r = udb_user_by_name(db, spec->username, ret_user);
+	udb_role_free(primary);
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	r = udb_db_commit(db);
+	if (r != UDB_OK && ret_user) {
+		udb_user_free(*ret_user);
+		*ret_user = NULL;
+	}
+	return r;
+}
+
+enum udb_result
+udb_user_modify(struct udb_db *db, const char *name, const struct udb_user_changes *ch,
+		int64_t now)
+{
+	struct udb_user *u = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	if ((ch->first_name && !udb_valid_text(ch->first_name)) ||
+	    (ch->last_name && !udb_valid_text(ch->last_name)) ||
+	    (ch->home && !udb_valid_path(ch->home)) || (ch->shell && !udb_valid_path(ch->shell)))
+		return UDB_INVALID;
+	r = udb_db_begin(db);
+	if (r != UDB_OK)
+		return r;
+	r = udb_user_by_name(db, name, &u);
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_USER_UPDATE, &stmt);
+	if (r == UDB_OK) {
+		sqlite3_bind_int64(stmt, 1, u->id);
+		udb_bind_text(stmt, 2, ch->first_name ? ch->first_name : u->first_name);
+		udb_bind_text(stmt, 3, ch->last_name ? ch->last_name : u->last_name);
+		udb_bind_text(stmt, 4, ch->home ? ch->home : u->home);
+		udb_bind_text(stmt, 5, ch->shell ? ch->shell : u->shell);
+		sqlite3_bind_int64(stmt, 6, now);
+		r = udb_stmt_exec(db, UDB_Q_USER_UPDATE);
+	}
+	udb_user_free(u);
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	return udb_db_commit(db);
+}
+
+enum udb_result
+udb_user_delete(struct udb_db *db, const char *name)
+{
+	struct udb_user *u = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_db_begin(db);
+	if (r != UDB_OK)
+		return r;
+	udb_db_mark_cross_file(db);
+	r = udb_user_by_name(db, name, &u);
+	/* The shadow file commits first: once the account row is gone nobody
+	 * can log in as this user, even if the public delete never lands. */
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_ACCOUNT_DELETE, &stmt);
+	if (r == UDB_OK) {
+		sqlite3_bind_int64(stmt, 1, u->id);
+		r = udb_stmt_exec(db, UDB_Q_ACCOUNT_DELETE);
+	}
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_USER_DELETE, &stmt);
+	if (r == UDB_OK) {
+		sqlite3_bind_int64(stmt, 1, u->id);
+		r = udb_stmt_exec(db, UDB_Q_USER_DELETE);
+	}
+	udb_user_free(u);
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	return udb_db_commit(db);
+}

@@ -1,0 +1,96 @@
+/* Users: the identity half of an account, stored in the public file (what
+ * passwd entries show), created and deleted together with the account row
+ * in the shadow file. Called by the CLI, the NSS module (lookups) and the
+ * PAM module (lookups). */
+#ifndef UDB_USER_H
+#define UDB_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+
+struct udb_user {
+	int64_t id;
+	char *username;
+	uint32_t uid;
+	uint32_t gid;
+	char *primary_role; /* NULL: the personal group (name = username, gid = uid) */
+	char *first_name;
+	char *last_name;
+	char *home;
+	char *shell;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+void udb_user_free(struct udb_user *user);
+void udb_user_list_free(struct udb_user **users, size_t n);
+
+/* Lookups. An invalid name is UDB_NOT_FOUND without a query. */
+enum udb_result udb_user_by_name(struct udb_db *db, const char *name, struct udb_user **ret_user);
+enum udb_result udb_user_by_uid(struct udb_db *db, uint32_t uid, struct udb_user **ret_user);
+/* Case-insensitive; needs a handle with the shadow file. */
+enum udb_result udb_user_by_email(struct udb_db *db, const char *email,
+				  struct udb_user **ret_user);
+
+/* One page of users with id > after_id, in id order, at most max of them;
+ * with role set, only effective members of that role at time now. Keyset
+ * paging: no statement stays open between pages. */
+enum udb_result udb_user_page(struct udb_db *db, int64_t after_id, size_t max, const char *role,
+			      int64_t now, struct udb_user ***ret_users, size_t *ret_n);
+
+struct udb_user_spec {
+	const char *username;
+	bool has_uid;
+	uint32_t uid;
+	const char *primary_role; /* NULL: personal group */
+	const char *first_name;   /* NULL: "" */
+	const char *last_name;
+	const char *home;         /* NULL: home_base/username */
+	const char *shell;        /* NULL: default_shell */
+	bool disabled;
+	const char *password_hash; /* NULL: no password (cannot log in with one) */
+};
+
+/* Creates the user and its account row in one transaction. The uid is the
+ * lowest free one in the configured range unless given. When check_system
+ * is set, a name or id that another NSS source (e.g. /etc/passwd) already
+ * has is UDB_CONFLICT. A primary role is also granted, without expiry. */
+enum udb_result udb_user_add(struct udb_db *db, const struct udb_config *cfg,
+			     const struct udb_user_spec *spec, bool check_system, int64_t now,
+			     struct udb_user **ret_user);
+
+/* Changes the fields that are not NULL. */
+struct udb_user_changes {
+	const char *first_name;
+	const char *last_name;
+	const char *home;
+	const char *shell;
+};
+enum udb_result udb_user_modify(struct udb_db *db, const char *name,
+				const struct udb_user_changes *changes, int64_t now);
+
+/* Deletes the user, its grants, account row and emails. */
+enum udb_result udb_user_delete(struct udb_db *db, const char *name);
+
+/* Another NSS source (files, ldap, ...) has this name / uid / gid. Only for
+ * the CLI: it calls getpwnam_r and friends, so the NSS module never may. */
+bool udb_system_has_user(const char *name);
+bool udb_system_has_group(const char *name);
+bool udb_system_has_uid(uint32_t uid);
+bool udb_system_has_gid(uint32_t gid);
+
+/* The lowest id in [min, max] free in the database (neither a uid nor a
+ * gid) and, with check_system, in every other NSS source. */
+enum udb_result udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max,
+				bool check_system, uint32_t *ret_id);
+/* UDB_EXISTS when the database already uses id as a uid or gid,
+ * UDB_CONFLICT when another NSS source does (with check_system). */
+enum udb_result udb_id_check_free(struct udb_db *db, uint32_t id, bool check_system);
+/* The same for a user or role name (they share the group namespace). */
+enum udb_result udb_name_check_free(struct udb_db *db, const char *name, bool check_system);
+
+#endif

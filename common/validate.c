@@ -1,0 +1,342 @@
+/* Validation of names, emails, permissions, free text, paths, numbers and
+ * times. Pure functions with no I/O, called by every part of userdb; they are
+ * also what the fuzz targets exercise first. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "validate.h"
+
+static bool
+is_lower_or_underscore(char c)
+{
+	return (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool
+udb_valid_username(const char *s)
+{
+	size_t n;
+
+	if (!s || !is_lower_or_underscore(s[0]))
+		return false;
+	n = strnlen(s, UDB_NAME_MAX + 1);
+	if (n > UDB_NAME_MAX)
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+
+		if (c == '$' && i == n - 1)
+			break;
+		if (!is_lower_or_underscore(c) && !is_digit(c) && c != '-')
+			return false;
+	}
+	return true;
+}
+
+bool
+udb_valid_rolename(const char *s)
+{
+	size_t n;
+
+	if (!s || !(is_alpha(s[0]) || s[0] == '_'))
+		return false;
+	n = strnlen(s, UDB_NAME_MAX + 1);
+	if (n > UDB_NAME_MAX)
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+
+		if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '.' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+bool
+udb_valid_email(const char *s)
+{
+	size_t n, at = 0, ats = 0;
+
+	if (!s)
+		return false;
+	n = strnlen(s, UDB_EMAIL_MAX + 1);
+	if (n == 0 || n > UDB_EMAIL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c >= 0x7f)
+			return false;
+		if (c == '@') {
+			ats++;
+			at = i;
+		}
+	}
+	return ats == 1 && at > 0 && at < n - 1;
+}
+
+bool
+udb_valid_permission(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	n = strnlen(s, UDB_PERMISSION_MAX + 1);
+	if (n == 0 || n > UDB_PERMISSION_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!is_alpha(c) && !is_digit(c) && !strchr("_.:*-", c))
+			return false;
+	}
+	return true;
+}
+
+/* Returns the length of the UTF-8 sequence starting at s, or 0 when it is
+ * malformed, overlong, a surrogate or beyond U+10FFFF. */
+static size_t
+utf8_sequence_length(const unsigned char *s)
+{
+	unsigned cp;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool
+udb_valid_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	if (!s)
+		return false;
+	n = strnlen(s, UDB_TEXT_MAX + 1);
+	if (n > UDB_TEXT_MAX)
+		return false;
+	while (*p) {
+		size_t len;
+
+		if (*p < 0x20 || *p == 0x7f || *p == ':' || *p == ',')
+			return false;
+		len = utf8_sequence_length(p);
+		if (len == 0)
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+bool
+udb_valid_path(const char *s)
+{
+	size_t n;
+
+	if (!s || s[0] != '/')
+		return false;
+	n = strnlen(s, UDB_PATH_MAX + 1);
+	if (n > UDB_PATH_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || c == ':')
+			return false;
+	}
+	return true;
+}
+
+enum udb_result
+udb_parse_uint(const char *s, unsigned long max, unsigned long *ret_value)
+{
+	unsigned long v = 0;
+
+	if (!s || !*s || strlen(s) > 20)
+		return UDB_INVALID;
+	for (const char *p = s; *p; p++) {
+		if (!is_digit(*p))
+			return UDB_INVALID;
+		if (v > (max - (unsigned long)(*p - '0')) / 10)
+			return UDB_INVALID;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	*ret_value = v;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_parse_id(const char *s, uint32_t *ret_id)
+{
+	unsigned long v;
+	enum udb_result r;
+
+	r = udb_parse_uint(s, 4294967294UL, &v);
+	if (r != UDB_OK)
+		return r;
+	*ret_id = (uint32_t)v;
+	return UDB_OK;
+}
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
+ * well-known civil-date arithmetic, written out here). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool
+read_digits(const char **p, unsigned n, unsigned *ret)
+{
+	unsigned v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!is_digit((*p)[i]))
+			return false;
+		v = v * 10 + (unsigned)((*p)[i] - '0');
+	}
+	*p += n;
+	*ret = v;
+	return true;
+}
+
+static enum udb_result
+parse_relative(const char *s, int64_t now, int64_t *ret_time)
+{
+	unsigned long n, unit;
+	char digits[21];
+	size_t len = strlen(s);
+
+	if (len < 2 || len > sizeof(digits))
+		return UDB_INVALID;
+	switch (s[len - 1]) {
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	case 'w':
+		unit = 7 * 86400;
+		break;
+	default:
+		return UDB_INVALID;
+	}
+	memcpy(digits, s, len - 1);
+	digits[len - 1] = '\0';
+	if (udb_parse_uint(digits, 100UL * 366 * 86400 / unit, &n) != UDB_OK)
+		return UDB_INVALID;
+	*ret_time = now + (int64_t)(n * unit);
+	return UDB_OK;
+}
+
+static bool
+leap_year(unsigned y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+enum udb_result
+udb_parse_time(const char *s, int64_t now, int64_t *ret_time)
+{
+	static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned y, mo, d, h = 0, mi = 0, sec = 0;
+	const char *p = s;
+
+	if (!s)
+		return UDB_INVALID;
+	if (s[0] == '+')
+		return parse_relative(s + 1, now, ret_time);
+	if (s[0] == '@') {
+		unsigned long v;
+
+		if (udb_parse_uint(s + 1, 253402300799UL, &v) != UDB_OK)
+			return UDB_INVALID;
+		*ret_time = (int64_t)v;
+		return UDB_OK;
+	}
+	if (!read_digits(&p, 4, &y) || *p++ != '-' || !read_digits(&p, 2, &mo) || *p++ != '-' ||
+	    !read_digits(&p, 2, &d))
+		return UDB_INVALID;
+	if (*p == 'T' || *p == ' ') {
+		p++;
+		if (!read_digits(&p, 2, &h) || *p++ != ':' || !read_digits(&p, 2, &mi))
+			return UDB_INVALID;
+		if (*p == ':') {
+			p++;
+			if (!read_digits(&p, 2, &sec))
+				return UDB_INVALID;
+		}
+		if (*p == 'Z')
+			p++;
+	}
+	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
+		return UDB_INVALID;
+	if (d > mdays[mo - 1] + (mo == 2 && leap_year(y)))
+		return UDB_INVALID;
+	*ret_time = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return UDB_OK;
+}
+
+void
+udb_format_time(int64_t t, char *buf, unsigned long size)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "@%lld", (long long)t);
+}
