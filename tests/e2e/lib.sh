@@ -166,6 +166,9 @@ _e2e_init()
 	fi
 	ip link set lo up || _e2e_die "ip link set lo up failed"
 	trap _e2e_exit EXIT
+	# As the namespace's first process, the script ignores signals it has no
+	# handler for; run.sh forwards a stop request as SIGTERM.
+	trap 'exit 143' TERM INT HUP
 }
 
 # -------------------------------------------------------------- accounts --

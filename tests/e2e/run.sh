@@ -60,12 +60,28 @@ unshare -m -n -p -f --mount-proc --kill-child \
 	E2E_HOST_PIDNS="$(readlink /proc/self/ns/pid)" \
 	bash -c 'mount --make-rprivate / || exit 99; exec bash "$@"' e2e-run "$script" "$@" &
 child=$!
-trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
 
-# A trapped signal interrupts wait; wait again until unshare has gone.
+# unshare ignores SIGTERM and SIGINT while it waits, and the namespace's
+# first process only gets signals it has a handler for (lib.sh sets one).
+# So a stop request goes to the test script, and after 5 s unshare is
+# killed, which (--kill-child) kills everything inside.
+stop=0
+trap 'stop=1' TERM INT HUP
 while :; do
 	wait "$child"
 	rc=$?
 	kill -0 "$child" 2>/dev/null || break
+	if ((stop == 1)); then
+		stop=2
+		for init in $(pgrep -P "$child"); do
+			kill -TERM "$init" 2>/dev/null
+		done
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$child" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$child" 2>/dev/null
+	fi
 done
+((stop == 0)) || rc=143
 exit "$rc"

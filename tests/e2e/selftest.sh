@@ -24,7 +24,8 @@ stub_dir=$E2E_TMP/stub
 mkdir -p "$stub_dir"
 have_stub=0
 if command -v "${CC:-cc}" >/dev/null &&
-	"${CC:-cc}" -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -shared \
+	"${CC:-cc}" -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+		-Wmissing-prototypes -Werror -fPIC -fvisibility=hidden -shared \
 		-Wl,-soname,libnss_userdb.so.2 -Wl,-z,defs \
 		-o "$stub_dir/libnss_userdb.so.2" "$E2E_DIR/stub_nss_userdb.c"; then
 	have_stub=1

@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #define STUB_NAME "e2estub"
-#define STUB_UID 4343
+#define STUB_UID  4343
 
 #define STUB_EXPORT __attribute__((visibility("default")))
 
@@ -59,8 +59,7 @@ stub_pack(struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 }
 
 enum nss_status
-_nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t buflen,
-		       int *errnop)
+_nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
 	if (strcmp(name, STUB_NAME) != 0)
 		return NSS_STATUS_NOTFOUND;
