@@ -1,0 +1,93 @@
+/* Shared between the files of pam_userdb.so only: the parsed module
+ * arguments (args.c), the one mapping from enum udb_result to PAM codes
+ * (pam_userdb.c), the account gate (gate.c), the password change rules
+ * (passwd.c) and escaping of outside text for logs (escape.c). Nothing
+ * here is exported from the module. */
+#ifndef PUD_MODULE_H
+#define PUD_MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <security/pam_modules.h>
+
+#include "account.h"
+#include "config.h"
+#include "db.h"
+#include "result.h"
+
+/* The arguments of one module line. Strings point into the argv PAM gives
+ * the entry point, so a struct pud_args lives no longer than that call. */
+struct pud_args {
+	bool debug;
+	bool nodelay;     /* no pam_fail_delay (pam_unix's nodelay) */
+	const char *conf; /* NULL: udb_config_load's default */
+	bool has_deny;
+	unsigned deny;
+	bool has_unlock_time;
+	unsigned unlock_time;
+	bool has_minlen;
+	unsigned minlen;
+	/* Comma-separated lists exactly as given, every item checked to be a
+	 * valid role name / permission; NULL when the argument is absent. */
+	const char *roles_required;
+	const char *roles_accepted;
+	const char *permissions_required;
+	const char *permissions_accepted;
+	bool require_confirmed_email;
+};
+
+/* Parses argv into *ret_args. Unknown arguments are logged once per PAM
+ * handle and ignored. A known argument with a bad value is PAM_SERVICE_ERR:
+ * a typo in `deny=` or `roles_required=` must not quietly weaken a gate. */
+int pud_args_parse(pam_handle_t *pamh, int argc, const char **argv, struct pud_args *ret_args);
+
+/* Copies the next item of a comma-separated list (validated by
+ * pud_args_parse) into buf and advances *cursor; false at the end. */
+bool pud_list_next(const char **cursor, char *buf, size_t size);
+
+/* What the module was doing when a core call failed: the same result means
+ * different things to PAM in different steps (UDB_NOT_FOUND is an unknown
+ * user in a lookup, UDB_BUSY is a busy password database in a change). */
+enum pud_step {
+	PUD_STEP_OPEN,    /* loading the config, opening the database */
+	PUD_STEP_LOOKUP,  /* reading the user, account, roles, emails */
+	PUD_STEP_VERIFY,  /* checking a password */
+	PUD_STEP_CHANGE,  /* writing a new password */
+	PUD_STEP_SESSION, /* recording a login */
+};
+
+/* The one place where an enum udb_result becomes a PAM code. */
+int pud_pam_code(enum pud_step step, enum udb_result r);
+
+/* What one entry point works with: its arguments, and once opened the
+ * configuration and the database (pam_userdb.c opens and closes them). */
+struct pud_ctx {
+	pam_handle_t *pamh;
+	struct pud_args args;
+	struct udb_config *cfg;
+	struct udb_db *db;
+};
+
+/* The account phase after the user has been found: state, validity, aging,
+ * then the gating arguments. Logs one line for a refusal and returns its
+ * PAM code, or PAM_SUCCESS. */
+int pud_gate_account(pam_handle_t *pamh, int flags, const struct pud_args *args, struct udb_db *db,
+		     const struct udb_account *account, int64_t now);
+
+/* pam_sm_chauthtok's two steps (passwd.c). The first proves the current
+ * password (users, and root changing an expired password on a user's
+ * behalf); it runs in both passes. The second, in PAM_UPDATE_AUTHTOK,
+ * checks and writes the new one; as_root: no old password to compare. */
+int pud_passwd_check_old(struct pud_ctx *ctx, const struct udb_account *account, int flags);
+int pud_passwd_change(struct pud_ctx *ctx, const struct udb_account *account, bool as_root,
+		      int flags);
+
+/* Copies s into out (size bytes, at least 1) with every byte outside
+ * printable ASCII, and the backslash, written as \xNN, never splitting an
+ * escape: the result is at most size - 1 bytes and safe to log or store.
+ * NULL becomes "". */
+void pud_escape(const char *s, char *out, size_t size);
+
+#endif

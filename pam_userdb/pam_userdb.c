@@ -1,0 +1,482 @@
+/* The entry points of pam_userdb.so: authentication (with the failed-login
+ * lockout and re-hashing of outdated hashes), account checks (through
+ * gate.c), password changes (the rules are passwd.c's) and login tracking,
+ * plus the one mapping from enum udb_result to PAM codes. Called by libpam;
+ * arguments are parsed by args.c and every read and write goes through
+ * common/. Nothing lives
+ * between calls except the auth result kept for pam_sm_setcred.
+ *
+ * Passwords are never copied: they stay in libpam's PAM_AUTHTOK and
+ * PAM_OLDAUTHTOK items, which libpam wipes, and the core wipes every
+ * buffer it hashes in. Logs never name an unknown user (people type
+ * passwords into the login prompt) and never show a hash. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "account.h"
+#include "config.h"
+#include "hash.h"
+#include "module.h"
+#include "user.h"
+
+#define PUD_EXPORT __attribute__((visibility("default")))
+
+/* pam_unix's delay: libpam waits about this long (randomised) before it
+ * returns a failure, which slows down guessing. */
+#define FAIL_DELAY_USEC 2000000U
+#define AUTH_RESULT_KEY "pam_userdb:auth_result"
+/* A DNS name is at most 253 bytes; whatever a client sends beyond this is
+ * cut before it is logged or stored. */
+#define RHOST_MAX 255
+
+int
+pud_pam_code(enum pud_step step, enum udb_result r)
+{
+	if (r == UDB_OK)
+		return PAM_SUCCESS;
+	if (r == UDB_NO_MEMORY)
+		return PAM_BUF_ERR;
+	switch (step) {
+	case PUD_STEP_OPEN:
+		/* Missing, unreadable (the caller is not root), unsafe, corrupt
+		 * or of another schema: fail closed. AUTHINFO_UNAVAIL is never
+		 * success and never ignored by default, and an admin can still
+		 * fall through to pam_unix with [authinfo_unavail=ignore]. */
+		return PAM_AUTHINFO_UNAVAIL;
+	case PUD_STEP_LOOKUP:
+		return r == UDB_NOT_FOUND ? PAM_USER_UNKNOWN : PAM_AUTHINFO_UNAVAIL;
+	case PUD_STEP_VERIFY:
+		return PAM_AUTH_ERR;
+	case PUD_STEP_CHANGE:
+		if (r == UDB_BUSY)
+			return PAM_AUTHTOK_LOCK_BUSY;
+		return r == UDB_NOT_FOUND ? PAM_USER_UNKNOWN : PAM_AUTHTOK_ERR;
+	case PUD_STEP_SESSION:
+		return r == UDB_NOT_FOUND ? PAM_USER_UNKNOWN : PAM_SESSION_ERR;
+	}
+	return PAM_SERVICE_ERR;
+}
+
+static int
+ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
+{
+	const char *conf = ctx->args.conf ? ctx->args.conf : "(default)";
+	unsigned line = 0;
+	enum udb_result r;
+
+	r = udb_config_load(ctx->args.conf, &ctx->cfg, &line);
+	if (r != UDB_OK) {
+		pam_syslog(ctx->pamh, LOG_ERR, "cannot load the configuration %s (line %u): %s",
+			   conf, line, udb_result_to_string(r));
+		return pud_pam_code(PUD_STEP_OPEN, r);
+	}
+	r = udb_db_open(ctx->cfg->dbdir, mode, &ctx->db);
+	if (r != UDB_OK) {
+		/* Not being root is expected in some stacks (a screen locker):
+		 * that is a notice, anything else is an error. */
+		pam_syslog(ctx->pamh, r == UDB_PERMISSION ? LOG_NOTICE : LOG_ERR,
+			   "cannot open the database in %s as uid %u: %s", ctx->cfg->dbdir,
+			   (unsigned)geteuid(), udb_result_to_string(r));
+		return pud_pam_code(PUD_STEP_OPEN, r);
+	}
+	return PAM_SUCCESS;
+}
+
+static void
+ctx_close(struct pud_ctx *ctx)
+{
+	udb_db_close(ctx->db);
+	udb_config_free(ctx->cfg);
+	ctx->db = NULL;
+	ctx->cfg = NULL;
+}
+
+/* The user name: asked for when prompt is set (auth, account, password),
+ * else only read (session, setcred), as pam_unix does. */
+static int
+get_user(struct pud_ctx *ctx, bool prompt, const char **ret_user)
+{
+	const void *item = NULL;
+	int rc;
+
+	if (prompt) {
+		rc = pam_get_user(ctx->pamh, ret_user, NULL);
+	} else {
+		rc = pam_get_item(ctx->pamh, PAM_USER, &item);
+		*ret_user = item;
+	}
+	if (rc == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	if (rc != PAM_SUCCESS) {
+		pam_syslog(ctx->pamh, LOG_ERR, "cannot get the user name: %s",
+			   pam_strerror(ctx->pamh, rc));
+		return rc;
+	}
+	if (!*ret_user || !**ret_user)
+		return PAM_USER_UNKNOWN;
+	return PAM_SUCCESS;
+}
+
+static void
+get_rhost(pam_handle_t *pamh, char *buf, size_t size)
+{
+	const void *item = NULL;
+
+	if (pam_get_item(pamh, PAM_RHOST, &item) != PAM_SUCCESS)
+		item = NULL;
+	pud_escape(item, buf, size);
+}
+
+/* Reads the account of user. A user we do not have, or whose account row
+ * is missing (see db.h), is PAM_USER_UNKNOWN in every phase so that stacks
+ * can fall through with [user_unknown=ignore]; the log says what was being
+ * done but not the name that was typed. */
+static int
+ctx_account(struct pud_ctx *ctx, const char *user, int unknown_priority, const char *what,
+	    struct udb_account **ret_account)
+{
+	char rhost[RHOST_MAX + 1];
+	enum udb_result r;
+
+	r = udb_account_by_name(ctx->db, user, ret_account);
+	if (r == UDB_NOT_FOUND) {
+		get_rhost(ctx->pamh, rhost, sizeof(rhost));
+		pam_syslog(ctx->pamh, unknown_priority, "%s for an unknown user; rhost=%s", what,
+			   rhost);
+	} else if (r != UDB_OK)
+		pam_syslog(ctx->pamh, LOG_ERR, "%s: cannot read the account: %s", what,
+			   udb_result_to_string(r));
+	return pud_pam_code(PUD_STEP_LOOKUP, r);
+}
+
+/* ---- auth ---- */
+
+static unsigned
+deny_of(const struct pud_ctx *ctx)
+{
+	return ctx->args.has_deny ? ctx->args.deny : ctx->cfg->deny;
+}
+
+static unsigned
+unlock_time_of(const struct pud_ctx *ctx)
+{
+	return ctx->args.has_unlock_time ? ctx->args.unlock_time : ctx->cfg->unlock_time;
+}
+
+static int
+auth_unknown(struct pud_ctx *ctx, const char *password)
+{
+	enum udb_result r;
+
+	/* The same work as a wrong password for a real user: one hash of the
+	 * configured method and cost and one write transaction on the shadow
+	 * file, so that the time taken does not tell whether a name exists. */
+	udb_hash_burn(ctx->cfg, password);
+	r = udb_account_record_unknown_failure(ctx->db);
+	if (r != UDB_OK)
+		pam_syslog(ctx->pamh, LOG_ERR, "cannot count a failed login: %s",
+			   udb_result_to_string(r));
+	return PAM_USER_UNKNOWN;
+}
+
+/* Replaces an outdated hash (another method or cost than configured,
+ * e.g. an imported sha512crypt one) with a fresh one of the same password.
+ * The password was just verified; a failure here does not undo the login. */
+static void
+upgrade_hash(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
+{
+	enum udb_result r;
+	char *hash = NULL;
+
+	r = udb_hash_password(ctx->cfg, password, &hash);
+	if (r == UDB_OK)
+		r = udb_account_upgrade_hash(ctx->db, account->user_id, account->password_hash,
+					     hash);
+	udb_secret_free(hash);
+	if (r != UDB_OK)
+		pam_syslog(ctx->pamh, LOG_ERR, "cannot re-hash the password of %s: %s",
+			   account->username, udb_result_to_string(r));
+	else
+		pam_syslog(ctx->pamh, LOG_INFO, "password hash of %s upgraded", account->username);
+}
+
+static int
+auth_success(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
+{
+	enum udb_result r;
+
+	/* Resetting the counter can fail (a disk full): the password was
+	 * right and the account not locked, so the login stands. */
+	r = udb_account_record_success(ctx->db, account->user_id);
+	if (r != UDB_OK)
+		pam_syslog(ctx->pamh, LOG_ERR, "cannot reset the failed logins of %s: %s",
+			   account->username, udb_result_to_string(r));
+	if (udb_hash_is_outdated(ctx->cfg, account->password_hash))
+		upgrade_hash(ctx, account, password);
+	if (ctx->args.debug)
+		pam_syslog(ctx->pamh, LOG_DEBUG, "authenticated %s", account->username);
+	return PAM_SUCCESS;
+}
+
+static int
+auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
+{
+	int64_t now = udb_now();
+	bool locked = udb_account_is_locked(account, now), now_locked = false;
+	char rhost[RHOST_MAX + 1];
+	enum udb_result verified, r;
+
+	/* Hash even while locked: the time then says nothing about whether
+	 * the password was right. */
+	verified = udb_hash_verify(ctx->cfg, password, account->password_hash);
+	if (!locked && verified == UDB_OK)
+		return auth_success(ctx, account, password);
+
+	/* Count the failure. While locked the attempt is counted with deny 0,
+	 * which leaves the lock's end where it is: guessing cannot keep an
+	 * account locked for ever, yet every attempt, right or wrong, makes
+	 * the same write. */
+	r = udb_account_record_failure(ctx->db, account->user_id, now, locked ? 0 : deny_of(ctx),
+				       unlock_time_of(ctx), &now_locked);
+	if (r != UDB_OK)
+		pam_syslog(ctx->pamh, LOG_ERR, "cannot count the failed login of %s: %s",
+			   account->username, udb_result_to_string(r));
+	get_rhost(ctx->pamh, rhost, sizeof(rhost));
+	if (locked) {
+		/* PAM_AUTH_ERR, not PAM_MAXTRIES, and no message to the user:
+		 * applications print MAXTRIES as "maximum number of tries
+		 * exceeded", which an unknown name never gets, so it would
+		 * confirm to whoever is guessing that the name exists. It is
+		 * what pam_faillock returns while locked, too. The admin learns
+		 * it from this line, which does not say whether the password
+		 * was right. */
+		pam_syslog(ctx->pamh, LOG_NOTICE,
+			   "authentication refused for %s: account locked; rhost=%s",
+			   account->username, rhost);
+		return PAM_AUTH_ERR;
+	}
+	pam_syslog(ctx->pamh, LOG_NOTICE, "authentication failure for %s; rhost=%s%s",
+		   account->username, rhost, now_locked ? "; account now locked" : "");
+	return pud_pam_code(PUD_STEP_VERIFY, verified);
+}
+
+static void
+free_auth_result(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
+}
+
+/* Kept for pam_sm_setcred, which must answer like pam_sm_authenticate did
+ * (pam_unix does the same). */
+static void
+remember_auth_result(pam_handle_t *pamh, int rc)
+{
+	int *copy = malloc(sizeof(*copy));
+
+	if (!copy)
+		return;
+	*copy = rc;
+	if (pam_set_data(pamh, AUTH_RESULT_KEY, copy, free_auth_result) != PAM_SUCCESS)
+		free(copy);
+}
+
+PUD_EXPORT int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pud_ctx ctx = {.pamh = pamh};
+	struct udb_account *account = NULL;
+	const char *user = NULL, *password = NULL;
+	int rc;
+
+	rc = pud_args_parse(pamh, argc, argv, &ctx.args);
+	if (rc != PAM_SUCCESS)
+		goto out;
+	if (!ctx.args.nodelay)
+		pam_fail_delay(pamh, FAIL_DELAY_USEC);
+	rc = get_user(&ctx, true, &user);
+	if (rc != PAM_SUCCESS)
+		goto out;
+	/* Ask for the password before looking the name up, so that an unknown
+	 * user is prompted exactly like a known one. pam_get_authtok handles
+	 * use_first_pass / try_first_pass from the module line. */
+	rc = pam_get_authtok(pamh, PAM_AUTHTOK, &password, NULL);
+	if (rc != PAM_SUCCESS) {
+		if (rc == PAM_CONV_AGAIN)
+			rc = PAM_INCOMPLETE;
+		else
+			pam_syslog(pamh, LOG_NOTICE, "cannot get the password: %s",
+				   pam_strerror(pamh, rc));
+		goto out;
+	}
+	/* Read-write: failed logins are counted in the shadow file. A caller
+	 * that cannot write it (not root) gets AUTHINFO_UNAVAIL here. */
+	rc = ctx_open(&ctx, UDB_OPEN_WRITE);
+	if (rc != PAM_SUCCESS)
+		goto out;
+	rc = ctx_account(&ctx, user, LOG_NOTICE, "authentication failure", &account);
+	if (rc == PAM_USER_UNKNOWN)
+		rc = auth_unknown(&ctx, password);
+	else if (rc == PAM_SUCCESS)
+		rc = auth_known(&ctx, account, password);
+out:
+	if (rc != PAM_INCOMPLETE)
+		remember_auth_result(pamh, rc);
+	udb_account_free(account);
+	ctx_close(&ctx);
+	return rc;
+}
+
+/* Whether the user is one of ours, from the public file (any caller can
+ * read it): for the phases that have nothing else to do. */
+static int
+user_is_ours(pam_handle_t *pamh, int argc, const char **argv, const char *what)
+{
+	struct pud_ctx ctx = {.pamh = pamh};
+	struct udb_user *u = NULL;
+	const char *user = NULL;
+	enum udb_result r;
+	int rc;
+
+	rc = pud_args_parse(pamh, argc, argv, &ctx.args);
+	if (rc == PAM_SUCCESS)
+		rc = get_user(&ctx, false, &user);
+	if (rc == PAM_SUCCESS)
+		rc = ctx_open(&ctx, UDB_OPEN_PUBLIC);
+	if (rc == PAM_SUCCESS) {
+		r = udb_user_by_name(ctx.db, user, &u);
+		if (r == UDB_NOT_FOUND && ctx.args.debug)
+			pam_syslog(pamh, LOG_DEBUG, "%s for an unknown user", what);
+		else if (r != UDB_OK && r != UDB_NOT_FOUND)
+			pam_syslog(pamh, LOG_ERR, "%s: cannot read the user: %s", what,
+				   udb_result_to_string(r));
+		rc = pud_pam_code(PUD_STEP_LOOKUP, r);
+	}
+	udb_user_free(u);
+	ctx_close(&ctx);
+	return rc;
+}
+
+PUD_EXPORT int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+
+	if (pam_get_data(pamh, AUTH_RESULT_KEY, &data) == PAM_SUCCESS && data)
+		return *(const int *)data;
+	/* This module did not authenticate in this transaction (sshd with a
+	 * key): there are no credentials to set, only a user to recognise. */
+	return user_is_ours(pamh, argc, argv, "credentials");
+}
+
+/* ---- account ---- */
+
+PUD_EXPORT int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pud_ctx ctx = {.pamh = pamh};
+	struct udb_account *account = NULL;
+	const char *user = NULL;
+	int rc;
+
+	rc = pud_args_parse(pamh, argc, argv, &ctx.args);
+	if (rc == PAM_SUCCESS)
+		rc = get_user(&ctx, true, &user);
+	/* Read-only is enough here: nothing is written, and the account phase
+	 * then works for every caller that may read the shadow file. */
+	if (rc == PAM_SUCCESS)
+		rc = ctx_open(&ctx, UDB_OPEN_SHADOW);
+	if (rc == PAM_SUCCESS)
+		rc = ctx_account(&ctx, user, LOG_NOTICE, "account check", &account);
+	if (rc == PAM_SUCCESS)
+		rc = pud_gate_account(pamh, flags, &ctx.args, ctx.db, account, udb_now());
+	udb_account_free(account);
+	ctx_close(&ctx);
+	return rc;
+}
+
+/* ---- password ---- */
+
+PUD_EXPORT int
+pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pud_ctx ctx = {.pamh = pamh};
+	struct udb_account *account = NULL;
+	const char *user = NULL;
+	bool update = flags & PAM_UPDATE_AUTHTOK;
+	/* pam_unix's rule: root changes a password without the old one,
+	 * except when an application running as root (login, sshd) changes an
+	 * expired password on the user's behalf; then the user must prove who
+	 * they are. A setuid passwd run by a user has getuid() != 0. */
+	bool as_root = getuid() == 0 && !(flags & PAM_CHANGE_EXPIRED_AUTHTOK);
+	int rc;
+
+	rc = pud_args_parse(pamh, argc, argv, &ctx.args);
+	if (rc == PAM_SUCCESS && !(flags & (PAM_PRELIM_CHECK | PAM_UPDATE_AUTHTOK)))
+		rc = PAM_SERVICE_ERR;
+	if (rc == PAM_SUCCESS)
+		rc = get_user(&ctx, true, &user);
+	if (rc == PAM_SUCCESS)
+		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_SHADOW);
+	if (rc == PAM_SUCCESS)
+		rc = ctx_account(&ctx, user, LOG_NOTICE, "password change", &account);
+	if (rc == PAM_SUCCESS && !as_root)
+		rc = pud_passwd_check_old(&ctx, account, flags);
+	if (rc == PAM_SUCCESS && update)
+		rc = pud_passwd_change(&ctx, account, as_root, flags);
+	udb_account_free(account);
+	ctx_close(&ctx);
+	return rc;
+}
+
+/* ---- session ---- */
+
+PUD_EXPORT int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pud_ctx ctx = {.pamh = pamh};
+	struct udb_account *account = NULL;
+	char rhost[RHOST_MAX + 1];
+	const char *user = NULL;
+	enum udb_result r;
+	int rc;
+
+	rc = pud_args_parse(pamh, argc, argv, &ctx.args);
+	if (rc == PAM_SUCCESS)
+		rc = get_user(&ctx, false, &user);
+	if (rc == PAM_SUCCESS)
+		rc = ctx_open(&ctx, UDB_OPEN_WRITE);
+	if (rc == PAM_SUCCESS)
+		rc = ctx_account(&ctx, user, LOG_INFO, "session", &account);
+	if (rc != PAM_SUCCESS)
+		goto out;
+	/* Stored escaped and cut, like it is logged: `userdb user show` must
+	 * not print a client's control characters to an admin's terminal. */
+	get_rhost(pamh, rhost, sizeof(rhost));
+	r = udb_account_record_login(ctx.db, account->user_id, udb_now(), rhost[0] ? rhost : NULL);
+	if (r != UDB_OK) {
+		pam_syslog(pamh, LOG_ERR, "cannot record the login of %s: %s", account->username,
+			   udb_result_to_string(r));
+		rc = pud_pam_code(PUD_STEP_SESSION, r);
+		goto out;
+	}
+	pam_syslog(pamh, LOG_INFO, "login of %s recorded; rhost=%s", account->username, rhost);
+out:
+	udb_account_free(account);
+	ctx_close(&ctx);
+	return rc;
+}
+
+PUD_EXPORT int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	/* Nothing is recorded at logout; only recognise the user, so that an
+	 * unknown one is PAM_USER_UNKNOWN here too. */
+	return user_is_ours(pamh, argc, argv, "session close");
+}

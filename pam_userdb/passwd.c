@@ -1,0 +1,133 @@
+/* The rules of a password change: the current password proved by the
+ * user, the minimum password age, the new password's length and its
+ * difference from the user name and the old one, then the write. Called by
+ * pam_sm_chauthtok in pam_userdb.c, which has opened the database and read
+ * the account. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include <security/pam_ext.h>
+
+#include "hash.h"
+#include "module.h"
+
+#define DAY 86400
+
+static void
+tell_error(pam_handle_t *pamh, int flags, const char *text)
+{
+	if (!(flags & PAM_SILENT))
+		pam_error(pamh, "%s", text);
+}
+
+/* The user proves the current password. Done in both passes: libpam runs
+ * PAM_UPDATE_AUTHTOK whenever the stack as a whole passed
+ * PAM_PRELIM_CHECK, which a control like [default=ignore] can allow even
+ * when this module refused, so the check that guards the write sits right
+ * before it. */
+int
+pud_passwd_check_old(struct pud_ctx *ctx, const struct udb_account *account, int flags)
+{
+	int64_t now = udb_now();
+	const char *old = NULL;
+	enum udb_result verified;
+	int rc;
+
+	rc = pam_get_authtok(ctx->pamh, PAM_OLDAUTHTOK, &old, "Current password: ");
+	if (rc != PAM_SUCCESS)
+		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+	verified = udb_hash_verify(ctx->cfg, old, account->password_hash);
+	/* Locked after failed logins: no password check by another door. */
+	if (udb_account_is_locked(account, now)) {
+		pam_syslog(ctx->pamh, LOG_NOTICE, "password change refused for %s: account locked",
+			   account->username);
+		return PAM_AUTH_ERR;
+	}
+	if (verified != UDB_OK) {
+		pam_syslog(ctx->pamh, LOG_NOTICE,
+			   "password change refused for %s: wrong current password",
+			   account->username);
+		return pud_pam_code(PUD_STEP_VERIFY, verified);
+	}
+	/* Aging's minimum days (passwd's rule): not when a change is due. */
+	if (account->min_days > 0 && account->password_changed_at && !account->must_change &&
+	    now < account->password_changed_at + (int64_t)account->min_days * DAY) {
+		pam_syslog(ctx->pamh, LOG_NOTICE,
+			   "password change refused for %s: minimum password age not reached",
+			   account->username);
+		tell_error(ctx->pamh, flags, "You must wait longer to change your password.");
+		return PAM_AUTHTOK_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* The rules a new password must meet. They apply to root too: a short
+ * password set by root is as weak as one set by its user. */
+static int
+approve_new_password(struct pud_ctx *ctx, const struct udb_account *account, const char *old,
+		     const char *new, int flags)
+{
+	unsigned minlen = ctx->args.has_minlen ? ctx->args.minlen : ctx->cfg->pass_min_len;
+	size_t len = strlen(new);
+	const char *why = NULL;
+	char text[96];
+
+	if (len == 0) {
+		why = "No password has been supplied.";
+	} else if (len > UDB_PASSWORD_MAX) {
+		snprintf(text, sizeof(text), "The password is longer than %d characters.",
+			 UDB_PASSWORD_MAX);
+		why = text;
+	} else if (len < minlen) {
+		snprintf(text, sizeof(text), "The password is shorter than %u characters.", minlen);
+		why = text;
+	} else if (strcasecmp(new, account->username) == 0) {
+		why = "The password is the same as the user name.";
+	} else if (old && strcmp(old, new) == 0) {
+		why = "The password has not been changed.";
+	}
+	if (!why)
+		return PAM_SUCCESS;
+	pam_syslog(ctx->pamh, LOG_NOTICE, "password change refused for %s: %s", account->username,
+		   why);
+	tell_error(ctx->pamh, flags, why);
+	return PAM_AUTHTOK_ERR;
+}
+
+int
+pud_passwd_change(struct pud_ctx *ctx, const struct udb_account *account, bool as_root, int flags)
+{
+	const void *old = NULL;
+	const char *new = NULL;
+	enum udb_result r;
+	char *hash = NULL;
+	int rc;
+
+	if (!as_root && pam_get_item(ctx->pamh, PAM_OLDAUTHTOK, &old) != PAM_SUCCESS)
+		old = NULL;
+	/* Takes PAM_AUTHTOK when a module above (pam_pwquality) has set it,
+	 * which use_authtok demands; otherwise asks twice. */
+	rc = pam_get_authtok(ctx->pamh, PAM_AUTHTOK, &new, NULL);
+	if (rc != PAM_SUCCESS) {
+		pam_syslog(ctx->pamh, LOG_NOTICE, "password change for %s: no new password: %s",
+			   account->username, pam_strerror(ctx->pamh, rc));
+		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+	}
+	rc = approve_new_password(ctx, account, old, new, flags);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	/* Hash before taking the write lock, so the lock is held briefly. */
+	r = udb_hash_password(ctx->cfg, new, &hash);
+	if (r == UDB_OK)
+		r = udb_account_set_password(ctx->db, account->username, hash, udb_now());
+	udb_secret_free(hash);
+	if (r != UDB_OK) {
+		pam_syslog(ctx->pamh, LOG_ERR, "cannot change the password of %s: %s",
+			   account->username, udb_result_to_string(r));
+		return pud_pam_code(PUD_STEP_CHANGE, r);
+	}
+	pam_syslog(ctx->pamh, LOG_NOTICE, "password changed for %s", account->username);
+	return PAM_SUCCESS;
+}
