@@ -300,6 +300,32 @@ udb_account_set_password(struct udb_db *db, const char *name, const char *hash, 
 }
 
 enum udb_result
+udb_account_upgrade_hash(struct udb_db *db, int64_t user_id, const char *old_hash,
+			 const char *new_hash)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	if (!old_hash || !new_hash)
+		return UDB_INVALID;
+	r = udb_db_begin(db);
+	if (r != UDB_OK)
+		return r;
+	r = udb_stmt(db, UDB_Q_ACCOUNT_UPGRADE_HASH, &stmt);
+	if (r == UDB_OK) {
+		sqlite3_bind_int64(stmt, 1, user_id);
+		udb_bind_text(stmt, 2, old_hash);
+		udb_bind_text(stmt, 3, new_hash);
+		r = udb_stmt_exec(db, UDB_Q_ACCOUNT_UPGRADE_HASH);
+	}
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	return udb_db_commit(db);
+}
+
+enum udb_result
 udb_account_set_validity(struct udb_db *db, const char *name, int64_t not_before,
 			 int64_t not_after)
 {

@@ -66,6 +66,14 @@ enum udb_result udb_account_set_enabled(struct udb_db *db, const char *name, boo
  * clears must-change. */
 enum udb_result udb_account_set_password(struct udb_db *db, const char *name, const char *hash,
 					 int64_t now);
+/* Replaces old_hash with new_hash, a hash of the same password in the
+ * configured method, keeping the change time and must-change: a re-hash is
+ * not a password change, so aging goes on as before. Nothing changes when
+ * the stored hash is no longer old_hash (the password was changed
+ * meanwhile); that is not an error. Called by the PAM module after a
+ * successful login with an outdated hash. */
+enum udb_result udb_account_upgrade_hash(struct udb_db *db, int64_t user_id, const char *old_hash,
+					 const char *new_hash);
 enum udb_result udb_account_set_validity(struct udb_db *db, const char *name, int64_t not_before,
 					 int64_t not_after);
 enum udb_result udb_account_set_must_change(struct udb_db *db, const char *name,

@@ -471,6 +471,18 @@ udb_db_has_shadow(const struct udb_db *db)
 	return db->mode != UDB_OPEN_PUBLIC;
 }
 
+enum udb_result
+udb_db_data_version(struct udb_db *db, int64_t *ret_version)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_DATA_VERSION, &stmt);
+	if (r != UDB_OK)
+		return r;
+	return udb_stmt_int(db, UDB_Q_DATA_VERSION, ret_version);
+}
+
 void
 udb_db_set_busy_timeout(struct udb_db *db, int ms)
 {
@@ -589,6 +601,8 @@ udb_db_commit(struct udb_db *db)
 	if (--db->tx_depth > 0)
 		return UDB_OK;
 	if (db->tx_failed) {
+		/* Depth is 0 now; rollback only acts on the outermost level. */
+		db->tx_depth = 1;
 		udb_db_rollback(db);
 		return UDB_INTERNAL;
 	}
@@ -728,8 +742,13 @@ udb_db_init(const char *dbdir, unsigned *ret_old_version)
 	enum udb_result r;
 	unsigned version = 0;
 
-	if (mkdir(dbdir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dbdir, 0755) == 0) {
+		/* mkdir applies root's umask; unprivileged NSS readers need 0755. */
+		if (chmod(dbdir, 0755) < 0)
+			return result_from_errno(errno);
+	} else if (errno != EEXIST) {
 		return result_from_errno(errno);
+	}
 	r = ensure_files(dbdir);
 	if (r == UDB_OK)
 		r = open_raw(dbdir, UDB_OPEN_WRITE, &db);

@@ -46,6 +46,14 @@ bool udb_db_is_current(struct udb_db *db);
 
 bool udb_db_has_shadow(const struct udb_db *db);
 
+/* SQLite's data_version of the public file on this handle: it differs from
+ * the value of an earlier call whenever another connection committed to the
+ * public file in between. It may also change without a commit (a reader
+ * that cannot write the -shm file sees a new value every time), so it only
+ * ever proves that nothing changed. Used by the NSS module to serve glibc's
+ * retry with a larger buffer from the result it just computed. */
+enum udb_result udb_db_data_version(struct udb_db *db, int64_t *ret_version);
+
 /* Milliseconds to wait for a writer's lock before UDB_BUSY. */
 void udb_db_set_busy_timeout(struct udb_db *db, int ms);
 

@@ -144,5 +144,11 @@ udb_hash_is_outdated(const struct udb_config *cfg, const char *hash)
 	if (!last)
 		return false;
 	params = (size_t)(last - setting) + 1;
-	return strncmp(setting, hash, params) != 0;
+	if (strncmp(setting, hash, params) != 0)
+		return true;
+	/* What follows is "<salt>$<checksum>" (bcrypt: no `$` at all); a second
+	 * `$` is a parameter the configured setting lacks, such as sha512's
+	 * "rounds=1000$" when the default cost is configured. */
+	last = strchr(hash + params, '$');
+	return last && strchr(last + 1, '$');
 }

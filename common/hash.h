@@ -12,8 +12,9 @@
 #include "result.h"
 
 /* Longest password accepted; longer ones never verify (after the same
- * hashing work as a wrong one) and cannot be set. */
-#define UDB_PASSWORD_MAX 512
+ * hashing work as a wrong one) and cannot be set. libxcrypt refuses a
+ * passphrase of CRYPT_MAX_PASSPHRASE_SIZE (512) bytes or more. */
+#define UDB_PASSWORD_MAX 511
 
 enum udb_result udb_hash_password(const struct udb_config *cfg, const char *password,
 				  char **ret_hash);

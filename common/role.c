@@ -415,6 +415,10 @@ udb_role_delete(struct udb_db *db, const char *name)
 		sqlite3_bind_int64(stmt, 1, role->id);
 		r = udb_stmt_exec(db, UDB_Q_ROLE_DELETE);
 	}
+	/* The cascade drops the role's own closure rows, but not the paths
+	 * that ran through it (admin ⊇ deleted ⊇ user): rebuild. */
+	if (r == UDB_OK)
+		r = rebuild_closure(db);
 	udb_role_free(role);
 	return finish(db, r);
 }

@@ -34,6 +34,7 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_COUNT_UNKNOWN_FAILURE] =
 		"INSERT INTO sec.meta (key, value) VALUES ('unknown_user_failures', 1) "
 		"ON CONFLICT (key) DO UPDATE SET value = value + 1",
+	[UDB_Q_DATA_VERSION] = "PRAGMA pub.data_version",
 
 	[UDB_Q_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.username = ?1",
 	[UDB_Q_USER_BY_UID] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.uid = ?1",
@@ -173,6 +174,9 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"UPDATE sec.accounts SET last_login_at = current_login_at, last_login_ip = "
 		"current_login_ip, current_login_at = ?2, current_login_ip = ?3, login_count = "
 		"login_count + 1 WHERE user_id = ?1",
+	/* Only while the hash is still ?2: a password changed meanwhile wins. */
+	[UDB_Q_ACCOUNT_UPGRADE_HASH] = "UPDATE sec.accounts SET password_hash = ?3 WHERE "
+				       "user_id = ?1 AND password_hash = ?2",
 
 	[UDB_Q_EMAIL_INSERT] = "INSERT INTO sec.user_emails (user_id, email, confirmed_at, "
 			       "is_primary, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -159,7 +159,8 @@ udb_valid_text(const char *s)
 		if (*p < 0x20 || *p == 0x7f || *p == ':' || *p == ',')
 			return false;
 		len = utf8_sequence_length(p);
-		if (len == 0)
+		/* U+0080..U+009F are C1 controls (U+009B is CSI to a terminal). */
+		if (len == 0 || (p[0] == 0xc2 && p[1] < 0xa0))
 			return false;
 		p += len;
 	}
@@ -195,7 +196,7 @@ udb_parse_uint(const char *s, unsigned long max, unsigned long *ret_value)
 	for (const char *p = s; *p; p++) {
 		if (!is_digit(*p))
 			return UDB_INVALID;
-		if (v > (max - (unsigned long)(*p - '0')) / 10)
+		if ((unsigned long)(*p - '0') > max || v > (max - (unsigned long)(*p - '0')) / 10)
 			return UDB_INVALID;
 		v = v * 10 + (unsigned long)(*p - '0');
 	}
