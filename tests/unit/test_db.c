@@ -1,0 +1,865 @@
+/* Unit tests of common/db.c: creating and opening the two files, the checks
+ * that refuse an unsafe, foreign or damaged database, transactions across
+ * both files and the repair after a writer died between the two commits. */
+#include <grp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "fixture.h"
+#include "role.h"
+#include "user.h"
+
+#define NOBODY 65534
+
+static const char *const db_files[] = {
+	UDB_PUBLIC_FILE, UDB_PUBLIC_FILE "-wal", UDB_PUBLIC_FILE "-shm",
+	UDB_SHADOW_FILE, UDB_SHADOW_FILE "-wal", UDB_SHADOW_FILE "-shm",
+};
+
+static gid_t
+shadow_gid(void)
+{
+	struct group *g = getgrnam("shadow");
+
+	return g ? g->gr_gid : 0;
+}
+
+/* Runs SQL on one file with a connection of its own, the way a damaged or
+ * foreign file would be made by hand, keeping -wal and -shm in place. */
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *s = NULL;
+	int persist = 1;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &s, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_file_control(s, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	ck_assert_msg(sqlite3_exec(s, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+		      sqlite3_errmsg(s));
+	sqlite3_close(s);
+}
+
+static void
+close_fixture_db(void)
+{
+	udb_db_close(fx.db);
+	fx.db = NULL;
+}
+
+static enum udb_result
+try_open(enum udb_open_mode mode)
+{
+	struct udb_db *db = NULL;
+	enum udb_result r;
+
+	r = udb_db_open(fx.dbdir, mode, &db);
+	ck_assert(r == UDB_OK ? db != NULL : db == NULL);
+	udb_db_close(db);
+	return r;
+}
+
+static bool
+user_exists(struct udb_db *db, const char *name)
+{
+	struct udb_user *u = NULL;
+	enum udb_result r = udb_user_by_name(db, name, &u);
+
+	ck_assert(r == UDB_OK || r == UDB_NOT_FOUND);
+	udb_user_free(u);
+	return r == UDB_OK;
+}
+
+static bool
+role_exists(struct udb_db *db, const char *name)
+{
+	struct udb_role *role = NULL;
+	enum udb_result r = udb_role_by_name(db, name, &role);
+
+	ck_assert(r == UDB_OK || r == UDB_NOT_FOUND);
+	udb_role_free(role);
+	return r == UDB_OK;
+}
+
+static enum udb_result
+add_role(struct udb_db *db, const char *name)
+{
+	struct udb_role_spec spec = {.name = name};
+
+	return udb_role_add(db, fx.cfg, &spec, false, T0);
+}
+
+/* --- udb_db_init --- */
+
+START_TEST(test_udb_db_init_creates_files_with_modes)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(fx.dbdir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0755);
+	for (size_t i = 0; i < sizeof(db_files) / sizeof(db_files[0]); i++) {
+		bool shadow = strncmp(db_files[i], UDB_SHADOW_FILE, strlen(UDB_SHADOW_FILE)) == 0;
+
+		ck_assert_msg(lstat(fx_dbfile(db_files[i]), &st) == 0, "%s missing", db_files[i]);
+		ck_assert_msg(S_ISREG(st.st_mode), "%s is not a regular file", db_files[i]);
+		ck_assert_msg((st.st_mode & 07777) == (shadow ? 0640u : 0644u), "%s has mode %o",
+			      db_files[i], st.st_mode & 07777);
+		if (geteuid() == 0) {
+			ck_assert_uint_eq(st.st_uid, 0);
+			ck_assert_msg(st.st_gid == (shadow ? shadow_gid() : 0), "%s has group %u",
+				      db_files[i], (unsigned)st.st_gid);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_udb_db_init_under_strict_umask)
+{
+	mode_t old = umask(077);
+	unsigned version = 99;
+	struct stat st;
+
+	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
+	umask(old);
+	ck_assert_uint_eq(version, 0);
+	/* Unprivileged NSS readers must get through the directory and read the
+	 * public file, -wal and -shm whatever root's umask was. */
+	ck_assert_int_eq(stat(fx.dbdir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0755);
+	ck_assert_int_eq(stat(fx_dbfile(UDB_PUBLIC_FILE "-shm"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(stat(fx_dbfile(UDB_SHADOW_FILE "-wal"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+}
+END_TEST
+
+START_TEST(test_udb_db_init_twice_keeps_data)
+{
+	unsigned version = 99;
+
+	fx_add_user("alice");
+	close_fixture_db();
+	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
+	ck_assert_uint_ge(udb_db_schema_version(), 1);
+	ck_assert_uint_eq(version, udb_db_schema_version());
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(user_exists(fx.db, "alice"));
+}
+END_TEST
+
+START_TEST(test_udb_db_init_restores_modes)
+{
+	struct stat st;
+
+	close_fixture_db();
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0644), 0);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, NULL), UDB_OK);
+	ck_assert_int_eq(stat(fx_dbfile(UDB_SHADOW_FILE), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+}
+END_TEST
+
+START_TEST(test_udb_db_init_refuses_garbage_file)
+{
+	static const char garbage[] = "this is not an SQLite database, keep it as it is\n";
+	size_t size = 0;
+	char *after;
+
+	ck_assert_int_eq(mkdir(fx.dbdir, 0755), 0);
+	fx_write_file(fx_dbfile(UDB_PUBLIC_FILE), garbage, 0644);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, NULL), UDB_CORRUPT);
+	after = fx_read_file(fx_dbfile(UDB_PUBLIC_FILE), &size);
+	ck_assert_str_eq(after, garbage);
+	free(after);
+}
+END_TEST
+
+START_TEST(test_udb_db_init_refuses_newer_schema)
+{
+	char sql[64];
+
+	close_fixture_db();
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %u", udb_db_schema_version() + 1);
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), sql);
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE), sql);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, NULL), UDB_SCHEMA);
+}
+END_TEST
+
+START_TEST(test_udb_db_init_refuses_mixed_pair)
+{
+	char other[PATH_MAX + 16];
+
+	close_fixture_db();
+	snprintf(other, sizeof(other), "%s/other", fx.dir);
+	ck_assert_int_eq(udb_db_init(other, NULL), UDB_OK);
+	strcat(other, "/" UDB_SHADOW_FILE);
+	fx_copy_file(other, fx_dbfile(UDB_SHADOW_FILE));
+	ck_assert_int_eq(udb_db_init(fx.dbdir, NULL), UDB_CORRUPT);
+}
+END_TEST
+
+/* --- udb_db_open --- */
+
+START_TEST(test_udb_db_open_missing_database_unavailable)
+{
+	struct udb_db *db = NULL;
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/nowhere", fx.dir);
+	ck_assert_int_eq(udb_db_open(path, UDB_OPEN_PUBLIC, &db), UDB_UNAVAILABLE);
+	ck_assert_int_eq(udb_db_open(path, UDB_OPEN_WRITE, &db), UDB_UNAVAILABLE);
+	/* A file where the directory should be. */
+	fx_write_file(path, "", 0644);
+	ck_assert_int_eq(udb_db_open(path, UDB_OPEN_PUBLIC, &db), UDB_UNAVAILABLE);
+	ck_assert_ptr_null(db);
+
+	close_fixture_db();
+	ck_assert_int_eq(unlink(fx_dbfile(UDB_SHADOW_FILE)), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNAVAILABLE);
+	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_UNAVAILABLE);
+	/* getent passwd needs only the public file. */
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
+	ck_assert_int_eq(unlink(fx_dbfile(UDB_PUBLIC_FILE)), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNAVAILABLE);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_garbage_corrupt)
+{
+	close_fixture_db();
+	fx_write_file(fx_dbfile(UDB_PUBLIC_FILE), "not a database at all, but long enough\n", 0644);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_CORRUPT);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_empty_file_corrupt)
+{
+	close_fixture_db();
+	fx_write_file(fx_dbfile(UDB_PUBLIC_FILE), "", 0644);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	fx_write_file(fx_dbfile(UDB_SHADOW_FILE), "", 0640);
+	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_CORRUPT);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_foreign_sqlite_file_corrupt)
+{
+	close_fixture_db();
+	ck_assert_int_eq(unlink(fx_dbfile(UDB_PUBLIC_FILE)), 0);
+	fx_write_file(fx_dbfile(UDB_PUBLIC_FILE), "", 0644);
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "CREATE TABLE users (name TEXT); PRAGMA "
+					     "user_version = 1");
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_mixed_pair_corrupt)
+{
+	char other[PATH_MAX + 16];
+
+	fx_add_user("alice");
+	close_fixture_db();
+	snprintf(other, sizeof(other), "%s/other", fx.dir);
+	ck_assert_int_eq(udb_db_init(other, NULL), UDB_OK);
+	strcat(other, "/" UDB_SHADOW_FILE);
+	/* Another database's shadow file, e.g. restored from the wrong backup:
+	 * its accounts would be matched to the wrong users. */
+	fx_copy_file(other, fx_dbfile(UDB_SHADOW_FILE));
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_symlink_unsafe)
+{
+	char real[PATH_MAX + 16];
+
+	close_fixture_db();
+	snprintf(real, sizeof(real), "%s/real.db", fx.dir);
+	ck_assert_int_eq(rename(fx_dbfile(UDB_PUBLIC_FILE), real), 0);
+	ck_assert_int_eq(symlink(real, fx_dbfile(UDB_PUBLIC_FILE)), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
+	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_UNSAFE);
+	ck_assert_int_eq(unlink(fx_dbfile(UDB_PUBLIC_FILE)), 0);
+	ck_assert_int_eq(rename(real, fx_dbfile(UDB_PUBLIC_FILE)), 0);
+
+	snprintf(real, sizeof(real), "%s/real-shadow.db", fx.dir);
+	ck_assert_int_eq(rename(fx_dbfile(UDB_SHADOW_FILE), real), 0);
+	ck_assert_int_eq(symlink(real, fx_dbfile(UDB_SHADOW_FILE)), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_writable_file_unsafe)
+{
+	close_fixture_db();
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0646), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0644), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
+
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0662), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_UNSAFE);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0640), 0);
+
+	/* Group-writable by a group that is not root's. */
+	ck_assert_int_eq(chown(fx_dbfile(UDB_PUBLIC_FILE), geteuid(), NOBODY), 0);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0664), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_foreign_owner_unsafe)
+{
+	if (geteuid() != 0)
+		return; /* only root can give a file away */
+	close_fixture_db();
+	ck_assert_int_eq(chown(fx_dbfile(UDB_SHADOW_FILE), NOBODY, shadow_gid()), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+	ck_assert_int_eq(chown(fx_dbfile(UDB_SHADOW_FILE), 0, shadow_gid()), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_OK);
+	ck_assert_int_eq(chown(fx.dbdir, NOBODY, 0), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_writable_directory_unsafe)
+{
+	close_fixture_db();
+	ck_assert_int_eq(chmod(fx.dbdir, 0757), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
+	ck_assert_int_eq(chmod(fx.dbdir, 01777), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
+	ck_assert_int_eq(chmod(fx.dbdir, 0755), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_fifo_unsafe)
+{
+	close_fixture_db();
+	ck_assert_int_eq(unlink(fx_dbfile(UDB_PUBLIC_FILE)), 0);
+	ck_assert_int_eq(mkfifo(fx_dbfile(UDB_PUBLIC_FILE), 0644), 0);
+	/* Must not hang waiting for a writer on the FIFO. */
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_newer_schema_refused)
+{
+	char sql[64];
+
+	close_fixture_db();
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %u", udb_db_schema_version() + 1);
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), sql);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_SCHEMA);
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE), sql);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_SCHEMA);
+	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_SCHEMA);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_version_mismatch_corrupt)
+{
+	char sql[64];
+
+	close_fixture_db();
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %u", udb_db_schema_version() + 1);
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE), sql);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
+}
+END_TEST
+
+static int
+lookup_as_public_reader(void)
+{
+	struct udb_db *db = NULL;
+	struct udb_user *u = NULL;
+	enum udb_result r;
+
+	r = udb_db_open(fx.dbdir, UDB_OPEN_PUBLIC, &db);
+	if (r == UDB_OK)
+		r = udb_user_by_name(db, "alice", &u);
+	udb_user_free(u);
+	udb_db_close(db);
+	return (int)r;
+}
+
+static int
+lookup_as_shadow_reader(void)
+{
+	struct udb_db *db = NULL;
+	struct udb_account *a = NULL;
+	enum udb_result r;
+
+	r = udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &db);
+	if (r == UDB_OK)
+		r = udb_account_by_name(db, "alice", &a);
+	udb_account_free(a);
+	udb_db_close(db);
+	return (int)r;
+}
+
+static int
+begin_as_writer(void)
+{
+	struct udb_db *db = NULL;
+	enum udb_result r;
+
+	r = udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &db);
+	if (r == UDB_OK)
+		r = add_role(db, "intruders");
+	udb_db_close(db);
+	return (int)r;
+}
+
+START_TEST(test_udb_db_open_unprivileged_reader)
+{
+	if (geteuid() != 0)
+		return; /* needs root to switch to nobody */
+	fx_add_user("alice");
+	close_fixture_db();
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_shadow_reader), UDB_PERMISSION);
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, begin_as_writer), UDB_PERMISSION);
+	/* After more writes (and their checkpoints) readers still work. */
+	fx_reopen(UDB_OPEN_WRITE);
+	fx_add_user("bob");
+	close_fixture_db();
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_shadow_group_reader)
+{
+	if (geteuid() != 0 || shadow_gid() == 0)
+		return; /* needs root and a shadow group */
+	fx_add_user("alice");
+	close_fixture_db();
+	ck_assert_int_eq(fx_run_as(NOBODY, shadow_gid(), lookup_as_shadow_reader), UDB_OK);
+	ck_assert_int_eq(fx_run_as(NOBODY, shadow_gid(), begin_as_writer), UDB_PERMISSION);
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(!role_exists(fx.db, "intruders"));
+}
+END_TEST
+
+START_TEST(test_udb_db_open_reader_after_writer_killed_before_checkpoint)
+{
+	sqlite3 *snapshot = NULL;
+	struct stat st;
+	pid_t pid;
+	int status, off = 1;
+
+	if (geteuid() != 0)
+		return; /* needs root to switch to nobody */
+	close_fixture_db();
+	/* A reader in the middle of a lookup holds an old snapshot, so the
+	 * writer's checkpoint cannot empty the public WAL... */
+	ck_assert_int_eq(
+		sqlite3_open_v2(fx_dbfile(UDB_PUBLIC_FILE), &snapshot, SQLITE_OPEN_READONLY, NULL),
+		SQLITE_OK);
+	sqlite3_db_config(snapshot, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &off);
+	ck_assert_int_eq(
+		sqlite3_exec(snapshot, "BEGIN; SELECT count(*) FROM users", NULL, NULL, NULL),
+		SQLITE_OK);
+	/* ...and the writer dies right after its commit. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct udb_db *db = NULL;
+		struct udb_user_spec spec = {.username = "alice"};
+
+		if (udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &db) != UDB_OK)
+			_exit(1);
+		/* The checkpoint waits this long for the reader, then gives up. */
+		udb_db_set_busy_timeout(db, 50);
+		if (udb_user_add(db, fx.cfg, &spec, false, T0, NULL) != UDB_OK)
+			_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status), "the writer could not commit beside a reader");
+	sqlite3_exec(snapshot, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(snapshot);
+	ck_assert_int_eq(stat(fx_dbfile(UDB_PUBLIC_FILE "-wal"), &st), 0);
+	ck_assert_int_gt(st.st_size, 0); /* the commit is only in the WAL */
+	/* Unprivileged readers, who cannot write -shm, see the committed user. */
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(user_exists(fx.db, "alice"));
+	fx_reopen(UDB_OPEN_WRITE);
+	fx_add_user("bob");
+	close_fixture_db();
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+}
+END_TEST
+
+/* --- udb_db_begin --- */
+
+START_TEST(test_udb_db_begin_read_only_handle_refused)
+{
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert_int_eq(udb_db_begin(fx.db), UDB_PERMISSION);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_PERMISSION);
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert_int_eq(udb_db_begin(fx.db), UDB_PERMISSION);
+	ck_assert_int_eq(udb_db_commit(fx.db), UDB_INTERNAL);
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert(!role_exists(fx.db, "staff"));
+}
+END_TEST
+
+START_TEST(test_udb_db_begin_busy_while_other_writer)
+{
+	struct udb_db *other = NULL;
+
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &other), UDB_OK);
+	udb_db_set_busy_timeout(other, 20);
+	ck_assert_int_eq(udb_db_begin(fx.db), UDB_OK);
+	ck_assert_int_eq(udb_db_begin(other), UDB_BUSY);
+	ck_assert_int_eq(add_role(other, "staff"), UDB_BUSY);
+	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
+	ck_assert_int_eq(udb_db_commit(fx.db), UDB_OK);
+	/* The failed attempts left nothing behind: the next one works. */
+	ck_assert_int_eq(add_role(other, "staff"), UDB_OK);
+	ck_assert(role_exists(fx.db, "staff"));
+	ck_assert(role_exists(other, "ops"));
+	udb_db_close(other);
+}
+END_TEST
+
+START_TEST(test_udb_db_begin_after_killed_writer)
+{
+	pid_t pid;
+	int status;
+
+	close_fixture_db();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct udb_db *db = NULL;
+		struct udb_user_spec spec = {.username = "mallory"};
+
+		if (udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &db) != UDB_OK ||
+		    udb_db_begin(db) != UDB_OK ||
+		    udb_user_add(db, fx.cfg, &spec, false, T0, NULL) != UDB_OK)
+			_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(!user_exists(fx.db, "mallory"));
+	fx_reopen(UDB_OPEN_WRITE);
+	udb_db_set_busy_timeout(fx.db, 1000);
+	fx_add_user("mallory");
+	ck_assert(user_exists(fx.db, "mallory"));
+}
+END_TEST
+
+/* Leaves the database as a writer killed between the shadow file's commit
+ * and the public file's would: the shadow file has the change, the public
+ * file has it not. change runs on the fixture's write handle. */
+static void
+simulate_crash_between_commits(void (*change)(void))
+{
+	char snapshot[PATH_MAX + 16];
+
+	snprintf(snapshot, sizeof(snapshot), "%s/public.snapshot", fx.dir);
+	close_fixture_db();
+	fx_write_file(snapshot, "", 0600);
+	fx_copy_file(fx_dbfile(UDB_PUBLIC_FILE), snapshot);
+	fx_reopen(UDB_OPEN_WRITE);
+	change();
+	close_fixture_db();
+	fx_copy_file(snapshot, fx_dbfile(UDB_PUBLIC_FILE));
+}
+
+static void
+add_alice_disabled(void)
+{
+	struct udb_user_spec spec = {
+		.username = "alice", .disabled = true, .password_hash = "$6$rounds=1000$salt$x"};
+
+	ck_assert_int_eq(udb_user_add(fx.db, fx.cfg, &spec, false, T0, NULL), UDB_OK);
+}
+
+static void
+delete_bob(void)
+{
+	ck_assert_int_eq(udb_user_delete(fx.db, "bob"), UDB_OK);
+}
+
+START_TEST(test_udb_db_begin_repairs_half_added_user)
+{
+	struct udb_user_spec spec = {.username = "alice"};
+	struct udb_account **list = NULL, *a = NULL;
+	size_t n = 0;
+
+	fx_add_user("carol");
+	simulate_crash_between_commits(add_alice_disabled);
+
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(!user_exists(fx.db, "alice"));
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_shadow_page(fx.db, 0, 10, &list, &n), UDB_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(list[0]->username, "carol");
+	udb_account_list_free(list, n);
+
+	/* The next write repairs: adding alice again works and gets a fresh
+	 * account, not the half-added one's (disabled, with a password). */
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert_int_eq(udb_user_add(fx.db, fx.cfg, &spec, false, T0, NULL), UDB_OK);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert(a->is_enabled);
+	ck_assert_ptr_null(a->password_hash);
+	udb_account_free(a);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+}
+END_TEST
+
+START_TEST(test_udb_db_begin_finishes_half_deleted_user)
+{
+	struct udb_account *a = NULL;
+	struct udb_user *u = NULL;
+	struct udb_account **list = NULL;
+	char **roles = NULL;
+	size_t n = 0;
+	int64_t bob;
+
+	fx_add_role("staff", NULL, NULL);
+	bob = fx_add_user("bob");
+	fx_add_user("carol");
+	ck_assert_int_eq(udb_grant(fx.db, "bob", "staff", 0, 0, T0, NULL), UDB_OK);
+	simulate_crash_between_commits(delete_bob);
+
+	/* In between, bob is still a passwd entry but cannot log in. */
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(user_exists(fx.db, "bob"));
+	ck_assert_int_eq(udb_account_by_name(fx.db, "bob", &a), UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_account_by_user_id(fx.db, bob, &a), UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_shadow_page(fx.db, 0, 10, &list, &n), UDB_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(list[0]->username, "carol");
+	udb_account_list_free(list, n);
+
+	/* Any write transaction finishes the delete, grants included. */
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
+	ck_assert_int_eq(udb_user_by_name(fx.db, "bob", &u), UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_user_effective_roles(fx.db, bob, T0, &roles, &n), UDB_OK);
+	ck_assert_uint_eq(n, 0);
+	udb_strv_free(roles, n);
+	ck_assert(user_exists(fx.db, "carol"));
+	fx_add_user("bob");
+}
+END_TEST
+
+/* --- udb_db_commit and udb_db_rollback --- */
+
+START_TEST(test_udb_db_commit_nested_writes_once)
+{
+	struct udb_db *reader = NULL;
+
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert_int_eq(udb_db_begin(fx.db), UDB_OK);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
+	/* The inner commits wrote nothing yet: another process sees neither. */
+	ck_assert(!role_exists(reader, "staff"));
+	ck_assert(role_exists(fx.db, "staff"));
+	ck_assert_int_eq(udb_db_commit(fx.db), UDB_OK);
+	ck_assert(role_exists(reader, "staff"));
+	ck_assert(role_exists(reader, "ops"));
+	udb_db_close(reader);
+}
+END_TEST
+
+START_TEST(test_udb_db_commit_fails_after_inner_rollback)
+{
+	struct udb_db *reader = NULL;
+
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert_int_eq(udb_db_begin(fx.db), UDB_OK);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_EXISTS);
+	ck_assert_int_ne(udb_db_commit(fx.db), UDB_OK);
+	/* Nothing of the transaction was written, for anyone... */
+	ck_assert(!role_exists(reader, "staff"));
+	ck_assert(!role_exists(fx.db, "staff"));
+	/* ...and the handle is not stuck in it: the next change works and
+	 * other writers are not locked out. */
+	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
+	ck_assert(role_exists(reader, "ops"));
+	udb_db_close(reader);
+}
+END_TEST
+
+START_TEST(test_udb_db_commit_without_begin)
+{
+	ck_assert_int_eq(udb_db_commit(fx.db), UDB_INTERNAL);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+}
+END_TEST
+
+START_TEST(test_udb_db_commit_visible_to_open_reader)
+{
+	struct udb_db *reader = NULL;
+
+	/* NSS keeps its handle open: the next lookup must see the change. */
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert(!user_exists(reader, "alice"));
+	fx_add_user("alice");
+	ck_assert(user_exists(reader, "alice"));
+	ck_assert_int_eq(udb_user_delete(fx.db, "alice"), UDB_OK);
+	ck_assert(!user_exists(reader, "alice"));
+	ck_assert(udb_db_is_current(reader));
+	udb_db_close(reader);
+}
+END_TEST
+
+START_TEST(test_udb_db_rollback_discards)
+{
+	ck_assert_int_eq(udb_db_begin(fx.db), UDB_OK);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+	udb_db_rollback(fx.db);
+	ck_assert(!role_exists(fx.db, "staff"));
+	/* Without a transaction it does nothing. */
+	udb_db_rollback(fx.db);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+	ck_assert(role_exists(fx.db, "staff"));
+}
+END_TEST
+
+/* --- udb_db_is_current and udb_db_has_shadow --- */
+
+START_TEST(test_udb_db_is_current_false_after_replace)
+{
+	char copy[PATH_MAX + 16];
+
+	ck_assert(udb_db_is_current(fx.db));
+	fx_add_user("alice");
+	ck_assert(udb_db_is_current(fx.db));
+
+	snprintf(copy, sizeof(copy), "%s/new.db", fx.dbdir);
+	fx_write_file(copy, "", 0644);
+	fx_copy_file(fx_dbfile(UDB_PUBLIC_FILE), copy);
+	ck_assert_int_eq(rename(copy, fx_dbfile(UDB_PUBLIC_FILE)), 0);
+	ck_assert(!udb_db_is_current(fx.db));
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(udb_db_is_current(fx.db));
+
+	fx_write_file(copy, "", 0640);
+	fx_copy_file(fx_dbfile(UDB_SHADOW_FILE), copy);
+	ck_assert_int_eq(rename(copy, fx_dbfile(UDB_SHADOW_FILE)), 0);
+	ck_assert(!udb_db_is_current(fx.db));
+	/* A public-only handle does not care about the shadow file. */
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert(udb_db_is_current(fx.db));
+	ck_assert_int_eq(unlink(fx_dbfile(UDB_PUBLIC_FILE)), 0);
+	ck_assert(!udb_db_is_current(fx.db));
+}
+END_TEST
+
+START_TEST(test_udb_db_has_shadow_by_mode)
+{
+	ck_assert(udb_db_has_shadow(fx.db));
+	fx_reopen(UDB_OPEN_SHADOW);
+	ck_assert(udb_db_has_shadow(fx.db));
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert(!udb_db_has_shadow(fx.db));
+	udb_db_close(NULL);
+}
+END_TEST
+
+START_TEST(test_udb_db_data_version_changes_after_commit)
+{
+	struct udb_db *reader = NULL;
+	int64_t v1 = 0, v2 = 0, v3 = 0;
+
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert_int_eq(udb_db_data_version(reader, &v1), UDB_OK);
+	ck_assert_int_eq(udb_db_data_version(reader, &v2), UDB_OK);
+	ck_assert_int_eq(v1, v2);
+	fx_add_user("alice");
+	ck_assert_int_eq(udb_db_data_version(reader, &v3), UDB_OK);
+	ck_assert_int_ne(v3, v1);
+	ck_assert(user_exists(reader, "alice"));
+	udb_db_close(reader);
+}
+END_TEST
+
+static Suite *
+db_suite(void)
+{
+	Suite *s = suite_create("db");
+	TCase *tc;
+
+	tc = fx_tcase(s, "udb_db_init", true);
+	tcase_add_test(tc, test_udb_db_init_creates_files_with_modes);
+	tcase_add_test(tc, test_udb_db_init_twice_keeps_data);
+	tcase_add_test(tc, test_udb_db_init_restores_modes);
+	tcase_add_test(tc, test_udb_db_init_refuses_newer_schema);
+	tcase_add_test(tc, test_udb_db_init_refuses_mixed_pair);
+	tc = fx_tcase(s, "udb_db_init_fresh", false);
+	tcase_add_test(tc, test_udb_db_init_under_strict_umask);
+	tcase_add_test(tc, test_udb_db_init_refuses_garbage_file);
+	tc = fx_tcase(s, "udb_db_open", true);
+	tcase_add_test(tc, test_udb_db_open_missing_database_unavailable);
+	tcase_add_test(tc, test_udb_db_open_garbage_corrupt);
+	tcase_add_test(tc, test_udb_db_open_empty_file_corrupt);
+	tcase_add_test(tc, test_udb_db_open_foreign_sqlite_file_corrupt);
+	tcase_add_test(tc, test_udb_db_open_mixed_pair_corrupt);
+	tcase_add_test(tc, test_udb_db_open_symlink_unsafe);
+	tcase_add_test(tc, test_udb_db_open_writable_file_unsafe);
+	tcase_add_test(tc, test_udb_db_open_foreign_owner_unsafe);
+	tcase_add_test(tc, test_udb_db_open_writable_directory_unsafe);
+	tcase_add_test(tc, test_udb_db_open_fifo_unsafe);
+	tcase_add_test(tc, test_udb_db_open_newer_schema_refused);
+	tcase_add_test(tc, test_udb_db_open_version_mismatch_corrupt);
+	tcase_add_test(tc, test_udb_db_open_unprivileged_reader);
+	tcase_add_test(tc, test_udb_db_open_shadow_group_reader);
+	tcase_add_test(tc, test_udb_db_open_reader_after_writer_killed_before_checkpoint);
+	tc = fx_tcase(s, "udb_db_begin", true);
+	tcase_add_test(tc, test_udb_db_begin_read_only_handle_refused);
+	tcase_add_test(tc, test_udb_db_begin_busy_while_other_writer);
+	tcase_add_test(tc, test_udb_db_begin_after_killed_writer);
+	tcase_add_test(tc, test_udb_db_begin_repairs_half_added_user);
+	tcase_add_test(tc, test_udb_db_begin_finishes_half_deleted_user);
+	tc = fx_tcase(s, "udb_db_commit", true);
+	tcase_add_test(tc, test_udb_db_commit_nested_writes_once);
+	tcase_add_test(tc, test_udb_db_commit_fails_after_inner_rollback);
+	tcase_add_test(tc, test_udb_db_commit_without_begin);
+	tcase_add_test(tc, test_udb_db_commit_visible_to_open_reader);
+	tc = fx_tcase(s, "udb_db_rollback", true);
+	tcase_add_test(tc, test_udb_db_rollback_discards);
+	tc = fx_tcase(s, "udb_db_is_current", true);
+	tcase_add_test(tc, test_udb_db_is_current_false_after_replace);
+	tc = fx_tcase(s, "udb_db_data_version", true);
+	tcase_add_test(tc, test_udb_db_data_version_changes_after_commit);
+	tc = fx_tcase(s, "udb_db_has_shadow", true);
+	tcase_add_test(tc, test_udb_db_has_shadow_by_mode);
+	return s;
+}
+
+int
+main(void)
+{
+	return fx_main(db_suite());
+}
