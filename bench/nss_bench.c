@@ -116,8 +116,10 @@ enum bench_op {
 };
 
 static const char *const bench_op_title[BENCH_NOPS] = {
-	"getpwnam", "getpwuid", "getgrnam", "getgrgid",
-	"getgrnam role", "getgrnam big", "initgroups",
+	[BENCH_PWNAM] = "getpwnam",           [BENCH_PWUID] = "getpwuid",
+	[BENCH_GRNAM] = "getgrnam",           [BENCH_GRGID] = "getgrgid",
+	[BENCH_GRNAM_ROLE] = "getgrnam role", [BENCH_GRNAM_BIG] = "getgrnam big",
+	[BENCH_INITGROUPS] = "initgroups",
 };
 
 struct bench_stat {
@@ -470,8 +472,8 @@ bench_call(struct bench_ctx *ctx, enum bench_op op)
 				st = ctx->mod->initgroups_dyn(u->name, u->gid, &start, &size,
 							      &groups, -1, &err);
 			else
-				st = bench_initgroups_fallback(ctx, u->name, u->gid, &start,
-							       &size, &groups, &err);
+				st = bench_initgroups_fallback(ctx, u->name, u->gid, &start, &size,
+							       &groups, &err);
 			break;
 		default:
 			st = ctx->mod->getgrnam_r(g->name, &gr, ctx->buf, ctx->buflen, &err);
@@ -563,7 +565,8 @@ bench_run_enum(struct bench_ctx *ctx, struct bench_stat *st)
 	memset(st, 0, sizeof(*st));
 	if (!ctx->mod->getpwent_r)
 		return;
-	while (n < ctx->opts->enum_passes && n < 16 && (n == 0 || spent < ctx->opts->enum_budget_ms)) {
+	while (n < ctx->opts->enum_passes && n < 16 &&
+	       (n == 0 || spent < ctx->opts->enum_budget_ms)) {
 		struct passwd pw;
 		enum nss_status s;
 		size_t count = 0;
@@ -639,16 +642,18 @@ bench_run_fresh(struct bench_ctx *ctx, struct bench_stat *st, struct bench_stat 
 	for (int i = 0; i < 3; i++)
 		bench_spawn_child(self, mode_lookup, ctx->spec->users[0].name, &failed);
 	while (n < runs && (n < 5 || spent < ctx->opts->budget_ms * 1e3)) {
-		const struct bench_user *u = &ctx->spec->users[bench_rand(&ctx->rng) % ctx->spec->nusers];
+		size_t pick = bench_rand(&ctx->rng) % ctx->spec->nusers;
+		char *name = ctx->spec->users[pick].name;
 
-		noop[n] = bench_spawn_child(self, mode_noop, u->name, &failed);
-		lookup[n] = bench_spawn_child(self, mode_lookup, u->name, &failed);
+		noop[n] = bench_spawn_child(self, mode_noop, name, &failed);
+		lookup[n] = bench_spawn_child(self, mode_lookup, name, &failed);
 		spent += lookup[n] + noop[n];
 		n++;
 	}
 	if (failed && ctx->errors++ < 5)
-		fprintf(stderr, "nss_bench: %s: a fresh process did not find its user through "
-				"glibc (is /etc/nsswitch.conf set to '%s'?)\n",
+		fprintf(stderr,
+			"nss_bench: %s: a fresh process did not find its user through "
+			"glibc (is /etc/nsswitch.conf set to '%s'?)\n",
 			ctx->opts->label, ctx->mod->prefix);
 	for (size_t i = 0; i < n; i++) {
 		lookup[i] /= 1e3;
@@ -704,6 +709,7 @@ static _Noreturn void
 bench_usage(void)
 {
 	fputs("usage: nss_bench [options] MODULE.so PREFIX SPEC.tsv\n"
+	      "       nss_bench --print-header\n"
 	      "  MODULE.so        path or soname given to dlopen (nss_files: libnss_files.so.2)\n"
 	      "  PREFIX           symbol prefix: _nss_PREFIX_getpwnam_r ...\n"
 	      "  SPEC.tsv         population written by gen_users.py\n"
@@ -806,6 +812,10 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strncmp(argv[1], "--child-", 8) == 0)
 		return bench_child(argc, argv);
+	if (argc == 2 && strcmp(argv[1], "--print-header") == 0) {
+		bench_print_header();
+		return 0;
+	}
 
 	bench_parse_args(argc, argv, &opts, pos);
 	if (!opts.label)

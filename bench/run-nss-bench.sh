@@ -45,7 +45,7 @@ module_so() {
 
 # --- inside the private mount namespace: one size, every module -----------
 inner() {
-	local n=$1 first=$2 d="$WORK/$1" ns="$WORK/ns" m f rc
+	local n=$1 d="$WORK/$1" ns="$WORK/ns" m f rc
 	local -a extra
 	read -r -a extra <<<"${NSS_BENCH_ARGS:-}"
 
@@ -58,17 +58,9 @@ inner() {
 	mkdir "$ns/upper" "$ns/work"
 	mount -t overlay nss-bench-etc -o "lowerdir=/etc,upperdir=$ns/upper,workdir=$ns/work" /etc
 
-	for f in passwd group shadow; do
-		mount --bind "$d/files/$f" "/etc/$f"
-	done
-	for f in passwd.cache group.cache shadow.cache passwd.cache.ixname \
-		passwd.cache.ixuid group.cache.ixname group.cache.ixgid shadow.cache.ixname; do
-		: >"/etc/$f"
-		mount --bind "$d/cache/$f" "/etc/$f"
-	done
-	mount --bind "$d/extrausers" /var/lib/extrausers
-	mount --bind "$d/db" /var/lib/misc
-
+	# userdb is populated before the peers' files are mounted, so that its
+	# tool, which refuses names and ids another NSS source has, sees the
+	# host's own accounts only.
 	if [ -n "${USERDB_NSS_SO:-}" ] && [ -n "${USERDB_POPULATE:-}" ]; then
 		# glibc finds libnss_userdb.so.2 through ld.so.cache: build a
 		# private one that also names the module's directory.
@@ -88,18 +80,27 @@ inner() {
 		MODULES="$MODULES userdb"
 	fi
 
+	for f in passwd group shadow; do
+		mount --bind "$d/files/$f" "/etc/$f"
+	done
+	for f in passwd.cache group.cache shadow.cache passwd.cache.ixname \
+		passwd.cache.ixuid group.cache.ixname group.cache.ixgid shadow.cache.ixname; do
+		: >"/etc/$f"
+		mount --bind "$d/cache/$f" "/etc/$f"
+	done
+	mount --bind "$d/extrausers" /var/lib/extrausers
+	mount --bind "$d/db" /var/lib/misc
+
 	for m in $MODULES; do
 		printf 'passwd: %s\ngroup: %s\nshadow: %s\n' "$m" "$m" "$m" >/etc/nsswitch.conf
-		local hdr=()
-		[ "$first" = 1 ] && hdr=(--header) && first=0
 		rc=0
-		"$NSS_BENCH" "${hdr[@]}" "${extra[@]}" --label "$m" "$(module_so "$m")" "$m" "$d/spec.tsv" || rc=$?
+		"$NSS_BENCH" "${extra[@]}" --label "$m" "$(module_so "$m")" "$m" "$d/spec.tsv" || rc=$?
 		[ $rc -eq 0 ] || log "   $m: nss_bench exited with status $rc (see messages above)"
 	done
 }
 
 if [ "${1:-}" = "--inner" ]; then
-	inner "$2" "$3"
+	inner "$2"
 	exit 0
 fi
 
@@ -143,7 +144,6 @@ export NSS_BENCH WORK MODULES NSS_BENCH_ARGS
 
 # Generated data is reused while gen_users.py is unchanged.
 stamp=$(sha256sum "$BENCH_SRC/gen_users.py" | cut -d' ' -f1)
-first=1
 for n in $SIZES; do
 	d="$WORK/$n"
 	if [ "$(cat "$d/.stamp" 2>/dev/null)" != "$stamp" ]; then
@@ -154,9 +154,16 @@ for n in $SIZES; do
 		echo "$stamp" >"$d/.stamp"
 		log "   generated in $((SECONDS - t0)) s"
 	fi
+done
+# Timings are only comparable on a quiet machine: say so when it is not.
+read -r load1 _ </proc/loadavg
+if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
+	log "run-nss-bench: warning: load average $load1 before measuring; other work inflates the numbers"
+fi
+"$NSS_BENCH" --print-header
+for n in $SIZES; do
 	log "== $n users: measuring $MODULES${USERDB_POPULATE:+${USERDB_NSS_SO:+ userdb}}"
-	unshare -m --propagation private "$BENCH_SRC/run-nss-bench.sh" --inner "$n" "$first"
-	first=0
+	unshare -m --propagation private "$BENCH_SRC/run-nss-bench.sh" --inner "$n"
 done
 cat <<'EOF'
 
@@ -167,3 +174,5 @@ full setpwent/getpwent_r/endpwent passes. fresh: median wall time of a new
 process doing one getpwnam() through glibc with nsswitch.conf naming only that
 module; "spawn only" is the same process without the lookup.
 EOF
+read -r load1 load5 _ </proc/loadavg
+echo "Load average at the end: $load1 (1 min), $load5 (5 min)."
