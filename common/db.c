@@ -542,6 +542,11 @@ repair_if_needed(struct udb_db *db)
 	r = read_generations(db, &pub, &sec);
 	if (r != UDB_OK || pub == sec)
 		return r;
+	/* The shadow file commits first, so a crash leaves it exactly one
+	 * generation ahead. Anything else (say, a shadow file restored from an
+	 * older backup) is not ours to "repair": deleting users would be wrong. */
+	if (sec != pub + 1)
+		return UDB_CORRUPT;
 	r = udb_stmt(db, UDB_Q_REPAIR_ORPHAN_ACCOUNTS, &stmt);
 	if (r == UDB_OK)
 		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_ACCOUNTS);
@@ -550,7 +555,7 @@ repair_if_needed(struct udb_db *db)
 	if (r == UDB_OK)
 		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_USERS);
 	if (r == UDB_OK)
-		r = set_generations(db, (pub > sec ? pub : sec) + 1);
+		r = set_generations(db, sec);
 	return r;
 }
 

@@ -62,7 +62,9 @@ void udb_db_set_busy_timeout(struct udb_db *db, int ms);
  * public file. A writer killed between the two leaves at most a user that is
  * in one file only; such a user cannot log in and is not shown as a shadow
  * entry, and the next write transaction repairs it (rolls the half-done
- * user add back, finishes the half-done user delete). */
+ * user add back, finishes the half-done user delete). Files whose
+ * generations differ in any other way (one restored from an older backup)
+ * make every write fail with UDB_CORRUPT rather than guess. */
 enum udb_result udb_db_begin(struct udb_db *db);
 enum udb_result udb_db_commit(struct udb_db *db);
 void udb_db_rollback(struct udb_db *db);

@@ -58,8 +58,11 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_ACCOUNT_INSERT] = "INSERT INTO sec.accounts (user_id, password_hash, "
 				 "password_changed_at, is_enabled) VALUES (?1, ?2, ?3, ?4)",
 	[UDB_Q_ACCOUNT_DELETE] = "DELETE FROM sec.accounts WHERE user_id = ?1",
-	[UDB_Q_ID_IN_USE] = "SELECT EXISTS (SELECT 1 FROM pub.users WHERE uid = ?1 OR "
-			    "(gid = ?1 AND primary_role_id IS NULL)) OR "
+	/* A personal group's gid is its user's uid (insert_user writes it so,
+	 * PERSONAL_GROUP_BY_GID reads it so), so `uid = ?1` covers personal
+	 * gids too. A `gid = ?1 AND primary_role_id IS NULL` term here made
+	 * every user add scan all users with a personal group. */
+	[UDB_Q_ID_IN_USE] = "SELECT EXISTS (SELECT 1 FROM pub.users WHERE uid = ?1) OR "
 			    "EXISTS (SELECT 1 FROM pub.roles WHERE gid = ?1)",
 	[UDB_Q_NAME_IN_USE] = "SELECT EXISTS (SELECT 1 FROM pub.users WHERE username = ?1) OR "
 			      "EXISTS (SELECT 1 FROM pub.roles WHERE name = ?1)",

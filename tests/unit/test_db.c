@@ -671,6 +671,31 @@ START_TEST(test_udb_db_begin_finishes_half_deleted_user)
 }
 END_TEST
 
+/* A shadow file restored from an older backup leaves the public file ahead:
+ * that is not a crash, and "repairing" it would delete every user added
+ * since the backup. Writes refuse instead; readers go on working. */
+START_TEST(test_udb_db_begin_refuses_restored_shadow_file)
+{
+	char snapshot[PATH_MAX + 16];
+
+	fx_add_user("carol");
+	snprintf(snapshot, sizeof(snapshot), "%s/shadow.snapshot", fx.dir);
+	close_fixture_db();
+	fx_write_file(snapshot, "", 0600);
+	fx_copy_file(fx_dbfile(UDB_SHADOW_FILE), snapshot);
+	fx_reopen(UDB_OPEN_WRITE);
+	fx_add_user("dave");
+	close_fixture_db();
+	fx_copy_file(snapshot, fx_dbfile(UDB_SHADOW_FILE));
+
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_CORRUPT);
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert(user_exists(fx.db, "dave"));
+	ck_assert(user_exists(fx.db, "carol"));
+}
+END_TEST
+
 /* --- udb_db_commit and udb_db_rollback --- */
 
 START_TEST(test_udb_db_commit_nested_writes_once)
@@ -842,6 +867,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_begin_after_killed_writer);
 	tcase_add_test(tc, test_udb_db_begin_repairs_half_added_user);
 	tcase_add_test(tc, test_udb_db_begin_finishes_half_deleted_user);
+	tcase_add_test(tc, test_udb_db_begin_refuses_restored_shadow_file);
 	tc = fx_tcase(s, "udb_db_commit", true);
 	tcase_add_test(tc, test_udb_db_commit_nested_writes_once);
 	tcase_add_test(tc, test_udb_db_commit_fails_after_inner_rollback);
