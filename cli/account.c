@@ -1,0 +1,261 @@
+/* The account-state commands: `user enable`, `user disable`, `user passwd`,
+ * `user unlock` and `user expire` (validity dates, password aging, forced
+ * password change). Everything they change lives in the shadow file.
+ * Dispatched from main.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hash.h"
+#include "validate.h"
+
+enum {
+	O_PASSWORD_STDIN = 0x300,
+	O_ACCOUNT,
+	O_NOT_BEFORE,
+	O_PASSWORD_NOW,
+	O_MIN_DAYS,
+	O_MAX_DAYS,
+	O_WARN_DAYS,
+	O_INACTIVE_DAYS,
+};
+
+static enum udb_result
+set_enabled(struct cli *c, int argc, char **argv, bool enabled)
+{
+	const char *name = NULL;
+	bool changed = false;
+	enum udb_result r;
+
+	r = cli_user_command(c, argc, argv,
+			     enabled ? "Allows the user to log in again.\n"
+				     : "Stops the user from logging in; shadow entries show the "
+				       "account as expired.\n",
+			     &name);
+	if (r != UDB_OK || !name)
+		return r;
+	r = udb_account_set_enabled(c->db, name, enabled, &changed);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	if (changed)
+		out_done(c, true, "%s user %s", enabled ? "enabled" : "disabled", name);
+	else
+		out_done(c, false, "user %s was already %s", name,
+			 enabled ? "enabled" : "disabled");
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_user_enable(struct cli *c, int argc, char **argv)
+{
+	return set_enabled(c, argc, argv, true);
+}
+
+enum udb_result
+cmd_user_disable(struct cli *c, int argc, char **argv)
+{
+	return set_enabled(c, argc, argv, false);
+}
+
+enum udb_result
+cmd_user_unlock(struct cli *c, int argc, char **argv)
+{
+	struct udb_account *a = NULL;
+	const char *name = NULL;
+	enum udb_result r;
+	bool was_locked;
+	int failed;
+
+	r = cli_user_command(c, argc, argv,
+			     "Clears the failed-login counter and any lockout it caused.\n", &name);
+	if (r != UDB_OK || !name)
+		return r;
+	r = udb_account_by_name(c->db, name, &a);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	was_locked = udb_account_is_locked(a, c->now);
+	failed = a->failed_count;
+	udb_account_free(a);
+	r = udb_account_unlock(c->db, name);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	if (was_locked)
+		out_done(c, true, "unlocked user %s (%d failed logins cleared)", name, failed);
+	else
+		out_done(c, failed > 0, "user %s was not locked (%d failed logins cleared)", name,
+			 failed);
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_user_passwd(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"password-stdin", no_argument, NULL, O_PASSWORD_STDIN},
+		{0},
+	};
+	static const char *const names[] = {"NAME"};
+	struct udb_user *user = NULL;
+	bool from_stdin = false;
+	const char *name;
+	char *hash = NULL;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(
+			c, argc, argv, opts,
+			"  --password-stdin  read the password as one line from stdin;\n"
+			"                    otherwise it is asked twice on the terminal\n")) >= 0)
+		if (opt == O_PASSWORD_STDIN)
+			from_stdin = true;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r == UDB_OK)
+		r = arg_username(name = argv[optind]);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r != UDB_OK)
+		return r;
+	/* Ask only for a user that exists; no lock is held while asking. */
+	r = udb_user_by_name(c->db, name, &user);
+	udb_user_free(user);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	r = cli_password_hash(c, from_stdin, name, &hash);
+	if (r == UDB_OK) {
+		r = udb_account_set_password(c->db, name, hash, udb_now());
+		if (r != UDB_OK)
+			report_user(r, name);
+	}
+	udb_secret_free(hash);
+	if (r == UDB_OK)
+		out_done(c, true, "changed the password of user %s", name);
+	return r;
+}
+
+struct expire_args {
+	bool has_not_before, has_not_after, password_now, has_aging;
+	int64_t not_before, not_after;
+	int days[4]; /* min, max, warn, inactive */
+	bool has_days[4];
+};
+
+/* Applies the changes of `user expire` in the caller's transaction. Fields
+ * not given keep their current values. */
+static enum udb_result
+expire_locked(struct cli *c, const char *name, const struct expire_args *x)
+{
+	struct udb_account *a = NULL;
+	enum udb_result r;
+	int days[4];
+
+	r = udb_account_by_name(c->db, name, &a);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	if (x->has_not_before || x->has_not_after) {
+		int64_t nb = x->has_not_before ? x->not_before : a->not_before;
+		int64_t na = x->has_not_after ? x->not_after : a->not_after;
+
+		if (nb && na && na <= nb)
+			r = cli_error(UDB_INVALID,
+				      "user %s: the account would end before it starts "
+				      "(--account must be after --not-before)",
+				      cli_quote(name));
+		else
+			r = udb_account_set_validity(c->db, name, nb, na);
+	}
+	if (r == UDB_OK && x->has_aging) {
+		int current[4] = {a->min_days, a->max_days, a->warn_days, a->inactive_days};
+
+		for (int i = 0; i < 4; i++)
+			days[i] = x->has_days[i] ? x->days[i] : current[i];
+		r = udb_account_set_aging(c->db, name, days[0], days[1], days[2], days[3]);
+	}
+	if (r == UDB_OK && x->password_now)
+		r = udb_account_set_must_change(c->db, name, true);
+	udb_account_free(a);
+	if (r != UDB_OK && !cli_error_reported())
+		report_user(r, name);
+	return r;
+}
+
+enum udb_result
+cmd_user_expire(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"account", required_argument, NULL, O_ACCOUNT},
+		{"not-before", required_argument, NULL, O_NOT_BEFORE},
+		{"password-now", no_argument, NULL, O_PASSWORD_NOW},
+		{"min-days", required_argument, NULL, O_MIN_DAYS},
+		{"max-days", required_argument, NULL, O_MAX_DAYS},
+		{"warn-days", required_argument, NULL, O_WARN_DAYS},
+		{"inactive-days", required_argument, NULL, O_INACTIVE_DAYS},
+		{0},
+	};
+	static const char *const names[] = {"NAME"};
+	static const char *const day_options[] = {"--min-days", "--max-days", "--warn-days",
+						  "--inactive-days"};
+	const char *account = NULL, *not_before = NULL, *day_args[4] = {0};
+	struct expire_args x = {0};
+	const char *name;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(
+			c, argc, argv, opts,
+			"  --account DATE|never     the account stops being valid at DATE\n"
+			"  --not-before DATE|never  the account is not valid before DATE\n"
+			"  --password-now           the password must be changed at the next "
+			"login\n"
+			"  --min-days N|never, --max-days N|never, --warn-days N|never,\n"
+			"  --inactive-days N|never  password aging, as in shadow(5)\n")) >= 0) {
+		switch (opt) {
+		case O_ACCOUNT:
+			account = optarg;
+			break;
+		case O_NOT_BEFORE:
+			not_before = optarg;
+			break;
+		case O_PASSWORD_NOW:
+			x.password_now = true;
+			break;
+		default:
+			day_args[opt - O_MIN_DAYS] = optarg;
+			break;
+		}
+	}
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r != UDB_OK)
+		return r;
+	name = argv[optind];
+	r = arg_username(name);
+	if (r == UDB_OK && account) {
+		x.has_not_after = true;
+		r = arg_time("--account", account, c->now, true, &x.not_after);
+	}
+	if (r == UDB_OK && not_before) {
+		x.has_not_before = true;
+		r = arg_time("--not-before", not_before, c->now, true, &x.not_before);
+	}
+	for (int i = 0; r == UDB_OK && i < 4; i++) {
+		if (!day_args[i])
+			continue;
+		x.has_aging = x.has_days[i] = true;
+		r = arg_days(day_options[i], day_args[i], &x.days[i]);
+	}
+	if (r == UDB_OK && !account && !not_before && !x.password_now && !x.has_aging)
+		r = cli_error(UDB_INVALID, "user expire: nothing to change (see `userdb user "
+					   "expire --help`)");
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r == UDB_OK)
+		r = cli_begin(c);
+	if (r == UDB_OK)
+		r = cli_finish(c, expire_locked(c, name, &x));
+	if (r == UDB_OK)
+		out_done(c, true, "changed the account of user %s", name);
+	return r;
+}

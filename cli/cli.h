@@ -1,0 +1,187 @@
+/* Shared between the files of the admin tool `userdb` only: the command
+ * context, the command entry points that main.c dispatches to, error
+ * reporting, argument checks, opening the database, password input and
+ * printing. Nothing outside cli/ includes this. */
+#ifndef UDB_CLI_H
+#define UDB_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "account.h"
+#include "config.h"
+#include "db.h"
+#include "email.h"
+#include "result.h"
+#include "role.h"
+#include "user.h"
+
+struct json_object;
+
+/* One run of the tool. Commands fill cfg and db through cli_open() after
+ * every argument has been checked, so bad input never touches a file. */
+struct cli {
+	const char *config_path; /* --config; NULL: USERDB_CONF, else /etc/userdb.conf */
+	const char *name;        /* "user add", for messages */
+	const char *synopsis;    /* of the running command, for --help */
+	bool json;
+	bool getopt_started; /* the command's option parsing has begun */
+	bool config_failed;  /* the error came from the configuration */
+	struct udb_config *cfg;
+	struct udb_db *db;
+	bool public_only; /* a read command could not open the shadow file */
+	int64_t now;
+};
+
+/* A command: argv[0] is its last word ("add"); options follow. Returns
+ * UDB_OK or the failure, which it has reported with cli_error(). */
+typedef enum udb_result (*cli_command_fn)(struct cli *c, int argc, char **argv);
+
+/* main.c: error reporting. Prints `userdb: <message>` as the one line on
+ * stderr (later calls in the same run print nothing) and returns r. */
+enum udb_result cli_error(enum udb_result r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* `what: <udb_result_to_string(r)>`. */
+enum udb_result cli_fail(enum udb_result r, const char *what);
+bool cli_error_reported(void);
+
+/* main.c: option parsing shared by every command. opts is the command's own
+ * table (ending with a zero entry); --json, --config and --help are added.
+ * Returns the next option's val, -1 at the end of the options, or
+ * CLI_OPT_DONE (help was printed: exit 0) / CLI_OPT_ERROR (reported). */
+#define CLI_OPT_DONE  (-2)
+#define CLI_OPT_ERROR (-3)
+int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts, const char *help);
+/* Checks that between min and max positional arguments remain after the
+ * options; names ("NAME", "ROLE") are for the message. */
+enum udb_result cli_positionals(struct cli *c, int argc, char **argv, int min, int max,
+				const char *const *names);
+
+/* A command that takes only a user NAME (user del, enable, ...): parses,
+ * checks the name and opens the database for writing. *ret_name stays
+ * NULL when --help was printed instead. */
+enum udb_result cli_user_command(struct cli *c, int argc, char **argv, const char *help,
+				 const char **ret_name);
+
+/* open.c: configuration and database. */
+enum cli_access {
+	CLI_WRITE,       /* both files, read-write: root */
+	CLI_READ,        /* both files if allowed, else the public file only */
+	CLI_READ_SHADOW, /* both files, read-only: root or group shadow */
+};
+enum udb_result cli_load_config(struct cli *c);
+enum udb_result cli_open(struct cli *c, enum cli_access access);
+enum udb_result cmd_init(struct cli *c, int argc, char **argv);
+/* A transaction around several core calls (they nest inside it). cli_finish
+ * commits when r is UDB_OK and rolls back otherwise; it reports a failed
+ * commit and returns the final result. */
+enum udb_result cli_begin(struct cli *c);
+enum udb_result cli_finish(struct cli *c, enum udb_result r);
+
+/* args.c: argument checks, each reporting its own error. */
+enum udb_result arg_username(const char *s);
+enum udb_result arg_rolename(const char *s);
+enum udb_result arg_email(const char *s);
+enum udb_result arg_permission(const char *s);
+enum udb_result arg_text(const char *option, const char *s);
+enum udb_result arg_path(const char *option, const char *s);
+enum udb_result arg_id(const char *option, const char *s, uint32_t *ret_id);
+/* A time for option; "never" gives 0 when allow_never. */
+enum udb_result arg_time(const char *option, const char *s, int64_t now, bool allow_never,
+			 int64_t *ret_time);
+/* Days for aging: a number up to 99999, or "never" (UDB_DAYS_UNSET). */
+enum udb_result arg_days(const char *option, const char *s, int *ret_days);
+/* Reports a failed lookup or change of a user / role by name. */
+enum udb_result report_user(enum udb_result r, const char *name);
+enum udb_result report_role(enum udb_result r, const char *name);
+
+/* password.c: a new password, hashed with the configured method. */
+enum udb_result cli_password_hash(struct cli *c, bool from_stdin, const char *username,
+				  char **ret_hash);
+
+/* Commands (user.c, account.c, role.c, grant.c, email.c). */
+enum udb_result cmd_user_add(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_mod(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_del(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_show(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_list(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_enable(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_disable(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_passwd(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_unlock(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_expire(struct cli *c, int argc, char **argv);
+enum udb_result cmd_role_add(struct cli *c, int argc, char **argv);
+enum udb_result cmd_role_mod(struct cli *c, int argc, char **argv);
+enum udb_result cmd_role_del(struct cli *c, int argc, char **argv);
+enum udb_result cmd_role_show(struct cli *c, int argc, char **argv);
+enum udb_result cmd_role_list(struct cli *c, int argc, char **argv);
+enum udb_result cmd_grant(struct cli *c, int argc, char **argv);
+enum udb_result cmd_revoke(struct cli *c, int argc, char **argv);
+enum udb_result cmd_email_add(struct cli *c, int argc, char **argv);
+enum udb_result cmd_email_del(struct cli *c, int argc, char **argv);
+enum udb_result cmd_email_confirm(struct cli *c, int argc, char **argv);
+enum udb_result cmd_email_primary(struct cli *c, int argc, char **argv);
+enum udb_result cmd_email_list(struct cli *c, int argc, char **argv);
+
+/* output.c: printing. */
+
+/* s in single quotes, safe for a terminal: bytes outside printable ASCII
+ * and the quote and backslash are escaped (\n, \xNN), and input past 128
+ * bytes is cut with its length noted. Returns one of a few static buffers
+ * that rotate, so up to four may appear in one message. */
+const char *cli_quote(const char *s);
+
+/* The result of a change: a line for people, {"changed", "message"} with
+ * --json. */
+void out_done(struct cli *c, bool changed, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A note on stderr that is not an error (the command still succeeds). */
+void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Everything `user show` shows. Fields stay NULL / 0 when not read. */
+struct cli_user_view {
+	struct udb_user *user;
+	char **roles; /* effective, sorted */
+	bool *inherited;
+	size_t n_roles;
+	struct udb_grant *grants;
+	size_t n_grants;
+	char **permissions;
+	size_t n_permissions;
+	bool have_shadow; /* emails and account were read */
+	struct udb_email *emails;
+	size_t n_emails;
+	struct udb_account *account;
+	int64_t now;
+};
+enum udb_result out_user(struct cli *c, const struct cli_user_view *v);
+
+/* `user list`: begin, one call per user, end. */
+void out_user_list_begin(struct cli *c);
+enum udb_result out_user_list_item(struct cli *c, const struct udb_user *u);
+void out_user_list_end(struct cli *c);
+
+struct cli_role_view {
+	struct udb_role *role;
+	char **permissions; /* its own */
+	size_t n_permissions;
+	char **includes; /* roles it includes directly */
+	size_t n_includes;
+	char **all_permissions; /* its own and those of every role it includes */
+	size_t n_all_permissions;
+	char **members; /* effective members now */
+	size_t n_members;
+};
+enum udb_result out_role(struct cli *c, const struct cli_role_view *v);
+/* `role list`: views with role, permissions and includes filled. */
+enum udb_result out_role_list(struct cli *c, const struct cli_role_view *views, size_t n);
+
+enum udb_result out_email_list(struct cli *c, const char *user, const struct udb_email *emails,
+			       size_t n);
+
+enum udb_result out_init(struct cli *c, const char *dbdir, unsigned old_version,
+			 unsigned new_version);
+
+#endif

@@ -1,0 +1,399 @@
+/* The entry point of the admin tool `userdb`: global options, the command
+ * table and dispatch, option parsing shared by every command, the one
+ * error line, and the one mapping from enum udb_result to a sysexits
+ * status. Run by administrators and by tests/cli/. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+
+#ifndef UDB_VERSION
+#define UDB_VERSION "unknown"
+#endif
+
+#define OPT_JSON   0x100
+#define OPT_CONFIG 0x101
+
+struct command {
+	const char *group; /* "user", "role", "email", or NULL for a one-word command */
+	const char *name;
+	cli_command_fn fn;
+	const char *synopsis; /* what follows the command words */
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{NULL, "init", cmd_init, "", "create the database, or upgrade it to the current schema"},
+	{"user", "add", cmd_user_add,
+	 "NAME [--uid N] [--primary-role ROLE] [--first-name S] [--last-name S] [--email ADDR]... "
+	 "[--home DIR] [--shell PATH] [--role ROLE]... [--disabled] [--password-stdin]",
+	 "create a user"},
+	{"user", "mod", cmd_user_mod,
+	 "NAME [--first-name S] [--last-name S] [--home DIR] [--shell PATH]",
+	 "change a user's names, home or shell"},
+	{"user", "del", cmd_user_del, "NAME", "delete a user with grants, emails and account"},
+	{"user", "show", cmd_user_show, "NAME | --email ADDR", "show a user"},
+	{"user", "list", cmd_user_list, "[--role ROLE]",
+	 "list users, or the effective members of a role"},
+	{"user", "enable", cmd_user_enable, "NAME", "allow a user to log in"},
+	{"user", "disable", cmd_user_disable, "NAME", "stop a user from logging in"},
+	{"user", "passwd", cmd_user_passwd, "NAME [--password-stdin]", "set a user's password"},
+	{"user", "unlock", cmd_user_unlock, "NAME", "clear the failed-login lockout"},
+	{"user", "expire", cmd_user_expire,
+	 "NAME [--account DATE|never] [--not-before DATE|never] [--password-now] "
+	 "[--min-days N|never] [--max-days N|never] [--warn-days N|never] "
+	 "[--inactive-days N|never]",
+	 "set account validity, password aging, or force a password change"},
+	{"role", "add", cmd_role_add,
+	 "NAME [--gid N] [--description S] [--permission P]... [--includes ROLE]...",
+	 "create a role"},
+	{"role", "mod", cmd_role_mod,
+	 "NAME [--description S] [--add-permission P]... [--remove-permission P]... "
+	 "[--include ROLE]... [--exclude ROLE]...",
+	 "change a role's description, permissions or inclusions"},
+	{"role", "del", cmd_role_del, "NAME", "delete a role"},
+	{"role", "show", cmd_role_show, "NAME", "show a role"},
+	{"role", "list", cmd_role_list, "", "list roles"},
+	{NULL, "grant", cmd_grant, "USER ROLE [--from TIME] [--until TIME|never]",
+	 "grant a role, optionally for a time"},
+	{NULL, "revoke", cmd_revoke, "USER ROLE", "revoke a grant"},
+	{"email", "add", cmd_email_add, "USER ADDR [--primary] [--confirmed]",
+	 "add an email address"},
+	{"email", "del", cmd_email_del, "USER ADDR", "remove an email address"},
+	{"email", "confirm", cmd_email_confirm, "USER ADDR", "mark an address confirmed"},
+	{"email", "primary", cmd_email_primary, "USER ADDR", "make an address the primary one"},
+	{"email", "list", cmd_email_list, "USER", "list a user's addresses"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static bool error_reported;
+
+bool
+cli_error_reported(void)
+{
+	return error_reported;
+}
+
+enum udb_result
+cli_error(enum udb_result r, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (error_reported)
+		return r;
+	error_reported = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Everything echoed back went through cli_quote(); this only guards
+	 * the promise of exactly one line. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "userdb: %s\n", msg);
+	return r;
+}
+
+enum udb_result
+cli_fail(enum udb_result r, const char *what)
+{
+	return cli_error(r, "%s: %s", what, udb_result_to_string(r));
+}
+
+/* The one place a result becomes an exit status. A NOT_FOUND or INVALID
+ * while loading the configuration is the configuration's fault. */
+static int
+exit_status(enum udb_result r, bool config)
+{
+	switch (r) {
+	case UDB_OK:
+		return EX_OK;
+	case UDB_INVALID:
+	case UDB_NOT_FOUND:
+		if (config)
+			return EX_CONFIG;
+		return r == UDB_INVALID ? EX_USAGE : EX_NOUSER;
+	case UDB_EXISTS:
+	case UDB_CONFLICT:
+	case UDB_CYCLE:
+	case UDB_IN_USE:
+		return EX_DATAERR;
+	case UDB_PERMISSION:
+	case UDB_AUTH_FAILED:
+		return EX_NOPERM;
+	case UDB_UNSAFE:
+	case UDB_EXHAUSTED:
+		return EX_CONFIG;
+	case UDB_UNAVAILABLE:
+	case UDB_CORRUPT:
+	case UDB_SCHEMA:
+		return EX_UNAVAILABLE;
+	case UDB_BUSY:
+		return EX_TEMPFAIL;
+	case UDB_IO:
+		return EX_IOERR;
+	case UDB_NO_MEMORY:
+		return EX_OSERR;
+	case UDB_BUFFER_TOO_SMALL:
+	case UDB_INTERNAL:
+		return EX_SOFTWARE;
+	}
+	return EX_SOFTWARE;
+}
+
+static void
+print_usage(FILE *f, const char *group)
+{
+	fprintf(f, "usage: userdb [--config PATH] [--json] COMMAND ...\n\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *cmd = &commands[i];
+
+		if (group && (!cmd->group || strcmp(cmd->group, group) != 0))
+			continue;
+		fprintf(f, "  userdb %s%s%s %s\n      %s\n", cmd->group ? cmd->group : "",
+			cmd->group ? " " : "", cmd->name, cmd->synopsis, cmd->summary);
+	}
+	fprintf(f, "\nTimes: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], @SECONDS or +N{s,m,h,d,w}, UTC.\n"
+		   "Configuration: --config PATH, else $USERDB_CONF, else /etc/userdb.conf.\n"
+		   "Run `userdb COMMAND --help` for a command's options.\n");
+}
+
+int
+cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts, const char *help)
+{
+	struct option all[32];
+	size_t n = 0;
+	int opt;
+
+	while (opts && opts[n].name && n < sizeof(all) / sizeof(all[0]) - 4) {
+		all[n] = opts[n];
+		n++;
+	}
+	all[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+	all[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
+	all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	all[n] = (struct option){0};
+
+	opterr = 0;
+	if (!c->getopt_started) {
+		/* 0, not 1: glibc then also forgets the state of main()'s parse. */
+		optind = 0;
+		c->getopt_started = true;
+	}
+	for (;;) {
+		opt = getopt_long(argc, argv, ":h", all, NULL);
+		if (opt == OPT_JSON) {
+			c->json = true;
+			continue;
+		}
+		if (opt == OPT_CONFIG) {
+			c->config_path = optarg;
+			continue;
+		}
+		break;
+	}
+	if (opt == 'h') {
+		printf("usage: userdb %s %s\n%s", c->name, c->synopsis, help ? help : "");
+		return CLI_OPT_DONE;
+	}
+	if (opt == ':') {
+		const char *name = NULL;
+
+		for (size_t i = 0; all[i].name; i++)
+			if (all[i].val == optopt)
+				name = all[i].name;
+		cli_error(UDB_INVALID, "%s: option --%s needs a value (see `userdb %s --help`)",
+			  c->name, name ? name : "?", c->name);
+		return CLI_OPT_ERROR;
+	}
+	if (opt == '?') {
+		/* For a long option glibc has already moved past it; for a short
+		 * one optopt holds the letter. */
+		if (optopt > 0x20 && optopt < 0x7f)
+			cli_error(UDB_INVALID,
+				  "%s: unknown option '-%c' (put `--` before a name that starts "
+				  "with '-'; see `userdb %s --help`)",
+				  c->name, optopt, c->name);
+		else
+			cli_error(UDB_INVALID, "%s: unknown option %s (see `userdb %s --help`)",
+				  c->name, cli_quote(argv[optind - 1]), c->name);
+		return CLI_OPT_ERROR;
+	}
+	return opt;
+}
+
+enum udb_result
+cli_positionals(struct cli *c, int argc, char **argv, int min, int max, const char *const *names)
+{
+	int have = argc - optind;
+
+	if (have < min)
+		return cli_error(UDB_INVALID, "%s: missing %s (see `userdb %s --help`)", c->name,
+				 names[have], c->name);
+	if (have > max)
+		return cli_error(UDB_INVALID, "%s: unexpected argument %s", c->name,
+				 cli_quote(argv[optind + max]));
+	for (int i = optind; i < argc; i++)
+		if (argv[i][0] == '\0')
+			return cli_error(UDB_INVALID, "%s: %s must not be empty", c->name,
+					 names[i - optind]);
+	return UDB_OK;
+}
+
+enum udb_result
+cli_user_command(struct cli *c, int argc, char **argv, const char *help, const char **ret_name)
+{
+	static const struct option opts[] = {{0}};
+	static const char *const names[] = {"NAME"};
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(c, argc, argv, opts, help)) >= 0)
+		;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r == UDB_OK)
+		r = arg_username(argv[optind]);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r == UDB_OK)
+		*ret_name = argv[optind];
+	return r;
+}
+
+static const struct command *
+find_command(const char *group, const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *cmd = &commands[i];
+
+		if ((cmd->group == NULL) != (group == NULL))
+			continue;
+		if (group && strcmp(cmd->group, group) != 0)
+			continue;
+		if (strcmp(cmd->name, name) == 0)
+			return cmd;
+	}
+	return NULL;
+}
+
+static bool
+is_group(const char *word)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].group && strcmp(commands[i].group, word) == 0)
+			return true;
+	return false;
+}
+
+/* Finds the command named by argv (after the global options) and runs it. */
+static enum udb_result
+dispatch(struct cli *c, int argc, char **argv)
+{
+	const struct command *cmd;
+	char name[64];
+
+	if (argc < 1)
+		return cli_error(UDB_INVALID, "missing command (see `userdb --help`)");
+	if (strcmp(argv[0], "help") == 0) {
+		print_usage(stdout, argc > 1 && is_group(argv[1]) ? argv[1] : NULL);
+		return UDB_OK;
+	}
+	if (is_group(argv[0])) {
+		if (argc < 2)
+			return cli_error(UDB_INVALID,
+					 "%s: missing subcommand (see `userdb %s --help`)", argv[0],
+					 argv[0]);
+		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+			print_usage(stdout, argv[0]);
+			return UDB_OK;
+		}
+		cmd = find_command(argv[0], argv[1]);
+		if (!cmd)
+			return cli_error(UDB_INVALID,
+					 "%s: unknown subcommand %s (see `userdb %s --help`)",
+					 argv[0], cli_quote(argv[1]), argv[0]);
+		argc--;
+		argv++;
+	} else {
+		cmd = find_command(NULL, argv[0]);
+		if (!cmd)
+			return cli_error(UDB_INVALID, "unknown command %s (see `userdb --help`)",
+					 cli_quote(argv[0]));
+	}
+	snprintf(name, sizeof(name), "%s%s%s", cmd->group ? cmd->group : "", cmd->group ? " " : "",
+		 cmd->name);
+	c->name = name;
+	c->synopsis = cmd->synopsis;
+	return cmd->fn(c, argc, argv);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option global[] = {
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct cli c = {.name = "userdb", .now = udb_now()};
+	enum udb_result r = UDB_OK;
+	bool done = false;
+	int opt;
+
+	opterr = 0;
+	/* `+`: stop at the command word; the command parses the rest. */
+	while (!done && (opt = getopt_long(argc, argv, "+:hV", global, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CONFIG:
+			c.config_path = optarg;
+			break;
+		case OPT_JSON:
+			c.json = true;
+			break;
+		case 'h':
+			print_usage(stdout, NULL);
+			done = true;
+			break;
+		case 'V':
+			printf("userdb %s (schema version %u)\n", UDB_VERSION,
+			       udb_db_schema_version());
+			done = true;
+			break;
+		case ':':
+			r = cli_error(UDB_INVALID, "option --config needs a value");
+			done = true;
+			break;
+		default:
+			if (optopt > 0x20 && optopt < 0x7f)
+				r = cli_error(UDB_INVALID,
+					      "unknown option '-%c' (see `userdb --help`)", optopt);
+			else
+				r = cli_error(UDB_INVALID,
+					      "unknown option %s (see `userdb --help`)",
+					      cli_quote(argv[optind - 1]));
+			done = true;
+			break;
+		}
+	}
+	if (!done)
+		r = dispatch(&c, argc - optind, argv + optind);
+	udb_db_close(c.db);
+	udb_config_free(c.cfg);
+	if (r != UDB_OK && !cli_error_reported())
+		cli_fail(r, c.name);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (r == UDB_OK)
+			r = cli_error(UDB_IO, "standard output: %s", strerror(errno));
+	}
+	return exit_status(r, c.config_failed);
+}

@@ -1,0 +1,241 @@
+/* Loading the configuration and opening the database for a command, with
+ * the error line that says which file is wrong and what to do about it;
+ * and `userdb init`, which creates or upgrades the database. Called by the
+ * command files of cli/ once their arguments have been checked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The file udb_config_load() reads for this path, for messages. */
+static const char *
+config_file(const struct cli *c)
+{
+	const char *env;
+
+	if (c->config_path)
+		return c->config_path;
+	env = secure_getenv("USERDB_CONF");
+	return env && *env ? env : UDB_CONFIG_PATH;
+}
+
+/* Copies line number lineno of path into buf (without the newline), for a
+ * message about that line; "" when it cannot be read. */
+static void
+read_line(const char *path, unsigned lineno, char *buf, size_t size)
+{
+	FILE *f;
+	int fd;
+
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return;
+	}
+	for (unsigned i = 0; i < lineno && fgets(buf, (int)size, f); i++)
+		;
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+}
+
+enum udb_result
+cli_load_config(struct cli *c)
+{
+	const char *path = config_file(c);
+	char line[256];
+	unsigned lineno = 0;
+	enum udb_result r;
+
+	if (c->cfg)
+		return UDB_OK;
+	r = udb_config_load(c->config_path, &c->cfg, &lineno);
+	if (r == UDB_OK)
+		return UDB_OK;
+	c->config_failed = true;
+	switch (r) {
+	case UDB_NOT_FOUND:
+		return cli_error(r, "config %s: no such file", cli_quote(path));
+	case UDB_UNSAFE:
+		return cli_error(r,
+				 "config %s: refusing it: a symlink or not a regular file, or "
+				 "writable by someone other than root or its owner",
+				 cli_quote(path));
+	case UDB_PERMISSION:
+		return cli_error(r, "config %s: permission denied", cli_quote(path));
+	case UDB_INVALID:
+		if (lineno == 0)
+			return cli_error(r, "config %s: invalid", cli_quote(path));
+		read_line(path, lineno, line, sizeof(line));
+		return cli_error(r,
+				 "config %s, line %u: invalid setting %s (unknown key, bad value, "
+				 "or an empty uid/gid range)",
+				 cli_quote(path), lineno, cli_quote(line));
+	default:
+		return cli_error(r, "config %s: %s", cli_quote(path), udb_result_to_string(r));
+	}
+}
+
+/* Says which of the database's paths is a symlink or writable by others. */
+static const char *
+unsafe_path(const char *dbdir, char *buf, size_t size)
+{
+	static const char *const files[] = {"", UDB_PUBLIC_FILE, UDB_SHADOW_FILE};
+
+	for (size_t i = 0; i < 3; i++) {
+		int fd;
+
+		snprintf(buf, size, "%s%s%s", dbdir, i ? "/" : "", files[i]);
+		fd = open(buf, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+				       (i ? O_NOFOLLOW : O_DIRECTORY));
+		if (fd < 0) {
+			if (errno == ELOOP || errno == ENOTDIR)
+				return buf;
+			continue;
+		}
+		if (udb_check_trusted_fd(fd, i == 0) != UDB_OK) {
+			close(fd);
+			return buf;
+		}
+		close(fd);
+	}
+	snprintf(buf, size, "%s", dbdir);
+	return buf;
+}
+
+/* The error line for a database that cannot be opened (or initialised). */
+static enum udb_result
+report_open(struct cli *c, enum udb_result r, enum cli_access access)
+{
+	const char *dir = c->cfg->dbdir;
+	char path[4200];
+
+	switch (r) {
+	case UDB_UNAVAILABLE:
+		return cli_error(r, "database %s: not found (run `userdb init` to create it)",
+				 cli_quote(dir));
+	case UDB_PERMISSION:
+		if (access == CLI_WRITE)
+			return cli_error(r, "database %s: permission denied (changes need root)",
+					 cli_quote(dir));
+		if (access == CLI_READ_SHADOW)
+			return cli_error(r,
+					 "database %s: permission denied (this needs the shadow "
+					 "file: root or group shadow)",
+					 cli_quote(dir));
+		return cli_error(r, "database %s: permission denied", cli_quote(dir));
+	case UDB_UNSAFE:
+		return cli_error(
+			r,
+			"database %s: refusing it: a symlink, or writable by someone other "
+			"than root or its owner",
+			cli_quote(unsafe_path(dir, path, sizeof(path))));
+	case UDB_CORRUPT:
+		return cli_error(r, "database %s: not a userdb database, or damaged",
+				 cli_quote(dir));
+	case UDB_SCHEMA:
+		return cli_error(r,
+				 "database %s: schema version is not %u (run `userdb init` to "
+				 "upgrade an older database)",
+				 cli_quote(dir), udb_db_schema_version());
+	case UDB_BUSY:
+		return cli_error(r, "database %s: busy (another change is running; try again)",
+				 cli_quote(dir));
+	default:
+		return cli_error(r, "database %s: %s", cli_quote(dir), udb_result_to_string(r));
+	}
+}
+
+enum udb_result
+cli_open(struct cli *c, enum cli_access access)
+{
+	enum udb_result r;
+
+	r = cli_load_config(c);
+	if (r != UDB_OK)
+		return r;
+	switch (access) {
+	case CLI_WRITE:
+		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_WRITE, &c->db);
+		break;
+	case CLI_READ_SHADOW:
+		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_SHADOW, &c->db);
+		break;
+	case CLI_READ:
+		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_SHADOW, &c->db);
+		if (r == UDB_PERMISSION) {
+			/* Not root or group shadow: show what the public file has. */
+			r = udb_db_open(c->cfg->dbdir, UDB_OPEN_PUBLIC, &c->db);
+			c->public_only = r == UDB_OK;
+		}
+		break;
+	}
+	if (r != UDB_OK)
+		return report_open(c, r, access);
+	return UDB_OK;
+}
+
+enum udb_result
+cli_begin(struct cli *c)
+{
+	enum udb_result r = udb_db_begin(c->db);
+
+	if (r != UDB_OK)
+		return report_open(c, r, CLI_WRITE);
+	return UDB_OK;
+}
+
+enum udb_result
+cli_finish(struct cli *c, enum udb_result r)
+{
+	if (r != UDB_OK) {
+		udb_db_rollback(c->db);
+		return r;
+	}
+	r = udb_db_commit(c->db);
+	if (r != UDB_OK)
+		return report_open(c, r, CLI_WRITE);
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_init(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{0}};
+	unsigned old_version = 0;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(
+			c, argc, argv, opts,
+			"Creates dbdir with public.db (0644) and shadow.db (root:shadow "
+			"0640),\nor applies the missing migrations to an older database.\n")) >= 0)
+		;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 0, 0, NULL);
+	if (r == UDB_OK)
+		r = cli_load_config(c);
+	if (r != UDB_OK)
+		return r;
+	r = udb_db_init(c->cfg->dbdir, &old_version);
+	if (r == UDB_PERMISSION)
+		return cli_error(r, "database %s: permission denied (init needs root)",
+				 cli_quote(c->cfg->dbdir));
+	if (r == UDB_CORRUPT)
+		return cli_error(r, "database %s: the files there are not a userdb database",
+				 cli_quote(c->cfg->dbdir));
+	if (r == UDB_SCHEMA)
+		return cli_error(r, "database %s: made by a newer userdb (schema version above %u)",
+				 cli_quote(c->cfg->dbdir), udb_db_schema_version());
+	if (r != UDB_OK)
+		return report_open(c, r, CLI_WRITE);
+	return out_init(c, c->cfg->dbdir, old_version, udb_db_schema_version());
+}

@@ -1,0 +1,469 @@
+/* Printing for the admin tool: the quoting that makes any echoed input safe
+ * for a terminal, the primitives of aligned `key: value` lines and of JSON
+ * (json-c) with stable keys, and the output of init, of every change, and
+ * of the role and email commands. Called by the command files of cli/ once
+ * they have gathered what to show; output_user.c prints users with the
+ * primitives declared in output.h. */
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+#include "validate.h"
+
+#define QUOTE_INPUT_MAX 128
+
+const char *
+cli_quote(const char *s)
+{
+	static char bufs[4][QUOTE_INPUT_MAX * 4 + 48];
+	static unsigned next;
+	char *buf = bufs[next++ % 4];
+	size_t len = strlen(s), o = 0;
+
+	buf[o++] = '\'';
+	for (size_t i = 0; i < len && i < QUOTE_INPUT_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\n')
+			o += (size_t)sprintf(buf + o, "\\n");
+		else if (ch == '\t')
+			o += (size_t)sprintf(buf + o, "\\t");
+		else if (ch == '\\' || ch == '\'')
+			o += (size_t)sprintf(buf + o, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			o += (size_t)sprintf(buf + o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	if (len > QUOTE_INPUT_MAX)
+		snprintf(buf + o, sizeof(bufs[0]) - o, "... (%zu bytes)", len);
+	return buf;
+}
+
+/* Length of a valid, printable UTF-8 sequence at s (C1 controls are not
+ * printable), or 0. */
+static size_t
+printable_utf8(const unsigned char *s)
+{
+	size_t len;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (s[0] == 0xc2 && s[1] < 0xa0)
+		return 0;
+	return len;
+}
+
+/* Writes stored text for people: validated on the way in, but escaped here
+ * anyway so no database content can drive the terminal. */
+void
+out_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t len = printable_utf8(p);
+
+		if (len == 0) {
+			printf("\\x%02x", *p);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, len, stdout);
+		p += len;
+	}
+}
+
+/* Bytes, not columns: the names padded are ASCII. */
+void
+out_padded(const char *s, int width)
+{
+	int len = (int)strlen(s);
+
+	out_text(s);
+	if (len < width)
+		printf("%*s", width - len, "");
+}
+
+void
+out_key(const char *k)
+{
+	printf("%s:%*s", k, (int)(KEY_WIDTH - strlen(k)), "");
+}
+
+void
+out_kv_text(const char *k, const char *value)
+{
+	out_key(k);
+	out_text(value);
+	putchar('\n');
+}
+
+void
+out_kv_fmt(const char *k, const char *fmt, ...)
+{
+	va_list ap;
+
+	out_key(k);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+void
+out_kv_list(const char *k, char *const *v, size_t n)
+{
+	out_key(k);
+	if (n == 0)
+		printf("(none)");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			printf(", ");
+		out_text(v[i]);
+	}
+	putchar('\n');
+}
+
+/* A time for people; `none` for 0. */
+const char *
+out_when(int64_t t, char *buf, size_t size, const char *none)
+{
+	if (t == 0)
+		return none;
+	udb_format_time(t, buf, size);
+	return buf;
+}
+
+/* Aging days for people; `-` when unset. */
+const char *
+out_days(int d, char *buf, size_t size)
+{
+	if (d < 0)
+		return "-";
+	snprintf(buf, size, "%d", d);
+	return buf;
+}
+
+const char *
+out_yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* json-c helpers. Each records an allocation failure in *ok instead of
+ * returning it, so a builder reads straight through and checks once. */
+void
+out_jset(struct json_object *o, const char *k, struct json_object *v, bool *ok)
+{
+	if (!v || json_object_object_add(o, k, v) != 0) {
+		json_object_put(v);
+		*ok = false;
+	}
+}
+
+void
+out_jset_null(struct json_object *o, const char *k, bool *ok)
+{
+	if (json_object_object_add(o, k, NULL) != 0)
+		*ok = false;
+}
+
+void
+out_jset_str(struct json_object *o, const char *k, const char *s, bool *ok)
+{
+	if (s)
+		out_jset(o, k, json_object_new_string(s), ok);
+	else
+		out_jset_null(o, k, ok);
+}
+
+void
+out_jset_int(struct json_object *o, const char *k, int64_t v, bool *ok)
+{
+	out_jset(o, k, json_object_new_int64(v), ok);
+}
+
+void
+out_jset_bool(struct json_object *o, const char *k, bool v, bool *ok)
+{
+	out_jset(o, k, json_object_new_boolean(v), ok);
+}
+
+/* A time as `YYYY-MM-DDTHH:MM:SSZ`, or null for 0. */
+void
+out_jset_time(struct json_object *o, const char *k, int64_t t, bool *ok)
+{
+	char buf[32];
+
+	if (t == 0) {
+		out_jset_null(o, k, ok);
+		return;
+	}
+	udb_format_time(t, buf, sizeof(buf));
+	out_jset_str(o, k, buf, ok);
+}
+
+void
+out_jset_days(struct json_object *o, const char *k, int days, bool *ok)
+{
+	if (days < 0)
+		out_jset_null(o, k, ok);
+	else
+		out_jset_int(o, k, days, ok);
+}
+
+void
+out_jpush(struct json_object *array, struct json_object *v, bool *ok)
+{
+	if (!v || json_object_array_add(array, v) != 0) {
+		json_object_put(v);
+		*ok = false;
+	}
+}
+
+struct json_object *
+out_jstrv(char *const *v, size_t n, bool *ok)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (!a) {
+		*ok = false;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		out_jpush(a, json_object_new_string(v[i]), ok);
+	return a;
+}
+
+/* Prints and frees obj; a failed build (ok false) prints nothing. */
+enum udb_result
+out_jprint(struct json_object *obj, bool ok, int flags)
+{
+	const char *s = NULL;
+
+	if (ok && obj)
+		s = json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s)
+		puts(s);
+	json_object_put(obj);
+	return s ? UDB_OK : cli_error(UDB_NO_MEMORY, "printing JSON: out of memory");
+}
+
+void
+out_done(struct cli *c, bool changed, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+		bool ok = o != NULL;
+
+		if (o) {
+			out_jset_bool(o, "changed", changed, &ok);
+			out_jset_str(o, "message", msg, &ok);
+		}
+		out_jprint(o, ok, JSON_C_TO_STRING_SPACED);
+		return;
+	}
+	out_text(msg);
+	putchar('\n');
+}
+
+void
+out_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("userdb: note: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct json_object *
+out_json_emails(const struct udb_email *emails, size_t n, bool *ok)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (!a) {
+		*ok = false;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_new_object();
+
+		if (e) {
+			out_jset_str(e, "address", emails[i].address, ok);
+			out_jset_bool(e, "primary", emails[i].is_primary, ok);
+			out_jset_bool(e, "confirmed", emails[i].confirmed_at != 0, ok);
+			out_jset_time(e, "confirmed_at", emails[i].confirmed_at, ok);
+			out_jset_time(e, "created_at", emails[i].created_at, ok);
+		}
+		out_jpush(a, e, ok);
+	}
+	return a;
+}
+
+static struct json_object *
+json_role_base(const struct cli_role_view *v, bool *ok)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[32];
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	out_jset_str(o, "name", v->role->name, ok);
+	out_jset_int(o, "gid", v->role->gid, ok);
+	out_jset_str(o, "description", v->role->description, ok);
+	udb_format_time(v->role->created_at, buf, sizeof(buf));
+	out_jset_str(o, "created_at", buf, ok);
+	out_jset(o, "permissions", out_jstrv(v->permissions, v->n_permissions, ok), ok);
+	out_jset(o, "includes", out_jstrv(v->includes, v->n_includes, ok), ok);
+	return o;
+}
+
+enum udb_result
+out_role(struct cli *c, const struct cli_role_view *v)
+{
+	char buf[32];
+
+	if (c->json) {
+		bool ok = true;
+		struct json_object *o = json_role_base(v, &ok);
+
+		if (o) {
+			out_jset(o, "all_permissions",
+				 out_jstrv(v->all_permissions, v->n_all_permissions, &ok), &ok);
+			out_jset(o, "members", out_jstrv(v->members, v->n_members, &ok), &ok);
+		}
+		return out_jprint(o, ok, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	}
+	out_kv_text("role", v->role->name);
+	out_kv_fmt("gid", "%" PRIu32, v->role->gid);
+	out_kv_text("description", v->role->description);
+	out_kv_fmt("created", "%s", out_when(v->role->created_at, buf, sizeof(buf), "-"));
+	out_kv_list("includes", v->includes, v->n_includes);
+	out_kv_list("permissions", v->permissions, v->n_permissions);
+	out_kv_list("all permissions", v->all_permissions, v->n_all_permissions);
+	out_kv_list("members", v->members, v->n_members);
+	return UDB_OK;
+}
+
+enum udb_result
+out_role_list(struct cli *c, const struct cli_role_view *views, size_t n)
+{
+	if (c->json) {
+		struct json_object *a = json_object_new_array();
+		bool ok = a != NULL;
+
+		for (size_t i = 0; a && i < n; i++)
+			out_jpush(a, json_role_base(&views[i], &ok), &ok);
+		return out_jprint(a, ok, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	}
+	printf("%-20s %10s  %-24s %s\n", "ROLE", "GID", "INCLUDES", "DESCRIPTION");
+	for (size_t i = 0; i < n; i++) {
+		const struct cli_role_view *v = &views[i];
+		int width = 0;
+
+		out_padded(v->role->name, 20);
+		printf(" %10" PRIu32 "  ", v->role->gid);
+		for (size_t j = 0; j < v->n_includes; j++) {
+			width += printf("%s", j ? "," : "");
+			out_text(v->includes[j]);
+			width += (int)strlen(v->includes[j]);
+		}
+		if (width == 0)
+			width = printf("-");
+		printf("%*s ", width < 24 ? 24 - width : 0, "");
+		out_text(v->role->description);
+		putchar('\n');
+	}
+	return UDB_OK;
+}
+
+enum udb_result
+out_email_list(struct cli *c, const char *user, const struct udb_email *emails, size_t n)
+{
+	char buf[32];
+
+	if (c->json) {
+		bool ok = true;
+
+		return out_jprint(out_json_emails(emails, n, &ok), ok,
+				  JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	}
+	if (n == 0) {
+		printf("%s has no email addresses\n", user);
+		return UDB_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		out_text(emails[i].address);
+		printf("  %s%s%s\n", emails[i].is_primary ? "primary, " : "",
+		       emails[i].confirmed_at ? "confirmed " : "unconfirmed",
+		       emails[i].confirmed_at
+			       ? out_when(emails[i].confirmed_at, buf, sizeof(buf), "-")
+			       : "");
+	}
+	return UDB_OK;
+}
+
+enum udb_result
+out_init(struct cli *c, const char *dbdir, unsigned old_version, unsigned new_version)
+{
+	const char *action = old_version == 0            ? "created"
+			     : old_version < new_version ? "upgraded"
+							 : "unchanged";
+
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+		bool ok = o != NULL;
+
+		if (o) {
+			out_jset_str(o, "dbdir", dbdir, &ok);
+			out_jset_str(o, "action", action, &ok);
+			out_jset_int(o, "old_version", old_version, &ok);
+			out_jset_int(o, "version", new_version, &ok);
+		}
+		return out_jprint(o, ok, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	}
+	if (old_version == 0)
+		printf("created a new database in ");
+	else if (old_version < new_version)
+		printf("upgraded the database in ");
+	else
+		printf("the database in ");
+	out_text(dbdir);
+	if (old_version == 0)
+		printf(" (schema version %u)\n", new_version);
+	else if (old_version < new_version)
+		printf(" from schema version %u to %u\n", old_version, new_version);
+	else
+		printf(" is up to date (schema version %u)\n", new_version);
+	return UDB_OK;
+}

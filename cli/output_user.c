@@ -1,0 +1,336 @@
+/* Everything the admin tool prints on stdout for `user show` and `user
+ * list`: a user's identity, roles, grants, permissions, emails and account
+ * state, as aligned `key: value` lines or as JSON. Called by user.c; the
+ * printing primitives come from output.c. */
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+#include "validate.h"
+
+/* The libxcrypt method a hash was made with, from its prefix. */
+static const char *
+hash_method_name(const char *hash)
+{
+	static const struct {
+		const char *prefix, *name;
+	} methods[] = {
+		{"$y$", "yescrypt"},    {"$gy$", "gost-yescrypt"}, {"$7$", "scrypt"},
+		{"$2b$", "bcrypt"},     {"$2a$", "bcrypt"},        {"$2y$", "bcrypt"},
+		{"$6$", "sha512crypt"}, {"$5$", "sha256crypt"},    {"$sha1$", "sha1crypt"},
+		{"$md5", "sunmd5"},     {"$1$", "md5crypt"},       {"$3$", "nthash"},
+		{"_", "bsdicrypt"},
+	};
+
+	if (!hash || !*hash)
+		return NULL;
+	if (hash[0] == '!' || hash[0] == '*')
+		return "locked";
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strncmp(hash, methods[i].prefix, strlen(methods[i].prefix)) == 0)
+			return methods[i].name;
+	if (strlen(hash) == 13)
+		return "descrypt";
+	return "unknown";
+}
+
+static enum udb_grant_state {
+	GRANT_ACTIVE,
+	GRANT_PENDING,
+	GRANT_EXPIRED,
+} grant_state(const struct udb_grant *g, int64_t now)
+{
+	if (g->not_after && now >= g->not_after)
+		return GRANT_EXPIRED;
+	if (g->not_before && now < g->not_before)
+		return GRANT_PENDING;
+	return GRANT_ACTIVE;
+}
+
+static const char *const grant_state_names[] = {"active", "not yet active", "expired"};
+
+static struct json_object *
+json_account(const struct udb_account *a, int64_t now, bool *ok)
+{
+	struct json_object *o = json_object_new_object();
+	bool locked = udb_account_is_locked(a, now);
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	out_jset_bool(o, "enabled", a->is_enabled, ok);
+	out_jset_str(o, "status", udb_account_status_to_string(udb_account_status(a, now)), ok);
+	out_jset_time(o, "not_before", a->not_before, ok);
+	out_jset_time(o, "not_after", a->not_after, ok);
+	out_jset_bool(o, "locked", locked, ok);
+	/* null while locked means: until `userdb user unlock`. */
+	out_jset_time(o, "locked_until", a->locked_until == INT64_MAX ? 0 : a->locked_until, ok);
+	out_jset_int(o, "failed_count", a->failed_count, ok);
+	out_jset_time(o, "last_failed_at", a->last_failed_at, ok);
+	out_jset_bool(o, "password_set", a->password_hash && *a->password_hash, ok);
+	out_jset_str(o, "password_method", hash_method_name(a->password_hash), ok);
+	out_jset_time(o, "password_changed_at", a->password_changed_at, ok);
+	out_jset_bool(o, "must_change_password", a->must_change, ok);
+	out_jset_days(o, "min_days", a->min_days, ok);
+	out_jset_days(o, "max_days", a->max_days, ok);
+	out_jset_days(o, "warn_days", a->warn_days, ok);
+	out_jset_days(o, "inactive_days", a->inactive_days, ok);
+	out_jset_time(o, "last_login_at", a->last_login_at, ok);
+	out_jset_str(o, "last_login_ip", a->last_login_ip, ok);
+	out_jset_time(o, "current_login_at", a->current_login_at, ok);
+	out_jset_str(o, "current_login_ip", a->current_login_ip, ok);
+	out_jset_int(o, "login_count", a->login_count, ok);
+	return o;
+}
+
+/* The identity fields shared by `user show` and `user list`. */
+static struct json_object *
+json_user_base(const struct udb_user *u, bool *ok)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	out_jset_str(o, "username", u->username, ok);
+	out_jset_int(o, "uid", u->uid, ok);
+	out_jset_int(o, "gid", u->gid, ok);
+	out_jset_str(o, "primary_group", u->primary_role ? u->primary_role : u->username, ok);
+	out_jset_str(o, "primary_role", u->primary_role, ok);
+	out_jset_str(o, "first_name", u->first_name, ok);
+	out_jset_str(o, "last_name", u->last_name, ok);
+	out_jset_str(o, "home", u->home, ok);
+	out_jset_str(o, "shell", u->shell, ok);
+	out_jset_time(o, "created_at", u->created_at, ok);
+	out_jset_time(o, "updated_at", u->updated_at, ok);
+	return o;
+}
+
+static enum udb_result
+json_user(const struct cli_user_view *v)
+{
+	bool ok = true;
+	struct json_object *o = json_user_base(v->user, &ok);
+	struct json_object *roles, *grants;
+
+	if (!o)
+		return out_jprint(NULL, false, 0);
+	roles = json_object_new_array();
+	for (size_t i = 0; roles && i < v->n_roles; i++) {
+		struct json_object *r = json_object_new_object();
+
+		if (r) {
+			out_jset_str(r, "name", v->roles[i], &ok);
+			out_jset_bool(r, "inherited", v->inherited[i], &ok);
+		}
+		out_jpush(roles, r, &ok);
+	}
+	out_jset(o, "roles", roles, &ok);
+	grants = json_object_new_array();
+	for (size_t i = 0; grants && i < v->n_grants; i++) {
+		const struct udb_grant *g = &v->grants[i];
+		struct json_object *j = json_object_new_object();
+
+		if (j) {
+			out_jset_str(j, "role", g->role, &ok);
+			out_jset_time(j, "not_before", g->not_before, &ok);
+			out_jset_time(j, "not_after", g->not_after, &ok);
+			out_jset_time(j, "granted_at", g->granted_at, &ok);
+			out_jset_str(j, "state", grant_state_names[grant_state(g, v->now)], &ok);
+		}
+		out_jpush(grants, j, &ok);
+	}
+	out_jset(o, "grants", grants, &ok);
+	out_jset(o, "permissions", out_jstrv(v->permissions, v->n_permissions, &ok), &ok);
+	if (v->have_shadow) {
+		out_jset(o, "emails", out_json_emails(v->emails, v->n_emails, &ok), &ok);
+		out_jset(o, "account", json_account(v->account, v->now, &ok), &ok);
+	} else {
+		out_jset_null(o, "emails", &ok);
+		out_jset_null(o, "account", &ok);
+	}
+	return out_jprint(o, ok, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+}
+
+static void
+login_line(const char *k, int64_t t, const char *ip)
+{
+	char buf[32];
+
+	out_key(k);
+	printf("%s", out_when(t, buf, sizeof(buf), "never"));
+	if (ip) {
+		printf(" from ");
+		out_text(ip);
+	}
+	putchar('\n');
+}
+
+static void
+human_account(const struct udb_account *a, int64_t now)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	const char *method = hash_method_name(a->password_hash);
+
+	out_kv_fmt("enabled", "%s", out_yes_no(a->is_enabled));
+	out_kv_fmt("status", "%s", udb_account_status_to_string(udb_account_status(a, now)));
+	out_kv_fmt("valid from", "%s", out_when(a->not_before, b1, sizeof(b1), "-"));
+	out_kv_fmt("valid until", "%s", out_when(a->not_after, b1, sizeof(b1), "never expires"));
+	if (!udb_account_is_locked(a, now))
+		out_kv_fmt("locked", "no");
+	else if (a->locked_until == INT64_MAX)
+		out_kv_fmt("locked", "yes, until `userdb user unlock`");
+	else
+		out_kv_fmt("locked", "yes, until %s",
+			   out_when(a->locked_until, b1, sizeof(b1), "-"));
+	if (a->last_failed_at)
+		out_kv_fmt("failed logins", "%d (last one %s)", a->failed_count,
+			   out_when(a->last_failed_at, b1, sizeof(b1), "-"));
+	else
+		out_kv_fmt("failed logins", "%d", a->failed_count);
+	if (method)
+		out_kv_fmt("password", "set (%s), changed %s", method,
+			   out_when(a->password_changed_at, b1, sizeof(b1), "never"));
+	else
+		out_kv_fmt("password", "not set");
+	out_kv_fmt("must change", "%s", out_yes_no(a->must_change));
+	out_kv_fmt("password aging", "min %s, max %s, warn %s, inactive %s",
+		   out_days(a->min_days, b1, sizeof(b1)), out_days(a->max_days, b2, sizeof(b2)),
+		   out_days(a->warn_days, b3, sizeof(b3)),
+		   out_days(a->inactive_days, b4, sizeof(b4)));
+	login_line("last login", a->last_login_at, a->last_login_ip);
+	login_line("current login", a->current_login_at, a->current_login_ip);
+	out_kv_fmt("login count", "%" PRId64, a->login_count);
+}
+
+static void
+human_user(const struct cli_user_view *v)
+{
+	const struct udb_user *u = v->user;
+	char b1[32], b2[32];
+
+	out_kv_text("user", u->username);
+	out_kv_fmt("uid", "%" PRIu32, u->uid);
+	if (u->primary_role) {
+		out_key("primary group");
+		out_text(u->primary_role);
+		printf(" (gid %" PRIu32 ", role)\n", u->gid);
+	} else {
+		out_key("primary group");
+		out_text(u->username);
+		printf(" (gid %" PRIu32 ", personal group)\n", u->gid);
+	}
+	out_kv_text("first name", u->first_name);
+	out_kv_text("last name", u->last_name);
+	out_kv_text("home", u->home);
+	out_kv_text("shell", u->shell);
+	out_kv_fmt("created", "%s", out_when(u->created_at, b1, sizeof(b1), "-"));
+	out_kv_fmt("updated", "%s", out_when(u->updated_at, b1, sizeof(b1), "-"));
+	out_key("roles");
+	if (v->n_roles == 0)
+		printf("(none)");
+	for (size_t i = 0; i < v->n_roles; i++) {
+		printf("%s", i ? ", " : "");
+		out_text(v->roles[i]);
+		if (v->inherited[i])
+			printf(" (inherited)");
+	}
+	putchar('\n');
+	if (v->n_grants == 0)
+		out_kv_fmt("grant", "(none)");
+	for (size_t i = 0; i < v->n_grants; i++) {
+		const struct udb_grant *g = &v->grants[i];
+
+		out_key("grant");
+		out_text(g->role);
+		printf(" (%s", grant_state_names[grant_state(g, v->now)]);
+		if (g->not_before)
+			printf(", from %s", out_when(g->not_before, b1, sizeof(b1), "-"));
+		printf(", %s%s", g->not_after ? "until " : "no expiry",
+		       g->not_after ? out_when(g->not_after, b2, sizeof(b2), "-") : "");
+		printf(", granted %s)\n", out_when(g->granted_at, b1, sizeof(b1), "-"));
+	}
+	out_kv_list("permissions", v->permissions, v->n_permissions);
+	if (!v->have_shadow) {
+		out_kv_fmt("emails", "not shown (the shadow file is not readable)");
+		out_kv_fmt("account", "not shown (the shadow file is not readable)");
+		return;
+	}
+	if (v->n_emails == 0)
+		out_kv_fmt("email", "(none)");
+	for (size_t i = 0; i < v->n_emails; i++) {
+		const struct udb_email *e = &v->emails[i];
+
+		out_key("email");
+		out_text(e->address);
+		printf(" (%s%s%s)\n", e->is_primary ? "primary, " : "",
+		       e->confirmed_at ? "confirmed " : "unconfirmed",
+		       e->confirmed_at ? out_when(e->confirmed_at, b1, sizeof(b1), "-") : "");
+	}
+	human_account(v->account, v->now);
+}
+
+enum udb_result
+out_user(struct cli *c, const struct cli_user_view *v)
+{
+	if (c->json)
+		return json_user(v);
+	human_user(v);
+	return UDB_OK;
+}
+
+/* `user list --json` streams one array element per user, so a long list
+ * never sits in memory as a whole. */
+static size_t list_count;
+
+void
+out_user_list_begin(struct cli *c)
+{
+	list_count = 0;
+	if (c->json)
+		printf("[");
+	else
+		printf("%-20s %10s %10s  %s\n", "USER", "UID", "GID", "NAME");
+}
+
+enum udb_result
+out_user_list_item(struct cli *c, const struct udb_user *u)
+{
+	bool ok = true;
+
+	if (c->json) {
+		struct json_object *o = json_user_base(u, &ok);
+		const char *s = NULL;
+
+		if (o && ok)
+			s = json_object_to_json_string_ext(
+				o, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (s)
+			printf("%s\n  %s", list_count ? "," : "", s);
+		json_object_put(o);
+		if (!s)
+			return cli_error(UDB_NO_MEMORY, "printing JSON: out of memory");
+	} else {
+		out_padded(u->username, 20);
+		printf(" %10" PRIu32 " %10" PRIu32 "  ", u->uid, u->gid);
+		out_text(u->first_name);
+		if (*u->first_name && *u->last_name)
+			putchar(' ');
+		out_text(u->last_name);
+		putchar('\n');
+	}
+	list_count++;
+	return UDB_OK;
+}
+
+void
+out_user_list_end(struct cli *c)
+{
+	if (c->json)
+		printf("%s]\n", list_count ? "\n" : "");
+}

@@ -1,0 +1,171 @@
+/* Reading a new password and hashing it: one line from stdin with
+ * --password-stdin, otherwise twice from /dev/tty with echo off. Never
+ * from argv or the environment. Every buffer that held the password is
+ * wiped before it is released, on every path. Called by `user add` and
+ * `user passwd` (user.c, account.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "hash.h"
+
+/* Room for the longest password, one more byte to notice a longer one, and
+ * the terminating NUL. */
+#define BUF_SIZE (UDB_PASSWORD_MAX + 2)
+
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
+#define N_TTY_SIGNALS (sizeof(tty_signals) / sizeof(tty_signals[0]))
+
+static volatile sig_atomic_t caught_signal;
+
+static void
+on_signal(int sig)
+{
+	caught_signal = sig;
+}
+
+/* Reads bytes from fd up to a newline or end of file into buf. *ret_len is
+ * the length read; a line longer than the buffer is drained and reported
+ * as UDB_BUFFER_TOO_SMALL. A read interrupted by a signal is UDB_IO. */
+static enum udb_result
+read_line(int fd, char *buf, size_t *ret_len)
+{
+	size_t len = 0;
+	bool too_long = false;
+	char ch = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, &ch, 1);
+
+		if (n < 0 && errno == EINTR && !caught_signal)
+			continue;
+		if (n < 0)
+			return UDB_IO;
+		if (n == 0 || ch == '\n')
+			break;
+		if (len < BUF_SIZE - 1)
+			buf[len++] = ch;
+		else
+			too_long = true;
+	}
+	explicit_bzero(&ch, sizeof(ch));
+	buf[len] = '\0';
+	*ret_len = len;
+	return too_long ? UDB_BUFFER_TOO_SMALL : UDB_OK;
+}
+
+/* One line from /dev/tty with echo off. The terminal is restored on every
+ * path; a signal that arrives meanwhile is re-raised once it is. */
+static enum udb_result
+read_tty(int fd, const char *prompt, char *buf, size_t *ret_len)
+{
+	struct sigaction sa = {.sa_handler = on_signal}, old_sa[N_TTY_SIGNALS];
+	struct termios old_tio, tio;
+	enum udb_result r;
+	int sig;
+
+	if (tcgetattr(fd, &old_tio) < 0)
+		return cli_error(UDB_INVALID,
+				 "password: /dev/tty is not a terminal (use --password-stdin)");
+	tio = old_tio;
+	tio.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	tio.c_lflag |= ECHONL | ICANON;
+	caught_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+		sigaction(tty_signals[i], &sa, &old_sa[i]);
+	/* TCSAFLUSH drops anything typed before echo went off. */
+	if (tcsetattr(fd, TCSAFLUSH, &tio) < 0) {
+		r = cli_error(UDB_IO, "password: cannot turn off echo on /dev/tty");
+		goto out;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		r = cli_error(UDB_IO, "password: cannot write to /dev/tty");
+		goto out;
+	}
+	r = read_line(fd, buf, ret_len);
+out:
+	tcsetattr(fd, TCSAFLUSH, &old_tio);
+	for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+		sigaction(tty_signals[i], &old_sa[i], NULL);
+	sig = caught_signal;
+	if (sig) {
+		explicit_bzero(buf, BUF_SIZE);
+		raise(sig);
+		return cli_error(UDB_INVALID, "password: interrupted");
+	}
+	return r;
+}
+
+/* Checks a password just read; the error names the rule it breaks. */
+static enum udb_result
+check_password(const struct cli *c, enum udb_result r, const char *pw, size_t len)
+{
+	if (r == UDB_BUFFER_TOO_SMALL || (r == UDB_OK && len > UDB_PASSWORD_MAX))
+		return cli_error(UDB_INVALID, "password: longer than %d bytes", UDB_PASSWORD_MAX);
+	if (r != UDB_OK)
+		return cli_error(r, "password: cannot read it");
+	if (strlen(pw) != len)
+		return cli_error(UDB_INVALID, "password: contains a NUL byte");
+	if (len == 0)
+		return cli_error(UDB_INVALID, "password: empty");
+	if (len < c->cfg->pass_min_len)
+		return cli_error(UDB_INVALID, "password: shorter than %u bytes (pass_min_len)",
+				 c->cfg->pass_min_len);
+	return UDB_OK;
+}
+
+static enum udb_result
+read_password(const struct cli *c, bool from_stdin, const char *username, char *pw)
+{
+	char again[BUF_SIZE], prompt[96];
+	size_t len = 0, len2 = 0;
+	enum udb_result r;
+	int fd;
+
+	if (from_stdin) {
+		r = read_line(STDIN_FILENO, pw, &len);
+		return check_password(c, r, pw, len);
+	}
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return cli_error(UDB_INVALID,
+				 "password: no terminal to ask on (use --password-stdin)");
+	snprintf(prompt, sizeof(prompt), "New password for %s: ", username);
+	r = read_tty(fd, prompt, pw, &len);
+	if (r == UDB_OK || r == UDB_BUFFER_TOO_SMALL)
+		r = check_password(c, r, pw, len);
+	if (r == UDB_OK)
+		r = read_tty(fd, "Retype new password: ", again, &len2);
+	if (r == UDB_OK && (len != len2 || memcmp(pw, again, len) != 0))
+		r = cli_error(UDB_INVALID, "password: the two entries do not match");
+	explicit_bzero(again, sizeof(again));
+	close(fd);
+	return r;
+}
+
+enum udb_result
+cli_password_hash(struct cli *c, bool from_stdin, const char *username, char **ret_hash)
+{
+	char pw[BUF_SIZE];
+	enum udb_result r;
+
+	r = cli_load_config(c);
+	if (r != UDB_OK)
+		return r;
+	r = read_password(c, from_stdin, username, pw);
+	if (r == UDB_OK) {
+		r = udb_hash_password(c->cfg, pw, ret_hash);
+		if (r != UDB_OK)
+			cli_error(r, "password: hashing failed (hash_method or hash_cost in %s)",
+				  c->cfg->path ? cli_quote(c->cfg->path) : "the defaults");
+	}
+	explicit_bzero(pw, sizeof(pw));
+	return r;
+}

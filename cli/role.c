@@ -1,0 +1,528 @@
+/* The `role add`, `role mod`, `role del`, `role show` and `role list`
+ * commands: roles (shown as groups), their permissions and the roles they
+ * include. Dispatched from main.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "group.h"
+
+enum {
+	O_GID = 0x400,
+	O_DESCRIPTION,
+	O_PERMISSION,
+	O_INCLUDES,
+	O_ADD_PERMISSION,
+	O_REMOVE_PERMISSION,
+	O_INCLUDE,
+	O_EXCLUDE,
+};
+
+/* Option values that may repeat, kept in argv order. */
+struct list {
+	const char **v;
+	size_t n;
+};
+
+static enum udb_result
+check_all(const struct list *l, enum udb_result (*check)(const char *))
+{
+	enum udb_result r = UDB_OK;
+
+	for (size_t i = 0; r == UDB_OK && i < l->n; i++)
+		r = check(l->v[i]);
+	return r;
+}
+
+/* Every named role must exist; reports the first that does not. */
+static enum udb_result
+roles_exist(struct cli *c, const struct list *l)
+{
+	enum udb_result r = UDB_OK;
+
+	for (size_t i = 0; r == UDB_OK && i < l->n; i++) {
+		struct udb_role *role = NULL;
+
+		r = udb_role_by_name(c->db, l->v[i], &role);
+		udb_role_free(role);
+		if (r != UDB_OK)
+			report_role(r, l->v[i]);
+	}
+	return r;
+}
+
+static enum udb_result
+add_locked(struct cli *c, const struct udb_role_spec *spec, const struct list *includes,
+	   uint32_t *ret_gid)
+{
+	struct udb_role *role = NULL;
+	enum udb_result r;
+
+	r = udb_name_check_free(c->db, spec->name, true);
+	if (r == UDB_EXISTS)
+		return cli_error(r, "role %s: the name is already taken by a userdb user or role",
+				 cli_quote(spec->name));
+	if (r == UDB_CONFLICT)
+		return cli_error(r,
+				 "role %s: the name is already used by another name service "
+				 "source (e.g. /etc/group or /etc/passwd)",
+				 cli_quote(spec->name));
+	if (r != UDB_OK)
+		return report_role(r, spec->name);
+	if (spec->has_gid) {
+		r = udb_id_check_free(c->db, spec->gid, true);
+		if (r == UDB_EXISTS)
+			return cli_error(r, "gid %u: already used as a uid or gid in userdb",
+					 (unsigned)spec->gid);
+		if (r == UDB_CONFLICT)
+			return cli_error(r,
+					 "gid %u: already used as a uid or gid by another name "
+					 "service source",
+					 (unsigned)spec->gid);
+		if (r != UDB_OK)
+			return cli_fail(r, "gid");
+	}
+	r = roles_exist(c, includes);
+	if (r != UDB_OK)
+		return r;
+	r = udb_role_add(c->db, c->cfg, spec, true, c->now);
+	if (r == UDB_EXHAUSTED)
+		return cli_error(r, "role %s: no free gid left in gid_min..gid_max (%u..%u)",
+				 cli_quote(spec->name), (unsigned)c->cfg->gid_min,
+				 (unsigned)c->cfg->gid_max);
+	if (r == UDB_OK)
+		r = udb_role_by_name(c->db, spec->name, &role);
+	if (r != UDB_OK)
+		return report_role(r, spec->name);
+	*ret_gid = role->gid;
+	udb_role_free(role);
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_role_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"gid", required_argument, NULL, O_GID},
+		{"description", required_argument, NULL, O_DESCRIPTION},
+		{"permission", required_argument, NULL, O_PERMISSION},
+		{"includes", required_argument, NULL, O_INCLUDES},
+		{0},
+	};
+	static const char *const names[] = {"NAME"};
+	struct list perms = {0}, includes = {0};
+	struct udb_role_spec spec = {0};
+	const char *gid_arg = NULL;
+	uint32_t gid = 0;
+	enum udb_result r = UDB_OK;
+	int opt;
+
+	perms.v = calloc((size_t)argc, sizeof(*perms.v));
+	includes.v = calloc((size_t)argc, sizeof(*includes.v));
+	if (!perms.v || !includes.v) {
+		r = cli_error(UDB_NO_MEMORY, "role add: out of memory");
+		goto out;
+	}
+	while ((opt = cli_getopt(
+			c, argc, argv, opts,
+			"  --gid N            the gid (default: lowest free one in "
+			"gid_min..gid_max)\n"
+			"  --description S\n"
+			"  --permission P     repeatable, e.g. ssh:login\n"
+			"  --includes ROLE    repeatable: members of NAME become effective\n"
+			"                     members of ROLE (admin --includes moderator)\n")) >=
+	       0) {
+		switch (opt) {
+		case O_GID:
+			gid_arg = optarg;
+			break;
+		case O_DESCRIPTION:
+			spec.description = optarg;
+			break;
+		case O_PERMISSION:
+			perms.v[perms.n++] = optarg;
+			break;
+		case O_INCLUDES:
+			includes.v[includes.n++] = optarg;
+			break;
+		}
+	}
+	if (opt != -1) {
+		r = opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+		goto out;
+	}
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r != UDB_OK)
+		goto out;
+	spec.name = argv[optind];
+	spec.permissions = perms.v;
+	spec.n_permissions = perms.n;
+	spec.includes = includes.v;
+	spec.n_includes = includes.n;
+	r = arg_rolename(spec.name);
+	if (r == UDB_OK && gid_arg) {
+		spec.has_gid = true;
+		r = arg_id("--gid", gid_arg, &spec.gid);
+	}
+	if (r == UDB_OK && spec.description)
+		r = arg_text("--description", spec.description);
+	if (r == UDB_OK)
+		r = check_all(&perms, arg_permission);
+	if (r == UDB_OK)
+		r = check_all(&includes, arg_rolename);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r == UDB_OK)
+		r = cli_begin(c);
+	if (r == UDB_OK)
+		r = cli_finish(c, add_locked(c, &spec, &includes, &gid));
+	if (r == UDB_OK)
+		out_done(c, true, "added role %s (gid %u)", spec.name, (unsigned)gid);
+out:
+	free(perms.v);
+	free(includes.v);
+	return r;
+}
+
+struct mod_args {
+	const char *description;
+	struct list add_perms, remove_perms, include, exclude;
+};
+
+static enum udb_result
+mod_locked(struct cli *c, const char *name, const struct mod_args *m, size_t *ret_changes)
+{
+	struct udb_role *role = NULL;
+	enum udb_result r;
+	bool changed = false;
+
+	r = udb_role_by_name(c->db, name, &role);
+	udb_role_free(role);
+	if (r != UDB_OK)
+		return report_role(r, name);
+	r = roles_exist(c, &m->include);
+	if (r == UDB_OK)
+		r = roles_exist(c, &m->exclude);
+	if (r != UDB_OK)
+		return r;
+	if (m->description) {
+		r = udb_role_set_description(c->db, name, m->description);
+		*ret_changes += 1;
+	}
+	for (size_t i = 0; r == UDB_OK && i < m->add_perms.n; i++) {
+		r = udb_role_permission_add(c->db, name, m->add_perms.v[i], &changed);
+		*ret_changes += changed;
+	}
+	for (size_t i = 0; r == UDB_OK && i < m->remove_perms.n; i++) {
+		r = udb_role_permission_remove(c->db, name, m->remove_perms.v[i], &changed);
+		*ret_changes += changed;
+	}
+	for (size_t i = 0; r == UDB_OK && i < m->include.n; i++) {
+		r = udb_role_include(c->db, name, m->include.v[i], &changed);
+		if (r == UDB_CYCLE)
+			return cli_error(r,
+					 "role %s: including %s would make a cycle (%s already "
+					 "includes %s, directly or not)",
+					 cli_quote(name), cli_quote(m->include.v[i]),
+					 cli_quote(m->include.v[i]), cli_quote(name));
+		*ret_changes += changed;
+	}
+	for (size_t i = 0; r == UDB_OK && i < m->exclude.n; i++) {
+		r = udb_role_exclude(c->db, name, m->exclude.v[i], &changed);
+		*ret_changes += changed;
+	}
+	if (r != UDB_OK)
+		return report_role(r, name);
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_role_mod(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"description", required_argument, NULL, O_DESCRIPTION},
+		{"add-permission", required_argument, NULL, O_ADD_PERMISSION},
+		{"remove-permission", required_argument, NULL, O_REMOVE_PERMISSION},
+		{"include", required_argument, NULL, O_INCLUDE},
+		{"exclude", required_argument, NULL, O_EXCLUDE},
+		{0},
+	};
+	static const char *const names[] = {"NAME"};
+	struct mod_args m = {0};
+	struct list *lists[] = {&m.add_perms, &m.remove_perms, &m.include, &m.exclude};
+	size_t changes = 0;
+	const char *name = NULL;
+	enum udb_result r = UDB_OK;
+	int opt;
+
+	for (size_t i = 0; i < 4; i++) {
+		lists[i]->v = calloc((size_t)argc, sizeof(*lists[i]->v));
+		if (!lists[i]->v)
+			r = UDB_NO_MEMORY;
+	}
+	if (r != UDB_OK) {
+		cli_error(r, "role mod: out of memory");
+		goto out;
+	}
+	while ((opt = cli_getopt(
+			c, argc, argv, opts,
+			"  --description S\n"
+			"  --add-permission P, --remove-permission P      repeatable\n"
+			"  --include ROLE, --exclude ROLE                  repeatable: start "
+			"or stop\n"
+			"      making members of NAME effective members of ROLE\n"
+			"All changes happen in one transaction.\n")) >= 0) {
+		if (opt == O_DESCRIPTION)
+			m.description = optarg;
+		else if (opt >= O_ADD_PERMISSION && opt <= O_EXCLUDE) {
+			struct list *l = lists[opt - O_ADD_PERMISSION];
+
+			l->v[l->n++] = optarg;
+		}
+	}
+	if (opt != -1) {
+		r = opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+		goto out;
+	}
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r != UDB_OK)
+		goto out;
+	name = argv[optind];
+	r = arg_rolename(name);
+	if (r == UDB_OK && m.description)
+		r = arg_text("--description", m.description);
+	if (r == UDB_OK)
+		r = check_all(&m.add_perms, arg_permission);
+	if (r == UDB_OK)
+		r = check_all(&m.remove_perms, arg_permission);
+	if (r == UDB_OK)
+		r = check_all(&m.include, arg_rolename);
+	if (r == UDB_OK)
+		r = check_all(&m.exclude, arg_rolename);
+	if (r == UDB_OK && !m.description && !m.add_perms.n && !m.remove_perms.n && !m.include.n &&
+	    !m.exclude.n)
+		r = cli_error(UDB_INVALID, "role mod: nothing to change (see `userdb role mod "
+					   "--help`)");
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r == UDB_OK)
+		r = cli_begin(c);
+	if (r == UDB_OK)
+		r = cli_finish(c, mod_locked(c, name, &m, &changes));
+	if (r == UDB_OK && changes)
+		out_done(c, true, "changed role %s", name);
+	else if (r == UDB_OK)
+		out_done(c, false, "role %s: nothing changed", name);
+out:
+	for (size_t i = 0; i < 4; i++)
+		free(lists[i]->v);
+	return r;
+}
+
+enum udb_result
+cmd_role_del(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{0}};
+	static const char *const names[] = {"NAME"};
+	const char *name;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(c, argc, argv, opts,
+				 "Deletes the role, its permissions, inclusions and grants.\n"
+				 "Refused while the role is some user's primary group.\n")) >= 0)
+		;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r == UDB_OK)
+		r = arg_rolename(name = argv[optind]);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r != UDB_OK)
+		return r;
+	r = udb_role_delete(c->db, name);
+	if (r == UDB_IN_USE)
+		return cli_error(r, "role %s: still the primary group of a user", cli_quote(name));
+	if (r != UDB_OK)
+		return report_role(r, name);
+	out_done(c, true, "deleted role %s", name);
+	return UDB_OK;
+}
+
+static void
+view_free(struct cli_role_view *v)
+{
+	udb_role_free(v->role);
+	udb_strv_free(v->permissions, v->n_permissions);
+	udb_strv_free(v->includes, v->n_includes);
+	udb_strv_free(v->all_permissions, v->n_all_permissions);
+	udb_strv_free(v->members, v->n_members);
+}
+
+/* The role, its own permissions and the roles it includes directly. */
+static enum udb_result
+view_load(struct cli *c, const char *name, struct cli_role_view *v)
+{
+	enum udb_result r;
+
+	r = udb_role_by_name(c->db, name, &v->role);
+	if (r == UDB_OK)
+		r = udb_role_permissions(c->db, v->role, &v->permissions, &v->n_permissions);
+	if (r == UDB_OK)
+		r = udb_role_includes(c->db, v->role, &v->includes, &v->n_includes);
+	return r;
+}
+
+static int
+compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends a copy of s to v unless it is there; *cap grows as needed. */
+static enum udb_result
+strv_add_unique(char ***v, size_t *n, size_t *cap, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
+			return UDB_OK;
+	if (*n == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 16;
+		char **grown = realloc(*v, grown_cap * sizeof(**v));
+
+		if (!grown)
+			return UDB_NO_MEMORY;
+		*v = grown;
+		*cap = grown_cap;
+	}
+	(*v)[*n] = strdup(s);
+	if (!(*v)[*n])
+		return UDB_NO_MEMORY;
+	(*n)++;
+	return UDB_OK;
+}
+
+/* The permissions a member of v->role gets: those of the role and of every
+ * role it includes, transitively. Walks the inclusions breadth first;
+ * `seen` doubles as the queue. */
+static enum udb_result
+load_all_permissions(struct cli *c, struct cli_role_view *v)
+{
+	char **seen = NULL, **perms = NULL;
+	size_t n_seen = 0, cap_seen = 0, n_perms = 0, cap_perms = 0;
+	enum udb_result r;
+
+	r = strv_add_unique(&seen, &n_seen, &cap_seen, v->role->name);
+	for (size_t i = 0; r == UDB_OK && i < n_seen; i++) {
+		struct cli_role_view sub = {0};
+
+		r = view_load(c, seen[i], &sub);
+		for (size_t j = 0; r == UDB_OK && j < sub.n_includes; j++)
+			r = strv_add_unique(&seen, &n_seen, &cap_seen, sub.includes[j]);
+		for (size_t j = 0; r == UDB_OK && j < sub.n_permissions; j++)
+			r = strv_add_unique(&perms, &n_perms, &cap_perms, sub.permissions[j]);
+		view_free(&sub);
+	}
+	udb_strv_free(seen, n_seen);
+	if (r != UDB_OK) {
+		udb_strv_free(perms, n_perms);
+		return r;
+	}
+	if (n_perms)
+		qsort(perms, n_perms, sizeof(*perms), compare_strings);
+	v->all_permissions = perms;
+	v->n_all_permissions = n_perms;
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_role_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{0}};
+	static const char *const names[] = {"NAME"};
+	struct cli_role_view v = {0};
+	struct udb_group *group = NULL;
+	const char *name;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(c, argc, argv, opts,
+				 "Shows the role, what it includes, its own permissions, all the\n"
+				 "permissions its members get, and its effective members now.\n"
+				 "  --json  one JSON object\n")) >= 0)
+		;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r == UDB_OK)
+		r = arg_rolename(name = argv[optind]);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_READ);
+	if (r != UDB_OK)
+		return r;
+	r = view_load(c, name, &v);
+	if (r == UDB_OK)
+		r = load_all_permissions(c, &v);
+	if (r == UDB_OK)
+		r = udb_group_by_name(c->db, name, c->now, &group);
+	if (r == UDB_OK) {
+		v.members = group->members;
+		v.n_members = group->n_members;
+		group->members = NULL;
+		group->n_members = 0;
+		udb_group_free(group);
+		if (v.n_members)
+			qsort(v.members, v.n_members, sizeof(*v.members), compare_strings);
+		r = out_role(c, &v);
+	} else {
+		report_role(r, name);
+	}
+	view_free(&v);
+	return r;
+}
+
+enum udb_result
+cmd_role_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{0}};
+	struct cli_role_view *views = NULL;
+	struct udb_role **roles = NULL;
+	size_t n = 0;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(c, argc, argv, opts, "  --json  a JSON array\n")) >= 0)
+		;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 0, 0, NULL);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_READ);
+	if (r != UDB_OK)
+		return r;
+	r = udb_role_list(c->db, &roles, &n);
+	if (r == UDB_OK) {
+		views = calloc(n ? n : 1, sizeof(*views));
+		if (!views)
+			r = UDB_NO_MEMORY;
+	}
+	for (size_t i = 0; r == UDB_OK && i < n; i++) {
+		views[i].role = roles[i];
+		roles[i] = NULL;
+		r = udb_role_permissions(c->db, views[i].role, &views[i].permissions,
+					 &views[i].n_permissions);
+		if (r == UDB_OK)
+			r = udb_role_includes(c->db, views[i].role, &views[i].includes,
+					      &views[i].n_includes);
+	}
+	if (r == UDB_OK)
+		r = out_role_list(c, views, n);
+	else
+		cli_error(r, "role list: %s", udb_result_to_string(r));
+	for (size_t i = 0; views && i < n; i++)
+		view_free(&views[i]);
+	free(views);
+	udb_role_list_free(roles, n);
+	return r;
+}

@@ -1,0 +1,495 @@
+/* The `user add`, `user mod`, `user del`, `user show` and `user list`
+ * commands: users as identities, with their roles, emails and account
+ * state. Dispatched from main.c; the account-state commands (enable,
+ * passwd, expire, ...) are in account.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hash.h"
+
+#define LIST_PAGE 512
+
+enum {
+	O_UID = 0x200,
+	O_PRIMARY_ROLE,
+	O_FIRST_NAME,
+	O_LAST_NAME,
+	O_EMAIL,
+	O_HOME,
+	O_SHELL,
+	O_ROLE,
+	O_DISABLED,
+	O_PASSWORD_STDIN,
+};
+
+static const char add_help[] =
+	"  --uid N              the uid (default: lowest free one in uid_min..uid_max)\n"
+	"  --primary-role ROLE  primary group (default: a personal group, gid = uid)\n"
+	"  --first-name S, --last-name S\n"
+	"  --email ADDR         repeatable; the first becomes the primary address\n"
+	"  --home DIR           default: home_base/NAME\n"
+	"  --shell PATH         default: default_shell\n"
+	"  --role ROLE          grant a role, repeatable\n"
+	"  --disabled           create the account disabled\n"
+	"  --password-stdin     read the password as one line from stdin\n"
+	"All of it happens in one transaction: on any error nothing is created.\n";
+
+/* The checks of `user add` that need the database, inside its transaction,
+ * so that each refusal names its reason. */
+static enum udb_result
+add_precheck(struct cli *c, const struct udb_user_spec *spec, const char *const *roles,
+	     size_t n_roles)
+{
+	struct udb_role *role = NULL;
+	enum udb_result r;
+
+	r = udb_name_check_free(c->db, spec->username, true);
+	if (r == UDB_EXISTS)
+		return cli_error(r, "user %s: the name is already taken by a userdb user or role",
+				 cli_quote(spec->username));
+	if (r == UDB_CONFLICT)
+		return cli_error(r,
+				 "user %s: the name is already used by another name service "
+				 "source (e.g. /etc/passwd or /etc/group)",
+				 cli_quote(spec->username));
+	if (r != UDB_OK)
+		return report_user(r, spec->username);
+	if (spec->has_uid) {
+		r = udb_id_check_free(c->db, spec->uid, true);
+		if (r == UDB_EXISTS)
+			return cli_error(r, "uid %u: already used as a uid or gid in userdb",
+					 (unsigned)spec->uid);
+		if (r == UDB_CONFLICT)
+			return cli_error(r,
+					 "uid %u: already used as a uid or gid by another name "
+					 "service source",
+					 (unsigned)spec->uid);
+		if (r != UDB_OK)
+			return cli_fail(r, "uid");
+	}
+	for (size_t i = 0; i <= n_roles; i++) {
+		const char *name = i < n_roles ? roles[i] : spec->primary_role;
+
+		if (!name)
+			continue;
+		r = udb_role_by_name(c->db, name, &role);
+		udb_role_free(role);
+		role = NULL;
+		if (r != UDB_OK)
+			return report_role(r, name);
+	}
+	return UDB_OK;
+}
+
+/* The user, its grants and emails, in the caller's transaction. */
+static enum udb_result
+add_locked(struct cli *c, const struct udb_user_spec *spec, const char *const *roles,
+	   size_t n_roles, const char *const *emails, size_t n_emails, struct udb_user **ret_user)
+{
+	enum udb_result r;
+
+	r = add_precheck(c, spec, roles, n_roles);
+	if (r != UDB_OK)
+		return r;
+	r = udb_user_add(c->db, c->cfg, spec, true, c->now, ret_user);
+	if (r == UDB_EXHAUSTED)
+		return cli_error(r, "user %s: no free uid left in uid_min..uid_max (%u..%u)",
+				 cli_quote(spec->username), (unsigned)c->cfg->uid_min,
+				 (unsigned)c->cfg->uid_max);
+	if (r != UDB_OK)
+		return report_user(r, spec->username);
+	for (size_t i = 0; r == UDB_OK && i < n_roles; i++) {
+		r = udb_grant(c->db, spec->username, roles[i], 0, 0, c->now, NULL);
+		if (r != UDB_OK)
+			report_role(r, roles[i]);
+	}
+	for (size_t i = 0; r == UDB_OK && i < n_emails; i++) {
+		r = udb_email_add(c->db, spec->username, emails[i], false, false, c->now);
+		if (r == UDB_EXISTS)
+			cli_error(r, "email address %s: already in use", cli_quote(emails[i]));
+		else if (r != UDB_OK)
+			cli_error(r, "email address %s: %s", cli_quote(emails[i]),
+				  udb_result_to_string(r));
+	}
+	return r;
+}
+
+enum udb_result
+cmd_user_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"uid", required_argument, NULL, O_UID},
+		{"primary-role", required_argument, NULL, O_PRIMARY_ROLE},
+		{"first-name", required_argument, NULL, O_FIRST_NAME},
+		{"last-name", required_argument, NULL, O_LAST_NAME},
+		{"email", required_argument, NULL, O_EMAIL},
+		{"home", required_argument, NULL, O_HOME},
+		{"shell", required_argument, NULL, O_SHELL},
+		{"role", required_argument, NULL, O_ROLE},
+		{"disabled", no_argument, NULL, O_DISABLED},
+		{"password-stdin", no_argument, NULL, O_PASSWORD_STDIN},
+		{0},
+	};
+	static const char *const names[] = {"NAME"};
+	struct udb_user_spec spec = {0};
+	const char **roles = NULL, **emails = NULL;
+	struct udb_user *user = NULL;
+	const char *uid_arg = NULL;
+	size_t n_roles = 0, n_emails = 0;
+	char *hash = NULL;
+	bool password_stdin = false;
+	enum udb_result r = UDB_OK;
+	int opt;
+
+	roles = calloc((size_t)argc, sizeof(*roles));
+	emails = calloc((size_t)argc, sizeof(*emails));
+	if (!roles || !emails) {
+		r = cli_error(UDB_NO_MEMORY, "user add: out of memory");
+		goto out;
+	}
+	while ((opt = cli_getopt(c, argc, argv, opts, add_help)) >= 0) {
+		switch (opt) {
+		case O_UID:
+			uid_arg = optarg;
+			break;
+		case O_PRIMARY_ROLE:
+			spec.primary_role = optarg;
+			break;
+		case O_FIRST_NAME:
+			spec.first_name = optarg;
+			break;
+		case O_LAST_NAME:
+			spec.last_name = optarg;
+			break;
+		case O_EMAIL:
+			emails[n_emails++] = optarg;
+			break;
+		case O_HOME:
+			spec.home = optarg;
+			break;
+		case O_SHELL:
+			spec.shell = optarg;
+			break;
+		case O_ROLE:
+			roles[n_roles++] = optarg;
+			break;
+		case O_DISABLED:
+			spec.disabled = true;
+			break;
+		case O_PASSWORD_STDIN:
+			password_stdin = true;
+			break;
+		}
+	}
+	if (opt != -1) {
+		r = opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+		goto out;
+	}
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r != UDB_OK)
+		goto out;
+	spec.username = argv[optind];
+
+	r = arg_username(spec.username);
+	if (r == UDB_OK && uid_arg) {
+		spec.has_uid = true;
+		r = arg_id("--uid", uid_arg, &spec.uid);
+	}
+	if (r == UDB_OK && spec.primary_role)
+		r = arg_rolename(spec.primary_role);
+	if (r == UDB_OK && spec.first_name)
+		r = arg_text("--first-name", spec.first_name);
+	if (r == UDB_OK && spec.last_name)
+		r = arg_text("--last-name", spec.last_name);
+	if (r == UDB_OK && spec.home)
+		r = arg_path("--home", spec.home);
+	if (r == UDB_OK && spec.shell)
+		r = arg_path("--shell", spec.shell);
+	for (size_t i = 0; r == UDB_OK && i < n_roles; i++)
+		r = arg_rolename(roles[i]);
+	for (size_t i = 0; r == UDB_OK && i < n_emails; i++)
+		r = arg_email(emails[i]);
+	/* The password is read before the database is opened, so nobody holds
+	 * the write lock while someone types. */
+	if (r == UDB_OK && password_stdin)
+		r = cli_password_hash(c, true, spec.username, &hash);
+	spec.password_hash = hash;
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r != UDB_OK)
+		goto out;
+
+	r = cli_begin(c);
+	if (r == UDB_OK)
+		r = cli_finish(c, add_locked(c, &spec, roles, n_roles, emails, n_emails, &user));
+	if (r == UDB_OK)
+		out_done(c, true, "added user %s (uid %u, gid %u)", user->username,
+			 (unsigned)user->uid, (unsigned)user->gid);
+out:
+	udb_user_free(user);
+	udb_secret_free(hash);
+	free(roles);
+	free(emails);
+	return r;
+}
+
+enum udb_result
+cmd_user_mod(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"first-name", required_argument, NULL, O_FIRST_NAME},
+		{"last-name", required_argument, NULL, O_LAST_NAME},
+		{"home", required_argument, NULL, O_HOME},
+		{"shell", required_argument, NULL, O_SHELL},
+		{0},
+	};
+	static const char *const names[] = {"NAME"};
+	struct udb_user_changes ch = {0};
+	const char *name;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(c, argc, argv, opts,
+				 "  --first-name S, --last-name S, --home DIR, --shell PATH\n"
+				 "An empty --first-name or --last-name clears it.\n")) >= 0) {
+		switch (opt) {
+		case O_FIRST_NAME:
+			ch.first_name = optarg;
+			break;
+		case O_LAST_NAME:
+			ch.last_name = optarg;
+			break;
+		case O_HOME:
+			ch.home = optarg;
+			break;
+		case O_SHELL:
+			ch.shell = optarg;
+			break;
+		}
+	}
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 1, 1, names);
+	if (r != UDB_OK)
+		return r;
+	name = argv[optind];
+	r = arg_username(name);
+	if (r == UDB_OK && !ch.first_name && !ch.last_name && !ch.home && !ch.shell)
+		r = cli_error(UDB_INVALID,
+			      "user mod: nothing to change (give --first-name, --last-name, "
+			      "--home or --shell)");
+	if (r == UDB_OK && ch.first_name)
+		r = arg_text("--first-name", ch.first_name);
+	if (r == UDB_OK && ch.last_name)
+		r = arg_text("--last-name", ch.last_name);
+	if (r == UDB_OK && ch.home)
+		r = arg_path("--home", ch.home);
+	if (r == UDB_OK && ch.shell)
+		r = arg_path("--shell", ch.shell);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_WRITE);
+	if (r != UDB_OK)
+		return r;
+	r = udb_user_modify(c->db, name, &ch, c->now);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	out_done(c, true, "changed user %s", name);
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_user_del(struct cli *c, int argc, char **argv)
+{
+	const char *name = NULL;
+	enum udb_result r;
+
+	r = cli_user_command(c, argc, argv,
+			     "Deletes the user, its grants, emails and account state.\n", &name);
+	if (r != UDB_OK || !name)
+		return r;
+	r = udb_user_delete(c->db, name);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	out_done(c, true, "deleted user %s", name);
+	return UDB_OK;
+}
+
+static void
+view_free(struct cli_user_view *v)
+{
+	udb_user_free(v->user);
+	udb_strv_free(v->roles, v->n_roles);
+	free(v->inherited);
+	udb_grant_list_free(v->grants, v->n_grants);
+	udb_strv_free(v->permissions, v->n_permissions);
+	udb_email_list_free(v->emails, v->n_emails);
+	udb_account_free(v->account);
+}
+
+/* Marks each effective role that no active direct grant gives: it comes
+ * through an inclusion. */
+static enum udb_result
+mark_inherited(struct cli_user_view *v)
+{
+	v->inherited = calloc(v->n_roles ? v->n_roles : 1, sizeof(*v->inherited));
+	if (!v->inherited)
+		return UDB_NO_MEMORY;
+	for (size_t i = 0; i < v->n_roles; i++) {
+		v->inherited[i] = true;
+		for (size_t j = 0; j < v->n_grants; j++) {
+			const struct udb_grant *g = &v->grants[j];
+			bool active = (!g->not_before || g->not_before <= v->now) &&
+				      (!g->not_after || g->not_after > v->now);
+
+			if (active && strcmp(g->role, v->roles[i]) == 0)
+				v->inherited[i] = false;
+		}
+	}
+	return UDB_OK;
+}
+
+/* Reads everything `user show` shows about v->user. */
+static enum udb_result
+view_load(struct cli *c, struct cli_user_view *v)
+{
+	int64_t id = v->user->id;
+	enum udb_result r;
+
+	v->now = c->now;
+	r = udb_user_effective_roles(c->db, id, c->now, &v->roles, &v->n_roles);
+	if (r == UDB_OK)
+		r = udb_user_grants(c->db, id, &v->grants, &v->n_grants);
+	if (r == UDB_OK)
+		r = mark_inherited(v);
+	if (r == UDB_OK)
+		r = udb_user_effective_permissions(c->db, id, c->now, &v->permissions,
+						   &v->n_permissions);
+	if (r != UDB_OK || c->public_only)
+		return r;
+	r = udb_email_list(c->db, v->user->username, &v->emails, &v->n_emails);
+	if (r == UDB_OK)
+		r = udb_account_by_user_id(c->db, id, &v->account);
+	if (r == UDB_NOT_FOUND) {
+		/* A user add or delete cut short between the two files: the next
+		 * change repairs it (see db.h). */
+		out_note("user %s has no account record yet (an interrupted change)",
+			 v->user->username);
+		return UDB_OK;
+	}
+	v->have_shadow = r == UDB_OK;
+	return r;
+}
+
+enum udb_result
+cmd_user_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"email", required_argument, NULL, O_EMAIL},
+		{0},
+	};
+	static const char *const names[] = {"NAME"};
+	struct cli_user_view v = {0};
+	const char *email = NULL, *name = NULL;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(
+			c, argc, argv, opts,
+			"  --email ADDR  find the user by email address (case-insensitive;\n"
+			"                needs root or group shadow)\n"
+			"  --json        one JSON object\n"
+			"Without read access to the shadow file, emails and account state are\n"
+			"left out (null in JSON).\n")) >= 0)
+		if (opt == O_EMAIL)
+			email = optarg;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, email ? 0 : 1, email ? 0 : 1, names);
+	if (r != UDB_OK)
+		return r;
+	if (email)
+		r = arg_email(email);
+	else
+		r = arg_username(name = argv[optind]);
+	if (r == UDB_OK)
+		r = cli_open(c, email ? CLI_READ_SHADOW : CLI_READ);
+	if (r != UDB_OK)
+		return r;
+	if (email) {
+		r = udb_user_by_email(c->db, email, &v.user);
+		if (r == UDB_NOT_FOUND)
+			return cli_error(r, "email address %s: no user has it", cli_quote(email));
+	} else {
+		r = udb_user_by_name(c->db, name, &v.user);
+	}
+	if (r != UDB_OK && email)
+		return cli_error(r, "email address %s: %s", cli_quote(email),
+				 udb_result_to_string(r));
+	if (r != UDB_OK)
+		return report_user(r, name);
+	r = view_load(c, &v);
+	if (r == UDB_OK) {
+		if (c->public_only)
+			out_note("the shadow file is not readable: emails and account state are "
+				 "not shown");
+		r = out_user(c, &v);
+	} else {
+		report_user(r, v.user->username);
+	}
+	view_free(&v);
+	return r;
+}
+
+enum udb_result
+cmd_user_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, O_ROLE},
+		{0},
+	};
+	struct udb_role *role = NULL;
+	const char *role_name = NULL;
+	struct udb_user **users = NULL;
+	int64_t after = 0;
+	size_t n = 0;
+	enum udb_result r;
+	int opt;
+
+	while ((opt = cli_getopt(c, argc, argv, opts,
+				 "  --role ROLE  only the effective members of ROLE now (direct\n"
+				 "               grants and members of roles that include it)\n"
+				 "  --json       a JSON array\n")) >= 0)
+		if (opt == O_ROLE)
+			role_name = optarg;
+	if (opt != -1)
+		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
+	r = cli_positionals(c, argc, argv, 0, 0, NULL);
+	if (r == UDB_OK && role_name)
+		r = arg_rolename(role_name);
+	if (r == UDB_OK)
+		r = cli_open(c, CLI_READ);
+	if (r == UDB_OK && role_name) {
+		r = udb_role_by_name(c->db, role_name, &role);
+		udb_role_free(role);
+		if (r != UDB_OK)
+			return report_role(r, role_name);
+	}
+	if (r != UDB_OK)
+		return r;
+	out_user_list_begin(c);
+	do {
+		r = udb_user_page(c->db, after, LIST_PAGE, role_name, c->now, &users, &n);
+		if (r != UDB_OK)
+			break;
+		for (size_t i = 0; r == UDB_OK && i < n; i++) {
+			r = out_user_list_item(c, users[i]);
+			after = users[i]->id;
+		}
+		udb_user_list_free(users, n);
+	} while (r == UDB_OK && n == LIST_PAGE);
+	if (r != UDB_OK)
+		return cli_error(r, "user list: %s", udb_result_to_string(r));
+	out_user_list_end(c);
+	return UDB_OK;
+}

@@ -1,0 +1,883 @@
+#!/usr/bin/env bash
+# Tests of the admin tool `userdb`, run by meson (suite 'cli', TAP output)
+# as `test_cli.sh PATH/TO/userdb`. Every command is run against a fresh
+# database in a temporary directory, through a temporary config named by
+# USERDB_CONF; nothing outside that directory is touched.
+#
+# What "the database is unchanged" means here, after a refused command:
+#   - public.db, shadow.db, public.db-wal and shadow.db-wal have the same
+#     bytes (sha256) and the same mode and owner, and
+#   - `sqlite3 .dump` of both files (read from copies, so sqlite3 never
+#     opens the real ones and never deletes their -wal/-shm) is identical.
+# The -shm files are left out on purpose: they are SQLite's shared-memory
+# WAL index, which every reader and every rolled-back writer updates (read
+# marks, change counters), and which SQLite rebuilds from the database and
+# WAL files; they hold no data.
+#
+# Runs as root or not. As root it also checks what a user without access
+# to the shadow file sees (through setpriv), and the ownership checks that
+# need a second user; without root those are skipped.
+set -u
+
+USERDB=$(realpath "${1:?usage: test_cli.sh PATH/TO/userdb}")
+export LC_ALL=C
+unset USERDB_CONF
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/userdb-cli.XXXXXX") || exit 99
+cleanup() {
+	chmod -R u+rwX "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+# Others (nobody) must be able to reach the database for the non-root checks.
+chmod 755 "$T"
+
+DB=$T/db
+CONF=$T/userdb.conf
+cat >"$CONF" <<EOF
+# test config: fast hashes
+dbdir = $DB
+hash_method = sha512
+hash_cost = 1000
+EOF
+chmod 644 "$CONF"
+export USERDB_CONF=$CONF
+: >"$T/empty"
+
+n=0
+failed=0
+
+# With $TODO set, a check is a known failure of code outside cli/, marked
+# as a TAP TODO: it does not fail the suite, and passing it does (meson
+# reports an unexpected pass), so the mark goes once the cause is fixed.
+pass() {
+	n=$((n + 1))
+	echo "ok $n - $1${TODO:+ # TODO $TODO}"
+}
+
+# flunk DESCRIPTION [DETAIL...]
+flunk() {
+	local d=$1
+	shift
+	n=$((n + 1))
+	[ -n "${TODO:-}" ] || failed=$((failed + 1))
+	echo "not ok $n - $d${TODO:+ # TODO $TODO}"
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/#   /'
+	done
+}
+
+# run ARGS...: runs userdb with stdin from $INPUT (default: empty); with
+# $NO_TTY set, without a controlling terminal (setsid), so that nothing can
+# ever wait on the terminal of whoever runs the tests. Sets RC, OUT, ERR.
+run() {
+	if [ -n "${NO_TTY:-}" ]; then
+		setsid -w "$USERDB" "$@" <"${INPUT:-$T/empty}" >"$T/out" 2>"$T/err"
+	else
+		"$USERDB" "$@" <"${INPUT:-$T/empty}" >"$T/out" 2>"$T/err"
+	fi
+	RC=$?
+	IFS= read -r -d '' OUT <"$T/out"
+	IFS= read -r -d '' ERR <"$T/err"
+	OUT=${OUT%$'\n'}
+}
+
+# The bytes, modes and owners of the files that must not change, with the
+# inode and modification time that any write would move. (Not the change
+# time: SQLite running as root fchown()s the -wal file to the database's
+# owner whenever it opens it, which moves only the ctime.) Two processes, because this
+# runs twice for each of several hundred refusals.
+state() {
+	local f
+	local -a files=()
+	for f in public.db shadow.db public.db-wal shadow.db-wal; do
+		if [ -e "$DB/$f" ]; then files+=("$DB/$f"); else echo "$f missing"; fi
+	done
+	[ ${#files[@]} = 0 ] && return
+	sha256sum "${files[@]}"
+	stat -c '%n %s %a %u %g %i %y' "${files[@]}"
+}
+
+# The SQL content of both files, dumped from copies.
+dump() {
+	local f d=$T/dumpcopy
+	rm -rf "$d"
+	mkdir "$d"
+	for f in public.db shadow.db; do
+		[ -e "$DB/$f" ] || { echo "$f missing"; continue; }
+		cp "$DB/$f" "$d/$f"
+		[ -e "$DB/$f-wal" ] && cp "$DB/$f-wal" "$d/$f-wal"
+		echo "== $f"
+		sqlite3 "$d/$f" .dump 2>&1
+	done
+}
+
+# expect_fail CODE DESCRIPTION ARGS...: userdb exits with CODE, prints
+# nothing on stdout and exactly one line starting with `userdb: ` on
+# stderr (matching $MATCH when set), and leaves the database unchanged:
+# the same bytes (which implies the same `.dump`); with $DUMP set the
+# `.dump` of both files is compared as well.
+expect_fail() {
+	local code=$1 desc=$2 before after dbefore
+	local -a problems=()
+	shift 2
+	before=$(state)
+	[ -n "${DUMP:-}" ] && dbefore=$(dump)
+	run "$@"
+	after=$(state)
+	[ "$RC" = "$code" ] || problems+=("exit status $RC, expected $code")
+	[[ $ERR == "userdb: "*$'\n' && $ERR != *$'\n'*$'\n' ]] ||
+		problems+=("stderr is not exactly one line starting with 'userdb: '")
+	[ -z "${MATCH:-}" ] || [[ $ERR =~ $MATCH ]] || problems+=("stderr does not match /$MATCH/")
+	[ -z "$OUT" ] || problems+=("stdout is not empty")
+	[ "$before" = "$after" ] ||
+		problems+=("database files changed" "$(diff <(echo "$before") <(echo "$after"))")
+	if [ -n "${DUMP:-}" ] && [ "$dbefore" != "$(dump)" ]; then
+		problems+=("database content (.dump) changed")
+	fi
+	if [ ${#problems[@]} = 0 ]; then
+		pass "$desc (exit $code)"
+	else
+		flunk "$desc" "${problems[@]}" "command: userdb $(printf '%q ' "$@" | cut -c1-200)" \
+			"stderr: $(head -c 400 "$T/err")" "stdout: $(head -c 400 "$T/out")"
+	fi
+}
+
+# expect_ok DESCRIPTION ARGS...: exit 0 and nothing on stderr (unless
+# $ALLOW_STDERR), stdout matching $MATCH when set.
+expect_ok() {
+	local desc=$1
+	local -a problems=()
+	shift
+	run "$@"
+	[ "$RC" = 0 ] || problems+=("exit status $RC")
+	[ -n "${ALLOW_STDERR:-}" ] || [ -z "$ERR" ] || problems+=("stderr is not empty")
+	[ -z "${MATCH:-}" ] || [[ $OUT =~ $MATCH ]] || problems+=("stdout does not match /$MATCH/")
+	if [ ${#problems[@]} = 0 ]; then
+		pass "$desc"
+	else
+		flunk "$desc" "${problems[@]}" "command: userdb $(printf '%q ' "$@" | cut -c1-200)" \
+			"stderr: $(head -c 400 "$T/err")" "stdout: $(head -c 1000 "$T/out")"
+	fi
+}
+
+# expect_json DESCRIPTION PYTHON ARGS...: expect_ok, stdout is valid JSON
+# (json.load, as `python3 -m json.tool` does), and PYTHON (asserts on `d`,
+# the parsed output) holds.
+expect_json() {
+	local desc=$1 code=$2
+	shift 2
+	expect_ok "$desc" "$@"
+	[ "$RC" = 0 ] || return
+	if ! $PY -c "import json, re, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError as e:
+    print('not valid JSON:', e)
+    sys.exit(2)
+$code" "$T/out" >"$T/pyerr" 2>&1; then
+		flunk "$desc: valid JSON as expected" "$(tail -3 "$T/pyerr")" "stdout: $(head -c 1500 "$T/out")"
+	else
+		pass "$desc: valid JSON as expected"
+	fi
+}
+
+# check DESCRIPTION COMMAND...: a plain shell check.
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$T/check" 2>&1; then
+		pass "$desc"
+	else
+		flunk "$desc" "$(head -c 600 "$T/check")"
+	fi
+}
+
+# sql FILE STATEMENT: runs SQL on a copy of the database (both files
+# attached as pub and sec) and prints the result.
+sql_read() {
+	local d=$T/sqlcopy
+	rm -rf "$d"
+	mkdir "$d"
+	cp "$DB"/public.db* "$DB"/shadow.db* "$d/" 2>/dev/null
+	rm -f "$d"/*-shm
+	sqlite3 "$d/shadow.db" "ATTACH '$d/public.db' AS pub; $1"
+}
+
+# Changes the real database behind userdb's back (test fixtures only), then
+# lets `userdb init` restore the -wal/-shm files and modes that sqlite3 may
+# have removed.
+sql_write() {
+	sqlite3 "$DB/shadow.db" "ATTACH '$DB/public.db' AS pub; $1" && "$USERDB" init >/dev/null
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# The system python starts much faster than a pyenv shim.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+# --- help, version, usage ------------------------------------------------
+
+MATCH='^usage: userdb' expect_ok "--help" --help
+MATCH='^userdb [0-9]' expect_ok "--version" --version
+for cmd in "init" "user add" "user mod" "user del" "user show" "user list" "user enable" \
+	"user disable" "user passwd" "user unlock" "user expire" "role add" "role mod" \
+	"role del" "role show" "role list" "grant" "revoke" "email add" "email del" \
+	"email confirm" "email primary" "email list"; do
+	# shellcheck disable=SC2086
+	MATCH="^usage: userdb $cmd" expect_ok "$cmd --help" $cmd --help
+done
+MATCH='userdb user add' expect_ok "user --help lists the user commands" user --help
+expect_fail 64 "no command" 
+expect_fail 64 "unknown command" frobnicate
+expect_fail 64 "unknown subcommand" user frobnicate
+expect_fail 64 "missing subcommand" role
+expect_fail 64 "unknown global option" --frobnicate init
+expect_fail 64 "unknown command option" init --frobnicate
+expect_fail 64 "option without its value" user add --uid
+expect_fail 64 "extra argument" role show a b
+
+# --- missing database, init ---------------------------------------------
+
+MATCH='userdb init' expect_fail 69 "missing database: says to run init" user list
+MATCH='userdb init' expect_fail 69 "missing database, write command" user add alice
+check "a refused command does not create the database directory" test ! -e "$DB"
+
+MATCH='^created a new database' expect_ok "init creates the database" init
+check "public.db is 0644" test "$(stat -c %a "$DB/public.db")" = 644
+check "shadow.db is 0640" test "$(stat -c %a "$DB/shadow.db")" = 640
+if is_root; then
+	check "shadow.db is root:shadow" test "$(stat -c %U:%G "$DB/shadow.db")" = root:shadow
+fi
+MATCH='up to date' expect_ok "init again says the database is up to date" init
+expect_json "init --json" 'assert d["action"] == "unchanged" and d["version"] >= 1' --json init
+check "both files carry the same schema version" \
+	test "$(sql_read 'PRAGMA pub.user_version')" = "$(sql_read 'PRAGMA main.user_version')"
+
+# --- the seed example: admin ⊇ moderator ⊇ user ---------------------------
+
+MATCH='^added role user \(gid [0-9]+\)$' expect_ok "role add user" \
+	role add user --description "Regular user" --permission ssh:login --permission forum:read
+expect_ok "role add moderator (includes user)" \
+	role add moderator --description "Content moderator" --includes user \
+	--permission forum:moderate
+expect_ok "role add admin (includes moderator)" \
+	role add admin --description "Administrator" --includes moderator --permission admin:all \
+	--permission 'sudo:*'
+printf 'correct horse battery\n' >"$T/pw_alice"
+INPUT=$T/pw_alice MATCH='^added user alice \(uid [0-9]+, gid [0-9]+\)$' expect_ok \
+	"user add alice with names, emails, role and password in one go" \
+	user add alice --first-name Alice --last-name Liddell --email alice@example.com \
+	--email alice@wonderland.example --role admin --password-stdin
+expect_ok "user add bob" user add bob --first-name Bob --last-name Builder \
+	--email bob@example.com --uid 20001
+expect_ok "email add: a second address for bob" email add bob bob@builders.example --confirmed
+expect_ok "user add carol" user add carol --first-name Carol --last-name Danvers \
+	--email carol@example.com --role user
+MATCH='until 20' expect_ok "grant with expiry" grant bob moderator --until +30d
+expect_ok "grant that starts later" grant carol admin --from +7d --until +14d
+
+expect_json "seed: alice's effective roles, inherited marked" '
+roles = {r["name"]: r["inherited"] for r in d["roles"]}
+assert roles == {"admin": False, "moderator": True, "user": True}, roles
+assert d["first_name"] == "Alice" and d["last_name"] == "Liddell"
+assert [e["address"] for e in d["emails"]] == ["alice@example.com", "alice@wonderland.example"]
+assert d["emails"][0]["primary"] and not d["emails"][1]["primary"]
+assert d["permissions"] == ["admin:all", "forum:moderate", "forum:read", "ssh:login", "sudo:*"], d["permissions"]
+assert d["account"]["password_set"] and d["account"]["password_method"] == "sha512crypt"
+assert d["account"]["enabled"] and d["account"]["status"] == "ok"
+assert d["grants"] == [{"role": "admin", "not_before": None, "not_after": None,
+    "granted_at": d["grants"][0]["granted_at"], "state": "active"}], d["grants"]
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["created_at"])
+assert "password_hash" not in json.dumps(d) and "$6$" not in json.dumps(d)
+' user show alice --json
+expect_json "seed: bob has moderator until a date, user inherited" '
+roles = {r["name"]: r["inherited"] for r in d["roles"]}
+assert roles == {"moderator": False, "user": True}, roles
+g = d["grants"][0]
+assert g["role"] == "moderator" and g["not_after"] is not None and g["state"] == "active", g
+assert d["uid"] == 20001 and d["gid"] == 20001 and d["primary_group"] == "bob"
+assert len(d["emails"]) == 2 and d["emails"][1]["confirmed"]
+assert not d["account"]["password_set"] and d["account"]["password_method"] is None
+' --json user show bob
+expect_json "seed: carol's later grant does not count yet" '
+assert [r["name"] for r in d["roles"]] == ["user"], d["roles"]
+states = {g["role"]: g["state"] for g in d["grants"]}
+assert states == {"admin": "not yet active", "user": "active"}, states
+assert d["permissions"] == ["forum:read", "ssh:login"]
+' --json user show carol
+expect_json "seed: role show admin" '
+assert d["name"] == "admin" and d["includes"] == ["moderator"]
+assert d["permissions"] == ["admin:all", "sudo:*"]
+assert d["all_permissions"] == ["admin:all", "forum:moderate", "forum:read", "ssh:login", "sudo:*"]
+assert d["members"] == ["alice"], d["members"]
+' --json role show admin
+expect_json "seed: role show user has every effective member" '
+assert d["members"] == ["alice", "bob", "carol"], d["members"]
+assert d["all_permissions"] == ["forum:read", "ssh:login"]
+' role show user --json
+expect_json "seed: role list" '
+assert [r["name"] for r in d] == ["admin", "moderator", "user"], d
+assert d[1]["includes"] == ["user"] and d[1]["description"] == "Content moderator"
+' role list --json
+expect_json "user list" '
+assert [u["username"] for u in d] == ["alice", "bob", "carol"]
+assert all(set(u) >= {"uid", "gid", "first_name", "last_name", "home", "shell"} for u in d)
+' user list --json
+expect_json "user list --role moderator: effective members" \
+	'assert [u["username"] for u in d] == ["alice", "bob"], d' user list --role moderator --json
+expect_json "user list --role admin" 'assert [u["username"] for u in d] == ["alice"], d' \
+	user list --role admin --json
+MATCH=$'USER +UID +GID +NAME\nalice +[0-9]+ +[0-9]+ +Alice Liddell' expect_ok "user list, human" user list
+MATCH=$'^user: +alice\nuid: +[0-9]+' expect_ok "user show, human" user show alice
+check "user show: roles line marks inherited roles" grep -qx \
+	'roles: *admin, moderator (inherited), user (inherited)' "$T/out"
+check "user show: the password method, never the hash" grep -q '^password: *set (sha512crypt)' "$T/out"
+hash_alice=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'alice'")
+check "user show never prints the hash" bash -c '! grep -qF -- "$1" "$2"' _ "$hash_alice" "$T/out"
+check "the stored hash verifies the password given on stdin" \
+	perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' 'correct horse battery' "$hash_alice"
+MATCH=$'^role: +admin\ngid: +[0-9]+' expect_ok "role show, human" role show admin
+MATCH='ROLE +GID +INCLUDES' expect_ok "role list, human" role list
+expect_json "user show --email finds the user, case-insensitively" \
+	'assert d["username"] == "alice"' user show --email ALICE@Wonderland.Example --json
+
+# --- email commands -------------------------------------------------------
+
+MATCH='^added email address' expect_ok "email add" email add carol carol@work.example
+MATCH='^confirmed' expect_ok "email confirm (any case)" email confirm carol CAROL@WORK.EXAMPLE
+MATCH='already confirmed' expect_ok "email confirm again changes nothing" email confirm carol carol@work.example
+expect_json "email confirm --json says nothing changed" 'assert d == {"changed": False, "message": d["message"]}' \
+	--json email confirm carol carol@work.example
+expect_ok "email primary" email primary carol carol@work.example
+expect_json "email list" '
+assert [(e["address"], e["primary"], e["confirmed"]) for e in d] == [
+    ("carol@work.example", True, True), ("carol@example.com", False, False)], d
+' email list carol --json
+MATCH='carol@work.example  primary, confirmed' expect_ok "email list, human" email list carol
+expect_ok "email del" email del carol carol@work.example
+expect_json "email del removed it" 'assert [e["address"] for e in d] == ["carol@example.com"]' \
+	email list carol --json
+expect_ok "email add --primary" email add carol c.danvers@example.com --primary
+expect_json "the new address is primary" 'assert d[0]["address"] == "c.danvers@example.com" and d[0]["primary"]' \
+	email list carol --json
+
+# --- user mod, enable, disable, expire, unlock, passwd, del ---------------
+
+expect_ok "user mod" user mod carol --first-name Carol --last-name "Danvers-Rambeau" \
+	--home /srv/carol --shell /bin/sh
+expect_json "user mod changed the fields" '
+assert (d["last_name"], d["home"], d["shell"]) == ("Danvers-Rambeau", "/srv/carol", "/bin/sh"), d
+' user show carol --json
+expect_ok "user mod: an empty last name clears it" user mod carol --last-name ""
+expect_json "last name cleared" 'assert d["last_name"] == ""' user show carol --json
+MATCH='^disabled user carol' expect_ok "user disable" user disable carol
+expect_json "disabled shows" 'assert not d["account"]["enabled"] and d["account"]["status"] == "disabled"' \
+	user show carol --json
+expect_json "user disable again: changed false" 'assert d["changed"] is False' --json user disable carol
+MATCH='^enabled user carol' expect_ok "user enable" user enable carol
+expect_ok "user expire --account --not-before" user expire carol --account 2099-12-31 --not-before 2020-01-01T08:30
+expect_json "validity shows" '
+a = d["account"]
+assert (a["not_before"], a["not_after"]) == ("2020-01-01T08:30:00Z", "2099-12-31T00:00:00Z"), a
+' user show carol --json
+expect_ok "user expire --account @epoch (in the past: expired now)" user expire carol --account @1000000000 \
+	--not-before never
+expect_json "expired status" 'assert d["account"]["status"] == "expired"' user show carol --json
+expect_ok "user expire --account never" user expire carol --account never --not-before never
+expect_ok "user expire: aging and --password-now" user expire carol --max-days 90 --warn-days 7 \
+	--min-days 1 --inactive-days 30 --password-now
+expect_json "aging and must-change show" '
+a = d["account"]
+assert (a["min_days"], a["max_days"], a["warn_days"], a["inactive_days"]) == (1, 90, 7, 30), a
+assert a["must_change_password"] and a["status"] == "password must be changed"
+assert a["not_before"] is None and a["not_after"] is None
+' user show carol --json
+expect_ok "user expire --max-days never keeps the rest" user expire carol --max-days never
+expect_json "max days cleared" 'a = d["account"]; assert (a["min_days"], a["max_days"], a["warn_days"]) == (1, None, 7), a' \
+	user show carol --json
+
+now=$(date +%s)
+sql_write "UPDATE accounts SET failed_count = 5, last_failed_at = $now, locked_until = $((now + 3600)),
+	last_login_at = $now, last_login_ip = '10.0.0.1' || char(27) || '[31m', login_count = 3
+	WHERE user_id = (SELECT id FROM pub.users WHERE username = 'bob')"
+expect_json "a lockout shows (fixture written with sqlite3)" '
+a = d["account"]
+assert a["locked"] and a["failed_count"] == 5 and a["locked_until"] and a["login_count"] == 3, a
+' user show bob --json
+MATCH='locked: +yes, until' expect_ok "lockout, human" user show bob
+check "a control character in stored data is escaped on output" grep -qF 'from 10.0.0.1\x1b[31m' "$T/out"
+check "no raw escape character reaches the terminal" bash -c '! grep -q $'"'"'\x1b'"'"' "$1"' _ "$T/out"
+MATCH='^unlocked user bob \(5 failed logins cleared\)' expect_ok "user unlock" user unlock bob
+expect_json "unlocked" 'a = d["account"]; assert not a["locked"] and a["failed_count"] == 0, a' user show bob --json
+MATCH='was not locked' expect_ok "user unlock when not locked" user unlock bob
+
+printf 'another fine password\n' >"$T/pw_bob"
+INPUT=$T/pw_bob MATCH='^changed the password of user bob' expect_ok "user passwd --password-stdin" \
+	user passwd bob --password-stdin
+hash_bob=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'bob'")
+check "bob's new hash verifies" \
+	perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' 'another fine password' "$hash_bob"
+check "bob's hash is sha512crypt" test "${hash_bob:0:3}" = '$6$'
+printf 'no newline at the end' >"$T/pw_nonl"
+INPUT=$T/pw_nonl expect_ok "user passwd: a last line without newline is taken" user passwd bob --password-stdin
+hash_bob=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'bob'")
+check "it verifies" perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' 'no newline at the end' "$hash_bob"
+printf "'; DROP TABLE users; --\n" >"$T/pw_sql"
+INPUT=$T/pw_sql expect_ok "a password with SQL metacharacters is just a password" user passwd bob --password-stdin
+hash_bob=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'bob'")
+check "it verifies" perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' "'; DROP TABLE users; --" "$hash_bob"
+
+# The terminal prompt, through a pseudo-terminal: no echo, asked twice.
+cat >"$T/pty_drive.py" <<'PY'
+import os, pty, select, sys, time
+
+def read_until(fd, marker, timeout=10):
+    buf = b""
+    end = time.time() + timeout
+    while marker not in buf and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+argv, answers = sys.argv[1:-2], sys.argv[-2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b""
+for a in answers:
+    out += read_until(fd, b": ")
+    os.write(fd, a.encode() + b"\n")
+out += read_until(fd, b"\0", timeout=10)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+tty_out=$($PY "$T/pty_drive.py" "$USERDB" user passwd alice 'typed on a tty' 'typed on a tty')
+tty_rc=$?
+check "user passwd on a terminal: exit 0" test "$tty_rc" = 0
+check "it asks twice" bash -c '[[ $1 == *"New password for alice: "*"Retype new password: "* ]]' _ "$tty_out"
+check "the password is not echoed" bash -c '[[ $1 != *"typed on a tty"* ]]' _ "$tty_out"
+hash_alice=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'alice'")
+check "the typed password was stored" \
+	perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' 'typed on a tty' "$hash_alice"
+before=$(state)
+tty_out=$($PY "$T/pty_drive.py" "$USERDB" user passwd alice 'first try here' 'second try here')
+tty_rc=$?
+check "mismatched entries are refused (exit 64)" test "$tty_rc" = 64
+check "and say so" bash -c '[[ $1 == *"userdb: password: the two entries do not match"* ]]' _ "$tty_out"
+check "and change nothing" test "$before" = "$(state)"
+NO_TTY=1 MATCH='no terminal' expect_fail 64 "user passwd without a terminal or --password-stdin" user passwd alice
+
+# --- grant, revoke --------------------------------------------------------
+
+until_bob=$(sql_read "SELECT ur.not_after FROM pub.user_roles ur JOIN pub.users u ON u.id = ur.user_id
+	JOIN pub.roles r ON r.id = ur.role_id WHERE u.username = 'bob' AND r.name = 'moderator'")
+MATCH='already had role' expect_ok "grant the same again: nothing changes" grant bob moderator \
+	--until "@$until_bob"
+expect_ok "grant again with other dates replaces them" grant bob moderator --until never
+expect_json "the grant no longer expires" 'assert d["grants"][0]["not_after"] is None' user show bob --json
+MATCH='^revoked role moderator from user bob' expect_ok "revoke" revoke bob moderator
+expect_json "bob has no roles now" 'assert d["roles"] == [] and d["grants"] == []' user show bob --json
+MATCH='had no direct grant' expect_ok "revoke again: nothing to revoke" revoke bob moderator
+
+# --- role mod, del; primary roles -------------------------------------------
+
+expect_ok "role add with --gid" role add ops --gid 30000 --description "Operations"
+expect_ok "role mod: every kind of change at once" role mod ops --description "Ops team" \
+	--add-permission ssh:login --add-permission deploy:prod --remove-permission deploy:prod \
+	--include user
+expect_json "role mod changed it" '
+assert d["gid"] == 30000 and d["description"] == "Ops team"
+assert d["permissions"] == ["ssh:login"] and d["includes"] == ["user"], d
+' role show ops --json
+expect_ok "role mod --exclude" role mod ops --exclude user
+expect_json "excluded" 'assert d["includes"] == []' role show ops --json
+MATCH='nothing changed' expect_ok "role mod that changes nothing says so" role mod ops --remove-permission no.such
+expect_ok "user add with --primary-role, --home, --shell, --disabled" user add dave --primary-role ops \
+	--home /srv/dave --shell /bin/zsh --disabled --first-name Dave
+expect_json "dave's primary group is the role" '
+assert d["primary_group"] == "ops" and d["primary_role"] == "ops" and d["gid"] == 30000, d
+assert [r["name"] for r in d["roles"]] == ["ops"]
+assert not d["account"]["enabled"] and (d["home"], d["shell"]) == ("/srv/dave", "/bin/zsh")
+' user show dave --json
+MATCH='primary group' expect_fail 65 "role del of a user's primary group" role del ops
+MATCH='primary group' expect_fail 65 "revoke of a user's primary role" revoke dave ops
+MATCH='primary group' expect_fail 65 "a primary role's grant cannot expire" grant dave ops --until +1d
+MATCH='^deleted user dave' expect_ok "user del" user del dave
+MATCH='no such user' expect_fail 67 "a deleted user is gone" user show dave
+expect_ok "role del once unused" role del ops
+MATCH='no such role' expect_fail 67 "a deleted role is gone" role show ops
+
+# --- JSON of every change ---------------------------------------------------
+
+expect_json "changes print {changed, message} with --json" \
+	'assert d["changed"] is True and d["message"].startswith("added role")' --json role add tmp
+expect_json "--json after the command works too" 'assert d["changed"] is True' role del tmp --json
+
+# --- bad names, in every place a name goes ----------------------------------
+
+long=$(printf 'a%.0s' $(seq 10240))
+bad_names=("a:b" $'a\nb' "+alice" "$long" $'\xff\xfe' $'caf\xc3\xa9' "" \
+	"'; DROP TABLE users; --" "%s%n" $'a\tb' "a b" "root\$x" "a/b")
+user_places=("user add @" "user mod @ --shell /bin/sh" "user del @" "user show @" "user enable @"
+	"user disable @" "user passwd @ --password-stdin" "user unlock @"
+	"user expire @ --password-now" "grant @ user" "revoke @ user" "email add @ x@example.com"
+	"email del @ x@example.com" "email confirm @ x@example.com" "email primary @ x@example.com"
+	"email list @")
+role_places=("role add @" "role mod @ --description d" "role del @" "role show @" "grant alice @"
+	"revoke alice @" "user add newbie --role @" "user add newbie --primary-role @"
+	"role add newrole --includes @" "role mod user --include @" "role mod user --exclude @"
+	"user list --role @")
+
+# expand TEMPLATE VALUE: the words of TEMPLATE with @ replaced by VALUE, in ARGS.
+expand() {
+	local w
+	ARGS=()
+	for w in $1; do
+		if [ "$w" = @ ]; then ARGS+=("$2"); else ARGS+=("$w"); fi
+	done
+}
+label() {
+	printf -v LABEL '%q' "$1"
+	LABEL=${LABEL:0:40}
+}
+
+# Every bad name in a few places, and the SQL and format-string ones, plus
+# ':' and newline, in every place a name goes.
+some_bad=("'; DROP TABLE users; --" "%s%n" "a:b" $'a\nb')
+for place in "${user_places[@]}"; do
+	names=("${some_bad[@]}")
+	case $place in "user add @" | "user show @" | "grant @ user") names=("${bad_names[@]}" "Alice") ;; esac
+	for name in "${names[@]}"; do
+		expand "$place" "$name"
+		label "$name"
+		expect_fail 64 "bad user name $LABEL in: ${place}" "${ARGS[@]}"
+	done
+done
+for place in "${role_places[@]}"; do
+	names=("${some_bad[@]}")
+	case $place in "role add @" | "grant alice @" | "user add newbie --role @") names=("${bad_names[@]}" "9lives") ;; esac
+	for name in "${names[@]}"; do
+		expand "$place" "$name"
+		label "$name"
+		expect_fail 64 "bad role name $LABEL in: ${place}" "${ARGS[@]}"
+	done
+done
+# A name that starts with '-' is an option to getopt; after `--` it is a
+# name, and a bad one.
+expect_fail 64 "-alice as a positional looks like an unknown option" user add -alice
+expect_fail 64 "-alice after -- is an invalid name" user add -- -alice
+MATCH="starts with '-'" expect_fail 64 "-admin after -- is an invalid role name" role add -- -admin
+MATCH="'a\\\\nb'" expect_fail 64 "a newline in a name is shown escaped" user show $'a\nb'
+MATCH="\\(10240 bytes\\)" expect_fail 64 "a 10 kB name is cut in the message" user show "$long"
+check "the 10 kB message is short" test "$(wc -c <"$T/err")" -lt 400
+MATCH="'\\\\xff\\\\xfe'" expect_fail 64 "non-UTF-8 bytes are shown escaped" role show $'\xff\xfe'
+
+# --- bad values in every other argument -----------------------------------
+
+bad_texts=("a:b" "a,b" $'a\nb' "$long" $'J\xe9r\xf4me' $'a\x1bb')
+for v in "${bad_texts[@]}"; do
+	for place in "user add newbie --first-name @" "user add newbie --last-name @" \
+		"user mod alice --first-name @" "user mod alice --last-name @" \
+		"role add newrole --description @" "role mod user --description @"; do
+		expand "$place" "$v"
+		label "$v"
+		expect_fail 64 "bad text $LABEL in: $place" "${ARGS[@]}"
+	done
+done
+for v in "relative/path" "/a:b" $'/a\nb' "/$long" "" "'; DROP TABLE users; --" "%s%n"; do
+	for place in "user add newbie --home @" "user add newbie --shell @" "user mod alice --home @" \
+		"user mod alice --shell @"; do
+		expand "$place" "$v"
+		label "$v"
+		expect_fail 64 "bad path $LABEL in: $place" "${ARGS[@]}"
+	done
+done
+for v in "not-an-email" "a@@b" "@example.com" "a@" "a b@example.com" $'a\n@example.com' \
+	"$long@example.com" $'\xff@example.com' "'; DROP TABLE users; --" "%s%n" ""; do
+	for place in "user add newbie --email @" "email add alice @" "email del alice @" \
+		"email confirm alice @" "email primary alice @" "user show --email @"; do
+		expand "$place" "$v"
+		label "$v"
+		expect_fail 64 "bad email $LABEL in: $place" "${ARGS[@]}"
+	done
+done
+for v in "ssh login" "a/b" "" "$long" "'; DROP TABLE users; --" "%s%n" $'a\nb'; do
+	for place in "role add newrole --permission @" "role mod user --add-permission @" \
+		"role mod user --remove-permission @"; do
+		expand "$place" "$v"
+		label "$v"
+		expect_fail 64 "bad permission $LABEL in: $place" "${ARGS[@]}"
+	done
+done
+for v in "0" "-1" "4294967295" "99999999999" "1e3" "12a" "" " 5" "'; DROP TABLE users; --" "%s%n"; do
+	expand "user add newbie --uid @" "$v"
+	label "$v"
+	expect_fail 64 "bad uid $LABEL" "${ARGS[@]}"
+	expand "role add newrole --gid @" "$v"
+	label "$v"
+	expect_fail 64 "bad gid $LABEL" "${ARGS[@]}"
+done
+for v in "2024-13-01" "2023-02-29" "2024-02-30" "tomorrow" "+5y" "+-5d" "@-1" "1969-12-31" \
+	"2024-01-01T25:00" "" "'; DROP TABLE users; --" "%s%n" "$long"; do
+	for place in "grant alice user --until @" "grant alice user --from @" \
+		"user expire alice --account @" "user expire alice --not-before @"; do
+		expand "$place" "$v"
+		label "$v"
+		expect_fail 64 "bad time $LABEL in: $place" "${ARGS[@]}"
+	done
+done
+MATCH='in the past' expect_fail 64 "grant --until in the past" grant alice user --until 2001-01-01
+MATCH='not after --from' expect_fail 64 "grant --until before --from" grant alice user --from +10d --until +5d
+MATCH='end before it starts' expect_fail 64 "account end before its start" user expire alice \
+	--not-before 2030-01-01 --account 2029-01-01
+for v in "-1" "100000" "x" "" "'; DROP TABLE users; --" "%s%n"; do
+	for o in --min-days --max-days --warn-days --inactive-days; do
+		label "$v"
+		expect_fail 64 "bad days $LABEL for $o" user expire alice "$o" "$v"
+	done
+done
+expect_fail 64 "user mod with nothing to change" user mod alice
+expect_fail 64 "role mod with nothing to change" role mod user
+expect_fail 64 "user expire with nothing to change" user expire alice
+expect_fail 64 "user show with both NAME and --email" user show alice --email alice@example.com
+
+# Free text is stored as given: O'Brien must work, so quotes, semicolons and
+# percent signs are data, bound as SQL parameters, never SQL or a format.
+expect_ok "SQL metacharacters in free text are stored literally" user mod bob \
+	--first-name "'; DROP TABLE users; --" --last-name "%s%n%x" --home "/home/'; DROP TABLE users; --"
+expect_json "and read back verbatim" '
+assert d["first_name"] == "'"'"'; DROP TABLE users; --" and d["last_name"] == "%s%n%x", d
+assert d["home"] == "/home/'"'"'; DROP TABLE users; --"
+' user show bob --json
+expect_json "every user is still there" 'assert [u["username"] for u in d] == ["alice", "bob", "carol"]' \
+	user list --json
+expect_ok "a role description with metacharacters" role mod user --description "O'Brien's %n; --"
+expect_ok "an email address with a quote is valid and stored as is" email add bob "o'brien+%n@example.com"
+expect_json "read back" 'assert "o'"'"'brien+%n@example.com" in [e["address"] for e in d]' email list bob --json
+MATCH="'%s%n'" expect_fail 78 "--config with metacharacters names a missing file" --config '%s%n' user list
+expect_fail 78 "--config with SQL names a missing file" --config "'; DROP TABLE users; --" user list
+
+# --- passwords --------------------------------------------------------------
+
+printf '' >"$T/pw_empty"
+printf '\n' >"$T/pw_nl"
+printf 'short\n' >"$T/pw_short"
+printf 'abc\0defghijkl\n' >"$T/pw_nul"
+# libxcrypt takes at most 511 bytes (CRYPT_MAX_PASSPHRASE_SIZE - 1).
+head -c 512 /dev/zero | tr '\0' x >"$T/pw_long"
+head -c 511 /dev/zero | tr '\0' y >"$T/pw_max"
+for f in pw_empty pw_nl pw_short pw_nul pw_long; do
+	INPUT=$T/$f expect_fail 64 "password from stdin refused: $f" user passwd bob --password-stdin
+	INPUT=$T/$f expect_fail 64 "user add refused for password $f, nothing created" \
+		user add newbie --password-stdin --email newbie@example.com
+done
+INPUT=$T/pw_max expect_ok "a 511-byte password is accepted" user passwd bob --password-stdin
+
+# --- duplicates, unknown names, cycles --------------------------------------
+
+# From here on every refusal also compares `sqlite3 .dump` of both files.
+DUMP=1
+
+alice_uid=$(sql_read "SELECT uid FROM pub.users WHERE username = 'alice'")
+admin_gid=$(sql_read "SELECT gid FROM pub.roles WHERE name = 'admin'")
+MATCH='already taken' expect_fail 65 "duplicate user" user add alice
+MATCH="uid $alice_uid: already used" expect_fail 65 "duplicate uid" user add newbie --uid "$alice_uid"
+MATCH="uid $admin_gid: already used" expect_fail 65 "a uid equal to a role's gid" user add newbie --uid "$admin_gid"
+MATCH='already taken' expect_fail 65 "duplicate role" role add admin
+MATCH='already taken' expect_fail 65 "a role named like a user" role add alice
+MATCH='already taken' expect_fail 65 "a user named like a role" user add moderator
+MATCH="gid $admin_gid: already used" expect_fail 65 "duplicate gid" role add newrole --gid "$admin_gid"
+MATCH="gid $alice_uid: already used" expect_fail 65 "a gid equal to a user's uid (personal group)" \
+	role add newrole --gid "$alice_uid"
+MATCH='already in use' expect_fail 65 "duplicate email" email add bob alice@example.com
+MATCH='already in use' expect_fail 65 "duplicate email in another case" email add bob ALICE@EXAMPLE.COM
+MATCH='already in use' expect_fail 65 "duplicate email of the same user" email add alice Alice@Example.com
+MATCH='already in use' expect_fail 65 "user add with a taken email creates nothing" \
+	user add newbie --role admin --email Alice@example.com
+MATCH='another name service' expect_fail 65 "a user name /etc/passwd has" user add root
+MATCH='another name service' expect_fail 65 "a role name /etc/group has" role add staff
+MATCH='another name service' expect_fail 65 "a uid /etc/passwd has" user add newbie --uid 1
+MATCH='another name service' expect_fail 65 "a gid /etc/group has" role add newrole --gid 50
+
+MATCH='no such user' expect_fail 67 "unknown user: user show" user show nosuch
+for place in "user mod @ --shell /bin/sh" "user del @" "user enable @" "user disable @" \
+	"user unlock @" "user expire @ --password-now" "grant @ user" "revoke @ user" \
+	"email add @ x@example.com" "email del @ x@example.com" "email confirm @ x@example.com" \
+	"email primary @ x@example.com" "email list @"; do
+	expand "$place" nosuch
+	MATCH="user 'nosuch': no such user" expect_fail 67 "unknown user in: $place" "${ARGS[@]}"
+done
+INPUT=$T/pw_bob MATCH='no such user' expect_fail 67 "unknown user: user passwd" user passwd nosuch --password-stdin
+MATCH='no user has it' expect_fail 67 "unknown email: user show --email" user show --email nobody@example.com
+for place in "role mod @ --description d" "role del @" "role show @" "grant alice @" "revoke alice @" \
+	"user add newbie --role @" "user add newbie --primary-role @" "role add newrole --includes @" \
+	"role mod user --include @" "role mod user --exclude @" "user list --role @"; do
+	expand "$place" NoSuchRole
+	MATCH="role 'NoSuchRole': no such role" expect_fail 67 "unknown role in: $place" "${ARGS[@]}"
+done
+MATCH='no such role' expect_fail 67 "user add with a good and a missing role creates nothing" \
+	user add newbie --role admin --role NoSuchRole --email newbie@example.com
+MATCH='has no such address' expect_fail 67 "email del of an address the user lacks" email del alice bob@example.com
+MATCH='has no such address' expect_fail 67 "email confirm of an address the user lacks" email confirm alice x@example.com
+MATCH='has no such address' expect_fail 67 "email primary of an address the user lacks" email primary alice x@example.com
+
+MATCH='cycle' expect_fail 65 "role cycle: user includes admin" role mod user --include admin
+MATCH='cycle' expect_fail 65 "role cycle: a role including itself" role mod admin --include admin
+MATCH='cycle' expect_fail 65 "a cycle undoes the whole role mod" role mod user --add-permission new:perm \
+	--description "changed" --include moderator
+check "newbie was never created" test -z "$(sql_read "SELECT 1 FROM pub.users WHERE username = 'newbie'")"
+
+# --- config and database files ------------------------------------------
+
+cp -p "$CONF" "$T/conf.saved"
+chmod o+w "$CONF"
+MATCH='writable by someone' expect_fail 78 "a world-writable config" user list
+chmod 664 "$CONF"
+if ! is_root || [ "$(stat -c %g "$CONF")" != 0 ]; then
+	MATCH='writable by someone' expect_fail 78 "a group-writable config" user show alice
+fi
+chmod 644 "$CONF"
+ln -s "$CONF" "$T/conf.link"
+MATCH='symlink' expect_fail 78 "a symlinked config" --config "$T/conf.link" user list
+MATCH='no such file' expect_fail 78 "a missing config" --config "$T/nonexistent.conf" user list
+USERDB_CONF=$T/nonexistent.conf MATCH='no such file' expect_fail 78 "a missing USERDB_CONF" user list
+printf 'dbdir = %s\nhash_method = sha512\nfrobnicate = yes\n' "$DB" >"$T/bad.conf"
+MATCH="line 3: invalid setting 'frobnicate = yes'" expect_fail 78 "a config with a bad line names it" \
+	--config "$T/bad.conf" user list
+# NUL cannot reach argv, but it can reach the config file.
+printf 'dbdir = %s\0/elsewhere\nhash_method = sha512\n' "$DB" >"$T/nul.conf"
+MATCH='line 1' expect_fail 78 "a NUL byte inside a config value" --config "$T/nul.conf" user list
+printf 'dbdir = %s\nhash_\0method = sha512\n' "$DB" >"$T/nul2.conf"
+MATCH='line 2' expect_fail 78 "a NUL byte inside a config key" --config "$T/nul2.conf" user list
+printf 'dbdir = %s\nuid_min = 500\nuid_max = 100\n' "$DB" >"$T/range.conf"
+MATCH='range' expect_fail 78 "a config with an empty uid range" --config "$T/range.conf" user list
+printf 'dbdir = relative/dir\n' >"$T/rel.conf"
+MATCH='line 1' expect_fail 78 "a config with a relative dbdir" --config "$T/rel.conf" user list
+printf 'hash_method = md5\n' >"$T/hash.conf"
+MATCH='line 1' expect_fail 78 "a config with an unknown hash method" --config "$T/hash.conf" user list
+if is_root; then
+	cp -p "$CONF" "$T/other.conf"
+	chown nobody "$T/other.conf"
+	MATCH='writable by someone other than root or its owner' expect_fail 78 \
+		"a config owned by another user" --config "$T/other.conf" user list
+fi
+
+for f in public.db shadow.db; do
+	chmod o+w "$DB/$f"
+	MATCH="$f'" expect_fail 78 "$f writable by others is refused, and named" user list
+	MATCH="$f'" expect_fail 78 "$f writable by others: write commands too" user add newbie
+	chmod o-w "$DB/$f"
+done
+chmod o+w "$DB"
+MATCH='refusing' expect_fail 78 "a database directory writable by others" user show alice
+chmod o-w "$DB"
+expect_ok "back to normal after the modes are restored" user show alice
+
+# A missing or corrupt database, on copies.
+good=$T/db.good
+cp -a "$DB" "$good"
+restore() {
+	rm -rf "$DB"
+	cp -a "$good" "$DB"
+}
+rm -f "$DB/shadow.db"
+MATCH='not found' expect_fail 69 "shadow.db missing" user add newbie
+restore
+head -c 8192 /dev/urandom >"$DB/public.db"
+MATCH='not a userdb database' expect_fail 69 "public.db with garbage: read" user list
+# common/db.c sets SQLITE_FCNTL_PERSIST_WAL only after attaching the public
+# file; when that attach fails, closing the connection deletes the shadow
+# file's (empty) -wal and -shm, which unprivileged readers need.
+TODO="common/db.c deletes shadow.db-wal when the public file is corrupt" \
+	MATCH='not a userdb database' expect_fail 69 "public.db with garbage: write" role add newrole
+restore
+: >"$DB/shadow.db"
+MATCH='not a userdb database' expect_fail 69 "an empty shadow.db" user show alice
+restore
+printf 'dbdir = %s\nhash_method = sha512\nhash_cost = 1000\n' "$T/other" >"$T/other.db.conf"
+USERDB_CONF=$T/other.db.conf "$USERDB" init >/dev/null
+cp "$T/other/shadow.db" "$DB/shadow.db"
+MATCH='not a userdb database' expect_fail 69 "shadow.db of another database" user add newbie
+restore
+sqlite3 "$T/plain.db" 'CREATE TABLE t (x); PRAGMA user_version = 1' && cp "$T/plain.db" "$DB/public.db"
+MATCH='not a userdb database' expect_fail 69 "a SQLite file that is not ours" user list
+restore
+expect_ok "the restored copy works" user show alice
+
+# --- output errors ------------------------------------------------------
+
+if [ -w /dev/full ]; then
+	setsid -w "$USERDB" user list >/dev/full 2>"$T/err" </dev/null
+	rc=$?
+	check "writing to a full disk fails with EX_IOERR" test "$rc" = 74
+	check "and says so in one line" test "$(wc -l <"$T/err")" = 1
+fi
+
+# --- as a user without the shadow file --------------------------------------
+
+if is_root && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	as_nobody() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+	}
+	shadow_gid=$(getent group shadow | cut -d: -f3)
+	run_as() { # run_as SETPRIV-ARGS... -- USERDB-ARGS...
+		local -a pre=()
+		while [ "$1" != -- ]; do pre+=("$1"); shift; done
+		shift
+		setsid -w setpriv "${pre[@]}" "$USERDB" "$@" </dev/null >"$T/out" 2>"$T/err"
+		RC=$?
+		OUT=$(cat "$T/out")
+		ERR=$(cat "$T/err")
+	}
+	nobody=(--reuid=nobody --regid=nogroup --clear-groups)
+	before=$(state)
+	run_as "${nobody[@]}" -- user show alice --json
+	check "unprivileged user show: exit 0" test "$RC" = 0
+	check "it says the shadow file was not readable" grep -q '^userdb: note: the shadow file' "$T/err"
+	check "public data shown, emails and account null" $PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["username"] == "alice" and d["emails"] is None and d["account"] is None, d
+assert [r["name"] for r in d["roles"]] == ["admin", "moderator", "user"]' "$T/out"
+	run_as "${nobody[@]}" -- user show alice
+	check "unprivileged human output says what is left out" grep -q '^account: *not shown' "$T/out"
+	run_as "${nobody[@]}" -- user list --json
+	check "unprivileged user list works" test "$RC" = 0
+	run_as "${nobody[@]}" -- role show admin
+	check "unprivileged role show works" test "$RC" = 0
+	run_as "${nobody[@]}" -- email list alice
+	check "unprivileged email list: EX_NOPERM" test "$RC" = 77
+	check "  with one line" test "$(wc -l <"$T/err")" = 1
+	run_as "${nobody[@]}" -- user show --email alice@example.com
+	check "unprivileged lookup by email: EX_NOPERM" test "$RC" = 77
+	run_as "${nobody[@]}" -- user add newbie
+	check "unprivileged user add: EX_NOPERM" test "$RC" = 77
+	check "  saying changes need root" grep -q 'permission denied (changes need root)' "$T/err"
+	run_as "${nobody[@]}" -- init
+	check "unprivileged init of root's database: refused" test "$RC" != 0
+	check "nothing changed by the unprivileged runs" test "$before" = "$(state)"
+	if [ -n "$shadow_gid" ]; then
+		run_as --reuid=nobody --regid=nogroup --groups="$shadow_gid" -- email list alice --json
+		check "group shadow may read emails" test "$RC" = 0
+		run_as --reuid=nobody --regid=nogroup --groups="$shadow_gid" -- user show alice --json
+		check "group shadow sees the account" $PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["account"] is not None and d["account"]["password_set"]' "$T/out"
+	fi
+else
+	echo "# skipped the unprivileged-reader checks (not root, or no setpriv/nobody)"
+fi
+
+echo "1..$n"
+[ "$failed" = 0 ]
