@@ -1,5 +1,6 @@
 /* Reading a new password and hashing it: one line from stdin with
- * --password-stdin, otherwise twice from /dev/tty with echo off. Never
+ * --password-stdin (without echo if stdin is a terminal), otherwise twice
+ * from /dev/tty with echo off. Never
  * from argv or the environment. Every buffer that held the password is
  * wiped before it is released, on every path. Called by `user add` and
  * `user passwd` (user.c, account.c). */
@@ -129,9 +130,15 @@ read_password(const struct cli *c, bool from_stdin, const char *username, char *
 	enum udb_result r;
 	int fd;
 
-	if (from_stdin) {
+	if (from_stdin && !isatty(STDIN_FILENO)) {
 		r = read_line(STDIN_FILENO, pw, &len);
 		return check_password(c, r, pw, len);
+	}
+	if (from_stdin) {
+		/* Someone typing into --password-stdin: still one line, but
+		 * without echo. */
+		r = read_tty(STDIN_FILENO, "Password: ", pw, &len);
+		return r == UDB_OK || r == UDB_BUFFER_TOO_SMALL ? check_password(c, r, pw, len) : r;
 	}
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
