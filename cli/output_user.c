@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "output.h"
-#include "validate.h"
 
 /* The libxcrypt method a hash was made with, from its prefix. */
 static const char *
@@ -37,7 +36,7 @@ hash_method_name(const char *hash)
 	return "unknown";
 }
 
-static enum udb_grant_state {
+static enum grant_state {
 	GRANT_ACTIVE,
 	GRANT_PENDING,
 	GRANT_EXPIRED,
