@@ -212,9 +212,13 @@ auth_success(struct pud_ctx *ctx, const struct udb_account *account, const char 
 {
 	enum udb_result r;
 
-	/* Resetting the counter can fail (a disk full): the password was
-	 * right and the account not locked, so the login stands. */
-	r = udb_account_record_success(ctx->db, account->user_id);
+	/* Only an account with failures on record needs the write: most
+	 * logins then take no write lock at all. Resetting can fail (a disk
+	 * full): the password was right and the account not locked, so the
+	 * login stands. */
+	r = UDB_OK;
+	if (account->failed_count != 0 || account->locked_until != 0)
+		r = udb_account_record_success(ctx->db, account->user_id);
 	if (r != UDB_OK)
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot reset the failed logins of %s: %s",
 			   account->username, udb_result_to_string(r));
