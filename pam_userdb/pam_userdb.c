@@ -407,6 +407,14 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 /* ---- password ---- */
 
+static bool
+password_due(const struct udb_account *account)
+{
+	enum udb_account_status status = udb_account_status(account, udb_now());
+
+	return status == UDB_ACCOUNT_PASSWORD_MUST_CHANGE || status == UDB_ACCOUNT_PASSWORD_EXPIRED;
+}
+
 PUD_EXPORT int
 pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -430,10 +438,22 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_SHADOW);
 	if (rc == PAM_SUCCESS)
 		rc = ctx_account(&ctx, user, LOG_NOTICE, "password change", &account);
-	if (rc == PAM_SUCCESS && !as_root)
+	if (rc != PAM_SUCCESS)
+		goto out;
+	/* PAM_CHANGE_EXPIRED_AUTHTOK asks for a change only of passwords that
+	 * are due (pam_chauthtok(3)): login asks the whole stack when any one
+	 * module said PAM_NEW_AUTHTOK_REQD, and ours may not be that one. */
+	if ((flags & PAM_CHANGE_EXPIRED_AUTHTOK) && !password_due(account)) {
+		if (ctx.args.debug)
+			pam_syslog(pamh, LOG_DEBUG, "password of %s is not due, left alone",
+				   account->username);
+		goto out;
+	}
+	if (!as_root)
 		rc = pud_passwd_check_old(&ctx, account, flags);
 	if (rc == PAM_SUCCESS && update)
 		rc = pud_passwd_change(&ctx, account, as_root, flags);
+out:
 	udb_account_free(account);
 	ctx_close(&ctx);
 	return rc;

@@ -129,6 +129,23 @@ START_TEST(test_expired_password_change_needs_old_password)
 }
 END_TEST
 
+/* PAM_CHANGE_EXPIRED_AUTHTOK with a password that is not due (another
+ * module of the stack asked for the change): nothing asked, nothing
+ * changed. */
+START_TEST(test_expired_flag_leaves_a_current_password_alone)
+{
+	struct udb_account *a = fx_account("alice");
+	char *before = strdup(a->password_hash);
+
+	udb_account_free(a);
+	chauthtok_expect("passwd", "alice", NULL, PAM_CHANGE_EXPIRED_AUTHTOK, PAM_SUCCESS);
+	a = fx_account("alice");
+	ck_assert_str_eq(a->password_hash, before);
+	udb_account_free(a);
+	free(before);
+}
+END_TEST
+
 START_TEST(test_minimum_length)
 {
 	static const char *short_pw[] = {"short12", "short12", NULL};
@@ -255,6 +272,7 @@ password_suite(void)
 	tcase_add_test(tc, test_root_changes_without_old_password);
 	tcase_add_test(tc, test_user_needs_old_password);
 	tcase_add_test(tc, test_expired_password_change_needs_old_password);
+	tcase_add_test(tc, test_expired_flag_leaves_a_current_password_alone);
 	tcase_add_test(tc, test_minimum_length);
 	tcase_add_test(tc, test_user_name_refused);
 	tcase_add_test(tc, test_retyped_password_must_match);
