@@ -3,8 +3,8 @@
  * gate.c), password changes (the rules are passwd.c's) and login tracking,
  * plus the one mapping from enum udb_result to PAM codes. Called by libpam;
  * arguments are parsed by args.c and every read and write goes through
- * common/. Nothing lives
- * between calls except the auth result kept for pam_sm_setcred.
+ * common/. Nothing lives between calls except the auth result kept for
+ * pam_sm_setcred.
  *
  * Passwords are never copied: they stay in libpam's PAM_AUTHTOK and
  * PAM_OLDAUTHTOK items, which libpam wipes, and the core wipes every
@@ -244,9 +244,9 @@ auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *p
 		return auth_success(ctx, account, password);
 
 	/* Count the failure. While locked the attempt is counted with deny 0,
-	 * which leaves the lock's end where it is: guessing cannot keep an
-	 * account locked for ever, yet every attempt, right or wrong, makes
-	 * the same write. */
+	 * which leaves the lock's end where it is: guessing during a lock does
+	 * not prolong it, yet every attempt, right or wrong, makes the same
+	 * write. */
 	r = udb_account_record_failure(ctx->db, account->user_id, now, locked ? 0 : deny_of(ctx),
 				       unlock_time_of(ctx), &now_locked);
 	if (r != UDB_OK)

@@ -80,7 +80,7 @@ approve_new_password(struct pud_ctx *ctx, const struct udb_account *account, con
 		snprintf(text, sizeof(text), "The password is longer than %d characters.",
 			 UDB_PASSWORD_MAX);
 		why = text;
-	} else if (len < minlen) {
+	} else if (len < minlen) { /* bytes, as pam_unix counts */
 		snprintf(text, sizeof(text), "The password is shorter than %u characters.", minlen);
 		why = text;
 	} else if (strcasecmp(new, account->username) == 0) {
