@@ -1,0 +1,87 @@
+#!/bin/bash
+# The demo's steps, run by scripts/demo inside tests/e2e/run.sh's private
+# namespaces with the e2e harness (tests/e2e/lib.sh). Prints each command it
+# runs and what the answer shows.
+set -u
+source "$(dirname "$0")/../tests/e2e/lib.sh"
+
+BUILD=$1
+SRC=$2
+PAM_MOD=$BUILD/pam_userdb/pam_userdb.so
+export PATH=$BUILD/cli:$PATH
+
+step() { printf '\n### %s\n' "$*"; }
+show() {
+	printf '$ %s\n' "$*"
+	"$@" 2>&1 | sed 's/^/  /'
+}
+
+step "1. A role database: roles admin ⊇ moderator ⊇ user, users with emails"
+e2e_overlay /var/lib
+printf 'dbdir = /var/lib/userdb\n' >/etc/userdb.conf
+show userdb init
+show userdb role add user --description "Can log in" --permission ssh:login
+show userdb role add moderator --includes user --permission forum:moderate
+show userdb role add admin --includes moderator --permission system:sudo
+echo '$ echo ... | userdb user add alice --first-name Alice --last-name Liddell --email alice@example.org --role admin --password-stdin'
+echo 'Wonderland-1865' | userdb user add alice --first-name Alice --last-name Liddell \
+	--email alice@example.org --role admin --password-stdin | sed 's/^/  /'
+echo '$ echo ... | userdb user add bob --first-name Bob --email bob@example.org --role user --password-stdin'
+echo 'Builder-1999' | userdb user add bob --first-name Bob --email bob@example.org \
+	--role user --password-stdin | sed 's/^/  /'
+echo '$ echo ... | userdb user add carol --role moderator --password-stdin'
+echo 'Carol-2024!' | userdb user add carol --role moderator --password-stdin | sed 's/^/  /'
+show userdb user show alice
+
+step "2. Every program sees the database through NSS (nsswitch: files userdb)"
+e2e_private_accounts
+e2e_setup_nss "$BUILD/nss_userdb"
+show grep userdb /etc/nsswitch.conf
+show getent passwd alice bob carol
+show getent group admin moderator user
+show id alice
+show id bob
+# Home directories, created by name: chown resolves alice through NSS too.
+e2e_overlay /home
+for u in alice bob carol; do install -d -o "$u" -g "$u" -m 0750 "/home/$u"; done
+
+step "3. alice logs in over ssh; sshd's PAM stack uses pam_userdb with roles_required=user"
+e2e_setup_pam sshd - <<PAM
+auth     required $PAM_MOD
+account  required $PAM_MOD roles_required=user
+password required $PAM_MOD
+session  optional $PAM_MOD
+session  required pam_permit.so
+PAM
+e2e_start_sshd 2222
+echo '$ sshpass -p ... ssh alice@127.0.0.1 "id; pwd"'
+e2e_ssh alice 'Wonderland-1865' 'id; pwd' 2>&1 | sed 's/^/  /'
+echo '$ sshpass -p wrong-password ssh alice@127.0.0.1 id     (a wrong password)'
+if e2e_ssh alice 'wrong-password' id >/dev/null 2>&1; then
+	echo "  UNEXPECTED: logged in"
+else
+	echo "  refused"
+fi
+
+step "4. sudo rule '%admin ALL=(ALL) NOPASSWD: /usr/bin/id': admitted by role, refused without it"
+e2e_setup_sudoers '%admin ALL=(ALL) NOPASSWD: /usr/bin/id'
+echo '$ runuser -u alice -- sudo -n /usr/bin/id -un      (alice has admin)'
+e2e_as alice sudo -n /usr/bin/id -un 2>&1 | sed 's/^/  /'
+echo '$ runuser -u bob -- sudo -n /usr/bin/id -un        (bob has only user)'
+e2e_as bob sudo -n /usr/bin/id -un 2>&1 | sed 's/^/  /'
+show userdb revoke alice admin
+echo '$ runuser -u alice -- sudo -n /usr/bin/id -un      (right after the revoke)'
+e2e_as alice sudo -n /usr/bin/id -un 2>&1 | sed 's/^/  /'
+show userdb grant alice admin
+
+step "5. A disabled user is refused at once"
+show userdb user disable bob
+echo '$ sshpass -p ... ssh bob@127.0.0.1 id'
+if e2e_ssh bob 'Builder-1999' id >/dev/null 2>&1; then
+	echo "  UNEXPECTED: logged in"
+else
+	echo "  refused (account disabled)"
+fi
+show userdb user show bob
+e2e_stop_sshd
+printf '\nDemo done. Nothing on the host changed: it all ran in a private namespace.\n'
