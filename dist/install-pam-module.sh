@@ -19,3 +19,9 @@ mkdir -p "$dir"
 install -m 0644 "$src" "$target.userdb-new"
 mv -f "$target.userdb-new" "$target"
 echo "Installing pam_userdb.so to $dir"
+
+# A real install (no DESTDIR): refresh the ld.so cache so glibc finds
+# libnss_userdb.so.2 under the prefix's libdir.
+if [ -z "${DESTDIR:-}" ] && command -v ldconfig >/dev/null 2>&1; then
+	ldconfig
+fi
