@@ -1,0 +1,134 @@
+/* The module's process-wide database connections and its one lock. Called
+ * by every entry point (passwd.c, group.c, shadow.c, initgroups.c).
+ *
+ * A process keeps at most two read-only connections: the public one, used
+ * by passwd, group and initgroups lookups, and a shadow one, opened only
+ * when a shadow function is called (most processes never may read the
+ * shadow file, and the public connection then stays usable). Opening costs
+ * a config read and a schema parse, so a connection lives as long as the
+ * process; before every lookup it is checked against the files on disk and
+ * reopened when they were replaced. Changes committed through SQLite need
+ * no reopening: WAL readers see every commit at their next statement.
+ *
+ * Fork: the prepare handler takes the lock, so no thread is inside SQLite
+ * with our connections when the address space is copied; parent and child
+ * both release it. The child only marks the connections as inherited. Its
+ * next lookup closes them before opening its own: closing a read-only
+ * connection with no transaction open writes nothing and touches only the
+ * child's copies of the descriptors and mappings, and it resets SQLite's
+ * per-process lock bookkeeping, which still says the parent's shared lock on
+ * the file is held although fcntl locks are not inherited. No SQLite call is
+ * made from the handler itself. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "nss_userdb.h"
+
+struct conn {
+	struct udb_db *db;
+	uint64_t epoch; /* which open this is: see udb_nss_db_epoch_locked() */
+	bool inherited; /* opened by the parent before a fork */
+};
+
+static pthread_mutex_t udb_nss_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t udb_nss_atfork_once = PTHREAD_ONCE_INIT;
+static struct conn conns[2];
+static uint64_t opens;
+
+static void
+atfork_prepare(void)
+{
+	pthread_mutex_lock(&udb_nss_mutex);
+}
+
+static void
+atfork_parent(void)
+{
+	pthread_mutex_unlock(&udb_nss_mutex);
+}
+
+static void
+atfork_child(void)
+{
+	conns[UDB_NSS_PUBLIC].inherited = conns[UDB_NSS_PUBLIC].db != NULL;
+	conns[UDB_NSS_SHADOW].inherited = conns[UDB_NSS_SHADOW].db != NULL;
+	pthread_mutex_unlock(&udb_nss_mutex);
+}
+
+static void
+atfork_register(void)
+{
+	/* glibc ties handlers registered from a dlopen()ed object to it and
+	 * drops them when it is unloaded. A failure (ENOMEM) leaves fork
+	 * unprotected; there is nobody to tell, and lookups still work. */
+	(void)pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+void
+udb_nss_lock(void)
+{
+	pthread_once(&udb_nss_atfork_once, atfork_register);
+	pthread_mutex_lock(&udb_nss_mutex);
+}
+
+void
+udb_nss_unlock(void)
+{
+	pthread_mutex_unlock(&udb_nss_mutex);
+}
+
+static enum udb_result
+open_locked(enum udb_nss_handle which, struct udb_db **ret_db)
+{
+	struct udb_config *cfg = NULL;
+	unsigned line = 0;
+	enum udb_result r;
+
+	/* The configuration is read at every (re)open, so a changed dbdir is
+	 * picked up together with replaced files. USERDB_CONF is read with
+	 * secure_getenv inside udb_config_load. */
+	r = udb_config_load(NULL, &cfg, &line);
+	if (r == UDB_OK)
+		r = udb_db_open(cfg->dbdir,
+				which == UDB_NSS_SHADOW ? UDB_OPEN_SHADOW : UDB_OPEN_PUBLIC,
+				ret_db);
+	udb_config_free(cfg);
+	/* A config file that USERDB_CONF names but that is missing comes back
+	 * as NOT_FOUND: that says nothing about the user looked up, and must
+	 * not reach glibc as "no such entry". */
+	return r == UDB_NOT_FOUND ? UDB_UNAVAILABLE : r;
+}
+
+enum udb_result
+udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db)
+{
+	struct conn *c = &conns[which];
+	enum udb_result r;
+
+	if (c->inherited) {
+		udb_db_close(c->db);
+		c->db = NULL;
+		c->inherited = false;
+	}
+	if (c->db && !udb_db_is_current(c->db)) {
+		udb_db_close(c->db);
+		c->db = NULL;
+	}
+	if (!c->db) {
+		r = open_locked(which, &c->db);
+		if (r != UDB_OK) {
+			c->db = NULL;
+			return r;
+		}
+		c->epoch = ++opens;
+	}
+	*ret_db = c->db;
+	return UDB_OK;
+}
+
+uint64_t
+udb_nss_db_epoch_locked(enum udb_nss_handle which)
+{
+	return conns[which].epoch;
+}

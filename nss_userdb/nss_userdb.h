@@ -1,0 +1,57 @@
+/* Shared between the files of nss_userdb/ only: the module's entry points
+ * as glibc declares them, the process-wide connections (conn.c), the one
+ * mapping from enum udb_result to NSS status and errno (status.c). Nothing
+ * outside nss_userdb/ includes this. */
+#ifndef UDB_NSS_USERDB_H
+#define UDB_NSS_USERDB_H
+
+#include <grp.h>
+#include <nss.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "result.h"
+
+/* The whole library is built with -fvisibility=hidden; only the entry
+ * points are default visibility (the version script also lists only
+ * _nss_userdb_*). Declaring them through glibc's own macro makes a wrong
+ * prototype a build error. */
+#pragma GCC visibility push(default)
+NSS_DECLARE_MODULE_FUNCTIONS(userdb)
+#pragma GCC visibility pop
+
+/* Roles carry member lists, so group enumeration fetches them a few at a
+ * time; users, personal groups and shadow entries are small, so a page of
+ * them is large enough to make the per-page cost (a read transaction and a
+ * stat) vanish, and small enough to keep memory constant. */
+#define UDB_NSS_PAGE      256
+#define UDB_NSS_ROLE_PAGE 8
+
+enum udb_nss_handle {
+	UDB_NSS_PUBLIC, /* public file only: every caller */
+	UDB_NSS_SHADOW, /* both files: root and group shadow */
+};
+
+/* The one lock of the module: it guards both connections, the enumeration
+ * cursors and the group retry cache. Every entry point takes it once and
+ * releases it at its single exit. */
+void udb_nss_lock(void);
+void udb_nss_unlock(void);
+
+/* The connection for `which`, opened (or reopened, when the files were
+ * replaced or this process is a fork child) as needed. The caller holds the
+ * lock and must not keep the pointer past udb_nss_unlock(). */
+enum udb_result udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db);
+/* Changes whenever udb_nss_db_locked() opened a new connection for which:
+ * values tied to one connection (its data_version) are void after that. */
+uint64_t udb_nss_db_epoch_locked(enum udb_nss_handle which);
+
+/* The only mapping from enum udb_result to what glibc expects; sets
+ * *errnop for everything but success. */
+enum nss_status udb_nss_status(enum udb_result r, int *errnop);
+
+#endif

@@ -1,0 +1,212 @@
+/* Packing a user, a group or an account into the caller's struct and
+ * buffer. Called by the entry points of the module (passwd.c, group.c,
+ * shadow.c); pure, so the tests can reach every buffer size through them.
+ *
+ * Each packer first computes the exact size the record needs at this
+ * buffer's address and refuses anything smaller, so a short buffer never
+ * yields a truncated record and the caller's struct stays untouched: glibc
+ * answers TRYAGAIN/ERANGE with a larger buffer and calls again. */
+#include <stdalign.h>
+#include <string.h>
+
+#include "pack.h"
+
+#define DAY 86400
+
+/* A cursor over the caller's buffer; sizes were checked beforehand. */
+struct out {
+	char *p;
+};
+
+static char *
+put_str(struct out *o, const char *s, size_t len)
+{
+	char *start = o->p;
+
+	memcpy(o->p, s, len);
+	o->p[len] = '\0';
+	o->p += len + 1;
+	return start;
+}
+
+/* GECOS is "First Last", or whichever of the two is set, or "". */
+static size_t
+gecos_len(const struct udb_user_view *u)
+{
+	size_t first = strlen(u->first_name), last = strlen(u->last_name);
+
+	return first + last + (first && last ? 1 : 0);
+}
+
+static char *
+put_gecos(struct out *o, const struct udb_user_view *u)
+{
+	size_t first = strlen(u->first_name), last = strlen(u->last_name);
+	char *start = o->p;
+
+	memcpy(o->p, u->first_name, first);
+	o->p += first;
+	if (first && last)
+		*o->p++ = ' ';
+	memcpy(o->p, u->last_name, last);
+	o->p += last;
+	*o->p++ = '\0';
+	return start;
+}
+
+size_t
+udb_pack_passwd_size(const struct udb_user_view *u)
+{
+	return strlen(u->username) + 1 + 2 + gecos_len(u) + 1 + strlen(u->home) + 1 +
+	       strlen(u->shell) + 1;
+}
+
+/* Writes the strings of u at buf, which has room for them. */
+static void
+put_passwd(const struct udb_user_view *u, struct passwd *ret, char *buf)
+{
+	struct out o = {buf};
+
+	ret->pw_name = put_str(&o, u->username, strlen(u->username));
+	ret->pw_passwd = put_str(&o, "x", 1);
+	ret->pw_uid = u->uid;
+	ret->pw_gid = u->gid;
+	ret->pw_gecos = put_gecos(&o, u);
+	ret->pw_dir = put_str(&o, u->home, strlen(u->home));
+	ret->pw_shell = put_str(&o, u->shell, strlen(u->shell));
+}
+
+enum udb_result
+udb_pack_passwd(const struct udb_user_view *u, struct passwd *ret, char *buf, size_t buflen)
+{
+	if (buflen < udb_pack_passwd_size(u))
+		return UDB_BUFFER_TOO_SMALL;
+	put_passwd(u, ret, buf);
+	return UDB_OK;
+}
+
+void
+udb_pack_passwd_block(const struct udb_user_view *u, char *block, struct udb_packed_passwd *ret)
+{
+	struct passwd pw;
+
+	put_passwd(u, &pw, block);
+	ret->len = (uint32_t)udb_pack_passwd_size(u);
+	ret->uid = pw.pw_uid;
+	ret->gid = pw.pw_gid;
+	ret->passwd = (uint32_t)(pw.pw_passwd - block);
+	ret->gecos = (uint32_t)(pw.pw_gecos - block);
+	ret->dir = (uint32_t)(pw.pw_dir - block);
+	ret->shell = (uint32_t)(pw.pw_shell - block);
+}
+
+enum udb_result
+udb_unpack_passwd(const struct udb_packed_passwd *e, const char *page, struct passwd *ret,
+		  char *buf, size_t buflen)
+{
+	if (buflen < e->len)
+		return UDB_BUFFER_TOO_SMALL;
+	memcpy(buf, page + e->off, e->len);
+	ret->pw_name = buf;
+	ret->pw_passwd = buf + e->passwd;
+	ret->pw_uid = e->uid;
+	ret->pw_gid = e->gid;
+	ret->pw_gecos = buf + e->gecos;
+	ret->pw_dir = buf + e->dir;
+	ret->pw_shell = buf + e->shell;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_pack_group(const struct udb_group *g, struct group *ret, char *buf, size_t buflen)
+{
+	/* gr_mem points into buf, so the pointer array goes first, at the first
+	 * address in buf aligned for char *; the strings follow it. */
+	size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
+	size_t name = strlen(g->name), need, strings = 0;
+	struct out o;
+	char **mem;
+
+	if (g->n_members >= (SIZE_MAX - pad) / sizeof(char *) - 1)
+		return UDB_BUFFER_TOO_SMALL;
+	for (size_t i = 0; i < g->n_members; i++)
+		strings += strlen(g->members[i]) + 1;
+	need = pad + (g->n_members + 1) * sizeof(char *) + name + 1 + 2 + strings;
+	if (buflen < need)
+		return UDB_BUFFER_TOO_SMALL;
+	mem = (char **)(void *)(buf + pad);
+	o.p = (char *)(mem + g->n_members + 1);
+	for (size_t i = 0; i < g->n_members; i++)
+		mem[i] = put_str(&o, g->members[i], strlen(g->members[i]));
+	mem[g->n_members] = NULL;
+	ret->gr_name = put_str(&o, g->name, name);
+	ret->gr_passwd = put_str(&o, "x", 1);
+	ret->gr_gid = g->gid;
+	ret->gr_mem = mem;
+	return UDB_OK;
+}
+
+static long
+days(int64_t t)
+{
+	/* Floor, also for times before 1970. */
+	return (long)(t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY));
+}
+
+/* What pam_unix, `passwd -S` and `chage -l` should see in sp_pwdp: the hash
+ * of an enabled account with a password; "!" in front of it for a disabled
+ * one (as `passwd -l` does), and "!" alone without a usable hash. An empty
+ * hash must never reach pam_unix, which would take it as "no password
+ * needed" (nullok). */
+static void
+pwdp_parts(const struct udb_account *a, const char **ret_prefix, const char **ret_hash)
+{
+	const char *hash = a->password_hash && a->password_hash[0] ? a->password_hash : NULL;
+
+	*ret_prefix = !hash || !a->is_enabled ? "!" : "";
+	*ret_hash = hash ? hash : "";
+}
+
+enum udb_result
+udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *ret, char *buf,
+		size_t buflen)
+{
+	const char *prefix, *hash;
+	size_t name, plen, hlen;
+	struct out o = {buf};
+
+	if (!a->username)
+		return UDB_INTERNAL;
+	pwdp_parts(a, &prefix, &hash);
+	name = strlen(a->username);
+	plen = strlen(prefix);
+	hlen = strlen(hash);
+	if (buflen < name + 1 + plen + hlen + 1)
+		return UDB_BUFFER_TOO_SMALL;
+	ret->sp_namp = put_str(&o, a->username, name);
+	ret->sp_pwdp = o.p;
+	memcpy(o.p, prefix, plen);
+	o.p += plen;
+	put_str(&o, hash, hlen);
+	/* 0 forces a change at the next login; -1 (empty) disables aging. */
+	if (a->must_change)
+		ret->sp_lstchg = 0;
+	else
+		ret->sp_lstchg = a->password_changed_at ? days(a->password_changed_at) : -1;
+	ret->sp_min = a->min_days;
+	ret->sp_max = a->max_days;
+	ret->sp_warn = a->warn_days;
+	ret->sp_inact = a->inactive_days;
+	/* A disabled or not yet valid account shows as expired since day 1
+	 * (0 would read as "never" to some tools). not_after is the first
+	 * second the account is invalid; flooring it to a day expires the
+	 * account at most a day early, never late. */
+	if (!a->is_enabled || (a->not_before && now < a->not_before))
+		ret->sp_expire = 1;
+	else if (a->not_after)
+		ret->sp_expire = days(a->not_after) > 1 ? days(a->not_after) : 1;
+	else
+		ret->sp_expire = -1;
+	ret->sp_flag = (unsigned long)-1;
+	return UDB_OK;
+}

@@ -1,0 +1,49 @@
+/* Packing records of the core into the caller's struct and buffer, the way
+ * glibc hands them to NSS modules. Pure functions: no lock, no database, no
+ * allocation. Called by the entry points in passwd.c, group.c and
+ * shadow.c, and by the integration tests through the module. */
+#ifndef UDB_NSS_PACK_H
+#define UDB_NSS_PACK_H
+
+#include <grp.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "account.h"
+#include "group.h"
+#include "result.h"
+#include "user.h"
+
+/* Each returns UDB_BUFFER_TOO_SMALL, leaving *ret untouched, unless the
+ * whole record fits in buf; the strings (and for groups the member pointer
+ * array, aligned for char *) then live in buf. */
+enum udb_result udb_pack_passwd(const struct udb_user_view *user, struct passwd *ret, char *buf,
+				size_t buflen);
+
+/* Enumeration packs each passwd entry once into its page buffer and hands
+ * it out later, when the buffer may have moved: a packed entry is its
+ * block's place in the page buffer and its strings' offsets in the block. */
+struct udb_packed_passwd {
+	size_t off;
+	uint32_t len;
+	uint32_t uid, gid;
+	uint32_t passwd, gecos, dir, shell;
+};
+/* The bytes udb_pack_passwd needs for user. */
+size_t udb_pack_passwd_size(const struct udb_user_view *user);
+/* Packs user at block (udb_pack_passwd_size bytes available) and fills
+ * *ret except ret->off, which is the caller's. */
+void udb_pack_passwd_block(const struct udb_user_view *user, char *block,
+			   struct udb_packed_passwd *ret);
+/* Copies a packed entry from its page buffer into the caller's buffer. */
+enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const char *page,
+				  struct passwd *ret, char *buf, size_t buflen);
+enum udb_result udb_pack_group(const struct udb_group *group, struct group *ret, char *buf,
+			       size_t buflen);
+/* now decides whether a not-yet-valid account shows as expired. */
+enum udb_result udb_pack_shadow(const struct udb_account *account, int64_t now, struct spwd *ret,
+				char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,136 @@
+/* The module in an unprivileged process (uid and gid nobody, no
+ * supplementary groups): shadow lookups are UNAVAIL with EACCES, while
+ * passwd and group lookups keep working and see changes at the next
+ * lookup (such a reader cannot write the -shm file, a different path
+ * through SQLite). Needs root to drop to nobody: exits 77 (skipped)
+ * otherwise. Run by meson (suite nss). */
+#include <check.h>
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "module.h"
+#include "user.h"
+
+#define NOBODY 65534
+
+static char big[1 << 16];
+
+/* Failures in the unprivileged child go to the parent through a pipe. */
+static int report_fd = -1;
+
+static void
+child_fail(const char *what, enum nss_status st, int err)
+{
+	dprintf(report_fd, "%s: got %s errno %d", what, status_name(st), err);
+	_exit(1);
+}
+
+static void
+expect(const char *what, enum nss_status st, int err, enum nss_status want, int want_err)
+{
+	if (st != want || (want != NSS_STATUS_SUCCESS && err != want_err))
+		child_fail(what, st, err);
+}
+
+static void
+as_nobody(int ready_fd, int go_fd)
+{
+	static const char *const staff[] = {"alice", "bob", NULL};
+	struct passwd pw;
+	struct group gr;
+	struct spwd sp;
+	int err = 0;
+	char c;
+	enum nss_status st;
+
+	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+		child_fail("dropping privileges", NSS_STATUS_UNAVAIL, errno);
+	st = mod.getspnam_r("alice", &sp, big, sizeof(big), &err);
+	expect("getspnam", st, err, NSS_STATUS_UNAVAIL, EACCES);
+	mod.setspent(0);
+	err = 0;
+	st = mod.getspent_r(&sp, big, sizeof(big), &err);
+	expect("getspent", st, err, NSS_STATUS_UNAVAIL, EACCES);
+	mod.endspent();
+	st = mod.getpwnam_r("alice", &pw, big, sizeof(big), &err);
+	expect("getpwnam", st, err, NSS_STATUS_SUCCESS, 0);
+	if (strcmp(pw.pw_gecos, "Alice Liddell") != 0)
+		child_fail("getpwnam gecos", st, 0);
+	st = mod.getgrnam_r("staff", &gr, big, sizeof(big), &err);
+	expect("getgrnam", st, err, NSS_STATUS_SUCCESS, 0);
+	if (!members_are(gr.gr_mem, staff))
+		child_fail("getgrnam members", st, 0);
+	/* Still refused after public lookups, and the other way round. */
+	err = 0;
+	st = mod.getspnam_r("alice", &sp, big, sizeof(big), &err);
+	expect("getspnam again", st, err, NSS_STATUS_UNAVAIL, EACCES);
+	/* The parent changes alice now; the very next lookup shows it. */
+	if (write(ready_fd, "r", 1) != 1 || read(go_fd, &c, 1) != 1)
+		_exit(2);
+	st = mod.getpwnam_r("alice", &pw, big, sizeof(big), &err);
+	expect("getpwnam after change", st, err, NSS_STATUS_SUCCESS, 0);
+	if (strcmp(pw.pw_gecos, "Alicia Liddell") != 0)
+		child_fail("gecos after change", st, 0);
+	_exit(0);
+}
+
+START_TEST(test_unprivileged_caller)
+{
+	struct udb_user_changes ch = {.first_name = "Alicia"};
+	int report[2], ready[2], go[2], status = 0;
+	char msg[512] = "", c;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(report), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(report[0]);
+		report_fd = report[1];
+		as_nobody(ready[1], go[0]);
+	}
+	close(report[1]);
+	close(ready[1]);
+	/* Once the child made its first lookups (or failed), change alice. */
+	if (read(ready[0], &c, 1) == 1)
+		ck_assert_int_eq(udb_user_modify(nfx.db, "alice", &ch, udb_now()), UDB_OK);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	n = read(report[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "as nobody: %s", msg);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("nss_nobody");
+	TCase *tc;
+	SRunner *sr;
+	int failed;
+
+	if (geteuid() != 0) {
+		printf("not root: cannot become nobody, skipped\n");
+		return 77;
+	}
+	module_load();
+	tc = tcase_create("nobody");
+	tcase_add_checked_fixture(tc, nfx_setup, nfx_teardown);
+	tcase_add_test(tc, test_unprivileged_caller);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
