@@ -828,11 +828,9 @@ MATCH='not found' expect_fail 69 "shadow.db missing" user add newbie
 restore
 head -c 8192 /dev/urandom >"$DB/public.db"
 MATCH='not a userdb database' expect_fail 69 "public.db with garbage: read" user list
-# common/db.c sets SQLITE_FCNTL_PERSIST_WAL only after attaching the public
-# file; when that attach fails, closing the connection deletes the shadow
-# file's (empty) -wal and -shm, which unprivileged readers need.
-TODO="common/db.c deletes shadow.db-wal when the public file is corrupt" \
-	MATCH='not a userdb database' expect_fail 69 "public.db with garbage: write" role add newrole
+# A failed write open must not delete the shadow file's -wal and -shm,
+# which unprivileged readers need (the check below compares them).
+MATCH='not a userdb database' expect_fail 69 "public.db with garbage: write" role add newrole
 restore
 : >"$DB/shadow.db"
 MATCH='not a userdb database' expect_fail 69 "an empty shadow.db" user show alice
