@@ -352,6 +352,18 @@ check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
 	return UDB_OK;
 }
 
+/* Whether SQLite will open path's -shm file for writing (it tries O_RDWR
+ * first and falls back to a read-only, "unreliable" shared memory). */
+static bool
+shm_writable(const char *path)
+{
+	char shm[4096];
+
+	if ((size_t)snprintf(shm, sizeof(shm), "%s-shm", path) >= sizeof(shm))
+		return false;
+	return faccessat(AT_FDCWD, shm, W_OK, AT_EACCESS) == 0;
+}
+
 /* Opens the connection without checking the schema (init needs that). */
 static enum udb_result
 open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
@@ -401,6 +413,14 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 	if (!write)
 		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_timeout(db->sql, write ? WRITER_BUSY_MS : READER_BUSY_MS);
+	if (write) {
+		int persist = 1;
+
+		/* Keep -wal and -shm on disk when the last writer closes, from the
+		 * very start (even a failed attach below closes the connection):
+		 * readers without write access cannot create them. */
+		sqlite3_file_control(db->sql, "sec", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 
 	if (write)
 		r = attach(db, db->pub_path, "pub");
@@ -411,16 +431,17 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 	if (write) {
 		int persist = 1;
 
-		/* Keep -wal and -shm on disk when the last writer closes: readers
-		 * without write access cannot create them. */
-		sqlite3_file_control(db->sql, "sec", SQLITE_FCNTL_PERSIST_WAL, &persist);
-		persist = 1;
 		sqlite3_file_control(db->sql, "pub", SQLITE_FCNTL_PERSIST_WAL, &persist);
 		r = exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA sec.synchronous = FULL; "
 				 "PRAGMA pub.synchronous = FULL");
-	} else {
+	} else if (shm_writable(db->pub_path)) {
 		char sql[64];
 
+		/* Only a reader that can write the -shm file keeps its view of the
+		 * database across transactions. One that cannot (any unprivileged
+		 * process) makes SQLite treat every transaction as "changed" and
+		 * unmap and remap the whole file each time: 4x slower per lookup
+		 * at 1M users than reading pages into the cache. */
 		snprintf(sql, sizeof(sql), "PRAGMA pub.mmap_size = %lld", READER_MMAP);
 		r = exec_sql(db, sql);
 	}
@@ -481,6 +502,34 @@ udb_db_data_version(struct udb_db *db, int64_t *ret_version)
 	if (r != UDB_OK)
 		return r;
 	return udb_stmt_int(db, UDB_Q_DATA_VERSION, ret_version);
+}
+
+enum udb_result
+udb_db_read_begin(struct udb_db *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	if (db->mode == UDB_OPEN_WRITE || !sqlite3_get_autocommit(db->sql))
+		return UDB_INTERNAL;
+	r = udb_stmt(db, UDB_Q_BEGIN_READ, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_BEGIN_READ);
+	return r;
+}
+
+void
+udb_db_read_end(struct udb_db *db)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_get_autocommit(db->sql))
+		return;
+	if (udb_stmt(db, UDB_Q_COMMIT, &stmt) == UDB_OK &&
+	    udb_stmt_exec(db, UDB_Q_COMMIT) == UDB_OK)
+		return;
+	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
+		udb_stmt_exec(db, UDB_Q_ROLLBACK);
 }
 
 void

@@ -54,6 +54,15 @@ bool udb_db_has_shadow(const struct udb_db *db);
  * retry with a larger buffer from the result it just computed. */
 enum udb_result udb_db_data_version(struct udb_db *db, int64_t *ret_version);
 
+/* A read transaction on a read-only handle, so that the statements of one
+ * lookup see one snapshot and pay SQLite's per-transaction locking once
+ * instead of once per statement. Every udb_db_read_begin() that returns
+ * UDB_OK needs its udb_db_read_end() before the caller returns; it is never
+ * kept open between lookups (it would hold back the writers' checkpoints).
+ * Used by the NSS module. */
+enum udb_result udb_db_read_begin(struct udb_db *db);
+void udb_db_read_end(struct udb_db *db);
+
 /* Milliseconds to wait for a writer's lock before UDB_BUSY. */
 void udb_db_set_busy_timeout(struct udb_db *db, int ms);
 

@@ -228,6 +228,28 @@ out:
 	return UDB_OK;
 }
 
+static int
+gid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts gids and drops repeats (a role reached through several grants or
+ * inclusions); returns the new count. */
+static size_t
+gids_unique(uint32_t *gids, size_t n)
+{
+	size_t out = 0;
+
+	qsort(gids, n, sizeof(*gids), gid_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || gids[out - 1] != gids[i])
+			gids[out++] = gids[i];
+	return out;
+}
+
 enum udb_result
 udb_user_effective_gids(struct udb_db *db, const char *user, int64_t now, uint32_t **ret_gids,
 			size_t *ret_n)
@@ -267,6 +289,6 @@ udb_user_effective_gids(struct udb_db *db, const char *user, int64_t now, uint32
 		return r;
 	}
 	*ret_gids = gids;
-	*ret_n = n;
+	*ret_n = n ? gids_unique(gids, n) : 0;
 	return UDB_OK;
 }

@@ -8,6 +8,10 @@
 	"u.primary_role_id), u.first_name, u.last_name, u.home, u.shell, u.created_at, " \
 	"u.updated_at"
 
+/* What a passwd entry needs and nothing else (no primary role subquery):
+ * the NSS module's allocation-free fast paths in user.c read this layout. */
+#define PASSWD_COLUMNS "id, username, uid, gid, first_name, last_name, home, shell"
+
 #define GRANT_ACTIVE "(ur.not_before IS NULL OR ur.not_before <= ?2) AND (ur.not_after IS NULL OR ur.not_after > ?2)"
 
 #define ACCOUNT_COLUMNS                                                                   \
@@ -48,6 +52,10 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"ON ur.role_id = c.member_role_id WHERE c.role_id = ?3 AND "
 		"(ur.not_before IS NULL OR ur.not_before <= ?4) AND "
 		"(ur.not_after IS NULL OR ur.not_after > ?4)) ORDER BY u.id LIMIT ?2",
+	[UDB_Q_PASSWD_BY_NAME] = "SELECT " PASSWD_COLUMNS " FROM pub.users WHERE username = ?1",
+	[UDB_Q_PASSWD_BY_UID] = "SELECT " PASSWD_COLUMNS " FROM pub.users WHERE uid = ?1",
+	[UDB_Q_PASSWD_PAGE] = "SELECT " PASSWD_COLUMNS " FROM pub.users WHERE id > ?1 ORDER BY id "
+			      "LIMIT ?2",
 	[UDB_Q_USER_INSERT] =
 		"INSERT INTO pub.users (username, uid, gid, primary_role_id, first_name, "
 		"last_name, home, shell, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -128,8 +136,10 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"c.member_role_id = ur.role_id JOIN pub.role_permissions p ON "
 		"p.role_id = c.role_id WHERE ur.user_id = ?1 AND " GRANT_ACTIVE
 		" ORDER BY p.permission",
+	/* No DISTINCT: udb_user_effective_gids removes duplicates itself, which
+	 * is cheaper than SQLite's temporary b-tree for a hundred rows. */
 	[UDB_Q_USER_EFFECTIVE_GIDS] =
-		"SELECT DISTINCT r.gid FROM pub.users u JOIN pub.user_roles ur ON "
+		"SELECT r.gid FROM pub.users u JOIN pub.user_roles ur ON "
 		"ur.user_id = u.id JOIN pub.role_closure c ON c.member_role_id = ur.role_id "
 		"JOIN pub.roles r ON r.id = c.role_id WHERE u.username = ?1 AND " GRANT_ACTIVE,
 

@@ -181,6 +181,97 @@ out:
 	return UDB_OK;
 }
 
+static const char *
+column_cstr(sqlite3_stmt *stmt, int index)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, index);
+
+	return s ? (const char *)s : "";
+}
+
+/* Steps a bound PASSWD_* statement (sql.c) and hands each row to fn, at
+ * most max rows; *ret_n counts the rows fn accepted. */
+static enum udb_result
+view_rows(struct udb_db *db, enum udb_query q, size_t max, udb_user_view_fn *fn, void *userdata,
+	  size_t *ret_n)
+{
+	sqlite3_stmt *stmt = db->stmts[q];
+	enum udb_result r = UDB_OK;
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	while (n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct udb_user_view v = {
+			.id = sqlite3_column_int64(stmt, 0),
+			.username = column_cstr(stmt, 1),
+			.uid = (uint32_t)sqlite3_column_int64(stmt, 2),
+			.gid = (uint32_t)sqlite3_column_int64(stmt, 3),
+			.first_name = column_cstr(stmt, 4),
+			.last_name = column_cstr(stmt, 5),
+			.home = column_cstr(stmt, 6),
+			.shell = column_cstr(stmt, 7),
+		};
+
+		r = fn(&v, userdata);
+		if (r != UDB_OK)
+			break;
+		n++;
+	}
+	if (r == UDB_OK && n < max && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, q);
+	*ret_n = n;
+	return r;
+}
+
+enum udb_result
+udb_user_view_by_name(struct udb_db *db, const char *name, udb_user_view_fn *fn, void *userdata)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	size_t n = 0;
+
+	if (!udb_valid_username(name))
+		return UDB_NOT_FOUND;
+	r = udb_stmt(db, UDB_Q_PASSWD_BY_NAME, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, name);
+	r = view_rows(db, UDB_Q_PASSWD_BY_NAME, 1, fn, userdata, &n);
+	return r == UDB_OK && n == 0 ? UDB_NOT_FOUND : r;
+}
+
+enum udb_result
+udb_user_view_by_uid(struct udb_db *db, uint32_t uid, udb_user_view_fn *fn, void *userdata)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	size_t n = 0;
+
+	r = udb_stmt(db, UDB_Q_PASSWD_BY_UID, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, uid);
+	r = view_rows(db, UDB_Q_PASSWD_BY_UID, 1, fn, userdata, &n);
+	return r == UDB_OK && n == 0 ? UDB_NOT_FOUND : r;
+}
+
+enum udb_result
+udb_user_view_page(struct udb_db *db, int64_t after_id, size_t max, udb_user_view_fn *fn,
+		   void *userdata, size_t *ret_n)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	*ret_n = 0;
+	r = udb_stmt(db, UDB_Q_PASSWD_PAGE, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, after_id);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)max);
+	return view_rows(db, UDB_Q_PASSWD_PAGE, max, fn, userdata, ret_n);
+}
+
 bool
 udb_system_has_user(const char *name)
 {

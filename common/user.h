@@ -42,6 +42,33 @@ enum udb_result udb_user_by_email(struct udb_db *db, const char *email,
 enum udb_result udb_user_page(struct udb_db *db, int64_t after_id, size_t max, const char *role,
 			      int64_t now, struct udb_user ***ret_users, size_t *ret_n);
 
+/* Allocation-free fast paths for the NSS module (passwd lookups and
+ * enumeration): fn sees each row as a view whose strings belong to SQLite
+ * and are valid only during the call; fn must not use db. A result other
+ * than UDB_OK from fn stops the walk and is returned. The view has no
+ * primary role name and no timestamps. */
+struct udb_user_view {
+	int64_t id;
+	const char *username;
+	uint32_t uid;
+	uint32_t gid;
+	const char *first_name;
+	const char *last_name;
+	const char *home;
+	const char *shell;
+};
+typedef enum udb_result udb_user_view_fn(const struct udb_user_view *view, void *userdata);
+
+/* UDB_NOT_FOUND (fn not called) when there is no such user. */
+enum udb_result udb_user_view_by_name(struct udb_db *db, const char *name, udb_user_view_fn *fn,
+				      void *userdata);
+enum udb_result udb_user_view_by_uid(struct udb_db *db, uint32_t uid, udb_user_view_fn *fn,
+				     void *userdata);
+/* Up to max users with id > after_id in id order, like udb_user_page();
+ * *ret_n is how many fn accepted. */
+enum udb_result udb_user_view_page(struct udb_db *db, int64_t after_id, size_t max,
+				   udb_user_view_fn *fn, void *userdata, size_t *ret_n);
+
 struct udb_user_spec {
 	const char *username;
 	bool has_uid;
