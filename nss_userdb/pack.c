@@ -29,69 +29,59 @@ put_str(struct out *o, const char *s, size_t len)
 	return start;
 }
 
-/* GECOS is "First Last", or whichever of the two is set, or "". */
-static size_t
-gecos_len(const struct udb_user_view *u)
-{
-	size_t first = strlen(u->first_name), last = strlen(u->last_name);
-
-	return first + last + (first && last ? 1 : 0);
-}
-
-static char *
-put_gecos(struct out *o, const struct udb_user_view *u)
-{
-	size_t first = strlen(u->first_name), last = strlen(u->last_name);
-	char *start = o->p;
-
-	memcpy(o->p, u->first_name, first);
-	o->p += first;
-	if (first && last)
-		*o->p++ = ' ';
-	memcpy(o->p, u->last_name, last);
-	o->p += last;
-	*o->p++ = '\0';
-	return start;
-}
-
 size_t
-udb_pack_passwd_size(const struct udb_user_view *u)
+udb_pack_passwd_size(const struct udb_user_view *u, struct udb_passwd_lens *ret)
 {
-	return strlen(u->username) + 1 + 2 + gecos_len(u) + 1 + strlen(u->home) + 1 +
-	       strlen(u->shell) + 1;
+	ret->name = strlen(u->username);
+	ret->first = strlen(u->first_name);
+	ret->last = strlen(u->last_name);
+	ret->home = strlen(u->home);
+	ret->shell = strlen(u->shell);
+	/* GECOS is "First Last", or whichever of the two is set, or "". */
+	ret->gecos = ret->first + ret->last + (ret->first && ret->last ? 1 : 0);
+	return ret->name + 1 + 2 + ret->gecos + 1 + ret->home + 1 + ret->shell + 1;
 }
 
 /* Writes the strings of u at buf, which has room for them. */
 static void
-put_passwd(const struct udb_user_view *u, struct passwd *ret, char *buf)
+put_passwd(const struct udb_user_view *u, const struct udb_passwd_lens *lens, struct passwd *ret,
+	   char *buf)
 {
 	struct out o = {buf};
 
-	ret->pw_name = put_str(&o, u->username, strlen(u->username));
+	ret->pw_name = put_str(&o, u->username, lens->name);
 	ret->pw_passwd = put_str(&o, "x", 1);
 	ret->pw_uid = u->uid;
 	ret->pw_gid = u->gid;
-	ret->pw_gecos = put_gecos(&o, u);
-	ret->pw_dir = put_str(&o, u->home, strlen(u->home));
-	ret->pw_shell = put_str(&o, u->shell, strlen(u->shell));
+	ret->pw_gecos = o.p;
+	memcpy(o.p, u->first_name, lens->first);
+	o.p += lens->first;
+	if (lens->first && lens->last)
+		*o.p++ = ' ';
+	put_str(&o, u->last_name, lens->last);
+	ret->pw_dir = put_str(&o, u->home, lens->home);
+	ret->pw_shell = put_str(&o, u->shell, lens->shell);
 }
 
 enum udb_result
 udb_pack_passwd(const struct udb_user_view *u, struct passwd *ret, char *buf, size_t buflen)
 {
-	if (buflen < udb_pack_passwd_size(u))
+	struct udb_passwd_lens lens;
+
+	if (buflen < udb_pack_passwd_size(u, &lens))
 		return UDB_BUFFER_TOO_SMALL;
-	put_passwd(u, ret, buf);
+	put_passwd(u, &lens, ret, buf);
 	return UDB_OK;
 }
 
 void
-udb_pack_passwd_block(const struct udb_user_view *u, char *block, struct udb_packed_passwd *ret)
+udb_pack_passwd_block(const struct udb_user_view *u, const struct udb_passwd_lens *lens,
+		      char *block, struct udb_packed_passwd *ret)
 {
 	struct passwd pw;
 
-	put_passwd(u, &pw, block);
-	ret->len = (uint32_t)udb_pack_passwd_size(u);
+	put_passwd(u, lens, &pw, block);
+	ret->len = (uint32_t)(pw.pw_shell + lens->shell + 1 - block);
 	ret->uid = pw.pw_uid;
 	ret->gid = pw.pw_gid;
 	ret->passwd = (uint32_t)(pw.pw_passwd - block);

@@ -31,12 +31,16 @@ struct udb_packed_passwd {
 	uint32_t uid, gid;
 	uint32_t passwd, gecos, dir, shell;
 };
-/* The bytes udb_pack_passwd needs for user. */
-size_t udb_pack_passwd_size(const struct udb_user_view *user);
-/* Packs user at block (udb_pack_passwd_size bytes available) and fills
+/* The lengths of a user's strings, measured once per record. */
+struct udb_passwd_lens {
+	size_t name, first, last, gecos, home, shell;
+};
+/* The bytes udb_pack_passwd needs for user; fills *ret_lens. */
+size_t udb_pack_passwd_size(const struct udb_user_view *user, struct udb_passwd_lens *ret_lens);
+/* Packs user at block, which has udb_pack_passwd_size() bytes, and fills
  * *ret except ret->off, which is the caller's. */
-void udb_pack_passwd_block(const struct udb_user_view *user, char *block,
-			   struct udb_packed_passwd *ret);
+void udb_pack_passwd_block(const struct udb_user_view *user, const struct udb_passwd_lens *lens,
+			   char *block, struct udb_packed_passwd *ret);
 /* Copies a packed entry from its page buffer into the caller's buffer. */
 enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const char *page,
 				  struct passwd *ret, char *buf, size_t buflen);

@@ -44,7 +44,8 @@ static enum udb_result
 pack_into_page(const struct udb_user_view *view, void *userdata)
 {
 	struct pw_page *p = userdata;
-	size_t need = udb_pack_passwd_size(view);
+	struct udb_passwd_lens lens;
+	size_t need = udb_pack_passwd_size(view, &lens);
 
 	if (p->cap - p->used < need) {
 		size_t cap = p->cap ? p->cap : 64 * 1024;
@@ -58,7 +59,7 @@ pack_into_page(const struct udb_user_view *view, void *userdata)
 		p->buf = grown;
 		p->cap = cap;
 	}
-	udb_pack_passwd_block(view, p->buf + p->used, &p->entries[p->n]);
+	udb_pack_passwd_block(view, &lens, p->buf + p->used, &p->entries[p->n]);
 	p->entries[p->n].off = p->used;
 	p->used += need;
 	p->n++;

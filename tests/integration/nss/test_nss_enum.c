@@ -17,7 +17,9 @@
 #include "module.h"
 #include "user.h"
 
-#define BULK 600 /* more than two of the module's pages */
+/* More than two of the module's enumeration pages (UDB_NSS_PAGE). */
+#define PAGE 1024
+#define BULK 2100
 
 static char big[1 << 16];
 
@@ -90,7 +92,7 @@ START_TEST(test_passwd_short_buffer_does_not_skip)
 	mod.setpwent(0);
 	for (size_t i = 0; i < 5 + BULK; i++) {
 		/* Every size below the need at the page edges, one elsewhere. */
-		size_t sizes = i % 256 < 2 || i % 256 > 253 ? 25 : 1;
+		size_t sizes = i % PAGE < 2 || i % PAGE > PAGE - 3 ? 25 : 1;
 
 		for (size_t n = 0; n < sizes; n++) {
 			struct passwd pw;
@@ -206,7 +208,7 @@ START_TEST(test_enumeration_does_not_block_writer)
 		if (udb_db_open(nfx.dbdir, UDB_OPEN_WRITE, &db) != UDB_OK)
 			_exit(2);
 		udb_db_set_busy_timeout(db, 100);
-		_exit(udb_user_modify(db, "u0000300", &ch, udb_now()) == UDB_OK ? 0 : 3);
+		_exit(udb_user_modify(db, "u0001500", &ch, udb_now()) == UDB_OK ? 0 : 3);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(status, 0);
@@ -214,10 +216,10 @@ START_TEST(test_enumeration_does_not_block_writer)
 	ck_assert_int_eq(stat(wal, &st), 0);
 	ck_assert_int_eq(st.st_size, 0);
 	/* And the enumeration goes on, showing the change. */
-	for (size_t i = 1; i < 5 + 300; i++)
+	for (size_t i = 1; i < 5 + 1500; i++)
 		expect_next_user(i);
 	mod.getpwent_r(&pw, big, sizeof(big), &err);
-	ck_assert_str_eq(pw.pw_name, "u0000300");
+	ck_assert_str_eq(pw.pw_name, "u0001500");
 	ck_assert_str_eq(pw.pw_shell, "/bin/sh");
 	mod.endpwent();
 	mod.endgrent();
