@@ -135,8 +135,8 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 }
 
 enum udb_result
-udb_shadow_page(struct udb_db *db, int64_t after_id, size_t max,
-		struct udb_account ***ret_accounts, size_t *ret_n)
+udb_shadow_page(struct udb_db *db, int64_t after_id, size_t max, struct udb_account ***ret_accounts,
+		size_t *ret_n)
 {
 	struct udb_account **list;
 	sqlite3_stmt *stmt = NULL;
@@ -326,8 +326,7 @@ udb_account_upgrade_hash(struct udb_db *db, int64_t user_id, const char *old_has
 }
 
 enum udb_result
-udb_account_set_validity(struct udb_db *db, const char *name, int64_t not_before,
-			 int64_t not_after)
+udb_account_set_validity(struct udb_db *db, const char *name, int64_t not_before, int64_t not_after)
 {
 	struct change c = {.q = UDB_Q_ACCOUNT_SET_VALIDITY,
 			   .n_ints = 2,

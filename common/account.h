@@ -16,8 +16,8 @@
 
 struct udb_account {
 	int64_t user_id;
-	char *username;      /* filled by udb_account_by_name and udb_shadow_page */
-	char *password_hash; /* NULL: no password; wiped on free */
+	char *username;              /* filled by udb_account_by_name and udb_shadow_page */
+	char *password_hash;         /* NULL: no password; wiped on free */
 	int64_t password_changed_at; /* 0: never */
 	int min_days, max_days, warn_days, inactive_days; /* UDB_DAYS_UNSET: none */
 	bool must_change;
@@ -76,8 +76,7 @@ enum udb_result udb_account_upgrade_hash(struct udb_db *db, int64_t user_id, con
 					 const char *new_hash);
 enum udb_result udb_account_set_validity(struct udb_db *db, const char *name, int64_t not_before,
 					 int64_t not_after);
-enum udb_result udb_account_set_must_change(struct udb_db *db, const char *name,
-					    bool must_change);
+enum udb_result udb_account_set_must_change(struct udb_db *db, const char *name, bool must_change);
 enum udb_result udb_account_set_aging(struct udb_db *db, const char *name, int min_days,
 				      int max_days, int warn_days, int inactive_days);
 enum udb_result udb_account_unlock(struct udb_db *db, const char *name);

@@ -80,8 +80,8 @@ hash_prefix_for(const char *name)
 	static const struct {
 		const char *name, *prefix;
 	} methods[] = {
-		{"yescrypt", "$y$"}, {"gost-yescrypt", "$gy$"}, {"scrypt", "$7$"},
-		{"bcrypt", "$2b$"},  {"sha512crypt", "$6$"},    {"sha512", "$6$"},
+		{"yescrypt", "$y$"},    {"gost-yescrypt", "$gy$"}, {"scrypt", "$7$"},
+		{"bcrypt", "$2b$"},     {"sha512crypt", "$6$"},    {"sha512", "$6$"},
 		{"sha256crypt", "$5$"}, {"sha256", "$5$"},
 	};
 

@@ -16,7 +16,7 @@ struct udb_config {
 	char *dbdir; /* directory of public.db and shadow.db */
 	uint32_t uid_min, uid_max;
 	uint32_t gid_min, gid_max;
-	char *hash_method; /* libxcrypt prefix, e.g. "$y$"; NULL = libxcrypt's default */
+	char *hash_method;       /* libxcrypt prefix, e.g. "$y$"; NULL = libxcrypt's default */
 	unsigned long hash_cost; /* 0 = the method's default cost */
 	unsigned deny;           /* failed logins before lockout, 0 = never */
 	unsigned unlock_time;    /* seconds a lockout lasts, 0 = until `user unlock` */

@@ -400,8 +400,7 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 	 * before the public one and a user delete leaves the shadow file first. */
 	rc = sqlite3_open_v2(write ? db->sec_path : db->pub_path, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
-		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql))
-			    : UDB_NO_MEMORY;
+		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql)) : UDB_NO_MEMORY;
 		goto out;
 	}
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_MAINDBNAME, write ? "sec" : "pub");
@@ -768,8 +767,8 @@ apply_migrations(struct udb_db *db, unsigned from)
 		r = exec_sql(db, udb_migrations[v]);
 		if (r == UDB_OK) {
 			snprintf(sql, sizeof(sql),
-				 "PRAGMA pub.user_version = %u; PRAGMA sec.user_version = %u", v + 1,
-				 v + 1);
+				 "PRAGMA pub.user_version = %u; PRAGMA sec.user_version = %u",
+				 v + 1, v + 1);
 			r = exec_sql(db, sql);
 		}
 	}

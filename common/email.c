@@ -49,8 +49,8 @@ finish(struct udb_db *db, enum udb_result r)
 
 /* Runs q bound with (user id, address) and reports whether a row changed. */
 static enum udb_result
-exec_user_address(struct udb_db *db, enum udb_query q, int64_t id, const char *address,
-		  int64_t now, bool *ret_changed)
+exec_user_address(struct udb_db *db, enum udb_query q, int64_t id, const char *address, int64_t now,
+		  bool *ret_changed)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;

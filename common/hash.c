@@ -25,8 +25,8 @@ method_prefix(const struct udb_config *cfg)
 static bool
 make_setting(const struct udb_config *cfg, char *buf, int size)
 {
-	return crypt_gensalt_rn(method_prefix(cfg), cfg ? cfg->hash_cost : 0, NULL, 0, buf,
-				size) != NULL &&
+	return crypt_gensalt_rn(method_prefix(cfg), cfg ? cfg->hash_cost : 0, NULL, 0, buf, size) !=
+		       NULL &&
 	       buf[0] != '*';
 }
 

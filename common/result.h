@@ -16,15 +16,15 @@ enum udb_result {
 	UDB_CORRUPT,          /* not a userdb database, or damaged */
 	UDB_SCHEMA,           /* the schema version is not the one this build knows */
 	UDB_NO_MEMORY,
-	UDB_IO,               /* an I/O error, including a full disk */
-	UDB_AUTH_FAILED,      /* wrong password, or a hash that never verifies */
-	UDB_INVALID,          /* bad input: a name, email, date, number or option */
-	UDB_EXISTS,           /* a duplicate name, uid, gid or email */
-	UDB_CONFLICT,         /* another NSS source already has this name, uid or gid */
-	UDB_CYCLE,            /* a role inclusion would make a cycle */
-	UDB_IN_USE,           /* still referenced (a role that is a primary group) */
-	UDB_EXHAUSTED,        /* no free uid or gid left in the configured range */
-	UDB_INTERNAL,         /* a bug: an unexpected SQLite or library failure */
+	UDB_IO,          /* an I/O error, including a full disk */
+	UDB_AUTH_FAILED, /* wrong password, or a hash that never verifies */
+	UDB_INVALID,     /* bad input: a name, email, date, number or option */
+	UDB_EXISTS,      /* a duplicate name, uid, gid or email */
+	UDB_CONFLICT,    /* another NSS source already has this name, uid or gid */
+	UDB_CYCLE,       /* a role inclusion would make a cycle */
+	UDB_IN_USE,      /* still referenced (a role that is a primary group) */
+	UDB_EXHAUSTED,   /* no free uid or gid left in the configured range */
+	UDB_INTERNAL,    /* a bug: an unexpected SQLite or library failure */
 };
 
 const char *udb_result_to_string(enum udb_result r);

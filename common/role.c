@@ -174,8 +174,7 @@ udb_role_permissions(struct udb_db *db, const struct udb_role *role, char ***ret
 }
 
 enum udb_result
-udb_role_includes(struct udb_db *db, const struct udb_role *role, char ***ret_names,
-		  size_t *ret_n)
+udb_role_includes(struct udb_db *db, const struct udb_role *role, char ***ret_names, size_t *ret_n)
 {
 	return role_strings(db, UDB_Q_ROLE_INCLUDES, role->id, ret_names, ret_n);
 }

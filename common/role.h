@@ -38,8 +38,8 @@ enum udb_result udb_role_list(struct udb_db *db, struct udb_role ***ret_roles, s
 /* Sorted names of the role's own permissions / of the roles it includes. */
 enum udb_result udb_role_permissions(struct udb_db *db, const struct udb_role *role,
 				     char ***ret_permissions, size_t *ret_n);
-enum udb_result udb_role_includes(struct udb_db *db, const struct udb_role *role,
-				  char ***ret_names, size_t *ret_n);
+enum udb_result udb_role_includes(struct udb_db *db, const struct udb_role *role, char ***ret_names,
+				  size_t *ret_n);
 
 struct udb_role_spec {
 	const char *name;
@@ -65,8 +65,8 @@ enum udb_result udb_role_find_or_create(struct udb_db *db, const struct udb_conf
 enum udb_result udb_role_delete(struct udb_db *db, const char *name);
 enum udb_result udb_role_set_description(struct udb_db *db, const char *name,
 					 const char *description);
-enum udb_result udb_role_permission_add(struct udb_db *db, const char *name,
-					const char *permission, bool *ret_changed);
+enum udb_result udb_role_permission_add(struct udb_db *db, const char *name, const char *permission,
+					bool *ret_changed);
 enum udb_result udb_role_permission_remove(struct udb_db *db, const char *name,
 					   const char *permission, bool *ret_changed);
 /* role includes included: members of role become effective members of
@@ -79,8 +79,8 @@ enum udb_result udb_role_exclude(struct udb_db *db, const char *role, const char
 /* Grants role to user, valid from not_before (0: now) until not_after (0:
  * for ever). Granting again replaces the dates. *ret_changed (may be NULL)
  * is false when the same grant already existed. */
-enum udb_result udb_grant(struct udb_db *db, const char *user, const char *role,
-			  int64_t not_before, int64_t not_after, int64_t now, bool *ret_changed);
+enum udb_result udb_grant(struct udb_db *db, const char *user, const char *role, int64_t not_before,
+			  int64_t not_after, int64_t now, bool *ret_changed);
 /* *ret_changed is false when there was no such grant. Revoking a user's
  * primary role is UDB_IN_USE. */
 enum udb_result udb_revoke(struct udb_db *db, const char *user, const char *role,

@@ -3,21 +3,23 @@
  * group.c, account.c and email.c expect; keep them in step. */
 #include "sql.h"
 
-#define USER_COLUMNS                                                                  \
-	"u.id, u.username, u.uid, u.gid, (SELECT name FROM pub.roles WHERE id = "       \
-	"u.primary_role_id), u.first_name, u.last_name, u.home, u.shell, u.created_at, " \
+#define USER_COLUMNS                                                                               \
+	"u.id, u.username, u.uid, u.gid, (SELECT name FROM pub.roles WHERE id = "                  \
+	"u.primary_role_id), u.first_name, u.last_name, u.home, u.shell, u.created_at, "           \
 	"u.updated_at"
 
 /* What a passwd entry needs and nothing else (no primary role subquery):
  * the NSS module's allocation-free fast paths in user.c read this layout. */
 #define PASSWD_COLUMNS "id, username, uid, gid, first_name, last_name, home, shell"
 
-#define GRANT_ACTIVE "(ur.not_before IS NULL OR ur.not_before <= ?2) AND (ur.not_after IS NULL OR ur.not_after > ?2)"
+#define GRANT_ACTIVE                                                                               \
+	"(ur.not_before IS NULL OR ur.not_before <= ?2) AND (ur.not_after IS NULL OR "             \
+	"ur.not_after > ?2)"
 
-#define ACCOUNT_COLUMNS                                                                   \
-	"a.user_id, a.password_hash, a.password_changed_at, a.min_days, a.max_days, "      \
-	"a.warn_days, a.inactive_days, a.must_change, a.is_enabled, a.not_before, "        \
-	"a.not_after, a.failed_count, a.last_failed_at, a.locked_until, a.last_login_at, " \
+#define ACCOUNT_COLUMNS                                                                            \
+	"a.user_id, a.password_hash, a.password_changed_at, a.min_days, a.max_days, "              \
+	"a.warn_days, a.inactive_days, a.must_change, a.is_enabled, a.not_before, "                \
+	"a.not_after, a.failed_count, a.last_failed_at, a.locked_until, a.last_login_at, "         \
 	"a.current_login_at, a.last_login_ip, a.current_login_ip, a.login_count"
 
 static const char *const queries[UDB_Q_COUNT] = {

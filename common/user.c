@@ -381,8 +381,7 @@ udb_name_check_free(struct udb_db *db, const char *name, bool check_system)
 }
 
 enum udb_result
-udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max, bool check_system,
-		uint32_t *ret_id)
+udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max, bool check_system, uint32_t *ret_id)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
@@ -526,8 +525,7 @@ udb_user_add(struct udb_db *db, const struct udb_config *cfg, const struct udb_u
 }
 
 enum udb_result
-udb_user_modify(struct udb_db *db, const char *name, const struct udb_user_changes *ch,
-		int64_t now)
+udb_user_modify(struct udb_db *db, const char *name, const struct udb_user_changes *ch, int64_t now)
 {
 	struct udb_user *u = NULL;
 	sqlite3_stmt *stmt = NULL;

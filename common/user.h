@@ -33,8 +33,7 @@ void udb_user_list_free(struct udb_user **users, size_t n);
 enum udb_result udb_user_by_name(struct udb_db *db, const char *name, struct udb_user **ret_user);
 enum udb_result udb_user_by_uid(struct udb_db *db, uint32_t uid, struct udb_user **ret_user);
 /* Case-insensitive; needs a handle with the shadow file. */
-enum udb_result udb_user_by_email(struct udb_db *db, const char *email,
-				  struct udb_user **ret_user);
+enum udb_result udb_user_by_email(struct udb_db *db, const char *email, struct udb_user **ret_user);
 
 /* One page of users with id > after_id, in id order, at most max of them;
  * with role set, only effective members of that role at time now. Keyset
@@ -76,8 +75,8 @@ struct udb_user_spec {
 	const char *primary_role; /* NULL: personal group */
 	const char *first_name;   /* NULL: "" */
 	const char *last_name;
-	const char *home;         /* NULL: home_base/username */
-	const char *shell;        /* NULL: default_shell */
+	const char *home;  /* NULL: home_base/username */
+	const char *shell; /* NULL: default_shell */
 	bool disabled;
 	const char *password_hash; /* NULL: no password (cannot log in with one) */
 };
@@ -112,8 +111,8 @@ bool udb_system_has_gid(uint32_t gid);
 
 /* The lowest id in [min, max] free in the database (neither a uid nor a
  * gid) and, with check_system, in every other NSS source. */
-enum udb_result udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max,
-				bool check_system, uint32_t *ret_id);
+enum udb_result udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max, bool check_system,
+				uint32_t *ret_id);
 /* UDB_EXISTS when the database already uses id as a uid or gid,
  * UDB_CONFLICT when another NSS source does (with check_system). */
 enum udb_result udb_id_check_free(struct udb_db *db, uint32_t id, bool check_system);
