@@ -69,13 +69,94 @@ pud_pam_code(enum pud_step step, enum udb_result r)
 	return PAM_SERVICE_ERR;
 }
 
+/* The database handle of one PAM transaction, kept with pam_set_data so the
+ * auth, account, password and session phases of a login open the two files
+ * once instead of once each (an open is most of the module's own cost). It
+ * is reused only by the process that opened it (a forked child opens its
+ * own: SQLite connections must not cross fork), for the same conf=, in a
+ * mode at least as strong, and while neither file was replaced. */
+struct pud_cache {
+	pid_t pid;
+	char *conf;
+	enum udb_open_mode mode;
+	struct udb_config *cfg;
+	struct udb_db *db;
+};
+
+#define CACHE_KEY "pam_userdb:database"
+
+static void
+cache_free(pam_handle_t *pamh, void *data, int error_status)
+{
+	struct pud_cache *c = data;
+
+	/* An inherited handle (after fork) is left alone: closing it here
+	 * could not release the parent's locks, only confuse SQLite. */
+	if (c->pid == getpid()) {
+		udb_db_close(c->db);
+		udb_config_free(c->cfg);
+		free(c->conf);
+		free(c);
+	}
+}
+
+static bool
+mode_covers(enum udb_open_mode have, enum udb_open_mode want)
+{
+	return have == want || have == UDB_OPEN_WRITE ||
+	       (have == UDB_OPEN_SHADOW && want == UDB_OPEN_PUBLIC);
+}
+
+static bool
+cache_fits(const struct pud_cache *c, const char *conf, enum udb_open_mode mode)
+{
+	if (c->pid != getpid() || !mode_covers(c->mode, mode))
+		return false;
+	if ((c->conf == NULL) != (conf == NULL) || (conf && strcmp(c->conf, conf) != 0))
+		return false;
+	return udb_db_is_current(c->db);
+}
+
+/* Remembers the context's handle for the next phase; on any failure the
+ * context keeps it and ctx_close closes it. */
+static void
+cache_store(struct pud_ctx *ctx, enum udb_open_mode mode)
+{
+	struct pud_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return;
+	c->pid = getpid();
+	c->mode = mode;
+	c->conf = ctx->args.conf ? strdup(ctx->args.conf) : NULL;
+	if ((ctx->args.conf && !c->conf) ||
+	    pam_set_data(ctx->pamh, CACHE_KEY, c, cache_free) != PAM_SUCCESS) {
+		free(c->conf);
+		free(c);
+		return;
+	}
+	c->cfg = ctx->cfg;
+	c->db = ctx->db;
+	ctx->cached = true;
+}
+
 static int
 ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 {
 	const char *conf = ctx->args.conf ? ctx->args.conf : "(default)";
+	const void *data = NULL;
 	unsigned line = 0;
 	enum udb_result r;
 
+	if (pam_get_data(ctx->pamh, CACHE_KEY, &data) == PAM_SUCCESS && data &&
+	    cache_fits(data, ctx->args.conf, mode)) {
+		const struct pud_cache *c = data;
+
+		ctx->cfg = c->cfg;
+		ctx->db = c->db;
+		ctx->cached = true;
+		return PAM_SUCCESS;
+	}
 	r = udb_config_load(ctx->args.conf, &ctx->cfg, &line);
 	if (r != UDB_OK) {
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot load the configuration %s (line %u): %s",
@@ -91,16 +172,21 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 			   (unsigned)geteuid(), udb_result_to_string(r));
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
+	/* Replacing an older cache entry runs its cleanup, which closes it. */
+	cache_store(ctx, mode);
 	return PAM_SUCCESS;
 }
 
 static void
 ctx_close(struct pud_ctx *ctx)
 {
-	udb_db_close(ctx->db);
-	udb_config_free(ctx->cfg);
+	if (!ctx->cached) {
+		udb_db_close(ctx->db);
+		udb_config_free(ctx->cfg);
+	}
 	ctx->db = NULL;
 	ctx->cfg = NULL;
+	ctx->cached = false;
 }
 
 /* The user name: asked for when prompt is set (auth, account, password),

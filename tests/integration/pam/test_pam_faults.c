@@ -2,14 +2,16 @@
  * corrupt, empty or unsafe database or config gives AUTHINFO_UNAVAIL in
  * every phase (fail closed); bad argument values give SERVICE_ERR; an
  * unknown argument is ignored and logged once; the log never shows the
- * name typed for an unknown user, a password or a hash. Run by meson
- * (suite pam). */
+ * name typed for an unknown user, a password or a hash; the handle the
+ * module keeps between the phases of one login is dropped when the database
+ * is replaced and never used by a forked child. Run by meson (suite pam). */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -243,6 +245,88 @@ START_TEST(test_log_keeps_secrets)
 }
 END_TEST
 
+/* Answers every hidden prompt with the password in appdata. */
+static int
+conv_password(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+			r[i].resp = strdup(appdata);
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static pam_handle_t *
+start_alice(const char *service)
+{
+	static char password[] = "correct horse";
+	static struct pam_conv conv = {conv_password, password};
+	pam_handle_t *pamh = NULL;
+
+	ck_assert_int_eq(pam_start(service, "alice", &conv, &pamh), PAM_SUCCESS);
+	return pamh;
+}
+
+/* The module keeps its database handle between the phases of one login;
+ * a database replaced in between (say, restored from a backup without
+ * alice) must be what the next phase sees. */
+START_TEST(test_database_replaced_between_phases)
+{
+	char other[256], from[300], to[300];
+	const char *files[] = {UDB_PUBLIC_FILE, UDB_SHADOW_FILE};
+	pam_handle_t *pamh;
+
+	fx_service("phases", ALL_PHASES("@CONF@"));
+	pamh = start_alice("phases");
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+
+	snprintf(other, sizeof(other), "%s/other", fx.dir);
+	ck_assert_int_eq(udb_db_init(other, NULL), UDB_OK);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(from, sizeof(from), "%s/%s", other, files[i]);
+		snprintf(to, sizeof(to), "%s/%s", fx.dbdir, files[i]);
+		ck_assert_int_eq(rename(from, to), 0);
+	}
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_USER_UNKNOWN);
+	pam_end(pamh, PAM_SUCCESS);
+}
+END_TEST
+
+/* A child forked after auth (as sshd does for a session) must not use the
+ * parent's SQLite connection: it opens its own and both go on working. */
+START_TEST(test_forked_child_opens_its_own_handle)
+{
+	pam_handle_t *pamh;
+	int status = 0;
+	pid_t pid;
+
+	fx_service("phases", ALL_PHASES("@CONF@"));
+	pamh = start_alice("phases");
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int rc = pam_acct_mgmt(pamh, 0);
+
+		if (rc == PAM_SUCCESS)
+			rc = pam_open_session(pamh, 0);
+		pam_end(pamh, rc);
+		_exit(rc == PAM_SUCCESS ? 0 : 10 + rc);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %d", status);
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	ck_assert_int_eq(fx_account("alice")->login_count, 2);
+}
+END_TEST
+
 static Suite *
 faults_suite(void)
 {
@@ -260,6 +344,8 @@ faults_suite(void)
 	tcase_add_test(tc, test_bad_argument_values);
 	tcase_add_test(tc, test_unknown_argument_ignored_and_logged_once);
 	tcase_add_test(tc, test_log_keeps_secrets);
+	tcase_add_test(tc, test_database_replaced_between_phases);
+	tcase_add_test(tc, test_forked_child_opens_its_own_handle);
 	suite_add_tcase(s, tc);
 	return s;
 }
