@@ -30,85 +30,87 @@ put_str(struct out *o, const char *s, size_t len)
 }
 
 size_t
-udb_pack_passwd_size(const struct udb_user_view *u, struct udb_passwd_lens *ret)
+udb_pack_passwd_size(const struct udb_user_view *u, struct udb_passwd_lens *ret_lens)
 {
-	ret->name = strlen(u->username);
-	ret->first = strlen(u->first_name);
-	ret->last = strlen(u->last_name);
-	ret->home = strlen(u->home);
-	ret->shell = strlen(u->shell);
+	ret_lens->name = strlen(u->username);
+	ret_lens->first = strlen(u->first_name);
+	ret_lens->last = strlen(u->last_name);
+	ret_lens->home = strlen(u->home);
+	ret_lens->shell = strlen(u->shell);
 	/* GECOS is "First Last", or whichever of the two is set, or "". */
-	ret->gecos = ret->first + ret->last + (ret->first && ret->last ? 1 : 0);
-	return ret->name + 1 + 2 + ret->gecos + 1 + ret->home + 1 + ret->shell + 1;
+	ret_lens->gecos =
+		ret_lens->first + ret_lens->last + (ret_lens->first && ret_lens->last ? 1 : 0);
+	return ret_lens->name + 1 + 2 + ret_lens->gecos + 1 + ret_lens->home + 1 + ret_lens->shell +
+	       1;
 }
 
 /* Writes the strings of u at buf, which has room for them. */
 static void
-put_passwd(const struct udb_user_view *u, const struct udb_passwd_lens *lens, struct passwd *ret,
+put_passwd(const struct udb_user_view *u, const struct udb_passwd_lens *lens, struct passwd *result,
 	   char *buf)
 {
 	struct out o = {buf};
 
-	ret->pw_name = put_str(&o, u->username, lens->name);
-	ret->pw_passwd = put_str(&o, "x", 1);
-	ret->pw_uid = u->uid;
-	ret->pw_gid = u->gid;
-	ret->pw_gecos = o.p;
+	result->pw_name = put_str(&o, u->username, lens->name);
+	result->pw_passwd = put_str(&o, "x", 1);
+	result->pw_uid = u->uid;
+	result->pw_gid = u->gid;
+	result->pw_gecos = o.p;
 	memcpy(o.p, u->first_name, lens->first);
 	o.p += lens->first;
 	if (lens->first && lens->last)
 		*o.p++ = ' ';
 	put_str(&o, u->last_name, lens->last);
-	ret->pw_dir = put_str(&o, u->home, lens->home);
-	ret->pw_shell = put_str(&o, u->shell, lens->shell);
+	result->pw_dir = put_str(&o, u->home, lens->home);
+	result->pw_shell = put_str(&o, u->shell, lens->shell);
 }
 
 enum udb_result
-udb_pack_passwd(const struct udb_user_view *u, struct passwd *ret, char *buf, size_t buflen)
+udb_pack_passwd(const struct udb_user_view *u, struct passwd *result, char *buf, size_t buflen)
 {
 	struct udb_passwd_lens lens;
 
 	if (buflen < udb_pack_passwd_size(u, &lens))
 		return UDB_BUFFER_TOO_SMALL;
-	put_passwd(u, &lens, ret, buf);
+	put_passwd(u, &lens, result, buf);
 	return UDB_OK;
 }
 
 void
 udb_pack_passwd_block(const struct udb_user_view *u, const struct udb_passwd_lens *lens,
-		      char *block, struct udb_packed_passwd *ret)
+		      char *block, struct udb_packed_passwd *ret_entry)
 {
 	struct passwd pw;
 
 	put_passwd(u, lens, &pw, block);
-	ret->len = (uint32_t)(pw.pw_shell + lens->shell + 1 - block);
-	ret->uid = pw.pw_uid;
-	ret->gid = pw.pw_gid;
-	ret->passwd = (uint32_t)(pw.pw_passwd - block);
-	ret->gecos = (uint32_t)(pw.pw_gecos - block);
-	ret->dir = (uint32_t)(pw.pw_dir - block);
-	ret->shell = (uint32_t)(pw.pw_shell - block);
+	ret_entry->len = (uint32_t)(pw.pw_shell + lens->shell + 1 - block);
+	ret_entry->uid = pw.pw_uid;
+	ret_entry->gid = pw.pw_gid;
+	ret_entry->passwd = (uint32_t)(pw.pw_passwd - block);
+	ret_entry->gecos = (uint32_t)(pw.pw_gecos - block);
+	ret_entry->dir = (uint32_t)(pw.pw_dir - block);
+	ret_entry->shell = (uint32_t)(pw.pw_shell - block);
 }
 
 enum udb_result
-udb_unpack_passwd(const struct udb_packed_passwd *e, const char *page, struct passwd *ret,
+udb_unpack_passwd(const struct udb_packed_passwd *e, const char *page, struct passwd *result,
 		  char *buf, size_t buflen)
 {
 	if (buflen < e->len)
 		return UDB_BUFFER_TOO_SMALL;
 	memcpy(buf, page + e->off, e->len);
-	ret->pw_name = buf;
-	ret->pw_passwd = buf + e->passwd;
-	ret->pw_uid = e->uid;
-	ret->pw_gid = e->gid;
-	ret->pw_gecos = buf + e->gecos;
-	ret->pw_dir = buf + e->dir;
-	ret->pw_shell = buf + e->shell;
+	result->pw_name = buf;
+	result->pw_passwd = buf + e->passwd;
+	result->pw_uid = e->uid;
+	result->pw_gid = e->gid;
+	result->pw_gecos = buf + e->gecos;
+	result->pw_dir = buf + e->dir;
+	result->pw_shell = buf + e->shell;
 	return UDB_OK;
 }
 
 enum udb_result
-udb_pack_group(const struct udb_group *g, struct group *ret, char *buf, size_t buflen)
+udb_pack_group(const struct udb_group *g, struct group *result, char *buf, size_t buflen)
 {
 	/* gr_mem points into buf, so the pointer array goes first, at the first
 	 * address in buf aligned for char *; the strings follow it. */
@@ -129,18 +131,19 @@ udb_pack_group(const struct udb_group *g, struct group *ret, char *buf, size_t b
 	for (size_t i = 0; i < g->n_members; i++)
 		mem[i] = put_str(&o, g->members[i], strlen(g->members[i]));
 	mem[g->n_members] = NULL;
-	ret->gr_name = put_str(&o, g->name, name);
-	ret->gr_passwd = put_str(&o, "x", 1);
-	ret->gr_gid = g->gid;
-	ret->gr_mem = mem;
+	result->gr_name = put_str(&o, g->name, name);
+	result->gr_passwd = put_str(&o, "x", 1);
+	result->gr_gid = g->gid;
+	result->gr_mem = mem;
 	return UDB_OK;
 }
 
 static long
 days(int64_t t)
 {
-	/* Floor, also for times before 1970. */
-	return (long)(t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY));
+	/* Floor, also for times before 1970, and without overflow for any
+	 * value a damaged database may hold (-t overflows at INT64_MIN). */
+	return (long)(t / DAY - (t % DAY < 0));
 }
 
 /* What pam_unix, `passwd -S` and `chage -l` should see in sp_pwdp: the hash
@@ -158,7 +161,7 @@ pwdp_parts(const struct udb_account *a, const char **ret_prefix, const char **re
 }
 
 enum udb_result
-udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *ret, char *buf,
+udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *result, char *buf,
 		size_t buflen)
 {
 	const char *prefix, *hash;
@@ -173,30 +176,30 @@ udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *ret, char
 	hlen = strlen(hash);
 	if (buflen < name + 1 + plen + hlen + 1)
 		return UDB_BUFFER_TOO_SMALL;
-	ret->sp_namp = put_str(&o, a->username, name);
-	ret->sp_pwdp = o.p;
+	result->sp_namp = put_str(&o, a->username, name);
+	result->sp_pwdp = o.p;
 	memcpy(o.p, prefix, plen);
 	o.p += plen;
 	put_str(&o, hash, hlen);
 	/* 0 forces a change at the next login; -1 (empty) disables aging. */
 	if (a->must_change)
-		ret->sp_lstchg = 0;
+		result->sp_lstchg = 0;
 	else
-		ret->sp_lstchg = a->password_changed_at ? days(a->password_changed_at) : -1;
-	ret->sp_min = a->min_days;
-	ret->sp_max = a->max_days;
-	ret->sp_warn = a->warn_days;
-	ret->sp_inact = a->inactive_days;
+		result->sp_lstchg = a->password_changed_at ? days(a->password_changed_at) : -1;
+	result->sp_min = a->min_days;
+	result->sp_max = a->max_days;
+	result->sp_warn = a->warn_days;
+	result->sp_inact = a->inactive_days;
 	/* A disabled or not yet valid account shows as expired since day 1
 	 * (0 would read as "never" to some tools). not_after is the first
 	 * second the account is invalid; flooring it to a day expires the
 	 * account at most a day early, never late. */
 	if (!a->is_enabled || (a->not_before && now < a->not_before))
-		ret->sp_expire = 1;
+		result->sp_expire = 1;
 	else if (a->not_after)
-		ret->sp_expire = days(a->not_after) > 1 ? days(a->not_after) : 1;
+		result->sp_expire = days(a->not_after) > 1 ? days(a->not_after) : 1;
 	else
-		ret->sp_expire = -1;
-	ret->sp_flag = (unsigned long)-1;
+		result->sp_expire = -1;
+	result->sp_flag = (unsigned long)-1;
 	return UDB_OK;
 }

@@ -16,10 +16,11 @@
 #include "result.h"
 #include "user.h"
 
-/* Each returns UDB_BUFFER_TOO_SMALL, leaving *ret untouched, unless the
+/* The packers take glibc's argument order (result struct, buffer, length).
+ * Each returns UDB_BUFFER_TOO_SMALL, leaving *result untouched, unless the
  * whole record fits in buf; the strings (and for groups the member pointer
  * array, aligned for char *) then live in buf. */
-enum udb_result udb_pack_passwd(const struct udb_user_view *user, struct passwd *ret, char *buf,
+enum udb_result udb_pack_passwd(const struct udb_user_view *user, struct passwd *result, char *buf,
 				size_t buflen);
 
 /* Enumeration packs each passwd entry once into its page buffer and hands
@@ -38,16 +39,16 @@ struct udb_passwd_lens {
 /* The bytes udb_pack_passwd needs for user; fills *ret_lens. */
 size_t udb_pack_passwd_size(const struct udb_user_view *user, struct udb_passwd_lens *ret_lens);
 /* Packs user at block, which has udb_pack_passwd_size() bytes, and fills
- * *ret except ret->off, which is the caller's. */
+ * *ret_entry except ret_entry->off, which is the caller's. */
 void udb_pack_passwd_block(const struct udb_user_view *user, const struct udb_passwd_lens *lens,
-			   char *block, struct udb_packed_passwd *ret);
+			   char *block, struct udb_packed_passwd *ret_entry);
 /* Copies a packed entry from its page buffer into the caller's buffer. */
 enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const char *page,
-				  struct passwd *ret, char *buf, size_t buflen);
-enum udb_result udb_pack_group(const struct udb_group *group, struct group *ret, char *buf,
+				  struct passwd *result, char *buf, size_t buflen);
+enum udb_result udb_pack_group(const struct udb_group *group, struct group *result, char *buf,
 			       size_t buflen);
 /* now decides whether a not-yet-valid account shows as expired. */
-enum udb_result udb_pack_shadow(const struct udb_account *account, int64_t now, struct spwd *ret,
+enum udb_result udb_pack_shadow(const struct udb_account *account, int64_t now, struct spwd *result,
 				char *buf, size_t buflen);
 
 #endif
