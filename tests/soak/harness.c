@@ -358,6 +358,25 @@ hx_pam_account(struct hx *h, const char *service, const char *user)
 	return rc;
 }
 
+int
+hx_pam_session(struct hx *h, const char *service, const char *user, const char *rhost)
+{
+	struct pam_conv conv = {converse, NULL};
+	pam_handle_t *pamh = NULL;
+	int rc;
+
+	rc = pam_start_confdir(service, user, &conv, h->pamdir, &pamh);
+	if (rc == PAM_SUCCESS && rhost)
+		rc = pam_set_item(pamh, PAM_RHOST, rhost);
+	if (rc == PAM_SUCCESS)
+		rc = pam_open_session(pamh, 0);
+	if (rc == PAM_SUCCESS)
+		rc = pam_close_session(pamh, 0);
+	if (pamh)
+		pam_end(pamh, rc);
+	return rc;
+}
+
 static sqlite3 *
 sql_open(struct hx *h)
 {

@@ -85,6 +85,9 @@ int hx_pam_login(struct hx *h, const char *service, const char *user, const char
 		 const char *rhost, bool session, const char **ret_step);
 /* The same, only pam_acct_mgmt (no password asked). */
 int hx_pam_account(struct hx *h, const char *service, const char *user);
+/* Only pam_open_session and pam_close_session, with PAM_RHOST (may be
+ * NULL), as sshd does after a key login. */
+int hx_pam_session(struct hx *h, const char *service, const char *user, const char *rhost);
 
 /* Read-only SQL on the database: public.db as main with shadow.db
  * attached as `sec`. hx_sql_int returns the first column of the first row

@@ -1,0 +1,168 @@
+/* A probe for the shell tests of tests/faults/: calls the NSS module's
+ * symbols (dlopen) or runs one PAM login, and prints what came back, one
+ * word per call, for the script to compare.
+ *
+ *   probe nss MODULE USER UID ROLE
+ *       getpwnam=ST getpwuid=ST getgrnam=ST initgroups=ST getpwent=ST
+ *       getgrent=ST getspnam=ST        (ST: SUCCESS, NOTFOUND, UNAVAIL, ...,
+ *       or WRONG: SUCCESS with data that is not the user's)
+ *   probe nss-warm MODULE USER UID ROLE READY GO
+ *       the same twice: "before: ..." , then it creates READY, waits for GO
+ *       to exist (the script breaks the database meanwhile), "after: ..."
+ *   probe pam PAMDIR SERVICE USER PASSWORD [RHOST]
+ *       auth=CODE account=CODE session=CODE  (CODE: PAM_SUCCESS, ...)
+ *
+ * Any other status than the listed words is printed as a number, and a
+ * crash shows as the probe's exit status; the scripts treat both as
+ * failures. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "harness.h"
+
+static struct hx_nss nss;
+static char buf[1 << 16];
+
+/* Prints what=ST; a SUCCESS whose data is not right prints WRONG. */
+static void
+show(const char *what, enum nss_status st, bool right)
+{
+	printf(" %s=%s", what,
+	       st == NSS_STATUS_SUCCESS && !right ? "WRONG" : hx_nss_status_name(st));
+}
+
+static bool
+has_member(char **mem, const char *name)
+{
+	for (; mem && *mem; mem++)
+		if (strcmp(*mem, name) == 0)
+			return true;
+	return false;
+}
+
+/* One call of each kind; the database holds one user (user, uid) in one
+ * role (role). */
+static void
+nss_round(const char *user, uid_t uid, const char *role)
+{
+	struct passwd pw;
+	struct group gr;
+	struct spwd sp;
+	long start = 1, size = 4;
+	gid_t *groups = calloc(4, sizeof(gid_t)), role_gid = (gid_t)-1;
+	bool in_role = false;
+	enum nss_status st;
+	int err = 0;
+
+	if (!groups)
+		hx_die("out of memory");
+	st = nss.getpwnam_r(user, &pw, buf, sizeof(buf), &err);
+	show("getpwnam", st, strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
+	st = nss.getpwuid_r(uid, &pw, buf, sizeof(buf), &err);
+	show("getpwuid", st, strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
+	st = nss.getgrnam_r(role, &gr, buf, sizeof(buf), &err);
+	if (st == NSS_STATUS_SUCCESS)
+		role_gid = gr.gr_gid;
+	show("getgrnam", st, strcmp(gr.gr_name, role) == 0 && has_member(gr.gr_mem, user));
+	groups[0] = uid;
+	st = nss.initgroups_dyn(user, uid, &start, &size, &groups, -1, &err);
+	for (long i = 1; i < start; i++)
+		in_role |= groups[i] == role_gid;
+	show("initgroups", st, in_role || role_gid == (gid_t)-1);
+	nss.setpwent(0);
+	st = nss.getpwent_r(&pw, buf, sizeof(buf), &err);
+	show("getpwent", st, strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
+	nss.endpwent();
+	nss.setgrent(0);
+	st = nss.getgrent_r(&gr, buf, sizeof(buf), &err);
+	show("getgrent", st, strcmp(gr.gr_name, role) == 0 || strcmp(gr.gr_name, user) == 0);
+	nss.endgrent();
+	st = nss.getspnam_r(user, &sp, buf, sizeof(buf), &err);
+	show("getspnam", st, strcmp(sp.sp_namp, user) == 0 && sp.sp_pwdp[0] == '$');
+	putchar('\n');
+	fflush(stdout);
+	free(groups);
+}
+
+static const char *
+pam_name(int rc)
+{
+	static char other[32];
+
+	switch (rc) {
+	case PAM_SUCCESS:
+		return "PAM_SUCCESS";
+	case PAM_AUTH_ERR:
+		return "PAM_AUTH_ERR";
+	case PAM_USER_UNKNOWN:
+		return "PAM_USER_UNKNOWN";
+	case PAM_AUTHINFO_UNAVAIL:
+		return "PAM_AUTHINFO_UNAVAIL";
+	case PAM_SERVICE_ERR:
+		return "PAM_SERVICE_ERR";
+	case PAM_PERM_DENIED:
+		return "PAM_PERM_DENIED";
+	case PAM_SESSION_ERR:
+		return "PAM_SESSION_ERR";
+	case PAM_SYSTEM_ERR:
+		return "PAM_SYSTEM_ERR";
+	case PAM_BUF_ERR:
+		return "PAM_BUF_ERR";
+	case PAM_ACCT_EXPIRED:
+		return "PAM_ACCT_EXPIRED";
+	case PAM_NEW_AUTHTOK_REQD:
+		return "PAM_NEW_AUTHTOK_REQD";
+	}
+	snprintf(other, sizeof(other), "PAM_%d", rc);
+	return other;
+}
+
+static int
+probe_pam(int argc, char **argv)
+{
+	const char *rhost = argc > 6 ? argv[6] : NULL;
+	struct hx h = {0};
+
+	snprintf(h.pamdir, sizeof(h.pamdir), "%s", argv[2]);
+	printf("auth=%s",
+	       pam_name(hx_pam_login(&h, argv[3], argv[4], argv[5], rhost, false, NULL)));
+	printf(" account=%s", pam_name(hx_pam_account(&h, argv[3], argv[4])));
+	printf(" session=%s\n", pam_name(hx_pam_session(&h, argv[3], argv[4], rhost)));
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct stat st;
+
+	if (argc >= 6 && strcmp(argv[1], "pam") == 0)
+		return probe_pam(argc, argv);
+	if (argc < 6 || (strcmp(argv[1], "nss") != 0 && strcmp(argv[1], "nss-warm") != 0) ||
+	    (strcmp(argv[1], "nss-warm") == 0 && argc < 8)) {
+		fprintf(stderr, "usage: probe nss MODULE USER UID ROLE\n"
+				"       probe nss-warm MODULE USER UID ROLE READY GO\n"
+				"       probe pam PAMDIR SERVICE USER PASSWORD [RHOST]\n");
+		return 64;
+	}
+	hx_nss_load(argv[2], &nss);
+	if (strcmp(argv[1], "nss") == 0) {
+		nss_round(argv[3], (uid_t)atol(argv[4]), argv[5]);
+		return 0;
+	}
+	fputs("before:", stdout);
+	nss_round(argv[3], (uid_t)atol(argv[4]), argv[5]);
+	close(open(argv[6], O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	for (int i = 0; i < 3000 && stat(argv[7], &st) < 0; i++)
+		usleep(10000);
+	fputs("after:", stdout);
+	nss_round(argv[3], (uid_t)atol(argv[4]), argv[5]);
+	return 0;
+}
