@@ -11,6 +11,8 @@
  *       to exist (the script breaks the database meanwhile), "after: ..."
  *   probe pam PAMDIR SERVICE USER PASSWORD [RHOST]
  *       auth=CODE account=CODE session=CODE  (CODE: PAM_SUCCESS, ...)
+ *   probe integrity DBDIR
+ *       integrity=ok half=N   (N users in one file only), or the complaint
  *
  * Any other status than the listed words is printed as a number, and a
  * crash shows as the probe's exit status; the scripts treat both as
@@ -138,6 +140,21 @@ probe_pam(int argc, char **argv)
 	return 0;
 }
 
+static int
+probe_integrity(const char *dbdir)
+{
+	struct hx h = {0};
+	char msg[512];
+
+	snprintf(h.dbdir, sizeof(h.dbdir), "%s", dbdir);
+	if (!hx_integrity(&h, msg, sizeof(msg)))
+		printf("integrity=%s", msg);
+	else
+		printf("integrity=ok");
+	printf(" half=%lld\n", (long long)hx_half_users(&h));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -145,11 +162,14 @@ main(int argc, char **argv)
 
 	if (argc >= 6 && strcmp(argv[1], "pam") == 0)
 		return probe_pam(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "integrity") == 0)
+		return probe_integrity(argv[2]);
 	if (argc < 6 || (strcmp(argv[1], "nss") != 0 && strcmp(argv[1], "nss-warm") != 0) ||
 	    (strcmp(argv[1], "nss-warm") == 0 && argc < 8)) {
 		fprintf(stderr, "usage: probe nss MODULE USER UID ROLE\n"
 				"       probe nss-warm MODULE USER UID ROLE READY GO\n"
-				"       probe pam PAMDIR SERVICE USER PASSWORD [RHOST]\n");
+				"       probe pam PAMDIR SERVICE USER PASSWORD [RHOST]\n"
+				"       probe integrity DBDIR\n");
 		return 64;
 	}
 	hx_nss_load(argv[2], &nss);
