@@ -21,19 +21,23 @@ if [ "${1:-}" != --inside ]; then
 		echo "1..0 # SKIP needs root and unshare (mounts a small tmpfs)"
 		exit 0
 	fi
-	exec unshare -m --propagation private sh "$0" --inside "$@"
+	# Made and removed out here, once the namespace and its mount are gone.
+	T=$(mktemp -d "${TMPDIR:-/tmp}/userdb-full-XXXXXX") || exit 99
+	chmod 755 "$T"
+	unshare -m --propagation private sh "$0" --inside "$T" "$@"
+	st=$?
+	rm -rf "$T"
+	exit $st
 fi
-shift
+T=$2
+shift 2
 userdb=$(realpath "$1")
 nss=$(realpath "$2")
 pam=$(realpath "$3")
 probe=$(realpath "$4")
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/userdb-full-XXXXXX") || exit 99
-chmod 755 "$T"
 mkdir "$T/small"
 mount -t tmpfs -o size=1m,mode=755 tmpfs "$T/small" || { echo "Bail out! mount tmpfs"; exit 1; }
-trap 'umount "$T/small"; rm -rf "$T"' EXIT
 db=$T/small/db
 printf 'dbdir = %s\nhash_method = sha512crypt\nhash_cost = 1000\n' "$db" >"$T/userdb.conf"
 export USERDB_CONF="$T/userdb.conf"

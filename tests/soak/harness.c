@@ -75,6 +75,12 @@ hx_setup(struct hx *h, const char *userdb, const char *pam_module, const char *e
 	snprintf(h->errfile, sizeof(h->errfile), "%s/userdb.err", h->dir);
 	if (mkdir(h->pamdir, 0755) < 0)
 		hx_die("mkdir %s: %s", h->pamdir, strerror(errno));
+	/* libpam complains on every pam_start without an `other` service. */
+	snprintf(conf, sizeof(conf), "%s/other", h->pamdir);
+	write_file(conf,
+		   "auth required pam_deny.so\naccount required pam_deny.so\n"
+		   "password required pam_deny.so\nsession required pam_deny.so\n",
+		   0644);
 	snprintf(conf, sizeof(conf),
 		 "dbdir = %s\nhash_method = sha512crypt\nhash_cost = 1000\n"
 		 "uid_min = 20000\nuid_max = 59999\ngid_min = 20000\ngid_max = 59999\n%s",
