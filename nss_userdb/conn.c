@@ -65,17 +65,26 @@ atfork_register(void)
 	(void)pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-void
+int
 udb_nss_lock(void)
 {
+	int cancel_state = PTHREAD_CANCEL_ENABLE;
+
+	/* SQLite's pread and glibc's own calls are cancellation points: a
+	 * thread cancelled inside a lookup would leave with the lock held and
+	 * hang every later lookup of the process. Cancellation waits until the
+	 * lookup is over instead. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	pthread_once(&udb_nss_atfork_once, atfork_register);
 	pthread_mutex_lock(&udb_nss_mutex);
+	return cancel_state;
 }
 
 void
-udb_nss_unlock(void)
+udb_nss_unlock(int cancel_state)
 {
 	pthread_mutex_unlock(&udb_nss_mutex);
+	pthread_setcancelstate(cancel_state, NULL);
 }
 
 static enum udb_result

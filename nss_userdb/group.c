@@ -121,6 +121,7 @@ out:
 enum nss_status
 _nss_userdb_getgrnam_r(const char *name, struct group *grp, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	struct gr_key key = {.by_gid = false};
 	enum udb_result r;
 
@@ -129,23 +130,24 @@ _nss_userdb_getgrnam_r(const char *name, struct group *grp, char *buf, size_t bu
 	if (!udb_valid_rolename(name) && !udb_valid_username(name))
 		return udb_nss_status(UDB_NOT_FOUND, errnop);
 	strcpy(key.name, name);
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	r = gr_lookup_locked(&key, grp, buf, buflen);
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
 }
 
 enum nss_status
 _nss_userdb_getgrgid_r(gid_t gid, struct group *grp, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	struct gr_key key = {.by_gid = true, .gid = (uint32_t)gid};
 	enum udb_result r;
 
 	if (gid == (gid_t)-1)
 		return udb_nss_status(UDB_NOT_FOUND, errnop);
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	r = gr_lookup_locked(&key, grp, buf, buflen);
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
 }
 
@@ -190,28 +192,33 @@ gr_cursor_fill_locked(void)
 enum nss_status
 _nss_userdb_setgrent(int stayopen)
 {
+	int cancel;
+
 	(void)stayopen;
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	gr_cursor_reset_locked();
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status
 _nss_userdb_endgrent(void)
 {
-	udb_nss_lock();
+	int cancel;
+
+	cancel = udb_nss_lock();
 	gr_cursor_reset_locked();
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status
 _nss_userdb_getgrent_r(struct group *grp, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	enum udb_result r = UDB_OK;
 
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	if (gr_cursor.pos == gr_cursor.n && !gr_cursor.end)
 		r = gr_cursor_fill_locked();
 	if (r != UDB_OK)
@@ -225,6 +232,6 @@ _nss_userdb_getgrent_r(struct group *grp, char *buf, size_t buflen, int *errnop)
 	if (r == UDB_OK)
 		gr_cursor.pos++;
 out:
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
 }

@@ -60,6 +60,7 @@ enum nss_status
 _nss_userdb_initgroups_dyn(const char *user, gid_t group, long int *start, long int *size,
 			   gid_t **groupsp, long int limit, int *errnop)
 {
+	int cancel;
 	struct udb_db *db = NULL;
 	uint32_t *gids = NULL;
 	enum udb_result r;
@@ -67,11 +68,11 @@ _nss_userdb_initgroups_dyn(const char *user, gid_t group, long int *start, long 
 
 	if (!udb_valid_username(user))
 		return udb_nss_status(UDB_NOT_FOUND, errnop);
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r == UDB_OK)
 		r = udb_user_effective_gids(db, user, udb_now(), &gids, &n);
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	/* Like nss_files: a user in no group here (or no such user) is
 	 * NOTFOUND, and glibc goes on with the next source. */
 	if (r == UDB_OK && n == 0)

@@ -39,9 +39,10 @@ enum udb_nss_handle {
 
 /* The one lock of the module: it guards both connections, the enumeration
  * cursors and the group retry cache. Every entry point takes it once and
- * releases it at its single exit. */
-void udb_nss_lock(void);
-void udb_nss_unlock(void);
+ * releases it at its single exit, handing back what udb_nss_lock() returned
+ * (the thread's cancellation state, which is off while the lock is held). */
+int udb_nss_lock(void);
+void udb_nss_unlock(int cancel_state);
 
 /* The connection for `which`, opened (or reopened, when the files were
  * replaced or this process is a fork child) as needed. The caller holds the

@@ -104,6 +104,7 @@ pw_page_fill_locked(void)
 enum nss_status
 _nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	struct pw_target t = {pwd, buf, buflen};
 	struct udb_db *db = NULL;
 	enum udb_result r;
@@ -111,19 +112,20 @@ _nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t b
 	/* An invalid name cannot exist: answer without the database. */
 	if (!udb_valid_username(name))
 		return udb_nss_status(UDB_NOT_FOUND, errnop);
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		goto out;
 	r = udb_user_view_by_name(db, name, pack_into_target, &t);
 out:
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
 }
 
 enum nss_status
 _nss_userdb_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	struct pw_target t = {pwd, buf, buflen};
 	struct udb_db *db = NULL;
 	enum udb_result r;
@@ -131,42 +133,47 @@ _nss_userdb_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, 
 	/* (uid_t)-1 means "no uid" to the kernel and never names a user. */
 	if (uid == (uid_t)-1)
 		return udb_nss_status(UDB_NOT_FOUND, errnop);
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		goto out;
 	r = udb_user_view_by_uid(db, (uint32_t)uid, pack_into_target, &t);
 out:
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
 }
 
 enum nss_status
 _nss_userdb_setpwent(int stayopen)
 {
+	int cancel;
+
 	/* stayopen means nothing here: the connection always stays open. */
 	(void)stayopen;
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	pw_page_free_locked();
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status
 _nss_userdb_endpwent(void)
 {
-	udb_nss_lock();
+	int cancel;
+
+	cancel = udb_nss_lock();
 	pw_page_free_locked();
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status
 _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	enum udb_result r = UDB_OK;
 
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	/* Enumeration without setpwent starts at the beginning. */
 	if (!pw_page) {
 		pw_page = calloc(1, sizeof(*pw_page));
@@ -189,6 +196,6 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 	if (r == UDB_OK)
 		pw_page->pos++;
 out:
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
 }

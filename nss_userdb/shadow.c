@@ -55,13 +55,14 @@ sp_cursor_fill_locked(void)
 enum nss_status
 _nss_userdb_getspnam_r(const char *name, struct spwd *spbuf, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	struct udb_account *account = NULL;
 	struct udb_db *db = NULL;
 	enum udb_result r;
 
 	if (!udb_valid_username(name))
 		return udb_nss_status(UDB_NOT_FOUND, errnop);
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	r = udb_nss_db_locked(UDB_NSS_SHADOW, &db);
 	if (r != UDB_OK)
 		goto out;
@@ -75,7 +76,7 @@ _nss_userdb_getspnam_r(const char *name, struct spwd *spbuf, char *buf, size_t b
 		goto out;
 	r = udb_pack_shadow(account, udb_now(), spbuf, buf, buflen);
 out:
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	udb_account_free(account);
 	return udb_nss_status(r, errnop);
 }
@@ -83,28 +84,33 @@ out:
 enum nss_status
 _nss_userdb_setspent(int stayopen)
 {
+	int cancel;
+
 	(void)stayopen;
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	sp_cursor_reset_locked();
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status
 _nss_userdb_endspent(void)
 {
-	udb_nss_lock();
+	int cancel;
+
+	cancel = udb_nss_lock();
 	sp_cursor_reset_locked();
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
 
 enum nss_status
 _nss_userdb_getspent_r(struct spwd *spbuf, char *buf, size_t buflen, int *errnop)
 {
+	int cancel;
 	enum udb_result r = UDB_OK;
 
-	udb_nss_lock();
+	cancel = udb_nss_lock();
 	if (sp_cursor.pos == sp_cursor.n && !sp_cursor.end)
 		r = sp_cursor_fill_locked();
 	if (r != UDB_OK)
@@ -118,6 +124,6 @@ _nss_userdb_getspent_r(struct spwd *spbuf, char *buf, size_t buflen, int *errnop
 	if (r == UDB_OK)
 		sp_cursor.pos++;
 out:
-	udb_nss_unlock();
+	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
 }

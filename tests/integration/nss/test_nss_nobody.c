@@ -2,11 +2,13 @@
  * supplementary groups): shadow lookups are UNAVAIL with EACCES, while
  * passwd and group lookups keep working and see changes at the next
  * lookup (such a reader cannot write the -shm file, a different path
- * through SQLite). Needs root to drop to nobody: exits 77 (skipped)
+ * through SQLite), and a thread cancelled in a lookup leaves no lock held.
+ * Needs root to drop to nobody: exits 77 (skipped)
  * otherwise. Run by meson (suite nss). */
 #include <check.h>
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,11 @@ START_TEST(test_unprivileged_caller)
 	ssize_t n;
 	pid_t pid;
 
+	/* No connection that can write the -shm file may be open while the
+	 * child reads: SQLite's read-only shared-memory mode (the usual case for
+	 * unprivileged callers) is only used when no such connection exists. */
+	udb_db_close(nfx.db);
+	nfx.db = NULL;
 	ck_assert_int_eq(pipe(report), 0);
 	ck_assert_int_eq(pipe(go), 0);
 	ck_assert_int_eq(pipe(ready), 0);
@@ -101,13 +108,73 @@ START_TEST(test_unprivileged_caller)
 	close(report[1]);
 	close(ready[1]);
 	/* Once the child made its first lookups (or failed), change alice. */
-	if (read(ready[0], &c, 1) == 1)
+	if (read(ready[0], &c, 1) == 1) {
+		ck_assert_int_eq(udb_db_open(nfx.dbdir, UDB_OPEN_WRITE, &nfx.db), UDB_OK);
 		ck_assert_int_eq(udb_user_modify(nfx.db, "alice", &ch, udb_now()), UDB_OK);
+		udb_db_close(nfx.db);
+		nfx.db = NULL;
+	}
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	n = read(report[0], msg, sizeof(msg) - 1);
 	msg[n > 0 ? n : 0] = '\0';
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "as nobody: %s", msg);
+}
+END_TEST
+
+/* pthread_cancel() of a thread in the middle of a lookup. An unprivileged
+ * reader goes through pread() inside SQLite, a cancellation point: if
+ * cancellation could act there, the thread would die holding the module's
+ * lock and the next lookup would hang (alarm() then fails the test). */
+static void *
+looker(void *arg)
+{
+	struct passwd pw;
+	int err = 0;
+
+	(void)arg;
+	for (;;) {
+		mod.getpwuid_r(2001, &pw, big, sizeof(big), &err);
+		/* Where the program's own cancellation points would be. */
+		pthread_testcancel();
+	}
+	return NULL;
+}
+
+START_TEST(test_cancelled_thread_leaves_no_lock)
+{
+	int status = 0;
+	pid_t pid;
+
+	/* As above: with the fixture's writer closed, every lookup of the
+	 * unprivileged child rereads pages with pread(). */
+	udb_db_close(nfx.db);
+	nfx.db = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct passwd pw;
+		pthread_t thread;
+		int err = 0;
+
+		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+			_exit(2);
+		for (int i = 0; i < 20; i++) {
+			if (pthread_create(&thread, NULL, looker, NULL) != 0)
+				_exit(3);
+			usleep(5000);
+			pthread_cancel(thread);
+			pthread_join(thread, NULL);
+			alarm(5);
+			if (mod.getpwnam_r("alice", &pw, big, sizeof(big), &err) !=
+			    NSS_STATUS_SUCCESS)
+				_exit(4);
+			alarm(0);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 }
 END_TEST
 
@@ -127,6 +194,7 @@ main(void)
 	tc = tcase_create("nobody");
 	tcase_add_checked_fixture(tc, nfx_setup, nfx_teardown);
 	tcase_add_test(tc, test_unprivileged_caller);
+	tcase_add_test(tc, test_cancelled_thread_leaves_no_lock);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
