@@ -194,7 +194,11 @@ main(void)
 	tc = tcase_create("nobody");
 	tcase_add_checked_fixture(tc, nfx_setup, nfx_teardown);
 	tcase_add_test(tc, test_unprivileged_caller);
+#ifndef __SANITIZE_ADDRESS__
+	/* ASan reports a stack overflow of its own in any thread that ends by
+	 * pthread_cancel (google/sanitizers#1399): a false positive. */
 	tcase_add_test(tc, test_cancelled_thread_leaves_no_lock);
+#endif
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
