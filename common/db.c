@@ -472,17 +472,31 @@ udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 	return UDB_OK;
 }
 
-bool
-udb_db_is_current(struct udb_db *db)
+/* Whether path is still the file (dev, ino) that was opened and still
+ * passes the trust check of udb_check_trusted_fd(). lstat: a path turned
+ * into a symlink, even to the same file, counts as replaced; a file that
+ * became writable by others or changed owner is no longer current either,
+ * so that a long-running process reopens it and refuses it like a new one
+ * would, instead of reading what anyone may now write. */
+static bool
+file_is_current(const char *path, dev_t dev, ino_t ino)
 {
 	struct stat st;
 
-	if (stat(db->pub_path, &st) < 0 || st.st_ino != db->pub_ino || st.st_dev != db->pub_dev)
+	if (lstat(path, &st) < 0 || st.st_ino != ino || st.st_dev != dev || !S_ISREG(st.st_mode))
 		return false;
-	if (db->mode != UDB_OPEN_PUBLIC &&
-	    (stat(db->sec_path, &st) < 0 || st.st_ino != db->sec_ino || st.st_dev != db->sec_dev))
+	if (st.st_uid != 0 && st.st_uid != geteuid())
 		return false;
-	return true;
+	return !((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0));
+}
+
+bool
+udb_db_is_current(struct udb_db *db)
+{
+	if (!file_is_current(db->pub_path, db->pub_dev, db->pub_ino))
+		return false;
+	return db->mode == UDB_OPEN_PUBLIC ||
+	       file_is_current(db->sec_path, db->sec_dev, db->sec_ino);
 }
 
 bool

@@ -39,8 +39,9 @@ enum udb_result udb_db_init(const char *dbdir, unsigned *ret_old_version);
 /* The schema version this build writes. */
 unsigned udb_db_schema_version(void);
 
-/* False when a file was replaced (other inode) since the handle was opened:
- * the caller should close and reopen. Changes made through SQLite are seen
+/* False when a file was replaced (other inode, or now a symlink) since the
+ * handle was opened, or no longer passes the trust check (owner, mode): the
+ * caller should close and reopen. Changes made through SQLite are seen
  * without reopening. */
 bool udb_db_is_current(struct udb_db *db);
 

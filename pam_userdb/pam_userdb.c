@@ -85,6 +85,14 @@ struct pud_cache {
 
 #define CACHE_KEY "pam_userdb:database"
 
+/* The handle a forked child inherited and let go, kept reachable so that
+ * leak checkers (valgrind in a child of sshd or a test) see it was left on
+ * purpose; the module is linked with -z nodelete so this static outlives
+ * pam_end's dlclose, and `used` keeps the compiler from dropping a store
+ * it never sees read. A child has one at most: the handle of the
+ * transaction it was forked in. */
+__attribute__((used)) static struct pud_cache *inherited_cache;
+
 static void
 cache_free(pam_handle_t *pamh, void *data, int error_status)
 {
@@ -97,6 +105,8 @@ cache_free(pam_handle_t *pamh, void *data, int error_status)
 		udb_config_free(c->cfg);
 		free(c->conf);
 		free(c);
+	} else {
+		inherited_cache = c;
 	}
 }
 

@@ -301,6 +301,7 @@ END_TEST
  * parent's SQLite connection: it opens its own and both go on working. */
 START_TEST(test_forked_child_opens_its_own_handle)
 {
+	struct udb_account *account;
 	pam_handle_t *pamh;
 	int status = 0;
 	pid_t pid;
@@ -323,7 +324,9 @@ START_TEST(test_forked_child_opens_its_own_handle)
 	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
 	ck_assert_int_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
-	ck_assert_int_eq(fx_account("alice")->login_count, 2);
+	account = fx_account("alice");
+	ck_assert_int_eq(account->login_count, 2);
+	udb_account_free(account);
 }
 END_TEST
 
