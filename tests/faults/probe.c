@@ -32,7 +32,8 @@
 static struct hx_nss nss;
 static char buf[1 << 16];
 
-/* Prints what=ST; a SUCCESS whose data is not right prints WRONG. */
+/* Prints what=ST; a SUCCESS whose data is not right prints WRONG. right is
+ * only looked at for SUCCESS (the struct is unset otherwise). */
 static void
 show(const char *what, enum nss_status st, bool right)
 {
@@ -66,13 +67,17 @@ nss_round(const char *user, uid_t uid, const char *role)
 	if (!groups)
 		hx_die("out of memory");
 	st = nss.getpwnam_r(user, &pw, buf, sizeof(buf), &err);
-	show("getpwnam", st, strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
+	show("getpwnam", st,
+	     st == NSS_STATUS_SUCCESS && strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
 	st = nss.getpwuid_r(uid, &pw, buf, sizeof(buf), &err);
-	show("getpwuid", st, strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
+	show("getpwuid", st,
+	     st == NSS_STATUS_SUCCESS && strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
 	st = nss.getgrnam_r(role, &gr, buf, sizeof(buf), &err);
 	if (st == NSS_STATUS_SUCCESS)
 		role_gid = gr.gr_gid;
-	show("getgrnam", st, strcmp(gr.gr_name, role) == 0 && has_member(gr.gr_mem, user));
+	show("getgrnam", st,
+	     st == NSS_STATUS_SUCCESS && strcmp(gr.gr_name, role) == 0 &&
+		     has_member(gr.gr_mem, user));
 	groups[0] = uid;
 	st = nss.initgroups_dyn(user, uid, &start, &size, &groups, -1, &err);
 	for (long i = 1; i < start; i++)
@@ -80,14 +85,18 @@ nss_round(const char *user, uid_t uid, const char *role)
 	show("initgroups", st, in_role || role_gid == (gid_t)-1);
 	nss.setpwent(0);
 	st = nss.getpwent_r(&pw, buf, sizeof(buf), &err);
-	show("getpwent", st, strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
+	show("getpwent", st,
+	     st == NSS_STATUS_SUCCESS && strcmp(pw.pw_name, user) == 0 && pw.pw_uid == uid);
 	nss.endpwent();
 	nss.setgrent(0);
 	st = nss.getgrent_r(&gr, buf, sizeof(buf), &err);
-	show("getgrent", st, strcmp(gr.gr_name, role) == 0 || strcmp(gr.gr_name, user) == 0);
+	show("getgrent", st,
+	     st == NSS_STATUS_SUCCESS &&
+		     (strcmp(gr.gr_name, role) == 0 || strcmp(gr.gr_name, user) == 0));
 	nss.endgrent();
 	st = nss.getspnam_r(user, &sp, buf, sizeof(buf), &err);
-	show("getspnam", st, strcmp(sp.sp_namp, user) == 0 && sp.sp_pwdp[0] == '$');
+	show("getspnam", st,
+	     st == NSS_STATUS_SUCCESS && strcmp(sp.sp_namp, user) == 0 && sp.sp_pwdp[0] == '$');
 	putchar('\n');
 	fflush(stdout);
 	free(groups);
