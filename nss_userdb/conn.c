@@ -115,10 +115,18 @@ udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db)
 	struct conn *c = &conns[which];
 	enum udb_result r;
 
+	/* Both connections go at once: the shadow one has the public file
+	 * open too, and SQLite keeps one lock record per file and process, so
+	 * an inherited connection left open would hand its stale record to the
+	 * fresh one. */
 	if (c->inherited) {
-		udb_db_close(c->db);
-		c->db = NULL;
-		c->inherited = false;
+		for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]); i++) {
+			if (!conns[i].inherited)
+				continue;
+			udb_db_close(conns[i].db);
+			conns[i].db = NULL;
+			conns[i].inherited = false;
+		}
 	}
 	if (c->db && !udb_db_is_current(c->db)) {
 		udb_db_close(c->db);

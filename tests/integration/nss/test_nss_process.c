@@ -122,7 +122,7 @@ END_TEST
 START_TEST(test_lookups_after_fork)
 {
 	struct udb_user_changes ch = {.first_name = "Forked"};
-	int status = 0, go[2];
+	int status = 0, go[2], done[2];
 	pid_t pid;
 	char c;
 
@@ -136,6 +136,7 @@ START_TEST(test_lookups_after_fork)
 				 NSS_STATUS_SUCCESS);
 	}
 	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(done), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -150,6 +151,8 @@ START_TEST(test_lookups_after_fork)
 				_exit(2);
 		if (mod.getspnam_r("alice", &sp, big, sizeof(big), &err) != NSS_STATUS_SUCCESS)
 			_exit(3);
+		if (write(done[1], "d", 1) != 1)
+			_exit(6);
 		/* The parent changes alice now: the child sees it too. */
 		if (read(go[0], &c, 1) != 1)
 			_exit(4);
@@ -161,6 +164,8 @@ START_TEST(test_lookups_after_fork)
 	/* Meanwhile the parent goes on looking up with its own connection. */
 	for (int i = 0; i < 2000; i++)
 		expect_gecos("alice", "Alice Liddell");
+	/* Change alice only once the child's own lookups are done. */
+	ck_assert_int_eq(read(done[0], &c, 1), 1);
 	ck_assert_int_eq(udb_user_modify(nfx.db, "alice", &ch, udb_now()), UDB_OK);
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
