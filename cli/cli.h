@@ -74,6 +74,11 @@ enum cli_access {
 enum udb_result cli_load_config(struct cli *c);
 enum udb_result cli_open(struct cli *c, enum cli_access access);
 enum udb_result cmd_init(struct cli *c, int argc, char **argv);
+/* A name for a new user or role (what: "user", "role") or a new uid / gid
+ * (what: "uid", "gid") must be free in userdb and in every other name
+ * service source; reports which it is not. */
+enum udb_result check_new_name(struct cli *c, const char *what, const char *name);
+enum udb_result check_new_id(struct cli *c, const char *what, uint32_t id);
 /* A transaction around several core calls (they nest inside it). cli_finish
  * commits when r is UDB_OK and rolls back otherwise; it reports a failed
  * commit and returns the final result. */

@@ -239,3 +239,39 @@ cmd_init(struct cli *c, int argc, char **argv)
 		return report_open(c, r, CLI_WRITE);
 	return out_init(c, c->cfg->dbdir, old_version, udb_db_schema_version());
 }
+
+enum udb_result
+check_new_name(struct cli *c, const char *what, const char *name)
+{
+	enum udb_result r = udb_name_check_free(c->db, name, true);
+
+	if (r == UDB_EXISTS)
+		return cli_error(r, "%s %s: the name is already taken by a userdb user or role",
+				 what, cli_quote(name));
+	if (r == UDB_CONFLICT)
+		return cli_error(r,
+				 "%s %s: the name is already used by another name service source "
+				 "(e.g. /etc/passwd or /etc/group)",
+				 what, cli_quote(name));
+	if (r != UDB_OK)
+		return cli_error(r, "%s %s: %s", what, cli_quote(name), udb_result_to_string(r));
+	return UDB_OK;
+}
+
+enum udb_result
+check_new_id(struct cli *c, const char *what, uint32_t id)
+{
+	enum udb_result r = udb_id_check_free(c->db, id, true);
+
+	if (r == UDB_EXISTS)
+		return cli_error(r, "%s %u: already used as a uid or gid in userdb", what,
+				 (unsigned)id);
+	if (r == UDB_CONFLICT)
+		return cli_error(r,
+				 "%s %u: already used as a uid or gid by another name service "
+				 "source",
+				 what, (unsigned)id);
+	if (r != UDB_OK)
+		return cli_fail(r, what);
+	return UDB_OK;
+}

@@ -58,29 +58,13 @@ add_locked(struct cli *c, const struct udb_role_spec *spec, const struct list *i
 	struct udb_role *role = NULL;
 	enum udb_result r;
 
-	r = udb_name_check_free(c->db, spec->name, true);
-	if (r == UDB_EXISTS)
-		return cli_error(r, "role %s: the name is already taken by a userdb user or role",
-				 cli_quote(spec->name));
-	if (r == UDB_CONFLICT)
-		return cli_error(r,
-				 "role %s: the name is already used by another name service "
-				 "source (e.g. /etc/group or /etc/passwd)",
-				 cli_quote(spec->name));
+	r = check_new_name(c, "role", spec->name);
 	if (r != UDB_OK)
-		return report_role(r, spec->name);
+		return r;
 	if (spec->has_gid) {
-		r = udb_id_check_free(c->db, spec->gid, true);
-		if (r == UDB_EXISTS)
-			return cli_error(r, "gid %u: already used as a uid or gid in userdb",
-					 (unsigned)spec->gid);
-		if (r == UDB_CONFLICT)
-			return cli_error(r,
-					 "gid %u: already used as a uid or gid by another name "
-					 "service source",
-					 (unsigned)spec->gid);
+		r = check_new_id(c, "gid", spec->gid);
 		if (r != UDB_OK)
-			return cli_fail(r, "gid");
+			return r;
 	}
 	r = roles_exist(c, includes);
 	if (r != UDB_OK)

@@ -44,29 +44,13 @@ add_precheck(struct cli *c, const struct udb_user_spec *spec, const char *const 
 	struct udb_role *role = NULL;
 	enum udb_result r;
 
-	r = udb_name_check_free(c->db, spec->username, true);
-	if (r == UDB_EXISTS)
-		return cli_error(r, "user %s: the name is already taken by a userdb user or role",
-				 cli_quote(spec->username));
-	if (r == UDB_CONFLICT)
-		return cli_error(r,
-				 "user %s: the name is already used by another name service "
-				 "source (e.g. /etc/passwd or /etc/group)",
-				 cli_quote(spec->username));
+	r = check_new_name(c, "user", spec->username);
 	if (r != UDB_OK)
-		return report_user(r, spec->username);
+		return r;
 	if (spec->has_uid) {
-		r = udb_id_check_free(c->db, spec->uid, true);
-		if (r == UDB_EXISTS)
-			return cli_error(r, "uid %u: already used as a uid or gid in userdb",
-					 (unsigned)spec->uid);
-		if (r == UDB_CONFLICT)
-			return cli_error(r,
-					 "uid %u: already used as a uid or gid by another name "
-					 "service source",
-					 (unsigned)spec->uid);
+		r = check_new_id(c, "uid", spec->uid);
 		if (r != UDB_OK)
-			return cli_fail(r, "uid");
+			return r;
 	}
 	for (size_t i = 0; i <= n_roles; i++) {
 		const char *name = i < n_roles ? roles[i] : spec->primary_role;
