@@ -21,6 +21,7 @@ struct udb_db {
 	unsigned tx_depth;
 	bool tx_failed;
 	bool tx_cross_file;
+	int busy_ms; /* the busy timeout in force, restored after a checkpoint */
 };
 
 /* Returns the prepared statement for q, ready to bind. The caller must call

@@ -411,7 +411,8 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
 	if (!write)
 		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	sqlite3_busy_timeout(db->sql, write ? WRITER_BUSY_MS : READER_BUSY_MS);
+	db->busy_ms = write ? WRITER_BUSY_MS : READER_BUSY_MS;
+	sqlite3_busy_timeout(db->sql, db->busy_ms);
 	if (write) {
 		int persist = 1;
 
@@ -548,6 +549,7 @@ udb_db_read_end(struct udb_db *db)
 void
 udb_db_set_busy_timeout(struct udb_db *db, int ms)
 {
+	db->busy_ms = ms;
 	sqlite3_busy_timeout(db->sql, ms);
 }
 
@@ -649,11 +651,24 @@ udb_db_begin(struct udb_db *db)
 static void
 checkpoint(struct udb_db *db)
 {
+	static const char *const schemas[] = {"sec", "pub"};
+
 	/* Keep the WAL empty: readers without write access to -shm must scan
-	 * the whole WAL on every transaction. A reader in the way (BUSY) only
-	 * postpones this to the next commit. */
-	sqlite3_wal_checkpoint_v2(db->sql, "sec", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	sqlite3_wal_checkpoint_v2(db->sql, "pub", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	 * the whole WAL on every transaction. Without waiting, though: a
+	 * TRUNCATE checkpoint holds the writer lock while its busy handler
+	 * waits for readers to leave the WAL, so under steady lookups it
+	 * would stall every other writer (PAM counting a failed login) for
+	 * the whole busy timeout. PASSIVE copies what it can and never waits;
+	 * TRUNCATE then empties the WAL only if no reader is in the way, and
+	 * otherwise the next commit tries again. */
+	sqlite3_busy_timeout(db->sql, 0);
+	for (size_t i = 0; i < 2; i++) {
+		sqlite3_wal_checkpoint_v2(db->sql, schemas[i], SQLITE_CHECKPOINT_PASSIVE, NULL,
+					  NULL);
+		sqlite3_wal_checkpoint_v2(db->sql, schemas[i], SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					  NULL);
+	}
+	sqlite3_busy_timeout(db->sql, db->busy_ms);
 }
 
 enum udb_result
