@@ -117,21 +117,37 @@ enum udb_result
 udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **ret_account)
 {
 	struct udb_account *a = NULL;
-	struct udb_user *u = NULL;
+	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
+	int rc;
 
 	if (!udb_db_has_shadow(db))
 		return UDB_PERMISSION;
-	r = udb_user_by_name(db, name, &u);
-	if (r == UDB_OK)
-		r = udb_account_by_user_id(db, u->id, &a);
-	if (r == UDB_OK) {
-		a->username = u->username;
-		u->username = NULL;
-		*ret_account = a;
+	if (!udb_valid_username(name))
+		return UDB_NOT_FOUND;
+	/* One statement, so one read transaction: an auth reads nothing else. */
+	r = udb_stmt(db, UDB_Q_ACCOUNT_BY_NAME, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		r = account_from_row(stmt, 1, &a);
+		if (r == UDB_OK) {
+			a->username = udb_column_strdup(stmt, 0);
+			if (!a->username)
+				r = UDB_NO_MEMORY;
+		}
+	} else {
+		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
 	}
-	udb_user_free(u);
-	return r;
+	udb_stmt_done(db, UDB_Q_ACCOUNT_BY_NAME);
+	if (r != UDB_OK) {
+		udb_account_free(a);
+		return r;
+	}
+	*ret_account = a;
+	return UDB_OK;
 }
 
 enum udb_result

@@ -22,6 +22,7 @@ struct udb_db {
 	bool tx_failed;
 	bool tx_cross_file;
 	int busy_ms; /* the busy timeout in force, restored after a checkpoint */
+	bool brief;  /* opened by udb_db_open_brief() */
 };
 
 /* Returns the prepared statement for q, ready to bind. The caller must call

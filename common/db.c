@@ -364,16 +364,80 @@ shm_writable(const char *path)
 	return faccessat(AT_FDCWD, shm, W_OK, AT_EACCESS) == 0;
 }
 
+/* "file:PATH?readonly_shm=1", PATH percent-encoded: a reader that opens its
+ * files this way never sets up the shared-memory index itself. When no other
+ * process has the database open, SQLite would otherwise truncate and rebuild
+ * both -shm files at every open (a third of a short-lived process's cost);
+ * with the index left alone it reads the WAL file directly, which writers
+ * keep empty (they checkpoint after every commit). The price is paid per
+ * transaction instead (SQLite cannot trust its page cache between them), so
+ * this suits handles that serve a few statements. */
+static char *
+brief_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	static const char suffix[] = "?readonly_shm=1";
+	size_t n = strlen(path);
+	char *uri, *p;
+
+	if (n > 4096)
+		return NULL;
+	uri = malloc(sizeof("file:") - 1 + 3 * n + sizeof(suffix));
+	if (!uri)
+		return NULL;
+	p = stpcpy(uri, "file:");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("/._-", *c)) {
+			*p++ = (char)*c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 0xf];
+		}
+	}
+	memcpy(p, suffix, sizeof(suffix));
+	return uri;
+}
+
+/* Whether another process has path's -shm file set up (holds SQLite's
+ * "dead man switch" lock, byte 128 of the -shm file, in WAL's documented
+ * format). Then a brief handle gains nothing, and it would have to read that
+ * index read-only, which fails in rare states a normal reader handles. A
+ * lock this process holds itself is not reported (F_GETLK), and then SQLite
+ * shares its own set-up index with the new handle anyway. */
+static bool
+shm_in_use(const char *path)
+{
+	char shm[4096];
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
+	bool in_use;
+	int fd;
+
+	if ((size_t)snprintf(shm, sizeof(shm), "%s-shm", path) >= sizeof(shm))
+		return true;
+	fd = open(shm, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	in_use = fcntl(fd, F_GETLK, &lk) != 0 || lk.l_type != F_UNLCK;
+	close(fd);
+	return in_use;
+}
+
 /* Opens the connection without checking the schema (init needs that). */
 static enum udb_result
-open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
+open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db **ret_db)
 {
 	struct udb_db *db;
 	dev_t dir_dev;
 	ino_t dir_ino;
 	enum udb_result r;
+	char *pub_name = NULL, *sec_name = NULL;
 	int flags, rc;
 	bool write = mode == UDB_OPEN_WRITE;
+
+	if (brief && write)
+		return UDB_INTERNAL;
 
 	db = calloc(1, sizeof(*db));
 	if (!db)
@@ -393,12 +457,23 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 	if (r != UDB_OK)
 		goto out;
 
+	db->brief = brief;
+	pub_name =
+		brief && !shm_in_use(db->pub_path) ? brief_uri(db->pub_path) : strdup(db->pub_path);
+	sec_name = brief && mode == UDB_OPEN_SHADOW && !shm_in_use(db->sec_path)
+			   ? brief_uri(db->sec_path)
+			   : strdup(db->sec_path);
+	if (!pub_name || !sec_name) {
+		r = UDB_NO_MEMORY;
+		goto out;
+	}
 	flags = (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX |
-		SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE;
+		SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE |
+		(brief ? SQLITE_OPEN_URI : 0);
 	/* The writer opens the shadow file as main and attaches the public one:
 	 * SQLite commits main first, so a user add reaches the shadow file
 	 * before the public one and a user delete leaves the shadow file first. */
-	rc = sqlite3_open_v2(write ? db->sec_path : db->pub_path, &db->sql, flags, NULL);
+	rc = sqlite3_open_v2(write ? sec_name : pub_name, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql)) : UDB_NO_MEMORY;
 		goto out;
@@ -423,9 +498,9 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 	}
 
 	if (write)
-		r = attach(db, db->pub_path, "pub");
+		r = attach(db, pub_name, "pub");
 	else if (mode == UDB_OPEN_SHADOW)
-		r = attach(db, db->sec_path, "sec");
+		r = attach(db, sec_name, "sec");
 	if (r != UDB_OK)
 		goto out;
 	if (write) {
@@ -434,7 +509,7 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 		sqlite3_file_control(db->sql, "pub", SQLITE_FCNTL_PERSIST_WAL, &persist);
 		r = exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA sec.synchronous = FULL; "
 				 "PRAGMA pub.synchronous = FULL");
-	} else if (shm_writable(db->pub_path)) {
+	} else if (!brief && shm_writable(db->pub_path)) {
 		char sql[64];
 
 		/* Only a reader that can write the -shm file keeps its view of the
@@ -446,6 +521,36 @@ open_raw(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 		r = exec_sql(db, sql);
 	}
 out:
+	free(pub_name);
+	free(sec_name);
+	if (r != UDB_OK) {
+		udb_db_close(db);
+		return r;
+	}
+	*ret_db = db;
+	return UDB_OK;
+}
+
+static enum udb_result
+open_checked(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db **ret_db)
+{
+	struct udb_db *db = NULL;
+	enum udb_result r;
+
+	r = open_raw(dbdir, mode, brief, &db);
+	/* The checks share one read transaction: each transaction costs
+	 * SQLite's locking on both files, and a brief handle's reads again. */
+	if (r == UDB_OK)
+		r = exec_sql(db, "BEGIN DEFERRED");
+	if (r == UDB_OK) {
+		r = check_versions(db, false, NULL);
+		if (r == UDB_OK && mode != UDB_OPEN_PUBLIC)
+			r = check_pair(db);
+		if (r == UDB_OK)
+			r = exec_sql(db, "COMMIT");
+		if (r != UDB_OK)
+			(void)exec_sql(db, "ROLLBACK");
+	}
 	if (r != UDB_OK) {
 		udb_db_close(db);
 		return r;
@@ -457,20 +562,19 @@ out:
 enum udb_result
 udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 {
-	struct udb_db *db = NULL;
-	enum udb_result r;
+	return open_checked(dbdir, mode, false, ret_db);
+}
 
-	r = open_raw(dbdir, mode, &db);
-	if (r == UDB_OK)
-		r = check_versions(db, false, NULL);
-	if (r == UDB_OK && mode != UDB_OPEN_PUBLIC)
-		r = check_pair(db);
-	if (r != UDB_OK) {
-		udb_db_close(db);
-		return r;
-	}
-	*ret_db = db;
-	return UDB_OK;
+enum udb_result
+udb_db_open_brief(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
+{
+	return open_checked(dbdir, mode, true, ret_db);
+}
+
+bool
+udb_db_is_brief(const struct udb_db *db)
+{
+	return db->brief;
 }
 
 /* Whether path is still the file (dev, ino) that was opened and still
@@ -833,7 +937,7 @@ udb_db_init(const char *dbdir, unsigned *ret_old_version)
 	}
 	r = ensure_files(dbdir);
 	if (r == UDB_OK)
-		r = open_raw(dbdir, UDB_OPEN_WRITE, &db);
+		r = open_raw(dbdir, UDB_OPEN_WRITE, false, &db);
 	if (r == UDB_OK)
 		r = exec_sql(db, "PRAGMA sec.journal_mode = WAL; PRAGMA pub.journal_mode = WAL");
 	if (r == UDB_OK)

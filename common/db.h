@@ -29,6 +29,15 @@ enum udb_open_mode {
 struct udb_db;
 
 enum udb_result udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db);
+
+/* The same for a read-only handle that serves a few statements (a PAM
+ * transaction, a process's first NSS lookups): cheaper to open when no other
+ * process has the database open, since it leaves SQLite's shared-memory index
+ * alone, and dearer per transaction (no page cache kept between them, no
+ * mmap). mode must not be UDB_OPEN_WRITE. */
+enum udb_result udb_db_open_brief(const char *dbdir, enum udb_open_mode mode,
+				  struct udb_db **ret_db);
+bool udb_db_is_brief(const struct udb_db *db);
 void udb_db_close(struct udb_db *db);
 
 /* Creates dbdir and both files (public 0644, shadow 0640 root:shadow when run

@@ -160,6 +160,8 @@ static const char *const queries[UDB_Q_COUNT] = {
 
 	[UDB_Q_ACCOUNT_BY_USER_ID] = "SELECT " ACCOUNT_COLUMNS " FROM sec.accounts a "
 				     "WHERE a.user_id = ?1",
+	[UDB_Q_ACCOUNT_BY_NAME] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
+				  "sec.accounts a ON a.user_id = u.id WHERE u.username = ?1",
 	[UDB_Q_SHADOW_PAGE] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
 			      "sec.accounts a ON a.user_id = u.id WHERE u.id > ?1 ORDER BY u.id "
 			      "LIMIT ?2",

@@ -68,7 +68,8 @@ struct pud_ctx {
 	struct pud_args args;
 	struct udb_config *cfg;
 	struct udb_db *db;
-	bool cached; /* cfg and db belong to the PAM handle's cache */
+	enum udb_open_mode mode; /* what db was opened for */
+	bool cached;             /* cfg and db belong to the PAM handle's cache */
 };
 
 /* The account phase after the user has been found: state, validity, aging,

@@ -69,12 +69,14 @@ pud_pam_code(enum pud_step step, enum udb_result r)
 	return PAM_SERVICE_ERR;
 }
 
-/* The database handle of one PAM transaction, kept with pam_set_data so the
- * auth, account, password and session phases of a login open the two files
- * once instead of once each (an open is most of the module's own cost). It
- * is reused only by the process that opened it (a forked child opens its
- * own: SQLite connections must not cross fork), for the same conf=, in a
- * mode at least as strong, and while neither file was replaced. */
+/* The writer handle of one PAM transaction, kept with pam_set_data so that
+ * the phases after the first one that writes (a counted failure, the
+ * session's login record) do not open the two files again (an open is most
+ * of the module's own cost); read-only phases before it use brief handles of
+ * their own (see ctx_open). It is reused only by the process that opened it
+ * (a forked child opens its own: SQLite connections must not cross fork),
+ * for the same conf=, in a mode at least as strong, and while neither file
+ * was replaced. */
 struct pud_cache {
 	pid_t pid;
 	char *conf;
@@ -164,6 +166,7 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 
 		ctx->cfg = c->cfg;
 		ctx->db = c->db;
+		ctx->mode = c->mode;
 		ctx->cached = true;
 		return PAM_SUCCESS;
 	}
@@ -173,7 +176,13 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 			   conf, line, udb_result_to_string(r));
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
-	r = udb_db_open(ctx->cfg->dbdir, mode, &ctx->db);
+	/* A read-only handle serves a few statements per phase: the brief kind
+	 * opens in about half the time when no other process has the database
+	 * open (see db.h), which is the common case for the shadow file. */
+	if (mode == UDB_OPEN_WRITE)
+		r = udb_db_open(ctx->cfg->dbdir, mode, &ctx->db);
+	else
+		r = udb_db_open_brief(ctx->cfg->dbdir, mode, &ctx->db);
 	if (r != UDB_OK) {
 		/* Not being root is expected in some stacks (a screen locker):
 		 * that is a notice, anything else is an error. */
@@ -182,8 +191,17 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 			   (unsigned)geteuid(), udb_result_to_string(r));
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
-	/* Replacing an older cache entry runs its cleanup, which closes it. */
-	cache_store(ctx, mode);
+	ctx->mode = mode;
+	/* Only a writer is kept for the next phase. A brief handle that is
+	 * the first in this process to open a file shares its read-only view
+	 * of SQLite's shared-memory index with every later connection of the
+	 * process to that file, so that one kept past this phase would make a
+	 * connection the application opens in between (a getpwnam through the
+	 * NSS module, as login does after pam_acct_mgmt) and our own writer
+	 * read-only. Replacing an older cache entry runs its cleanup, which
+	 * closes it. */
+	if (mode == UDB_OPEN_WRITE)
+		cache_store(ctx, mode);
 	return PAM_SUCCESS;
 }
 
@@ -197,6 +215,20 @@ ctx_close(struct pud_ctx *ctx)
 	ctx->db = NULL;
 	ctx->cfg = NULL;
 	ctx->cached = false;
+}
+
+/* Makes the context's handle a writer, for auth: it reads with a read-only
+ * handle and opens the writer only when there is something to write (a
+ * failure to count, failures to reset, a hash to replace), so that most
+ * logins never pay for one. False when it cannot (logged by ctx_open); ctx->cfg may then be
+ * NULL. */
+static bool
+ctx_make_writer(struct pud_ctx *ctx)
+{
+	if (ctx->db && ctx->mode == UDB_OPEN_WRITE)
+		return true;
+	ctx_close(ctx);
+	return ctx_open(ctx, UDB_OPEN_WRITE) == PAM_SUCCESS;
 }
 
 /* The user name: asked for when prompt is set (auth, account, password),
@@ -280,6 +312,8 @@ auth_unknown(struct pud_ctx *ctx, const char *password)
 	 * configured method and cost and one write transaction on the shadow
 	 * file, so that the time taken does not tell whether a name exists. */
 	udb_hash_burn(ctx->cfg, password);
+	if (!ctx_make_writer(ctx))
+		return PAM_USER_UNKNOWN;
 	r = udb_account_record_unknown_failure(ctx->db);
 	if (r != UDB_OK)
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot count a failed login: %s",
@@ -297,6 +331,10 @@ upgrade_hash(struct pud_ctx *ctx, const struct udb_account *account, const char 
 	char *hash = NULL;
 
 	r = udb_hash_password(ctx->cfg, password, &hash);
+	if (r == UDB_OK && !ctx_make_writer(ctx)) {
+		udb_secret_free(hash);
+		return;
+	}
 	if (r == UDB_OK)
 		r = udb_account_upgrade_hash(ctx->db, account->user_id, account->password_hash,
 					     hash);
@@ -311,6 +349,7 @@ upgrade_hash(struct pud_ctx *ctx, const struct udb_account *account, const char 
 static int
 auth_success(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
 {
+	bool outdated = udb_hash_is_outdated(ctx->cfg, account->password_hash);
 	enum udb_result r;
 
 	/* Only an account with failures on record needs the write: most
@@ -319,11 +358,12 @@ auth_success(struct pud_ctx *ctx, const struct udb_account *account, const char 
 	 * login stands. */
 	r = UDB_OK;
 	if (account->failed_count != 0 || account->locked_until != 0)
-		r = udb_account_record_success(ctx->db, account->user_id);
+		r = ctx_make_writer(ctx) ? udb_account_record_success(ctx->db, account->user_id)
+					 : UDB_UNAVAILABLE;
 	if (r != UDB_OK)
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot reset the failed logins of %s: %s",
 			   account->username, udb_result_to_string(r));
-	if (udb_hash_is_outdated(ctx->cfg, account->password_hash))
+	if (outdated && ctx->cfg)
 		upgrade_hash(ctx, account, password);
 	if (ctx->args.debug)
 		pam_syslog(ctx->pamh, LOG_DEBUG, "authenticated %s", account->username);
@@ -348,8 +388,12 @@ auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *p
 	 * which leaves the lock's end where it is: guessing during a lock does
 	 * not prolong it, yet every attempt, right or wrong, makes the same
 	 * write. */
-	r = udb_account_record_failure(ctx->db, account->user_id, now, locked ? 0 : deny_of(ctx),
-				       unlock_time_of(ctx), &now_locked);
+	if (ctx_make_writer(ctx))
+		r = udb_account_record_failure(ctx->db, account->user_id, now,
+					       locked ? 0 : deny_of(ctx), unlock_time_of(ctx),
+					       &now_locked);
+	else
+		r = UDB_UNAVAILABLE;
 	if (r != UDB_OK)
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot count the failed login of %s: %s",
 			   account->username, udb_result_to_string(r));
@@ -420,9 +464,10 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 				   pam_strerror(pamh, rc));
 		goto out;
 	}
-	/* Read-write: failed logins are counted in the shadow file. A caller
-	 * that cannot write it (not root) gets AUTHINFO_UNAVAIL here. */
-	rc = ctx_open(&ctx, UDB_OPEN_WRITE);
+	/* Read-only first (ctx_make_writer opens the writer when there is
+	 * something to write). A caller that cannot read the shadow file gets
+	 * AUTHINFO_UNAVAIL here. */
+	rc = ctx_open(&ctx, UDB_OPEN_SHADOW);
 	if (rc != PAM_SUCCESS)
 		goto out;
 	rc = ctx_account(&ctx, user, LOG_NOTICE, "authentication failure", &account);

@@ -508,6 +508,155 @@ START_TEST(test_udb_db_open_reader_after_writer_killed_before_checkpoint)
 }
 END_TEST
 
+/* --- udb_db_open_brief --- */
+
+/* A writer in another process, started before the caller opens anything
+ * (a child forked later would inherit the parent's SQLite state). It adds
+ * name once the caller writes a byte to *ret_go, and exits. */
+static pid_t
+start_writer_process(const char *name, int *ret_go)
+{
+	int fds[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct udb_db *db = NULL;
+		struct udb_user_spec spec = {.username = name};
+		char c;
+
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(3);
+		if (udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &db) != UDB_OK ||
+		    udb_user_add(db, fx.cfg, &spec, false, T0, NULL) != UDB_OK)
+			_exit(1);
+		udb_db_close(db);
+		_exit(0);
+	}
+	close(fds[0]);
+	*ret_go = fds[1];
+	return pid;
+}
+
+static int
+finish_writer_process(pid_t pid, int go)
+{
+	int status;
+
+	ck_assert_int_eq(write(go, "x", 1), 1);
+	close(go);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_udb_db_open_brief_reads_and_sees_commits)
+{
+	struct udb_db *brief = NULL;
+	struct udb_account *a = NULL;
+	pid_t writer;
+	int go;
+
+	fx_add_user("alice");
+	close_fixture_db();
+	writer = start_writer_process("bob", &go);
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &brief), UDB_OK);
+	ck_assert(udb_db_is_brief(brief));
+	ck_assert_int_eq(udb_account_by_name(brief, "alice", &a), UDB_OK);
+	ck_assert_str_eq(a->username, "alice");
+	udb_account_free(a);
+	/* Another process commits: the brief handle's next statement sees it. */
+	ck_assert_int_eq(finish_writer_process(writer, go), 0);
+	ck_assert(user_exists(brief, "bob"));
+	udb_db_close(brief);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_brief_then_writer_in_same_process)
+{
+	struct udb_db *brief = NULL;
+
+	fx_add_user("alice");
+	close_fixture_db();
+	/* The brief handle is the first of this process on both files: once it
+	 * is closed, a writer of the same process must get a writable index
+	 * (SQLite shares one per file and process). */
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &brief), UDB_OK);
+	ck_assert(user_exists(brief, "alice"));
+	udb_db_close(brief);
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+	ck_assert(role_exists(fx.db, "staff"));
+}
+END_TEST
+
+START_TEST(test_udb_db_open_brief_beside_open_writer)
+{
+	struct udb_db *brief = NULL;
+
+	/* fx.db, a writer of this process, stays open: the brief handle shares
+	 * its index, and the writer keeps writing. */
+	fx_add_user("alice");
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &brief), UDB_OK);
+	ck_assert(user_exists(brief, "alice"));
+	fx_add_user("bob");
+	ck_assert(user_exists(brief, "bob"));
+	udb_db_close(brief);
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_brief_refuses_write_mode)
+{
+	struct udb_db *db = NULL;
+
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_WRITE, &db), UDB_INTERNAL);
+	ck_assert_ptr_null(db);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_brief_checks_like_open)
+{
+	struct udb_db *db = NULL;
+
+	close_fixture_db();
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0666), 0);
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &db), UDB_UNSAFE);
+	ck_assert_ptr_null(db);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0640), 0);
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "UPDATE meta SET value = 'other' WHERE key = 'pair'");
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &db), UDB_CORRUPT);
+	ck_assert_ptr_null(db);
+}
+END_TEST
+
+static int
+brief_lookup_as_reader(void)
+{
+	struct udb_db *db = NULL;
+	struct udb_user *u = NULL;
+	enum udb_result r;
+
+	r = udb_db_open_brief(fx.dbdir, UDB_OPEN_PUBLIC, &db);
+	if (r == UDB_OK)
+		r = udb_user_by_name(db, "alice", &u);
+	udb_user_free(u);
+	udb_db_close(db);
+	return (int)r;
+}
+
+START_TEST(test_udb_db_open_brief_unprivileged_reader)
+{
+	if (geteuid() != 0)
+		return; /* needs root to switch to nobody */
+	fx_add_user("alice");
+	close_fixture_db();
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, brief_lookup_as_reader), UDB_OK);
+}
+END_TEST
+
 /* --- udb_db_begin --- */
 
 START_TEST(test_udb_db_begin_read_only_handle_refused)
@@ -861,6 +1010,13 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_open_unprivileged_reader);
 	tcase_add_test(tc, test_udb_db_open_shadow_group_reader);
 	tcase_add_test(tc, test_udb_db_open_reader_after_writer_killed_before_checkpoint);
+	tc = fx_tcase(s, "udb_db_open_brief", true);
+	tcase_add_test(tc, test_udb_db_open_brief_reads_and_sees_commits);
+	tcase_add_test(tc, test_udb_db_open_brief_then_writer_in_same_process);
+	tcase_add_test(tc, test_udb_db_open_brief_beside_open_writer);
+	tcase_add_test(tc, test_udb_db_open_brief_refuses_write_mode);
+	tcase_add_test(tc, test_udb_db_open_brief_checks_like_open);
+	tcase_add_test(tc, test_udb_db_open_brief_unprivileged_reader);
 	tc = fx_tcase(s, "udb_db_begin", true);
 	tcase_add_test(tc, test_udb_db_begin_read_only_handle_refused);
 	tcase_add_test(tc, test_udb_db_begin_busy_while_other_writer);
