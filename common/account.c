@@ -118,6 +118,7 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 {
 	struct udb_account *a = NULL;
 	sqlite3_stmt *stmt = NULL;
+	enum udb_query q;
 	enum udb_result r;
 	int rc;
 
@@ -125,8 +126,13 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 		return UDB_PERMISSION;
 	if (!udb_valid_username(name))
 		return UDB_NOT_FOUND;
-	/* One statement, so one read transaction: an auth reads nothing else. */
-	r = udb_stmt(db, UDB_Q_ACCOUNT_BY_NAME, &stmt);
+	/* One statement, so one read transaction: an auth reads nothing else.
+	 * With both files the public one says who exists (a user add or
+	 * delete cut short between the two commits leaves an account the
+	 * public file does not have); a credentials handle has only the
+	 * account's own copy of the name. */
+	q = udb_db_has_public(db) ? UDB_Q_ACCOUNT_BY_NAME : UDB_Q_CREDENTIALS_BY_NAME;
+	r = udb_stmt(db, q, &stmt);
 	if (r != UDB_OK)
 		return r;
 	udb_bind_text(stmt, 1, name);
@@ -141,7 +147,7 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 	} else {
 		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
 	}
-	udb_stmt_done(db, UDB_Q_ACCOUNT_BY_NAME);
+	udb_stmt_done(db, q);
 	if (r != UDB_OK) {
 		udb_account_free(a);
 		return r;

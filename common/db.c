@@ -336,13 +336,18 @@ check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
 	unsigned pub = 0, sec = 0;
 	enum udb_result r;
 
-	r = read_user_version(db, "pub", &pub);
+	if (db->mode != UDB_OPEN_CREDENTIALS)
+		r = read_user_version(db, "pub", &pub);
+	else
+		r = UDB_OK;
 	if (r == UDB_OK && db->mode != UDB_OPEN_PUBLIC)
 		r = read_user_version(db, "sec", &sec);
 	if (r != UDB_OK)
 		return r;
 	if (db->mode == UDB_OPEN_PUBLIC)
 		sec = pub;
+	else if (db->mode == UDB_OPEN_CREDENTIALS)
+		pub = sec;
 	if (pub != sec)
 		return UDB_CORRUPT;
 	if (ret_version)
@@ -435,6 +440,11 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 	char *pub_name = NULL, *sec_name = NULL;
 	int flags, rc;
 	bool write = mode == UDB_OPEN_WRITE;
+	bool has_pub = mode != UDB_OPEN_CREDENTIALS, has_sec = mode != UDB_OPEN_PUBLIC;
+	/* The writer opens the shadow file as main and attaches the public one:
+	 * SQLite commits main first, so a user add reaches the shadow file
+	 * before the public one and a user delete leaves the shadow file first. */
+	bool sec_main = write || !has_pub;
 
 	if (brief && write)
 		return UDB_INTERNAL;
@@ -450,19 +460,18 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 		goto out;
 	}
 	r = check_file(dbdir, 1, &dir_dev, &dir_ino);
-	if (r == UDB_OK)
+	if (r == UDB_OK && has_pub)
 		r = check_file(db->pub_path, 0, &db->pub_dev, &db->pub_ino);
-	if (r == UDB_OK && mode != UDB_OPEN_PUBLIC)
+	if (r == UDB_OK && has_sec)
 		r = check_file(db->sec_path, 0, &db->sec_dev, &db->sec_ino);
 	if (r != UDB_OK)
 		goto out;
 
 	db->brief = brief;
-	pub_name =
-		brief && !shm_in_use(db->pub_path) ? brief_uri(db->pub_path) : strdup(db->pub_path);
-	sec_name = brief && mode == UDB_OPEN_SHADOW && !shm_in_use(db->sec_path)
-			   ? brief_uri(db->sec_path)
-			   : strdup(db->sec_path);
+	pub_name = brief && has_pub && !shm_in_use(db->pub_path) ? brief_uri(db->pub_path)
+								 : strdup(db->pub_path);
+	sec_name = brief && has_sec && !shm_in_use(db->sec_path) ? brief_uri(db->sec_path)
+								 : strdup(db->sec_path);
 	if (!pub_name || !sec_name) {
 		r = UDB_NO_MEMORY;
 		goto out;
@@ -470,15 +479,12 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 	flags = (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE |
 		(brief ? SQLITE_OPEN_URI : 0);
-	/* The writer opens the shadow file as main and attaches the public one:
-	 * SQLite commits main first, so a user add reaches the shadow file
-	 * before the public one and a user delete leaves the shadow file first. */
-	rc = sqlite3_open_v2(write ? sec_name : pub_name, &db->sql, flags, NULL);
+	rc = sqlite3_open_v2(sec_main ? sec_name : pub_name, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql)) : UDB_NO_MEMORY;
 		goto out;
 	}
-	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_MAINDBNAME, write ? "sec" : "pub");
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_MAINDBNAME, sec_main ? "sec" : "pub");
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
@@ -509,7 +515,7 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 		sqlite3_file_control(db->sql, "pub", SQLITE_FCNTL_PERSIST_WAL, &persist);
 		r = exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA sec.synchronous = FULL; "
 				 "PRAGMA pub.synchronous = FULL");
-	} else if (!brief && shm_writable(db->pub_path)) {
+	} else if (!brief && has_pub && shm_writable(db->pub_path)) {
 		char sql[64];
 
 		/* Only a reader that can write the -shm file keeps its view of the
@@ -538,19 +544,12 @@ open_checked(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_
 	enum udb_result r;
 
 	r = open_raw(dbdir, mode, brief, &db);
-	/* The checks share one read transaction: each transaction costs
-	 * SQLite's locking on both files, and a brief handle's reads again. */
 	if (r == UDB_OK)
-		r = exec_sql(db, "BEGIN DEFERRED");
-	if (r == UDB_OK) {
 		r = check_versions(db, false, NULL);
-		if (r == UDB_OK && mode != UDB_OPEN_PUBLIC)
-			r = check_pair(db);
-		if (r == UDB_OK)
-			r = exec_sql(db, "COMMIT");
-		if (r != UDB_OK)
-			(void)exec_sql(db, "ROLLBACK");
-	}
+	/* A credentials handle has only the shadow file: like a public one,
+	 * which has only the other, it trusts the file it reads. */
+	if (r == UDB_OK && (mode == UDB_OPEN_SHADOW || mode == UDB_OPEN_WRITE))
+		r = check_pair(db);
 	if (r != UDB_OK) {
 		udb_db_close(db);
 		return r;
@@ -598,7 +597,8 @@ file_is_current(const char *path, dev_t dev, ino_t ino)
 bool
 udb_db_is_current(struct udb_db *db)
 {
-	if (!file_is_current(db->pub_path, db->pub_dev, db->pub_ino))
+	if (db->mode != UDB_OPEN_CREDENTIALS &&
+	    !file_is_current(db->pub_path, db->pub_dev, db->pub_ino))
 		return false;
 	return db->mode == UDB_OPEN_PUBLIC ||
 	       file_is_current(db->sec_path, db->sec_dev, db->sec_ino);
@@ -608,6 +608,12 @@ bool
 udb_db_has_shadow(const struct udb_db *db)
 {
 	return db->mode != UDB_OPEN_PUBLIC;
+}
+
+bool
+udb_db_has_public(const struct udb_db *db)
+{
+	return db->mode != UDB_OPEN_CREDENTIALS;
 }
 
 enum udb_result

@@ -24,6 +24,9 @@ enum udb_open_mode {
 	UDB_OPEN_PUBLIC, /* read-only, public file only: any user */
 	UDB_OPEN_SHADOW, /* read-only, both files: root and group shadow */
 	UDB_OPEN_WRITE,  /* read-write, both files: root (or the owner) */
+	/* read-only, the shadow file alone: accounts by name and nothing that
+	 * needs the public file (an authentication); root and group shadow */
+	UDB_OPEN_CREDENTIALS,
 };
 
 struct udb_db;
@@ -55,6 +58,8 @@ unsigned udb_db_schema_version(void);
 bool udb_db_is_current(struct udb_db *db);
 
 bool udb_db_has_shadow(const struct udb_db *db);
+/* False for a UDB_OPEN_CREDENTIALS handle, which has the shadow file only. */
+bool udb_db_has_public(const struct udb_db *db);
 
 /* SQLite's data_version of the public file on this handle: it differs from
  * the value of an earlier call whenever another connection committed to the

@@ -116,7 +116,7 @@ static bool
 mode_covers(enum udb_open_mode have, enum udb_open_mode want)
 {
 	return have == want || have == UDB_OPEN_WRITE ||
-	       (have == UDB_OPEN_SHADOW && want == UDB_OPEN_PUBLIC);
+	       (have == UDB_OPEN_SHADOW && want != UDB_OPEN_WRITE);
 }
 
 static bool
@@ -464,10 +464,11 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 				   pam_strerror(pamh, rc));
 		goto out;
 	}
-	/* Read-only first (ctx_make_writer opens the writer when there is
-	 * something to write). A caller that cannot read the shadow file gets
+	/* The shadow file alone, read-only: that is all a password check
+	 * needs (ctx_make_writer opens the writer when there is something to
+	 * write). A caller that cannot read the shadow file gets
 	 * AUTHINFO_UNAVAIL here. */
-	rc = ctx_open(&ctx, UDB_OPEN_SHADOW);
+	rc = ctx_open(&ctx, UDB_OPEN_CREDENTIALS);
 	if (rc != PAM_SUCCESS)
 		goto out;
 	rc = ctx_account(&ctx, user, LOG_NOTICE, "authentication failure", &account);

@@ -192,6 +192,36 @@ START_TEST(test_udb_db_init_refuses_newer_schema)
 }
 END_TEST
 
+START_TEST(test_udb_db_init_upgrades_schema_1)
+{
+	struct udb_account *a = NULL;
+	unsigned version = 0;
+
+	fx_add_user("alice");
+	fx_add_user("bob");
+	close_fixture_db();
+	/* Take the database back to schema 1: no name in the shadow file, no
+	 * covering index in the public one. */
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "DROP INDEX accounts_username; ALTER TABLE accounts "
+					     "DROP COLUMN username; PRAGMA user_version = 1");
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
+		 "DROP INDEX users_passwd_by_name; PRAGMA user_version = 1");
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_SCHEMA);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
+	ck_assert_uint_eq(version, 1);
+	/* The names were copied: the shadow file alone finds both accounts. */
+	fx_reopen(UDB_OPEN_CREDENTIALS);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "bob", &a), UDB_OK);
+	ck_assert_str_eq(a->username, "bob");
+	udb_account_free(a);
+	a = NULL;
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	udb_account_free(a);
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert(user_exists(fx.db, "alice"));
+}
+END_TEST
+
 START_TEST(test_udb_db_init_refuses_mixed_pair)
 {
 	char other[PATH_MAX + 16];
@@ -505,6 +535,32 @@ START_TEST(test_udb_db_open_reader_after_writer_killed_before_checkpoint)
 	fx_add_user("bob");
 	close_fixture_db();
 	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_credentials_reads_shadow_file_alone)
+{
+	struct udb_account *a = NULL;
+
+	fx_add_user("alice");
+	close_fixture_db();
+	/* The public file is not even opened: a broken one does not matter. */
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0666), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+	fx_reopen(UDB_OPEN_CREDENTIALS);
+	ck_assert(udb_db_has_shadow(fx.db));
+	ck_assert(!udb_db_has_public(fx.db));
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_str_eq(a->username, "alice");
+	udb_account_free(a);
+	a = NULL;
+	ck_assert_int_eq(udb_account_by_name(fx.db, "nosuchuser", &a), UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "bad:name", &a), UDB_NOT_FOUND);
+	ck_assert(udb_db_is_current(fx.db));
+	close_fixture_db();
+	/* The shadow file itself is checked like in every other mode. */
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0666), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_CREDENTIALS), UDB_UNSAFE);
 }
 END_TEST
 
@@ -991,6 +1047,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_init_restores_modes);
 	tcase_add_test(tc, test_udb_db_init_refuses_newer_schema);
 	tcase_add_test(tc, test_udb_db_init_refuses_mixed_pair);
+	tcase_add_test(tc, test_udb_db_init_upgrades_schema_1);
 	tc = fx_tcase(s, "udb_db_init_fresh", false);
 	tcase_add_test(tc, test_udb_db_init_under_strict_umask);
 	tcase_add_test(tc, test_udb_db_init_refuses_garbage_file);
@@ -1010,6 +1067,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_open_unprivileged_reader);
 	tcase_add_test(tc, test_udb_db_open_shadow_group_reader);
 	tcase_add_test(tc, test_udb_db_open_reader_after_writer_killed_before_checkpoint);
+	tcase_add_test(tc, test_udb_db_open_credentials_reads_shadow_file_alone);
 	tc = fx_tcase(s, "udb_db_open_brief", true);
 	tcase_add_test(tc, test_udb_db_open_brief_reads_and_sees_commits);
 	tcase_add_test(tc, test_udb_db_open_brief_then_writer_in_same_process);
