@@ -275,6 +275,38 @@ time_auth(const char *service, const char *user, const char *password, int expec
 	return t;
 }
 
+/* A whole login on a handle of its own, timed from pam_authenticate to
+ * pam_close_session: what sshd or login run for a password login. */
+static struct sample
+time_login(const char *service)
+{
+	struct sample t;
+	struct handle h;
+	double w0, c0;
+	int rc;
+
+	open_handle(&h, service, BENCH_USER, BENCH_PASSWORD, PAM_SUCCESS);
+	hash_wall = 0;
+	hash_calls = 0;
+	w0 = now_us();
+	c0 = cpu_us();
+	rc = pam_authenticate(h.ph, 0);
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(h.ph, 0);
+	if (rc == PAM_SUCCESS)
+		rc = pam_open_session(h.ph, 0);
+	if (rc == PAM_SUCCESS)
+		rc = pam_close_session(h.ph, 0);
+	t.cpu = cpu_us() - c0;
+	t.wall = now_us() - w0;
+	t.hash = hash_wall;
+	t.hashes = hash_calls;
+	if (rc != PAM_SUCCESS)
+		die("%s: a whole login gave %d (%s)", service, rc, pam_strerror(h.ph, rc));
+	pam_end(h.ph, rc);
+	return t;
+}
+
 /* The bare hash, as the core computes it (heap crypt_data, wiped). */
 static struct sample
 time_crypt(const char *hash)
@@ -378,6 +410,17 @@ print_row(const char *what, const struct sample *s, size_t n, double unit)
 	       c.median / unit);
 }
 
+static void
+print_login_row(const char *what, const struct sample *s, size_t n)
+{
+	struct dist w = dist_of(s, n, false), c = dist_of(s, n, true);
+	unsigned hashes = 0;
+	double own = own_median(s, n, &hashes);
+
+	printf("| %s | %.0f | %.0f | %.0f | %.0f | %.0f (%u hash) |\n", what, w.median, w.p10,
+	       w.p90, c.median, own, hashes);
+}
+
 static int
 remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -392,7 +435,8 @@ main(int argc, char **argv)
 	size_t n_timing = argc > 3 ? strtoul(argv[3], NULL, 10) : 200;
 	char services[96], path[160], text[512];
 	char *cheap_hash, *default_hash;
-	struct sample *crypt_t, *userdb_t, *unix_t, *wrong_t, *unknown_t;
+	struct sample *crypt_t, *userdb_t, *unix_t, *wrong_t, *unknown_t, *login_userdb_t,
+		*login_unix_t;
 	void *keep_userdb, *keep_unix;
 	struct dist cc, cu, cx, dw, dn;
 	double own_userdb, own_unix;
@@ -417,6 +461,17 @@ main(int argc, char **argv)
 	write_file(path, text, 0644);
 	snprintf(path, sizeof(path), "%s/unix", services);
 	write_file(path, "auth required " PAM_UNIX_PATH "\n", 0644);
+	snprintf(path, sizeof(path), "%s/userdb-login", services);
+	snprintf(text, sizeof(text),
+		 "auth required %s conf=%s/cheap.conf\naccount required %s conf=%s/cheap.conf\n"
+		 "session required %s conf=%s/cheap.conf\n",
+		 module, dir, module, dir, module, dir);
+	write_file(path, text, 0644);
+	snprintf(path, sizeof(path), "%s/unix-login", services);
+	write_file(path,
+		   "auth required " PAM_UNIX_PATH "\naccount required " PAM_UNIX_PATH
+		   "\nsession required " PAM_UNIX_PATH "\n",
+		   0644);
 	private_etc(cheap_hash);
 	/* Loaded once here, so that libpam's dlopen at each pam_start only
 	 * takes a reference: the loader's work is not the module's. */
@@ -430,7 +485,10 @@ main(int argc, char **argv)
 	unix_t = calloc(n_cheap, sizeof(*unix_t));
 	wrong_t = calloc(n_timing, sizeof(*wrong_t));
 	unknown_t = calloc(n_timing, sizeof(*unknown_t));
-	if (!crypt_t || !userdb_t || !unix_t || !wrong_t || !unknown_t)
+	login_userdb_t = calloc(n_cheap, sizeof(*login_userdb_t));
+	login_unix_t = calloc(n_cheap, sizeof(*login_unix_t));
+	if (!crypt_t || !userdb_t || !unix_t || !wrong_t || !unknown_t || !login_userdb_t ||
+	    !login_unix_t)
 		die("out of memory");
 
 	/* (a) the same hash through both modules and alone, interleaved. */
@@ -444,6 +502,17 @@ main(int argc, char **argv)
 			crypt_t[i - 50] = c;
 			userdb_t[i - 50] = u;
 			unix_t[i - 50] = x;
+		}
+	}
+
+	/* (c) whole logins, interleaved the same way. */
+	for (size_t i = 0; i < n_cheap + 50; i++) {
+		struct sample u = time_login("userdb-login");
+		struct sample x = time_login("unix-login");
+
+		if (i >= 50) {
+			login_userdb_t[i - 50] = u;
+			login_unix_t[i - 50] = x;
 		}
 	}
 
@@ -496,6 +565,14 @@ main(int argc, char **argv)
 	       paired_median(userdb_t, crypt_t, n_cheap), paired_median(unix_t, crypt_t, n_cheap),
 	       paired_median(userdb_t, unix_t, n_cheap), cu.median - cc.median,
 	       cx.median - cc.median);
+	printf("(c) a whole password login (authenticate, acct_mgmt, open_session, "
+	       "close_session), sha512crypt 1000 rounds, %zu each, fresh handle per login, µs\n\n",
+	       n_cheap);
+	printf("| | median | p10 | p90 | CPU median | outside libcrypt, median |\n"
+	       "| --- | ---: | ---: | ---: | ---: | ---: |\n");
+	print_login_row("pam_unix.so", login_unix_t, n_cheap);
+	print_login_row("pam_userdb.so", login_userdb_t, n_cheap);
+	printf("\n");
 	printf("(b) pam_userdb.so, default method (%.7s…), failed pam_authenticate, "
 	       "%zu logins each, interleaved, ms\n\n",
 	       default_hash, n_timing);
@@ -514,6 +591,8 @@ main(int argc, char **argv)
 	free(unix_t);
 	free(wrong_t);
 	free(unknown_t);
+	free(login_userdb_t);
+	free(login_unix_t);
 	if (!getenv("PAM_BENCH_KEEP"))
 		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return 0;

@@ -160,6 +160,12 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 	unsigned line = 0;
 	enum udb_result r;
 
+	/* Root reads both files with the writer: the account phase is almost
+	 * always followed by a session (sshd, login, su, sudo, cron), whose
+	 * login record needs it, and one writer for both costs half of a
+	 * reader and then a writer. Other callers cannot write anyway. */
+	if (mode == UDB_OPEN_SHADOW && geteuid() == 0)
+		mode = UDB_OPEN_WRITE;
 	if (pam_get_data(ctx->pamh, CACHE_KEY, &data) == PAM_SUCCESS && data &&
 	    cache_fits(data, ctx->args.conf, mode)) {
 		const struct pud_cache *c = data;
