@@ -113,25 +113,20 @@ udb_account_by_user_id(struct udb_db *db, int64_t user_id, struct udb_account **
 	return r;
 }
 
-enum udb_result
-udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **ret_account)
+/* The account named name, read with one statement (so one read transaction:
+ * an auth reads nothing else). *ret_confirmed is false for a credentials
+ * handle's name that the public file may not have yet. */
+static enum udb_result
+account_query(struct udb_db *db, const char *name, struct udb_account **ret_account,
+	      bool *ret_confirmed)
 {
 	struct udb_account *a = NULL;
 	sqlite3_stmt *stmt = NULL;
-	enum udb_query q;
+	bool credentials = !udb_db_has_public(db);
+	enum udb_query q = credentials ? UDB_Q_CREDENTIALS_BY_NAME : UDB_Q_ACCOUNT_BY_NAME;
 	enum udb_result r;
 	int rc;
 
-	if (!udb_db_has_shadow(db))
-		return UDB_PERMISSION;
-	if (!udb_valid_username(name))
-		return UDB_NOT_FOUND;
-	/* One statement, so one read transaction: an auth reads nothing else.
-	 * With both files the public one says who exists (a user add or
-	 * delete cut short between the two commits leaves an account the
-	 * public file does not have); a credentials handle has only the
-	 * account's own copy of the name. */
-	q = udb_db_has_public(db) ? UDB_Q_ACCOUNT_BY_NAME : UDB_Q_CREDENTIALS_BY_NAME;
 	r = udb_stmt(db, q, &stmt);
 	if (r != UDB_OK)
 		return r;
@@ -144,6 +139,7 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 			if (!a->username)
 				r = UDB_NO_MEMORY;
 		}
+		*ret_confirmed = !credentials || sqlite3_column_int(stmt, 20) != 0;
 	} else {
 		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
 	}
@@ -154,6 +150,38 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 	}
 	*ret_account = a;
 	return UDB_OK;
+}
+
+enum udb_result
+udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **ret_account)
+{
+	struct udb_account *a = NULL;
+	struct udb_db *both = NULL;
+	bool confirmed = true;
+	enum udb_result r;
+
+	if (!udb_db_has_shadow(db))
+		return UDB_PERMISSION;
+	if (!udb_valid_username(name))
+		return UDB_NOT_FOUND;
+	r = account_query(db, name, &a, &confirmed);
+	if (r != UDB_OK || confirmed) {
+		if (r == UDB_OK)
+			*ret_account = a;
+		return r;
+	}
+	/* A credentials handle found a name added since the last write: the
+	 * public file decides whether the user exists (a user add cut short
+	 * between the two commits left only the account). */
+	udb_account_free(a);
+	a = NULL;
+	r = udb_db_open_brief(udb_db_dir(db), UDB_OPEN_SHADOW, &both);
+	if (r == UDB_OK)
+		r = account_query(both, name, &a, &confirmed);
+	udb_db_close(both);
+	if (r == UDB_OK)
+		*ret_account = a;
+	return r;
 }
 
 enum udb_result

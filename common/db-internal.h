@@ -14,6 +14,7 @@ struct udb_db {
 	sqlite3 *sql;
 	enum udb_open_mode mode;
 	sqlite3_stmt *stmts[UDB_Q_COUNT];
+	char *dbdir;
 	char *pub_path;
 	char *sec_path;
 	dev_t pub_dev, sec_dev;

@@ -204,6 +204,7 @@ udb_db_close(struct udb_db *db)
 	for (int i = 0; i < UDB_Q_COUNT; i++)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_close(db->sql);
+	free(db->dbdir);
 	free(db->pub_path);
 	free(db->sec_path);
 	free(db);
@@ -239,9 +240,35 @@ result_from_errno(int e)
 	}
 }
 
-/* Opens path without following a symlink and checks it may be trusted. */
+/* Whether the file starts like an SQLite database and has a size SQLite
+ * could have left: the magic string, a page size SQLite can write, and a
+ * whole, nonzero number of pages. What a credentials handle checks of the
+ * public file, which it does not open (replaced, emptied, cut in the middle
+ * of a page). Nothing here changes while a writer works on the file (SQLite
+ * writes and truncates whole pages), so a concurrent commit or checkpoint
+ * never makes it fail. */
 static enum udb_result
-check_file(const char *path, int want_dir, dev_t *ret_dev, ino_t *ret_ino)
+check_header(int fd, const struct stat *st)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char h[18];
+	uint32_t page_size;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)))
+		return UDB_CORRUPT;
+	page_size = (uint32_t)h[16] << 8 | h[17];
+	if (page_size == 1)
+		page_size = 65536;
+	if (page_size < 512 || (page_size & (page_size - 1)) != 0 || st->st_size <= 0 ||
+	    st->st_size % page_size != 0)
+		return UDB_CORRUPT;
+	return UDB_OK;
+}
+
+/* Opens path without following a symlink and checks it may be trusted
+ * (and, with header, check_header()). */
+static enum udb_result
+check_file(const char *path, int want_dir, bool header, dev_t *ret_dev, ino_t *ret_ino)
 {
 	struct stat st;
 	enum udb_result r;
@@ -254,6 +281,8 @@ check_file(const char *path, int want_dir, dev_t *ret_dev, ino_t *ret_ino)
 	r = udb_check_trusted_fd(fd, want_dir);
 	if (r == UDB_OK && fstat(fd, &st) < 0)
 		r = UDB_IO;
+	if (r == UDB_OK && header)
+		r = check_header(fd, &st);
 	if (r == UDB_OK && !want_dir) {
 		*ret_dev = st.st_dev;
 		*ret_ino = st.st_ino;
@@ -453,17 +482,21 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 	if (!db)
 		return UDB_NO_MEMORY;
 	db->mode = mode;
+	db->dbdir = strdup(dbdir);
 	db->pub_path = path_join(dbdir, UDB_PUBLIC_FILE);
 	db->sec_path = path_join(dbdir, UDB_SHADOW_FILE);
-	if (!db->pub_path || !db->sec_path) {
+	if (!db->dbdir || !db->pub_path || !db->sec_path) {
 		r = UDB_NO_MEMORY;
 		goto out;
 	}
-	r = check_file(dbdir, 1, &dir_dev, &dir_ino);
-	if (r == UDB_OK && has_pub)
-		r = check_file(db->pub_path, 0, &db->pub_dev, &db->pub_ino);
+	r = check_file(dbdir, 1, false, &dir_dev, &dir_ino);
+	/* A credentials handle does not open the public file, but it still
+	 * refuses one that is unsafe or visibly broken, like every other
+	 * handle (and is_current() watches it). */
+	if (r == UDB_OK)
+		r = check_file(db->pub_path, 0, !has_pub, &db->pub_dev, &db->pub_ino);
 	if (r == UDB_OK && has_sec)
-		r = check_file(db->sec_path, 0, &db->sec_dev, &db->sec_ino);
+		r = check_file(db->sec_path, 0, false, &db->sec_dev, &db->sec_ino);
 	if (r != UDB_OK)
 		goto out;
 
@@ -597,8 +630,7 @@ file_is_current(const char *path, dev_t dev, ino_t ino)
 bool
 udb_db_is_current(struct udb_db *db)
 {
-	if (db->mode != UDB_OPEN_CREDENTIALS &&
-	    !file_is_current(db->pub_path, db->pub_dev, db->pub_ino))
+	if (!file_is_current(db->pub_path, db->pub_dev, db->pub_ino))
 		return false;
 	return db->mode == UDB_OPEN_PUBLIC ||
 	       file_is_current(db->sec_path, db->sec_dev, db->sec_ino);
@@ -608,6 +640,12 @@ bool
 udb_db_has_shadow(const struct udb_db *db)
 {
 	return db->mode != UDB_OPEN_PUBLIC;
+}
+
+const char *
+udb_db_dir(const struct udb_db *db)
+{
+	return db->dbdir;
 }
 
 bool
@@ -702,6 +740,21 @@ set_generations(struct udb_db *db, int64_t generation)
 	return r;
 }
 
+/* Names added since the last write transaction whose users the public file
+ * has: their add finished (see schema/0002-*.sql). Cheap when there are
+ * none (a partial index). */
+static enum udb_result
+confirm_account_names(struct udb_db *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_CONFIRM_ACCOUNT_NAMES, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_CONFIRM_ACCOUNT_NAMES);
+	return r;
+}
+
 /* A writer killed between the two commits of a cross-file change leaves the
  * generations different. Undo what that can leave behind: an account with no
  * user (a half user add) goes, and a user with no account (a half user
@@ -714,8 +767,10 @@ repair_if_needed(struct udb_db *db)
 	sqlite3_stmt *stmt = NULL;
 
 	r = read_generations(db, &pub, &sec);
-	if (r != UDB_OK || pub == sec)
+	if (r != UDB_OK)
 		return r;
+	if (pub == sec)
+		return confirm_account_names(db);
 	/* The shadow file commits first, so a crash leaves it exactly one
 	 * generation ahead. Anything else (say, a shadow file restored from an
 	 * older backup) is not ours to "repair": deleting users would be wrong. */
@@ -730,6 +785,8 @@ repair_if_needed(struct udb_db *db)
 		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_USERS);
 	if (r == UDB_OK)
 		r = set_generations(db, sec);
+	if (r == UDB_OK)
+		r = confirm_account_names(db);
 	return r;
 }
 
@@ -896,6 +953,32 @@ random_hex(char *buf, size_t bytes)
 	return UDB_OK;
 }
 
+/* After check_versions() found the files at different versions: an upgrade
+ * cut short between the shadow file's commit and the public file's leaves
+ * the shadow file exactly one version ahead. Migrations from schema 2 on
+ * can run twice (see schema/0002-*.sql), so the upgrade resumes from the
+ * public file's version. A brand-new database (both 0) stays 0; anything
+ * else is corrupt. */
+static enum udb_result
+upgrade_cut_short(struct udb_db *db, unsigned *ret_version)
+{
+	unsigned pub = 0, sec = 0;
+	enum udb_result r;
+
+	r = read_user_version(db, "pub", &pub);
+	if (r == UDB_OK)
+		r = read_user_version(db, "sec", &sec);
+	if (r != UDB_OK)
+		return r;
+	if (pub == sec && pub == 0)
+		*ret_version = 0;
+	else if (pub >= 1 && sec == pub + 1 && sec >= 2 && sec <= udb_migration_count)
+		*ret_version = pub;
+	else
+		return UDB_CORRUPT;
+	return UDB_OK;
+}
+
 static enum udb_result
 apply_migrations(struct udb_db *db, unsigned from)
 {
@@ -951,7 +1034,7 @@ udb_db_init(const char *dbdir, unsigned *ret_old_version)
 	if (r == UDB_OK) {
 		r = check_versions(db, true, &version);
 		if (r == UDB_CORRUPT && version == 0)
-			r = UDB_OK;
+			r = upgrade_cut_short(db, &version);
 		if (r == UDB_OK)
 			r = apply_migrations(db, version);
 		if (r == UDB_OK && version > 0)

@@ -61,6 +61,9 @@ bool udb_db_has_shadow(const struct udb_db *db);
 /* False for a UDB_OPEN_CREDENTIALS handle, which has the shadow file only. */
 bool udb_db_has_public(const struct udb_db *db);
 
+/* The database directory the handle was opened in. */
+const char *udb_db_dir(const struct udb_db *db);
+
 /* SQLite's data_version of the public file on this handle: it differs from
  * the value of an earlier call whenever another connection committed to the
  * public file in between. It may also change without a commit (a reader

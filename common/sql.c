@@ -33,6 +33,8 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_SET_GENERATION_SEC] = "UPDATE sec.meta SET value = ?1 WHERE key = 'generation'",
 	[UDB_Q_REPAIR_ORPHAN_ACCOUNTS] =
 		"DELETE FROM sec.accounts WHERE user_id NOT IN (SELECT id FROM pub.users)",
+	[UDB_Q_CONFIRM_ACCOUNT_NAMES] = "UPDATE sec.account_names SET confirmed = 1 WHERE NOT "
+					"confirmed AND user_id IN (SELECT id FROM pub.users)",
 	[UDB_Q_REPAIR_ORPHAN_USERS] =
 		"DELETE FROM pub.users WHERE id NOT IN (SELECT user_id FROM sec.accounts)",
 	[UDB_Q_META_PAIR] = "SELECT (SELECT value FROM pub.meta WHERE key = 'pair'), "
@@ -68,8 +70,9 @@ static const char *const queries[UDB_Q_COUNT] = {
 			      "shell = ?5, updated_at = ?6 WHERE id = ?1",
 	[UDB_Q_USER_DELETE] = "DELETE FROM pub.users WHERE id = ?1",
 	[UDB_Q_ACCOUNT_INSERT] = "INSERT INTO sec.accounts (user_id, password_hash, "
-				 "password_changed_at, is_enabled, username) VALUES (?1, ?2, ?3, "
-				 "?4, ?5)",
+				 "password_changed_at, is_enabled) VALUES (?1, ?2, ?3, ?4)",
+	[UDB_Q_ACCOUNT_NAME_INSERT] = "INSERT INTO sec.account_names (username, user_id) VALUES "
+				      "(?1, ?2)",
 	[UDB_Q_ACCOUNT_DELETE] = "DELETE FROM sec.accounts WHERE user_id = ?1",
 	/* A personal group's gid is its user's uid (insert_user writes it so,
 	 * PERSONAL_GROUP_BY_GID reads it so), so `uid = ?1` covers personal
@@ -165,8 +168,9 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_ACCOUNT_BY_USER_ID] = "SELECT " ACCOUNT_COLUMNS " FROM sec.accounts a "
 				     "WHERE a.user_id = ?1",
 	/* The shadow file alone (UDB_OPEN_CREDENTIALS). */
-	[UDB_Q_CREDENTIALS_BY_NAME] = "SELECT a.username, " ACCOUNT_COLUMNS " FROM sec.accounts a "
-				      "WHERE a.username = ?1",
+	[UDB_Q_CREDENTIALS_BY_NAME] = "SELECT n.username, " ACCOUNT_COLUMNS ", n.confirmed FROM "
+				      "sec.account_names n JOIN sec.accounts a ON a.user_id = "
+				      "n.user_id WHERE n.username = ?1",
 	[UDB_Q_ACCOUNT_BY_NAME] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
 				  "sec.accounts a ON a.user_id = u.id WHERE u.username = ?1",
 	[UDB_Q_SHADOW_PAGE] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "

@@ -477,8 +477,16 @@ insert_user(struct udb_db *db, const struct udb_config *cfg, const struct udb_us
 	if (spec->password_hash)
 		sqlite3_bind_int64(stmt, 3, now);
 	sqlite3_bind_int(stmt, 4, !spec->disabled);
-	udb_bind_text(stmt, 5, spec->username);
-	return udb_stmt_exec(db, UDB_Q_ACCOUNT_INSERT);
+	r = udb_stmt_exec(db, UDB_Q_ACCOUNT_INSERT);
+	if (r != UDB_OK)
+		return r;
+
+	r = udb_stmt(db, UDB_Q_ACCOUNT_NAME_INSERT, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, spec->username);
+	sqlite3_bind_int64(stmt, 2, *ret_id);
+	return udb_stmt_exec(db, UDB_Q_ACCOUNT_NAME_INSERT);
 }
 
 enum udb_result

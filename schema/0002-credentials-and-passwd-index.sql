@@ -1,17 +1,32 @@
 -- userdb schema 2.
 --
--- The shadow file learns each account's user name (written once, when the
--- user is added: names never change), so that an authentication reads the
--- shadow file alone: one file to open instead of two is most of what a
--- login costs beyond its password hash. NULL only for an account whose user
--- is missing from the public file (a writer killed between the two commits,
--- see common/db.h); no name ever matches it.
-ALTER TABLE sec.accounts ADD COLUMN username TEXT;
-UPDATE sec.accounts SET username = (SELECT u.username FROM pub.users u WHERE u.id = accounts.user_id);
-CREATE UNIQUE INDEX sec.accounts_username ON accounts(username);
+-- From this migration on, every migration can run twice: a change spans
+-- both files, SQLite commits the shadow file first, and an upgrade cut short
+-- between the two commits leaves the shadow file one version ahead;
+-- `userdb init` then runs the migration again to finish the public file
+-- (common/db.c). Hence IF NOT EXISTS and OR IGNORE below.
+
+-- Each account's user name, in the shadow file, so that an authentication
+-- reads the shadow file alone: one file to open instead of two is most of
+-- what a login costs beyond its password hash. Written once, when the user
+-- is added (names never change), and gone with the account. `confirmed`
+-- says the public file is known to have the user too: a user add cut short
+-- between the two commits (a crash, a full disk) leaves an unconfirmed name,
+-- which an authentication checks against the public file (common/account.c);
+-- the next write transaction confirms every name whose user exists
+-- (common/db.c).
+CREATE TABLE IF NOT EXISTS sec.account_names (
+	username TEXT PRIMARY KEY,
+	user_id INTEGER NOT NULL UNIQUE REFERENCES accounts(user_id) ON DELETE CASCADE,
+	confirmed INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sec.account_names_unconfirmed ON account_names(user_id)
+	WHERE NOT confirmed;
+INSERT OR IGNORE INTO sec.account_names (username, user_id, confirmed)
+	SELECT u.username, a.user_id, 1 FROM sec.accounts a JOIN pub.users u ON u.id = a.user_id;
 
 -- Everything a passwd entry shows, in name order: getpwnam and the personal
 -- group by name then read one b-tree instead of the name index and then the
 -- table (a third less time at a million users).
-CREATE INDEX pub.users_passwd_by_name ON users(username, id, uid, gid, primary_role_id, first_name,
-	last_name, home, shell);
+CREATE INDEX IF NOT EXISTS pub.users_passwd_by_name ON users(username, id, uid, gid,
+	primary_role_id, first_name, last_name, home, shell);

@@ -40,8 +40,12 @@ done >"$T/pam/files"
 	"$userdb" init &&
 		"$userdb" role add crew --gid 40100 &&
 		printf 'alice password\n' |
-		"$userdb" user add alice --uid 20001 --role crew --password-stdin
+		"$userdb" user add alice --uid 20001 --role crew --password-stdin &&
+		"$userdb" user mod alice --first-name Alice
 } >/dev/null || { echo "Bail out! setup failed"; exit 1; }
+# The last write confirmed alice's name in the shadow file (a name is
+# confirmed by the first write after its user add), as on any database in
+# use: her authentication reads the shadow file alone.
 cp -a "$T/db" "$T/template"
 
 n=0
@@ -62,6 +66,10 @@ ALL_UNAVAIL=" getpwnam=UNAVAIL getpwuid=UNAVAIL getgrnam=UNAVAIL initgroups=UNAV
 SHADOW_UNAVAIL=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS getpwent=SUCCESS getgrent=SUCCESS getspnam=UNAVAIL"
 HEALTHY=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS getpwent=SUCCESS getgrent=SUCCESS getspnam=SUCCESS"
 PAM_UNAVAIL="auth=PAM_AUTHINFO_UNAVAIL account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
+# Damage inside the public file that its header and size do not show: auth
+# reads the shadow file alone and succeeds; the account phase, which every
+# login runs, and NSS fail closed.
+PAM_AUTH_ONLY="auth=PAM_SUCCESS account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
 
 # check_nss WHAT WANT [nobody]: a fresh process's answers.
 check_nss() {
@@ -163,25 +171,31 @@ reset_db
 check_nss "healthy" "$HEALTHY"
 check_pam "healthy" "auth=PAM_SUCCESS account=PAM_SUCCESS session=PAM_SUCCESS"
 
-# Faults of one file, one per line: NAME|ACTION|UNDO (UNDO may be empty).
+# Faults of one file, one per line: NAME|ACTION|UNDO|PAM (UNDO may be
+# empty; PAM is what PAM gives when the file is public.db: "all" for
+# PAM_UNAVAIL, "auth" for PAM_AUTH_ONLY).
 cat >"$T/cases" <<'CASES_END'
-truncated to nothing|: >"$file"|
-truncated to one page|truncate -s 4096 "$file"|
-truncated to half|truncate -s $(($(stat -c %s "$file") / 2)) "$file"|
-replaced by garbage|head -c $(stat -c %s "$file") /dev/urandom >"$file.new" && mv "$file.new" "$file"|
-garbage written in place|dd if=/dev/urandom of="$file" bs=512 seek=2 count=4 conv=notrunc 2>/dev/null|
-replaced by a directory|mv "$file" "$file.real" && mkdir "$file"|rmdir "$file" && mv "$file.real" "$file"
-a symlink|mv "$file" "$file.real" && ln -s "$file.real" "$file"|rm "$file" && mv "$file.real" "$file"
-writable by others|chmod o+w "$file"|chmod o-w "$file"
+truncated to nothing|: >"$file"||all
+truncated to one page|truncate -s 4096 "$file"||auth
+truncated to half|truncate -s $(($(stat -c %s "$file") / 2 + 100)) "$file"||all
+replaced by garbage|head -c $(stat -c %s "$file") /dev/urandom >"$file.new" && mv "$file.new" "$file"||all
+garbage written in place|dd if=/dev/urandom of="$file" bs=512 seek=2 count=4 conv=notrunc 2>/dev/null||auth
+replaced by a directory|mv "$file" "$file.real" && mkdir "$file"|rmdir "$file" && mv "$file.real" "$file"|all
+a symlink|mv "$file" "$file.real" && ln -s "$file.real" "$file"|rm "$file" && mv "$file.real" "$file"|all
+writable by others|chmod o+w "$file"|chmod o-w "$file"|all
 CASES_END
 for f in public shadow; do
 	file=$T/db/$f.db
 	if [ $f = public ]; then want=$ALL_UNAVAIL; else want=$SHADOW_UNAVAIL; fi
-	while IFS='|' read -r name action undo; do
+	while IFS='|' read -r name action undo pam_want; do
 		reset_db
 		eval "$action"
 		check_nss "$f.db $name" "$want"
-		check_pam "$f.db $name" "$PAM_UNAVAIL"
+		if [ $f = public ] && [ "$pam_want" = auth ]; then
+			check_pam "$f.db $name" "$PAM_AUTH_ONLY"
+		else
+			check_pam "$f.db $name" "$PAM_UNAVAIL"
+		fi
 		check_cli "$f.db $name"
 		if [ -n "$undo" ]; then
 			eval "$undo"

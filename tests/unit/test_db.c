@@ -202,8 +202,7 @@ START_TEST(test_udb_db_init_upgrades_schema_1)
 	close_fixture_db();
 	/* Take the database back to schema 1: no name in the shadow file, no
 	 * covering index in the public one. */
-	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "DROP INDEX accounts_username; ALTER TABLE accounts "
-					     "DROP COLUMN username; PRAGMA user_version = 1");
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "DROP TABLE account_names; PRAGMA user_version = 1");
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
 		 "DROP INDEX users_passwd_by_name; PRAGMA user_version = 1");
 	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_SCHEMA);
@@ -219,6 +218,45 @@ START_TEST(test_udb_db_init_upgrades_schema_1)
 	udb_account_free(a);
 	fx_reopen(UDB_OPEN_PUBLIC);
 	ck_assert(user_exists(fx.db, "alice"));
+}
+END_TEST
+
+static enum udb_result
+count_view(const struct udb_user_view *view, void *userdata)
+{
+	(void)view;
+	(*(int *)userdata)++;
+	return UDB_OK;
+}
+
+START_TEST(test_udb_db_init_finishes_upgrade_cut_short)
+{
+	struct udb_user *u = NULL;
+	unsigned version = 0;
+	int seen = 0;
+
+	fx_add_user("alice");
+	close_fixture_db();
+	/* The upgrade to schema 2 committed the shadow file, then died before
+	 * the public file's commit. */
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
+		 "DROP INDEX users_passwd_by_name; PRAGMA user_version = 1");
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_SCHEMA);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
+	ck_assert_uint_eq(version, 1);
+	fx_reopen(UDB_OPEN_WRITE);
+	fx_add_user("bob");
+	ck_assert_int_eq(udb_user_by_name(fx.db, "alice", &u), UDB_OK);
+	udb_user_free(u);
+	/* getpwnam's statement reads the index the public file just got. */
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert_int_eq(udb_user_view_by_name(fx.db, "alice", count_view, &seen), UDB_OK);
+	ck_assert_int_eq(seen, 1);
+	/* Any other difference is not an upgrade cut short. */
+	close_fixture_db();
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "PRAGMA user_version = 0");
+	ck_assert_int_eq(udb_db_init(fx.dbdir, NULL), UDB_CORRUPT);
 }
 END_TEST
 
@@ -543,10 +581,13 @@ START_TEST(test_udb_db_open_credentials_reads_shadow_file_alone)
 	struct udb_account *a = NULL;
 
 	fx_add_user("alice");
+	/* The next write confirms that the public file has alice. */
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
 	close_fixture_db();
-	/* The public file is not even opened: a broken one does not matter. */
-	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0666), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+	/* The public file is not opened for a confirmed name: content it does
+	 * not show in its header does not matter. */
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "DROP TABLE user_roles");
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_OK);
 	fx_reopen(UDB_OPEN_CREDENTIALS);
 	ck_assert(udb_db_has_shadow(fx.db));
 	ck_assert(!udb_db_has_public(fx.db));
@@ -558,9 +599,62 @@ START_TEST(test_udb_db_open_credentials_reads_shadow_file_alone)
 	ck_assert_int_eq(udb_account_by_name(fx.db, "bad:name", &a), UDB_NOT_FOUND);
 	ck_assert(udb_db_is_current(fx.db));
 	close_fixture_db();
-	/* The shadow file itself is checked like in every other mode. */
+	/* The shadow file itself is checked like in every other mode, and the
+	 * public file's safety and header without opening it. */
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0666), 0);
 	ck_assert_int_eq(try_open(UDB_OPEN_CREDENTIALS), UDB_UNSAFE);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0640), 0);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0666), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_CREDENTIALS), UDB_UNSAFE);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0644), 0);
+	ck_assert_int_eq(truncate(fx_dbfile(UDB_PUBLIC_FILE), 4096 + 1000), 0);
+	ck_assert_int_eq(try_open(UDB_OPEN_CREDENTIALS), UDB_CORRUPT);
+}
+END_TEST
+
+START_TEST(test_udb_db_open_credentials_unconfirmed_name)
+{
+	struct udb_account *a = NULL;
+	struct udb_db *cred = NULL;
+
+	/* bob's add reached the shadow file only (the writer died between the
+	 * two commits): his name is unconfirmed and the public file, which
+	 * does not have him, decides. */
+	fx_add_user("alice");
+	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
+	fx_add_user("bob");
+	close_fixture_db();
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
+		 "DELETE FROM users WHERE username = 'bob'; UPDATE meta "
+		 "SET value = value - 1 WHERE key = 'generation'");
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_CREDENTIALS, &cred), UDB_OK);
+	ck_assert_int_eq(udb_account_by_name(cred, "bob", &a), UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_account_by_name(cred, "alice", &a), UDB_OK);
+	udb_account_free(a);
+	a = NULL;
+	udb_db_close(cred);
+	/* The next write removes bob's half-added account; carol's add then
+	 * finishes: unconfirmed until the write after, found through the
+	 * public file meanwhile. */
+	fx_reopen(UDB_OPEN_WRITE);
+	fx_add_user("carol");
+	close_fixture_db();
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_CREDENTIALS, &cred), UDB_OK);
+	ck_assert_int_eq(udb_account_by_name(cred, "carol", &a), UDB_OK);
+	ck_assert_str_eq(a->username, "carol");
+	udb_account_free(a);
+	a = NULL;
+	udb_db_close(cred);
+	/* The next write confirms carol: the public file is not needed any
+	 * more, even a broken one. */
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
+	close_fixture_db();
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "DROP TABLE user_roles");
+	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_CREDENTIALS, &cred), UDB_OK);
+	ck_assert_int_eq(udb_account_by_name(cred, "carol", &a), UDB_OK);
+	udb_account_free(a);
+	udb_db_close(cred);
 }
 END_TEST
 
@@ -1048,6 +1142,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_init_refuses_newer_schema);
 	tcase_add_test(tc, test_udb_db_init_refuses_mixed_pair);
 	tcase_add_test(tc, test_udb_db_init_upgrades_schema_1);
+	tcase_add_test(tc, test_udb_db_init_finishes_upgrade_cut_short);
 	tc = fx_tcase(s, "udb_db_init_fresh", false);
 	tcase_add_test(tc, test_udb_db_init_under_strict_umask);
 	tcase_add_test(tc, test_udb_db_init_refuses_garbage_file);
@@ -1068,6 +1163,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_open_shadow_group_reader);
 	tcase_add_test(tc, test_udb_db_open_reader_after_writer_killed_before_checkpoint);
 	tcase_add_test(tc, test_udb_db_open_credentials_reads_shadow_file_alone);
+	tcase_add_test(tc, test_udb_db_open_credentials_unconfirmed_name);
 	tc = fx_tcase(s, "udb_db_open_brief", true);
 	tcase_add_test(tc, test_udb_db_open_brief_reads_and_sees_commits);
 	tcase_add_test(tc, test_udb_db_open_brief_then_writer_in_same_process);
