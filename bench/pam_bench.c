@@ -171,6 +171,11 @@ make_db(const char *name, const char *conf_text)
 	spec.password_hash = hash;
 	if (udb_user_add(db, cfg, &spec, false, udb_now(), &u) != UDB_OK)
 		die("cannot add the bench user");
+	/* The first write transaction after an add confirms the new name in
+	 * the shadow file, as on any database in use (schema/0002-*.sql);
+	 * until then an authentication also reads the public file. */
+	if (udb_db_begin(db) != UDB_OK || udb_db_commit(db) != UDB_OK)
+		die("cannot write to the bench database");
 	udb_user_free(u);
 	udb_db_close(db);
 	udb_config_free(cfg);
