@@ -60,8 +60,10 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_PASSWD_BY_NAME] = "SELECT " PASSWD_COLUMNS " FROM pub.users INDEXED BY "
 				 "users_passwd_by_name WHERE username = ?1",
 	[UDB_Q_PASSWD_BY_UID] = "SELECT " PASSWD_COLUMNS " FROM pub.users WHERE uid = ?1",
-	[UDB_Q_PASSWD_PAGE] = "SELECT " PASSWD_COLUMNS " FROM pub.users WHERE id > ?1 ORDER BY id "
-			      "LIMIT ?2",
+	/* Each row goes to user.c's page walker as a function call (?3 is its
+	 * bound state); the statement itself returns only NULLs. */
+	[UDB_Q_PASSWD_PAGE] = "SELECT udb_user_view_walk(?3, " PASSWD_COLUMNS ") FROM pub.users "
+			      "WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[UDB_Q_USER_INSERT] =
 		"INSERT INTO pub.users (username, uid, gid, primary_role_id, first_name, "
 		"last_name, home, shell, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "

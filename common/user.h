@@ -64,7 +64,8 @@ enum udb_result udb_user_view_by_name(struct udb_db *db, const char *name, udb_u
 enum udb_result udb_user_view_by_uid(struct udb_db *db, uint32_t uid, udb_user_view_fn *fn,
 				     void *userdata);
 /* Up to max users with id > after_id in id order, like udb_user_page();
- * *ret_n is how many fn accepted. */
+ * *ret_n is how many fn accepted. fn is called from inside sqlite3_step()
+ * here, so it must not call SQLite at all. */
 enum udb_result udb_user_view_page(struct udb_db *db, int64_t after_id, size_t max,
 				   udb_user_view_fn *fn, void *userdata, size_t *ret_n);
 

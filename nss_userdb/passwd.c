@@ -27,6 +27,7 @@ struct pw_page {
 	size_t used, cap;
 	int64_t after_id; /* keyset cursor: the last id of the page handed out */
 	int64_t last_id;  /* the last id packed while filling */
+	bool last;        /* the page came back short: nothing followed it */
 	bool end;
 };
 
@@ -96,6 +97,7 @@ pw_page_fill_locked(void)
 		return r;
 	}
 	pw_page->end = n == 0;
+	pw_page->last = n < UDB_NSS_PAGE;
 	if (n > 0)
 		pw_page->after_id = pw_page->last_id;
 	return UDB_OK;
@@ -182,6 +184,12 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 			goto out;
 		}
 	}
+	/* A short page was the rest of the table when it was read: asking
+	 * again would cost a read transaction to learn nothing (a user added
+	 * since then may or may not be seen, as with any enumeration that is
+	 * not one snapshot). */
+	if (pw_page->pos == pw_page->n && pw_page->last)
+		pw_page->end = true;
 	if (pw_page->pos == pw_page->n && !pw_page->end)
 		r = pw_page_fill_locked();
 	if (r != UDB_OK)

@@ -87,6 +87,41 @@ START_TEST(test_passwd_all_in_order_without_setpwent)
 }
 END_TEST
 
+/* Enumeration reads its pages through a query of its own: every field must
+ * be what a lookup of the same user shows (bob's primary group is a role,
+ * so his gid is not his uid; carol has no names). */
+START_TEST(test_passwd_entries_match_lookups)
+{
+	static char lookup_buf[1 << 12];
+	struct passwd pw, by_name;
+	size_t count = 0;
+	int err = 0;
+	enum nss_status st;
+
+	while ((st = mod.getpwent_r(&pw, big, sizeof(big), &err)) == NSS_STATUS_SUCCESS) {
+		st = mod.getpwnam_r(pw.pw_name, &by_name, lookup_buf, sizeof(lookup_buf), &err);
+		ck_assert_nss(st, err, NSS_STATUS_SUCCESS, 0);
+		ck_assert_uint_eq(pw.pw_uid, by_name.pw_uid);
+		ck_assert_uint_eq(pw.pw_gid, by_name.pw_gid);
+		ck_assert_str_eq(pw.pw_passwd, by_name.pw_passwd);
+		ck_assert_str_eq(pw.pw_gecos, by_name.pw_gecos);
+		ck_assert_str_eq(pw.pw_dir, by_name.pw_dir);
+		ck_assert_str_eq(pw.pw_shell, by_name.pw_shell);
+		if (strcmp(pw.pw_name, "bob") == 0) {
+			ck_assert_uint_eq(pw.pw_uid, 2002);
+			ck_assert_uint_eq(pw.pw_gid, NFX_STAFF_GID);
+			ck_assert_str_eq(pw.pw_gecos, "Bob");
+		}
+		if (strcmp(pw.pw_name, "carol") == 0)
+			ck_assert_str_eq(pw.pw_gecos, "");
+		count++;
+	}
+	ck_assert_nss(st, err, NSS_STATUS_NOTFOUND, ENOENT);
+	ck_assert_uint_eq(count, 5 + BULK);
+	mod.endpwent();
+}
+END_TEST
+
 START_TEST(test_passwd_short_buffer_does_not_skip)
 {
 	mod.setpwent(0);
@@ -239,6 +274,7 @@ main(void)
 	tc = tcase_create("enum");
 	tcase_add_checked_fixture(tc, enum_setup, nfx_teardown);
 	tcase_add_test(tc, test_passwd_all_in_order_without_setpwent);
+	tcase_add_test(tc, test_passwd_entries_match_lookups);
 	tcase_add_test(tc, test_passwd_short_buffer_does_not_skip);
 	tcase_add_test(tc, test_lookups_do_not_disturb_enumeration);
 	tcase_add_test(tc, test_group_enumeration_roles_then_personal);
