@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hash.h"
 
 /* The file udb_config_load() reads for this path, for messages. */
 static const char *
@@ -57,8 +58,22 @@ cli_load_config(struct cli *c)
 	if (c->cfg)
 		return UDB_OK;
 	r = udb_config_load(c->config_path, &c->cfg, &lineno);
-	if (r == UDB_OK)
-		return UDB_OK;
+	if (r == UDB_OK) {
+		/* The loader leaves this to the callers that hash, so that the
+		 * NSS module does not need libcrypt. */
+		r = udb_config_check_hash(c->cfg);
+		if (r == UDB_OK)
+			return UDB_OK;
+		c->config_failed = true;
+		r = cli_error(
+			r, "config %s: invalid setting: hash_method %s cannot take hash_cost %lu",
+			cli_quote(path),
+			c->cfg->hash_method ? cli_quote(c->cfg->hash_method) : "(default)",
+			c->cfg->hash_cost);
+		udb_config_free(c->cfg);
+		c->cfg = NULL;
+		return r;
+	}
 	c->config_failed = true;
 	switch (r) {
 	case UDB_NOT_FOUND:

@@ -1,9 +1,11 @@
 /* Parsing of /etc/userdb.conf and the trust checks on files it names.
- * Called by every entry point (CLI, PAM, NSS) when it opens the database. */
-#include <crypt.h>
+ * Called by every entry point (CLI, PAM, NSS) when it opens the database.
+ * Whether the hash method can take the configured cost needs libcrypt, so
+ * that check is hash.c's udb_config_check_hash(), called by the CLI and the
+ * PAM module only: the NSS module never hashes and must not load libcrypt
+ * into every process that looks up a user. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,21 +145,6 @@ trim(char *s)
 	return s;
 }
 
-/* A cost the method cannot take (yescrypt 1000) would make every new hash,
- * and the dummy hash that gives unknown users a wrong password's cost, fail
- * at login time; refuse it here. Fixed salt bytes: no entropy needed. */
-static bool
-hash_setting_works(const struct udb_config *c)
-{
-	static const char rbytes[32];
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	const char *prefix = c->hash_method ? c->hash_method : crypt_preferred_method();
-
-	return crypt_gensalt_rn(prefix, c->hash_cost, rbytes, sizeof(rbytes), setting,
-				sizeof(setting)) != NULL &&
-	       setting[0] != '*';
-}
-
 static enum udb_result
 parse_file(struct udb_config *c, FILE *f, unsigned *ret_error_line)
 {
@@ -187,7 +174,7 @@ parse_file(struct udb_config *c, FILE *f, unsigned *ret_error_line)
 	if (ferror(f))
 		return UDB_IO;
 	if (c->uid_min > c->uid_max || c->gid_min > c->gid_max || c->uid_min == 0 ||
-	    c->gid_min == 0 || !hash_setting_works(c)) {
+	    c->gid_min == 0) {
 		*ret_error_line = lineno;
 		return UDB_INVALID;
 	}

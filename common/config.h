@@ -30,7 +30,10 @@ struct udb_config {
  * exists, else the defaults. A named file that is missing is an error; so is
  * a file that is a symlink or writable by anyone but root (or the caller's
  * own euid, which makes unprivileged test setups possible). On failure
- * *ret_error_line holds the offending line number (0 for file-level errors). */
+ * *ret_error_line holds the offending line number (0 for file-level errors).
+ * Whether hash_method can take hash_cost is not checked here (that needs
+ * libcrypt, which the NSS module must not load): callers that hash call
+ * udb_config_check_hash() from hash.h next. */
 enum udb_result udb_config_load(const char *path, struct udb_config **ret_config,
 				unsigned *ret_error_line);
 void udb_config_free(struct udb_config *config);

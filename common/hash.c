@@ -30,6 +30,21 @@ make_setting(const struct udb_config *cfg, char *buf, int size)
 	       buf[0] != '*';
 }
 
+enum udb_result
+udb_config_check_hash(const struct udb_config *cfg)
+{
+	/* Fixed salt bytes: only the method and cost are being checked, so
+	 * this needs no entropy. */
+	static const char rbytes[32];
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (!crypt_gensalt_rn(method_prefix(cfg), cfg ? cfg->hash_cost : 0, rbytes, sizeof(rbytes),
+			      setting, sizeof(setting)) ||
+	    setting[0] == '*')
+		return UDB_INVALID;
+	return UDB_OK;
+}
+
 /* Hashes password with setting into a wiped-on-free heap crypt_data;
  * returns a malloc'd copy of the result, or NULL. */
 static char *

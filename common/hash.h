@@ -30,6 +30,15 @@ void udb_hash_burn(const struct udb_config *cfg, const char *password);
  * calls it legacy or too cheap: it should be replaced at the next login. */
 bool udb_hash_is_outdated(const struct udb_config *cfg, const char *hash);
 
+/* UDB_OK when cfg's hash_method and hash_cost make a valid setting;
+ * UDB_INVALID when the method cannot take the cost (yescrypt 1000, bcrypt
+ * 99, sha512's default method with cost 5000 ...), which would make every
+ * new hash, and the dummy hash that gives unknown users a wrong password's
+ * cost, fail at login time. udb_config_load() does not check this, so that
+ * the NSS module never loads libcrypt; the CLI and the PAM module call this
+ * right after loading the configuration and refuse it in the same way. */
+enum udb_result udb_config_check_hash(const struct udb_config *cfg);
+
 /* explicit_bzero, then free. NULL is a no-op. */
 void udb_secret_free(char *secret);
 

@@ -1,6 +1,7 @@
 /* Unit tests of common/hash.c: hashing with the configured method, verifying
  * hashes of every method libxcrypt knows, hashes that must never verify,
- * the outdated-hash rule and secret wiping. */
+ * the outdated-hash rule, the check of the configured method and cost, and
+ * secret wiping. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,45 @@ START_TEST(test_udb_hash_burn_any_input)
 }
 END_TEST
 
+/* --- udb_config_check_hash --- */
+
+START_TEST(test_udb_config_check_hash_cost_the_method_cannot_take)
+{
+	static const char *const bad[] = {
+		"hash_method = yescrypt\nhash_cost = 1000\n",
+		"hash_method = bcrypt\nhash_cost = 99\n",
+		"hash_method = bcrypt\nhash_cost = 3\n",
+		/* The default method is yescrypt, whose cost stops at 11. */
+		"hash_cost = 5000\n",
+	};
+	static const char *const good[] = {
+		"",
+		"hash_method = bcrypt\nhash_cost = 12\n",
+		"hash_method = sha512\nhash_cost = 5000\n",
+		"hash_method = yescrypt\nhash_cost = 5\n",
+	};
+
+	/* Otherwise every password change, and the dummy hash that gives
+	 * unknown users the cost of a wrong password, would fail at login. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct udb_config *c = config_with(bad[i]);
+		char *hash = NULL;
+
+		ck_assert_msg(udb_config_check_hash(c) == UDB_INVALID, "accepted: %s", bad[i]);
+		ck_assert_int_eq(udb_hash_password(c, "secret", &hash), UDB_INVALID);
+		udb_config_free(c);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct udb_config *c = config_with(good[i]);
+
+		ck_assert_msg(udb_config_check_hash(c) == UDB_OK, "refused: %s", good[i]);
+		udb_config_free(c);
+	}
+	/* No configuration at all means libxcrypt's defaults. */
+	ck_assert_int_eq(udb_config_check_hash(NULL), UDB_OK);
+}
+END_TEST
+
 START_TEST(test_udb_secret_free_null_and_secret)
 {
 	char *s = strdup("hunter2");
@@ -271,6 +311,8 @@ hash_suite(void)
 	tcase_add_test(tc, test_udb_hash_is_outdated_legacy_and_unusable);
 	tc = fx_tcase(s, "udb_hash_burn", false);
 	tcase_add_test(tc, test_udb_hash_burn_any_input);
+	tc = fx_tcase(s, "udb_config_check_hash", false);
+	tcase_add_test(tc, test_udb_config_check_hash_cost_the_method_cannot_take);
 	tc = fx_tcase(s, "udb_secret_free", false);
 	tcase_add_test(tc, test_udb_secret_free_null_and_secret);
 	return s;
