@@ -182,6 +182,15 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 			   conf, line, udb_result_to_string(r));
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
+	/* A method that cannot take the cost would fail every hash, the
+	 * unknown users' dummy included: refuse the file like a bad line. */
+	r = udb_config_check_hash(ctx->cfg);
+	if (r != UDB_OK) {
+		pam_syslog(ctx->pamh, LOG_ERR,
+			   "cannot load the configuration %s: hash_method cannot take hash_cost",
+			   conf);
+		return pud_pam_code(PUD_STEP_OPEN, r);
+	}
 	/* A read-only handle serves a few statements per phase: the brief kind
 	 * opens in about half the time when no other process has the database
 	 * open (see db.h), which is the common case for the shadow file. */

@@ -88,6 +88,16 @@ START_TEST(test_missing_config)
 }
 END_TEST
 
+/* A hash method that cannot take the configured cost would make every
+ * hash fail, the unknown users' dummy included: the file is refused. */
+START_TEST(test_config_hash_cost_refused)
+{
+	fx_conf("badcost.conf", "hash_method = yescrypt\nhash_cost = 1000");
+	fx_service("badcost", ALL_PHASES("@DIR@/badcost.conf"));
+	unavailable("badcost");
+}
+END_TEST
+
 START_TEST(test_corrupt_database)
 {
 	char text[512];
@@ -340,6 +350,7 @@ faults_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_missing_database);
 	tcase_add_test(tc, test_missing_config);
+	tcase_add_test(tc, test_config_hash_cost_refused);
 	tcase_add_test(tc, test_corrupt_database);
 	tcase_add_test(tc, test_empty_database);
 	tcase_add_test(tc, test_unsafe_database_refused);
