@@ -257,29 +257,37 @@ udb_user_view_by_uid(struct udb_db *db, uint32_t uid, udb_user_view_fn *fn, void
 }
 
 /* A page reads its rows through an SQL function instead of the column API:
- * UDB_Q_PASSWD_PAGE calls udb_user_view_walk(?3, PASSWD_COLUMNS) on each
- * row, and page_walk_row() hands the arguments to fn. sqlite3_value_*() on
- * a function's arguments skip the per-call bookkeeping of
- * sqlite3_column_*() (some 15 ns a column here, 8 columns a row: about a
- * third of a million-user enumeration). The walk's state is the bound
- * pointer ?3, checked by its type name, so the function keeps no global
- * state and, being SQLITE_DIRECTONLY, no schema object can call it. */
-#define PAGE_WALK_FUNCTION "udb_user_view_walk"
-#define PAGE_WALK_POINTER  "udb_user_view_walk_state"
+ * UDB_Q_PASSWD_PAGE calls udb_passwd_entry_walk(?3, id, uid, gid, entry) on
+ * each row of pub.passwd_entries, and page_walk_row() hands the arguments
+ * to fn. sqlite3_value_*() on a function's arguments skip the per-call
+ * bookkeeping of sqlite3_column_*() (some 15 ns a column here). The walk's
+ * state is the bound pointer ?3, checked by its type name, so the function
+ * keeps no global state and, being SQLITE_DIRECTONLY, no schema object can
+ * call it. */
+#define PAGE_WALK_FUNCTION "udb_passwd_entry_walk"
+#define PAGE_WALK_POINTER  "udb_passwd_entry_walk_state"
 
 struct page_walk {
-	udb_user_view_fn *fn;
+	udb_passwd_entry_fn *fn;
 	void *userdata;
 	enum udb_result r; /* fn's answer when it stopped the walk */
 	size_t n;          /* rows fn accepted */
 };
 
-static const char *
-value_cstr(sqlite3_value *value)
+/* Whether entry holds exactly the five NUL-terminated strings of a passwd
+ * entry: a damaged file must not make a reader run past the value. */
+static bool
+entry_is_whole(const char *entry, size_t len)
 {
-	const unsigned char *s = sqlite3_value_text(value);
+	size_t nuls = 0;
 
-	return s ? (const char *)s : "";
+	for (const char *p = entry, *end = entry + len; p < end; p++) {
+		p = memchr(p, '\0', (size_t)(end - p));
+		if (!p)
+			return false;
+		nuls++;
+	}
+	return nuls == 5 && len > 0 && entry[len - 1] == '\0';
 }
 
 static void
@@ -289,28 +297,28 @@ page_walk_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	 * data from the first row to the reset: later rows skip
 	 * sqlite3_value_pointer()'s type name comparison. */
 	struct page_walk *w = sqlite3_get_auxdata(ctx, 0);
-	struct udb_user_view v;
+	struct udb_passwd_entry e;
 
 	if (!w) {
 		w = sqlite3_value_pointer(argv[0], PAGE_WALK_POINTER);
 		if (w)
 			sqlite3_set_auxdata(ctx, 0, w, NULL);
 	}
-	if (!w || argc != 9) {
+	if (!w || argc != 5) {
 		sqlite3_result_error_code(ctx, SQLITE_MISUSE);
 		return;
 	}
-	v = (struct udb_user_view){
+	e = (struct udb_passwd_entry){
 		.id = sqlite3_value_int64(argv[1]),
-		.username = value_cstr(argv[2]),
-		.uid = (uint32_t)sqlite3_value_int64(argv[3]),
-		.gid = (uint32_t)sqlite3_value_int64(argv[4]),
-		.first_name = value_cstr(argv[5]),
-		.last_name = value_cstr(argv[6]),
-		.home = value_cstr(argv[7]),
-		.shell = value_cstr(argv[8]),
+		.uid = (uint32_t)sqlite3_value_int64(argv[2]),
+		.gid = (uint32_t)sqlite3_value_int64(argv[3]),
+		.strings = sqlite3_value_blob(argv[4]),
+		.len = (size_t)sqlite3_value_bytes(argv[4]),
 	};
-	w->r = w->fn(&v, w->userdata);
+	if (!e.strings || !entry_is_whole(e.strings, e.len))
+		w->r = UDB_CORRUPT;
+	else
+		w->r = w->fn(&e, w->userdata);
 	/* An error result ends the statement at this row; the caller returns
 	 * w->r rather than SQLite's code for it. */
 	if (w->r != UDB_OK) {
@@ -321,8 +329,8 @@ page_walk_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 enum udb_result
-udb_user_view_page(struct udb_db *db, int64_t after_id, size_t max, udb_user_view_fn *fn,
-		   void *userdata, size_t *ret_n)
+udb_passwd_entry_page(struct udb_db *db, int64_t after_id, size_t max, udb_passwd_entry_fn *fn,
+		      void *userdata, size_t *ret_n)
 {
 	struct page_walk w = {fn, userdata, UDB_OK, 0};
 	sqlite3_stmt *stmt = NULL;
@@ -334,7 +342,7 @@ udb_user_view_page(struct udb_db *db, int64_t after_id, size_t max, udb_user_vie
 	 * first prepare; the prepared statement lives as long as the
 	 * connection, so this runs once per connection. */
 	if (!db->stmts[UDB_Q_PASSWD_PAGE]) {
-		rc = sqlite3_create_function_v2(db->sql, PAGE_WALK_FUNCTION, 9,
+		rc = sqlite3_create_function_v2(db->sql, PAGE_WALK_FUNCTION, 5,
 						SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
 						page_walk_row, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
@@ -524,6 +532,21 @@ validate_spec(const struct udb_user_spec *spec)
 	return UDB_OK;
 }
 
+/* Rewrites the user's ready-made passwd entry (schema 2's
+ * pub.passwd_entries) from its users row; called after every change to it. */
+static enum udb_result
+refresh_passwd_entry(struct udb_db *db, int64_t id)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_PASSWD_ENTRY_REFRESH, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, id);
+	return udb_stmt_exec(db, UDB_Q_PASSWD_ENTRY_REFRESH);
+}
+
 static enum udb_result
 insert_user(struct udb_db *db, const struct udb_config *cfg, const struct udb_user_spec *spec,
 	    uint32_t uid, const struct udb_role *primary, int64_t now, int64_t *ret_id)
@@ -554,6 +577,9 @@ insert_user(struct udb_db *db, const struct udb_config *cfg, const struct udb_us
 	if (r != UDB_OK)
 		return r;
 	*ret_id = sqlite3_last_insert_rowid(db->sql);
+	r = refresh_passwd_entry(db, *ret_id);
+	if (r != UDB_OK)
+		return r;
 
 	r = udb_stmt(db, UDB_Q_ACCOUNT_INSERT, &stmt);
 	if (r != UDB_OK)
@@ -645,6 +671,8 @@ udb_user_modify(struct udb_db *db, const char *name, const struct udb_user_chang
 		sqlite3_bind_int64(stmt, 6, now);
 		r = udb_stmt_exec(db, UDB_Q_USER_UPDATE);
 	}
+	if (r == UDB_OK)
+		r = refresh_passwd_entry(db, u->id);
 	udb_user_free(u);
 	if (r != UDB_OK) {
 		udb_db_rollback(db);

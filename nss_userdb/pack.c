@@ -77,19 +77,23 @@ udb_pack_passwd(const struct udb_user_view *u, struct passwd *result, char *buf,
 }
 
 void
-udb_pack_passwd_block(const struct udb_user_view *u, const struct udb_passwd_lens *lens,
-		      char *block, struct udb_packed_passwd *ret_entry)
+udb_pack_passwd_entry(const struct udb_passwd_entry *e, char *block,
+		      struct udb_packed_passwd *ret_entry)
 {
-	struct passwd pw;
+	/* The five strings are there and NUL-terminated (user.c checked). */
+	size_t name = strlen(e->strings);
+	size_t gecos = name + 2 + 1;
+	size_t dir = gecos + strlen(e->strings + gecos) + 1;
+	size_t shell = dir + strlen(e->strings + dir) + 1;
 
-	put_passwd(u, lens, &pw, block);
-	ret_entry->len = (uint32_t)(pw.pw_shell + lens->shell + 1 - block);
-	ret_entry->uid = pw.pw_uid;
-	ret_entry->gid = pw.pw_gid;
-	ret_entry->passwd = (uint32_t)(pw.pw_passwd - block);
-	ret_entry->gecos = (uint32_t)(pw.pw_gecos - block);
-	ret_entry->dir = (uint32_t)(pw.pw_dir - block);
-	ret_entry->shell = (uint32_t)(pw.pw_shell - block);
+	memcpy(block, e->strings, e->len);
+	ret_entry->len = (uint32_t)e->len;
+	ret_entry->uid = e->uid;
+	ret_entry->gid = e->gid;
+	ret_entry->passwd = (uint32_t)(name + 1);
+	ret_entry->gecos = (uint32_t)gecos;
+	ret_entry->dir = (uint32_t)dir;
+	ret_entry->shell = (uint32_t)shell;
 }
 
 enum udb_result

@@ -38,10 +38,10 @@ struct udb_passwd_lens {
 };
 /* The bytes udb_pack_passwd needs for user; fills *ret_lens. */
 size_t udb_pack_passwd_size(const struct udb_user_view *user, struct udb_passwd_lens *ret_lens);
-/* Packs user at block, which has udb_pack_passwd_size() bytes, and fills
- * *ret_entry except ret_entry->off, which is the caller's. */
-void udb_pack_passwd_block(const struct udb_user_view *user, const struct udb_passwd_lens *lens,
-			   char *block, struct udb_packed_passwd *ret_entry);
+/* Copies a ready-made entry (user.h) to block, which has entry->len bytes,
+ * and fills *ret_entry except ret_entry->off, which is the caller's. */
+void udb_pack_passwd_entry(const struct udb_passwd_entry *entry, char *block,
+			   struct udb_packed_passwd *ret_entry);
 /* Copies a packed entry from its page buffer into the caller's buffer. */
 enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const char *page,
 				  struct passwd *result, char *buf, size_t buflen);

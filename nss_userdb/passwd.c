@@ -42,11 +42,10 @@ pack_into_target(const struct udb_user_view *view, void *userdata)
 }
 
 static enum udb_result
-pack_into_page(const struct udb_user_view *view, void *userdata)
+pack_into_page(const struct udb_passwd_entry *entry, void *userdata)
 {
 	struct pw_page *p = userdata;
-	struct udb_passwd_lens lens;
-	size_t need = udb_pack_passwd_size(view, &lens);
+	size_t need = entry->len;
 
 	if (p->cap - p->used < need) {
 		size_t cap = p->cap ? p->cap : 64 * 1024;
@@ -60,11 +59,11 @@ pack_into_page(const struct udb_user_view *view, void *userdata)
 		p->buf = grown;
 		p->cap = cap;
 	}
-	udb_pack_passwd_block(view, &lens, p->buf + p->used, &p->entries[p->n]);
+	udb_pack_passwd_entry(entry, p->buf + p->used, &p->entries[p->n]);
 	p->entries[p->n].off = p->used;
 	p->used += need;
 	p->n++;
-	p->last_id = view->id;
+	p->last_id = entry->id;
 	return UDB_OK;
 }
 
@@ -90,7 +89,7 @@ pw_page_fill_locked(void)
 	pw_page->n = 0;
 	pw_page->pos = 0;
 	pw_page->used = 0;
-	r = udb_user_view_page(db, pw_page->after_id, UDB_NSS_PAGE, pack_into_page, pw_page, &n);
+	r = udb_passwd_entry_page(db, pw_page->after_id, UDB_NSS_PAGE, pack_into_page, pw_page, &n);
 	if (r != UDB_OK) {
 		/* Drop a partial page; the next call reads it again. */
 		pw_page->n = 0;

@@ -30,3 +30,24 @@ INSERT OR IGNORE INTO sec.account_names (username, user_id, confirmed)
 -- table (a third less time at a million users).
 CREATE INDEX IF NOT EXISTS pub.users_passwd_by_name ON users(username, id, uid, gid,
 	primary_role_id, first_name, last_name, home, shell);
+
+-- Each user's passwd entry, ready-made for enumeration: `entry` is the name,
+-- "x", the GECOS ("First Last", or whichever is set), the home and the
+-- shell, each ended by a NUL, in that order; uid and gid beside it.
+-- Enumerating a million users then reads one narrow table instead of seven
+-- columns of users per row (half the time). common/user.c rewrites a user's
+-- row in the transaction that adds or changes the user, with the same
+-- expression (UDB_Q_PASSWD_ENTRY_REFRESH in common/sql.c); it goes with the
+-- user.
+CREATE TABLE IF NOT EXISTS pub.passwd_entries (
+	id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	uid INTEGER NOT NULL,
+	gid INTEGER NOT NULL,
+	entry BLOB NOT NULL
+);
+INSERT OR IGNORE INTO pub.passwd_entries (id, uid, gid, entry)
+	SELECT id, uid, gid, CAST(username || x'00' || 'x' || x'00' ||
+		CASE WHEN first_name <> '' AND last_name <> '' THEN first_name || ' ' || last_name
+			ELSE first_name || last_name END || x'00' ||
+		home || x'00' || shell || x'00' AS BLOB)
+	FROM pub.users;

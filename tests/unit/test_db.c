@@ -192,6 +192,71 @@ START_TEST(test_udb_db_init_refuses_newer_schema)
 }
 END_TEST
 
+static enum udb_result
+append_entry(const struct udb_passwd_entry *e, void *userdata)
+{
+	char *text = userdata;
+	const char *p = e->strings;
+
+	/* name:x:gecos:home:shell, the ids left out. */
+	for (int i = 0; i < 5; i++) {
+		strcat(text, p);
+		strcat(text, i < 4 ? ":" : " ");
+		p += strlen(p) + 1;
+	}
+	return UDB_OK;
+}
+
+/* Every ready-made passwd entry, in id order, as one line of text. */
+static const char *
+entries_text(struct udb_db *db)
+{
+	static char text[4096];
+	size_t n = 0;
+
+	text[0] = '\0';
+	ck_assert_int_eq(udb_passwd_entry_page(db, 0, 100, append_entry, text, &n), UDB_OK);
+	return text;
+}
+
+START_TEST(test_udb_db_passwd_entries_follow_users)
+{
+	struct udb_user_changes ch = {.first_name = "Alice", .last_name = "Liddell"};
+
+	fx_add_user("alice");
+	fx_add_user("bob");
+	ck_assert_str_eq(entries_text(fx.db), "alice:x::/home/alice:/bin/bash "
+					      "bob:x::/home/bob:/bin/bash ");
+	ck_assert_int_eq(udb_user_modify(fx.db, "alice", &ch, T0), UDB_OK);
+	ck_assert_int_eq(udb_user_delete(fx.db, "bob"), UDB_OK);
+	ck_assert_str_eq(entries_text(fx.db), "alice:x:Alice Liddell:/home/alice:/bin/bash ");
+	ch = (struct udb_user_changes){.last_name = "", .shell = "/bin/sh"};
+	ck_assert_int_eq(udb_user_modify(fx.db, "alice", &ch, T0), UDB_OK);
+	ck_assert_str_eq(entries_text(fx.db), "alice:x:Alice:/home/alice:/bin/sh ");
+}
+END_TEST
+
+START_TEST(test_udb_db_passwd_entry_damaged_is_corrupt)
+{
+	char text[64] = "";
+	size_t n = 0;
+
+	fx_add_user("alice");
+	close_fixture_db();
+	/* Four strings instead of five: a reader must not look past it. */
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
+		 "UPDATE passwd_entries SET entry = CAST('alice' || x'00' || 'x' || x'00' || "
+		 "'' || x'00' || '/home/alice' || x'00' AS BLOB)");
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert_int_eq(udb_passwd_entry_page(fx.db, 0, 10, append_entry, text, &n), UDB_CORRUPT);
+	ck_assert_uint_eq(n, 0);
+	close_fixture_db();
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "UPDATE passwd_entries SET entry = x'6162'");
+	fx_reopen(UDB_OPEN_PUBLIC);
+	ck_assert_int_eq(udb_passwd_entry_page(fx.db, 0, 10, append_entry, text, &n), UDB_CORRUPT);
+}
+END_TEST
+
 START_TEST(test_udb_db_init_upgrades_schema_1)
 {
 	struct udb_account *a = NULL;
@@ -203,8 +268,8 @@ START_TEST(test_udb_db_init_upgrades_schema_1)
 	/* Take the database back to schema 1: no name in the shadow file, no
 	 * covering index in the public one. */
 	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "DROP TABLE account_names; PRAGMA user_version = 1");
-	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
-		 "DROP INDEX users_passwd_by_name; PRAGMA user_version = 1");
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "DROP INDEX users_passwd_by_name; DROP TABLE "
+					     "passwd_entries; PRAGMA user_version = 1");
 	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_SCHEMA);
 	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
 	ck_assert_uint_eq(version, 1);
@@ -218,6 +283,9 @@ START_TEST(test_udb_db_init_upgrades_schema_1)
 	udb_account_free(a);
 	fx_reopen(UDB_OPEN_PUBLIC);
 	ck_assert(user_exists(fx.db, "alice"));
+	/* Both users got their ready-made passwd entries. */
+	ck_assert_str_eq(entries_text(fx.db), "alice:x::/home/alice:/bin/bash "
+					      "bob:x::/home/bob:/bin/bash ");
 }
 END_TEST
 
@@ -1142,6 +1210,8 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_init_refuses_newer_schema);
 	tcase_add_test(tc, test_udb_db_init_refuses_mixed_pair);
 	tcase_add_test(tc, test_udb_db_init_upgrades_schema_1);
+	tcase_add_test(tc, test_udb_db_passwd_entries_follow_users);
+	tcase_add_test(tc, test_udb_db_passwd_entry_damaged_is_corrupt);
 	tcase_add_test(tc, test_udb_db_init_finishes_upgrade_cut_short);
 	tc = fx_tcase(s, "udb_db_init_fresh", false);
 	tcase_add_test(tc, test_udb_db_init_under_strict_umask);
