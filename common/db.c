@@ -548,16 +548,6 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 		sqlite3_file_control(db->sql, "pub", SQLITE_FCNTL_PERSIST_WAL, &persist);
 		r = exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA sec.synchronous = FULL; "
 				 "PRAGMA pub.synchronous = FULL");
-	} else if (!brief && has_pub && shm_writable(db->pub_path)) {
-		char sql[64];
-
-		/* Only a reader that can write the -shm file keeps its view of the
-		 * database across transactions. One that cannot (any unprivileged
-		 * process) makes SQLite treat every transaction as "changed" and
-		 * unmap and remap the whole file each time: 4x slower per lookup
-		 * at 1M users than reading pages into the cache. */
-		snprintf(sql, sizeof(sql), "PRAGMA pub.mmap_size = %lld", READER_MMAP);
-		r = exec_sql(db, sql);
 	}
 out:
 	free(pub_name);
@@ -640,6 +630,26 @@ bool
 udb_db_has_shadow(const struct udb_db *db)
 {
 	return db->mode != UDB_OPEN_PUBLIC;
+}
+
+void
+udb_db_enable_mmap(struct udb_db *db)
+{
+	char sql[64];
+
+	/* Only a reader that can write the -shm file keeps its view of the
+	 * database across transactions. One that cannot (any unprivileged
+	 * process) makes SQLite treat every transaction as "changed" and unmap
+	 * and remap the whole file each time: 4x slower per lookup at 1M users
+	 * than reading pages into the cache. */
+	if (db->mode != UDB_OPEN_PUBLIC && db->mode != UDB_OPEN_SHADOW)
+		return;
+	if (db->brief || !sqlite3_get_autocommit(db->sql) || !shm_writable(db->pub_path))
+		return;
+	snprintf(sql, sizeof(sql), "PRAGMA pub.mmap_size = %lld", READER_MMAP);
+	/* Without the map, pages are read into SQLite's cache: slower at a
+	 * million users, never wrong. */
+	(void)exec_sql(db, sql);
 }
 
 const char *

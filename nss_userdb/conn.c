@@ -27,9 +27,13 @@
 
 struct conn {
 	struct udb_db *db;
+	unsigned uses;  /* lookups since the open, counted up to MMAP_AFTER */
 	uint64_t epoch; /* which open this is: see udb_nss_db_epoch_locked() */
 	bool inherited; /* opened by the parent before a fork */
 };
+
+/* Lookups on a connection before the public file is mapped. */
+#define MMAP_AFTER 16
 
 static pthread_mutex_t udb_nss_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t udb_nss_atfork_once = PTHREAD_ONCE_INIT;
@@ -139,7 +143,12 @@ udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db)
 			return r;
 		}
 		c->epoch = ++opens;
+		c->uses = 0;
 	}
+	/* A process that keeps looking up gets the file mapped; one that
+	 * makes a handful of lookups (most commands) does not pay for it. */
+	if (c->uses < MMAP_AFTER && ++c->uses == MMAP_AFTER)
+		udb_db_enable_mmap(c->db);
 	*ret_db = c->db;
 	return UDB_OK;
 }

@@ -70,6 +70,39 @@ START_TEST(test_change_visible_at_next_lookup)
 }
 END_TEST
 
+/* Whether this process has the public file (not its -shm) mapped. */
+static bool
+public_file_mapped(void)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "/" UDB_PUBLIC_FILE "\n"))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/* The map that makes lookups at a million users fast is set up once a
+ * process keeps looking up, not for the handful of lookups of a command.
+ * Root only: others cannot write the -shm file, and SQLite remaps the whole
+ * file at every transaction for them, so they never get it. */
+START_TEST(test_public_file_mapped_after_some_lookups)
+{
+	if (geteuid() != 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		expect_gecos("alice", "Alice Liddell");
+	ck_assert(!public_file_mapped());
+	for (int i = 0; i < 20; i++)
+		expect_gecos("bob", "Bob");
+	ck_assert(public_file_mapped());
+}
+END_TEST
+
 START_TEST(test_change_by_other_process_visible)
 {
 	int status = 0;
@@ -396,6 +429,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_change_visible_at_next_lookup);
 	tcase_add_test(tc, test_change_by_other_process_visible);
+	tcase_add_test(tc, test_public_file_mapped_after_some_lookups);
 	tcase_add_test(tc, test_replaced_database_seen_at_next_lookup);
 	tcase_add_test(tc, test_lookups_after_fork);
 	tcase_add_test(tc, test_fork_while_other_thread_looks_up);
