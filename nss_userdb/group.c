@@ -8,7 +8,9 @@
  * with a 1 KiB buffer and doubles it after every ERANGE, so such a lookup
  * arrives a dozen times in a row. When a group does not fit, it is kept
  * (one group only) with its key, the second of `now` it was computed for and
- * the public file's data_version read before the query. The next lookup of
+ * the public file's data_version, read in the query's transaction (and only
+ * then, or when a kept group could serve: it is a statement of its own,
+ * which the common path does without). The next lookup of
  * the same key is served from it only if the data_version is unchanged and
  * it is still the same second: the answer is then exactly what a new query
  * would return (membership depends on time only through whole seconds). Any
@@ -75,7 +77,7 @@ gr_lookup_locked(const struct gr_key *key, struct group *grp, char *buf, size_t 
 	enum udb_result r;
 	int64_t now = udb_now(), version = 0;
 	uint64_t epoch;
-	bool in_tx = false;
+	bool in_tx = false, have_version = false;
 
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
@@ -85,25 +87,32 @@ gr_lookup_locked(const struct gr_key *key, struct group *grp, char *buf, size_t 
 	if (r != UDB_OK)
 		goto out;
 	in_tx = true;
-	r = udb_db_data_version(db, &version);
-	if (r != UDB_OK)
-		goto out;
-	if (gr_retry.group && gr_retry.epoch == epoch && gr_retry.version == version &&
-	    gr_retry.now == now && gr_key_equal(&gr_retry.key, key)) {
-		g = gr_retry.group;
-		gr_retry.group = NULL;
-	} else if (key->by_gid) {
-		r = udb_group_by_gid(db, key->gid, now, &g);
-	} else {
-		r = udb_group_by_name(db, key->name, now, &g);
+	/* SQLite's data_version (a statement of its own) is only needed to
+	 * trust a kept result, or to keep one: not on the common path. */
+	if (gr_retry.group && gr_retry.epoch == epoch && gr_retry.now == now &&
+	    gr_key_equal(&gr_retry.key, key)) {
+		r = udb_db_data_version(db, &version);
+		if (r != UDB_OK)
+			goto out;
+		have_version = true;
+		if (gr_retry.version == version) {
+			g = gr_retry.group;
+			gr_retry.group = NULL;
+		}
 	}
+	if (!g && key->by_gid)
+		r = udb_group_by_gid(db, key->gid, now, &g);
+	else if (!g)
+		r = udb_group_by_name(db, key->name, now, &g);
 	gr_retry_drop_locked();
-	udb_db_read_end(db);
-	in_tx = false;
 	if (r != UDB_OK)
 		goto out;
 	r = udb_pack_group(g, grp, buf, buflen);
 	if (r == UDB_BUFFER_TOO_SMALL) {
+		/* Kept for glibc's retry with a larger buffer, with the
+		 * version of the snapshot it was read from. */
+		if (!have_version && udb_db_data_version(db, &version) != UDB_OK)
+			goto out;
 		gr_retry.group = g;
 		gr_retry.key = *key;
 		gr_retry.now = now;
