@@ -18,7 +18,7 @@
 
 #define READER_BUSY_MS 200
 #define WRITER_BUSY_MS 5000
-#define READER_MMAP    (256LL * 1024 * 1024)
+#define READER_MMAP    0x7fff0000LL /* SQLite's own limit, 2 GiB */
 
 int64_t
 udb_now(void)

@@ -61,7 +61,7 @@ bool udb_db_has_shadow(const struct udb_db *db);
 /* False for a UDB_OPEN_CREDENTIALS handle, which has the shadow file only. */
 bool udb_db_has_public(const struct udb_db *db);
 
-/* Maps the public file into memory (up to 256 MB) for a read-only handle
+/* Maps the public file into memory (up to SQLite's limit, 2 GiB) for a read-only handle
  * that will serve many lookups, when this process may write the -shm file;
  * a no-op otherwise. Pages are then read without a copy: at a million users
  * the lookups that miss SQLite's cache cost a quarter. Not done at open, so
