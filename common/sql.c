@@ -59,14 +59,15 @@ static const char *const queries[UDB_Q_COUNT] = {
 	/* The covering index of schema 2: one b-tree read instead of two. */
 	[UDB_Q_PASSWD_BY_NAME] = "SELECT " PASSWD_COLUMNS " FROM pub.users INDEXED BY "
 				 "users_passwd_by_name WHERE username = ?1",
-	[UDB_Q_PASSWD_BY_UID] = "SELECT " PASSWD_COLUMNS " FROM pub.users WHERE uid = ?1",
+	[UDB_Q_PASSWD_ENTRY_BY_UID] = "SELECT uid, gid, entry FROM pub.passwd_entries WHERE uid = "
+				      "?1",
 	/* Each row goes to user.c's page walker as a function call (?3 is its
 	 * bound state); the statement itself returns only NULLs. */
-	[UDB_Q_PASSWD_PAGE] = "SELECT udb_passwd_entry_walk(?3, id, uid, gid, entry) FROM "
-			      "pub.passwd_entries WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[UDB_Q_PASSWD_PAGE] = "SELECT udb_passwd_entry_walk(?3, uid, gid, entry) FROM "
+			      "pub.passwd_entries WHERE uid > ?1 ORDER BY uid LIMIT ?2",
 	/* The same expression as schema/0002-*.sql's: keep them in step. */
 	[UDB_Q_PASSWD_ENTRY_REFRESH] =
-		"INSERT OR REPLACE INTO pub.passwd_entries (id, uid, gid, entry) SELECT id, uid, "
+		"INSERT OR REPLACE INTO pub.passwd_entries (uid, id, gid, entry) SELECT uid, id, "
 		"gid, CAST(username || x'00' || 'x' || x'00' || CASE WHEN first_name <> '' AND "
 		"last_name <> '' THEN first_name || ' ' || last_name ELSE first_name || last_name "
 		"END || x'00' || home || x'00' || shell || x'00' AS BLOB) FROM pub.users WHERE id "

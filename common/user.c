@@ -241,23 +241,8 @@ udb_user_view_by_name(struct udb_db *db, const char *name, udb_user_view_fn *fn,
 	return r == UDB_OK && n == 0 ? UDB_NOT_FOUND : r;
 }
 
-enum udb_result
-udb_user_view_by_uid(struct udb_db *db, uint32_t uid, udb_user_view_fn *fn, void *userdata)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	size_t n = 0;
-
-	r = udb_stmt(db, UDB_Q_PASSWD_BY_UID, &stmt);
-	if (r != UDB_OK)
-		return r;
-	sqlite3_bind_int64(stmt, 1, uid);
-	r = view_rows(db, UDB_Q_PASSWD_BY_UID, 1, fn, userdata, &n);
-	return r == UDB_OK && n == 0 ? UDB_NOT_FOUND : r;
-}
-
 /* A page reads its rows through an SQL function instead of the column API:
- * UDB_Q_PASSWD_PAGE calls udb_passwd_entry_walk(?3, id, uid, gid, entry) on
+ * UDB_Q_PASSWD_PAGE calls udb_passwd_entry_walk(?3, uid, gid, entry) on
  * each row of pub.passwd_entries, and page_walk_row() hands the arguments
  * to fn. sqlite3_value_*() on a function's arguments skip the per-call
  * bookkeeping of sqlite3_column_*() (some 15 ns a column here). The walk's
@@ -304,16 +289,15 @@ page_walk_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if (w)
 			sqlite3_set_auxdata(ctx, 0, w, NULL);
 	}
-	if (!w || argc != 5) {
+	if (!w || argc != 4) {
 		sqlite3_result_error_code(ctx, SQLITE_MISUSE);
 		return;
 	}
 	e = (struct udb_passwd_entry){
-		.id = sqlite3_value_int64(argv[1]),
-		.uid = (uint32_t)sqlite3_value_int64(argv[2]),
-		.gid = (uint32_t)sqlite3_value_int64(argv[3]),
-		.strings = sqlite3_value_blob(argv[4]),
-		.len = (size_t)sqlite3_value_bytes(argv[4]),
+		.uid = (uint32_t)sqlite3_value_int64(argv[1]),
+		.gid = (uint32_t)sqlite3_value_int64(argv[2]),
+		.strings = sqlite3_value_blob(argv[3]),
+		.len = (size_t)sqlite3_value_bytes(argv[3]),
 	};
 	if (!e.strings || !entry_is_whole(e.strings, e.len))
 		w->r = UDB_CORRUPT;
@@ -329,7 +313,38 @@ page_walk_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 enum udb_result
-udb_passwd_entry_page(struct udb_db *db, int64_t after_id, size_t max, udb_passwd_entry_fn *fn,
+udb_passwd_entry_by_uid(struct udb_db *db, uint32_t uid, udb_passwd_entry_fn *fn, void *userdata)
+{
+	struct udb_passwd_entry e;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_PASSWD_ENTRY_BY_UID, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, uid);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		e = (struct udb_passwd_entry){
+			.uid = (uint32_t)sqlite3_column_int64(stmt, 0),
+			.gid = (uint32_t)sqlite3_column_int64(stmt, 1),
+			.strings = sqlite3_column_blob(stmt, 2),
+			.len = (size_t)sqlite3_column_bytes(stmt, 2),
+		};
+		if (!e.strings || !entry_is_whole(e.strings, e.len))
+			r = UDB_CORRUPT;
+		else
+			r = fn(&e, userdata);
+	} else {
+		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
+	}
+	udb_stmt_done(db, UDB_Q_PASSWD_ENTRY_BY_UID);
+	return r;
+}
+
+enum udb_result
+udb_passwd_entry_page(struct udb_db *db, int64_t after_uid, size_t max, udb_passwd_entry_fn *fn,
 		      void *userdata, size_t *ret_n)
 {
 	struct page_walk w = {fn, userdata, UDB_OK, 0};
@@ -342,7 +357,7 @@ udb_passwd_entry_page(struct udb_db *db, int64_t after_id, size_t max, udb_passw
 	 * first prepare; the prepared statement lives as long as the
 	 * connection, so this runs once per connection. */
 	if (!db->stmts[UDB_Q_PASSWD_PAGE]) {
-		rc = sqlite3_create_function_v2(db->sql, PAGE_WALK_FUNCTION, 5,
+		rc = sqlite3_create_function_v2(db->sql, PAGE_WALK_FUNCTION, 4,
 						SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
 						page_walk_row, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
@@ -351,7 +366,7 @@ udb_passwd_entry_page(struct udb_db *db, int64_t after_id, size_t max, udb_passw
 	r = udb_stmt(db, UDB_Q_PASSWD_PAGE, &stmt);
 	if (r != UDB_OK)
 		return r;
-	sqlite3_bind_int64(stmt, 1, after_id);
+	sqlite3_bind_int64(stmt, 1, after_uid);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)max);
 	sqlite3_bind_pointer(stmt, 3, &w, PAGE_WALK_POINTER, NULL);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)

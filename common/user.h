@@ -61,13 +61,10 @@ typedef enum udb_result udb_user_view_fn(const struct udb_user_view *view, void 
 /* UDB_NOT_FOUND (fn not called) when there is no such user. */
 enum udb_result udb_user_view_by_name(struct udb_db *db, const char *name, udb_user_view_fn *fn,
 				      void *userdata);
-enum udb_result udb_user_view_by_uid(struct udb_db *db, uint32_t uid, udb_user_view_fn *fn,
-				     void *userdata);
 /* A user's ready-made passwd entry (schema 2's pub.passwd_entries): strings
  * holds the name, "x", the GECOS, the home and the shell, each
  * NUL-terminated, len bytes in all (checked: exactly five strings). */
 struct udb_passwd_entry {
-	int64_t id;
 	uint32_t uid;
 	uint32_t gid;
 	const char *strings;
@@ -75,10 +72,16 @@ struct udb_passwd_entry {
 };
 typedef enum udb_result udb_passwd_entry_fn(const struct udb_passwd_entry *entry, void *userdata);
 
-/* Up to max passwd entries of users with id > after_id in id order; *ret_n
- * is how many fn accepted. fn is called from inside sqlite3_step() here, so
- * it must not call SQLite at all. UDB_CORRUPT for a damaged entry. */
-enum udb_result udb_passwd_entry_page(struct udb_db *db, int64_t after_id, size_t max,
+/* The entry of the user with this uid; UDB_NOT_FOUND (fn not called) when
+ * there is none, UDB_CORRUPT for a damaged entry. */
+enum udb_result udb_passwd_entry_by_uid(struct udb_db *db, uint32_t uid, udb_passwd_entry_fn *fn,
+					void *userdata);
+
+/* Up to max entries of users with uid > after_uid in uid order (after_uid
+ * -1: from the start); *ret_n is how many fn accepted. fn is called from
+ * inside sqlite3_step() here, so it must not call SQLite at all.
+ * UDB_CORRUPT for a damaged entry. */
+enum udb_result udb_passwd_entry_page(struct udb_db *db, int64_t after_uid, size_t max,
 				      udb_passwd_entry_fn *fn, void *userdata, size_t *ret_n);
 
 struct udb_user_spec {

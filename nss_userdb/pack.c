@@ -97,6 +97,25 @@ udb_pack_passwd_entry(const struct udb_passwd_entry *e, char *block,
 }
 
 enum udb_result
+udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry, struct passwd *result, char *buf,
+			   size_t buflen)
+{
+	struct udb_packed_passwd e;
+
+	if (buflen < entry->len)
+		return UDB_BUFFER_TOO_SMALL;
+	udb_pack_passwd_entry(entry, buf, &e);
+	result->pw_name = buf;
+	result->pw_passwd = buf + e.passwd;
+	result->pw_uid = e.uid;
+	result->pw_gid = e.gid;
+	result->pw_gecos = buf + e.gecos;
+	result->pw_dir = buf + e.dir;
+	result->pw_shell = buf + e.shell;
+	return UDB_OK;
+}
+
+enum udb_result
 udb_unpack_passwd(const struct udb_packed_passwd *e, const char *page, struct passwd *result,
 		  char *buf, size_t buflen)
 {

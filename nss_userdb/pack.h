@@ -42,6 +42,10 @@ size_t udb_pack_passwd_size(const struct udb_user_view *user, struct udb_passwd_
  * and fills *ret_entry except ret_entry->off, which is the caller's. */
 void udb_pack_passwd_entry(const struct udb_passwd_entry *entry, char *block,
 			   struct udb_packed_passwd *ret_entry);
+/* Copies a ready-made entry straight into the caller's struct and buffer
+ * (getpwuid): UDB_BUFFER_TOO_SMALL, nothing changed, when it does not fit. */
+enum udb_result udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry,
+					   struct passwd *result, char *buf, size_t buflen);
 /* Copies a packed entry from its page buffer into the caller's buffer. */
 enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const char *page,
 				  struct passwd *result, char *buf, size_t buflen);

@@ -25,9 +25,9 @@ struct pw_page {
 	size_t n, pos;
 	char *buf;
 	size_t used, cap;
-	int64_t after_id; /* keyset cursor: the last id of the page handed out */
-	int64_t last_id;  /* the last id packed while filling */
-	bool last;        /* the page came back short: nothing followed it */
+	int64_t after_uid; /* keyset cursor: the last uid of the page handed out */
+	int64_t last_uid;  /* the last uid packed while filling */
+	bool last;         /* the page came back short: nothing followed it */
 	bool end;
 };
 
@@ -39,6 +39,14 @@ pack_into_target(const struct udb_user_view *view, void *userdata)
 	struct pw_target *t = userdata;
 
 	return udb_pack_passwd(view, t->pwd, t->buf, t->buflen);
+}
+
+static enum udb_result
+pack_entry_into_target(const struct udb_passwd_entry *entry, void *userdata)
+{
+	struct pw_target *t = userdata;
+
+	return udb_pack_passwd_from_entry(entry, t->pwd, t->buf, t->buflen);
 }
 
 static enum udb_result
@@ -63,7 +71,7 @@ pack_into_page(const struct udb_passwd_entry *entry, void *userdata)
 	p->entries[p->n].off = p->used;
 	p->used += need;
 	p->n++;
-	p->last_id = entry->id;
+	p->last_uid = entry->uid;
 	return UDB_OK;
 }
 
@@ -89,7 +97,8 @@ pw_page_fill_locked(void)
 	pw_page->n = 0;
 	pw_page->pos = 0;
 	pw_page->used = 0;
-	r = udb_passwd_entry_page(db, pw_page->after_id, UDB_NSS_PAGE, pack_into_page, pw_page, &n);
+	r = udb_passwd_entry_page(db, pw_page->after_uid, UDB_NSS_PAGE, pack_into_page, pw_page,
+				  &n);
 	if (r != UDB_OK) {
 		/* Drop a partial page; the next call reads it again. */
 		pw_page->n = 0;
@@ -98,7 +107,7 @@ pw_page_fill_locked(void)
 	pw_page->end = n == 0;
 	pw_page->last = n < UDB_NSS_PAGE;
 	if (n > 0)
-		pw_page->after_id = pw_page->last_id;
+		pw_page->after_uid = pw_page->last_uid;
 	return UDB_OK;
 }
 
@@ -138,7 +147,7 @@ _nss_userdb_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, 
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		goto out;
-	r = udb_user_view_by_uid(db, (uint32_t)uid, pack_into_target, &t);
+	r = udb_passwd_entry_by_uid(db, (uint32_t)uid, pack_entry_into_target, &t);
 out:
 	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);
@@ -182,6 +191,7 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 			r = UDB_NO_MEMORY;
 			goto out;
 		}
+		pw_page->after_uid = -1; /* uids start at 0 */
 	}
 	/* A short page was the rest of the table when it was read: asking
 	 * again would cost a read transaction to learn nothing (a user added

@@ -87,7 +87,7 @@ fuzz_enum_passwd(struct fuzz_input *in, const struct udb_user_view *u, size_t ne
 {
 	struct udb_passwd_lens lens;
 	struct udb_packed_passwd e;
-	struct udb_passwd_entry entry = {.id = 1, .uid = u->uid, .gid = u->gid};
+	struct udb_passwd_entry entry = {.uid = u->uid, .gid = u->gid};
 	struct passwd pw, before;
 	size_t off = fuzz_byte(in), size;
 	struct buffer page, b;
@@ -118,6 +118,27 @@ fuzz_enum_passwd(struct fuzz_input *in, const struct udb_user_view *u, size_t ne
 	buffer_make(&page, off + size, 0);
 	udb_pack_passwd_entry(&entry, page.buf + off, &e);
 	e.off = off;
+
+	/* getpwuid's path: the entry straight into the caller's buffer. */
+	buffer_make(&b, pick_len(in, need), fuzz_byte(in) % 16);
+	memset(&pw, 0x5a, sizeof(pw));
+	before = pw;
+	r = udb_pack_passwd_from_entry(&entry, &pw, b.buf, b.len);
+	if (b.len < need) {
+		fuzz_check(r == UDB_BUFFER_TOO_SMALL, "from entry: %s with %zu of %zu bytes",
+			   udb_result_to_string(r), b.len, need);
+		fuzz_check(memcmp(&pw, &before, sizeof(pw)) == 0, "from entry: struct changed");
+	} else {
+		fuzz_check(r == UDB_OK, "from entry: %s with %zu of %zu bytes",
+			   udb_result_to_string(r), b.len, need);
+		check_str(&b, pw.pw_name, u->username, "pw_name");
+		check_str(&b, pw.pw_passwd, "x", "pw_passwd");
+		check_str(&b, pw.pw_gecos, gecos, "pw_gecos");
+		check_str(&b, pw.pw_dir, u->home, "pw_dir");
+		check_str(&b, pw.pw_shell, u->shell, "pw_shell");
+		fuzz_check(pw.pw_uid == u->uid && pw.pw_gid == u->gid, "from entry: ids");
+	}
+	buffer_check_free(&b);
 	free(strings);
 
 	buffer_make(&b, pick_len(in, need), fuzz_byte(in) % 16);

@@ -221,6 +221,7 @@ entries_text(struct udb_db *db)
 
 START_TEST(test_udb_db_passwd_entries_follow_users)
 {
+	char text[256];
 	struct udb_user_changes ch = {.first_name = "Alice", .last_name = "Liddell"};
 
 	fx_add_user("alice");
@@ -233,6 +234,10 @@ START_TEST(test_udb_db_passwd_entries_follow_users)
 	ch = (struct udb_user_changes){.last_name = "", .shell = "/bin/sh"};
 	ck_assert_int_eq(udb_user_modify(fx.db, "alice", &ch, T0), UDB_OK);
 	ck_assert_str_eq(entries_text(fx.db), "alice:x:Alice:/home/alice:/bin/sh ");
+	text[0] = '\0';
+	ck_assert_int_eq(udb_passwd_entry_by_uid(fx.db, 10000, append_entry, text), UDB_OK);
+	ck_assert_str_eq(text, "alice:x:Alice:/home/alice:/bin/sh ");
+	ck_assert_int_eq(udb_passwd_entry_by_uid(fx.db, 10001, append_entry, text), UDB_NOT_FOUND);
 }
 END_TEST
 
@@ -250,6 +255,8 @@ START_TEST(test_udb_db_passwd_entry_damaged_is_corrupt)
 	fx_reopen(UDB_OPEN_PUBLIC);
 	ck_assert_int_eq(udb_passwd_entry_page(fx.db, 0, 10, append_entry, text, &n), UDB_CORRUPT);
 	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(udb_passwd_entry_by_uid(fx.db, 10000, append_entry, text), UDB_CORRUPT);
+	ck_assert_str_eq(text, "");
 	close_fixture_db();
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "UPDATE passwd_entries SET entry = x'6162'");
 	fx_reopen(UDB_OPEN_PUBLIC);
