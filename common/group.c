@@ -90,7 +90,7 @@ role_group(struct udb_db *db, enum udb_query q, int64_t now, struct udb_group **
 	return UDB_OK;
 }
 
-/* Steps a bound personal-group query (username, gid). */
+/* Steps a bound personal-group query (username or passwd entry, gid). */
 static enum udb_result
 personal_group(struct udb_db *db, enum udb_query q, struct udb_group **ret_group)
 {
@@ -99,11 +99,18 @@ personal_group(struct udb_db *db, enum udb_query q, struct udb_group **ret_group
 	int rc = SQLITE_DONE;
 
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		r = new_group((const char *)sqlite3_column_text(stmt, 0),
-			      (uint32_t)sqlite3_column_int64(stmt, 1), ret_group);
-	else
+	if (rc == SQLITE_ROW) {
+		/* Column 0 is a user name, or a passwd entry that starts with
+		 * one (SQLite ends every text value with a NUL). */
+		const char *name = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (!name || !udb_valid_username(name))
+			r = UDB_CORRUPT;
+		else
+			r = new_group(name, (uint32_t)sqlite3_column_int64(stmt, 1), ret_group);
+	} else {
 		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
+	}
 	udb_stmt_done(db, q);
 	return r;
 }

@@ -168,8 +168,11 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_PERSONAL_GROUP_BY_NAME] = "SELECT username, gid FROM pub.users INDEXED BY "
 					 "users_passwd_by_name WHERE username = ?1 AND "
 					 "primary_role_id IS NULL",
-	[UDB_Q_PERSONAL_GROUP_BY_GID] = "SELECT username, gid FROM pub.users WHERE uid = ?1 AND "
-					"gid = ?1 AND primary_role_id IS NULL",
+	/* The ready-made passwd entry, whose first string is the name: the
+	 * b-tree getpwuid reads. gid = uid only for a personal group (uids and
+	 * role gids come from one pool and never meet). */
+	[UDB_Q_PERSONAL_GROUP_BY_GID] = "SELECT entry, gid FROM pub.passwd_entries WHERE uid = ?1 "
+					"AND gid = ?1",
 	[UDB_Q_ROLE_PAGE] = "SELECT id, name, gid FROM pub.roles WHERE id > ?1 ORDER BY id "
 			    "LIMIT ?2",
 	[UDB_Q_PERSONAL_GROUP_PAGE] = "SELECT id, username, gid FROM pub.users WHERE id > ?1 AND "
