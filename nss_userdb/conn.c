@@ -113,8 +113,8 @@ open_locked(enum udb_nss_handle which, struct udb_db **ret_db)
 	return r == UDB_NOT_FOUND ? UDB_UNAVAILABLE : r;
 }
 
-enum udb_result
-udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db)
+static enum udb_result
+db_locked(enum udb_nss_handle which, bool lookup, struct udb_db **ret_db)
 {
 	struct conn *c = &conns[which];
 	enum udb_result r;
@@ -146,11 +146,25 @@ udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db)
 		c->uses = 0;
 	}
 	/* A process that keeps looking up gets the file mapped; one that
-	 * makes a handful of lookups (most commands) does not pay for it. */
-	if (c->uses < MMAP_AFTER && ++c->uses == MMAP_AFTER)
+	 * makes a handful of lookups (most commands) does not pay for it, and
+	 * enumeration does not count: a pass maps nothing, so its memory stays
+	 * one page of entries whatever the number of users. */
+	if (lookup && c->uses < MMAP_AFTER && ++c->uses == MMAP_AFTER)
 		udb_db_enable_mmap(c->db);
 	*ret_db = c->db;
 	return UDB_OK;
+}
+
+enum udb_result
+udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db)
+{
+	return db_locked(which, true, ret_db);
+}
+
+enum udb_result
+udb_nss_scan_db_locked(enum udb_nss_handle which, struct udb_db **ret_db)
+{
+	return db_locked(which, false, ret_db);
 }
 
 uint64_t

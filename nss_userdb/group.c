@@ -176,7 +176,7 @@ gr_cursor_fill_locked(void)
 	enum udb_result r;
 	size_t n = 0;
 
-	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
+	r = udb_nss_scan_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		return r;
 	/* A page of roles is one query per role for its members: one

@@ -48,6 +48,9 @@ void udb_nss_unlock(int cancel_state);
  * replaced or this process is a fork child) as needed. The caller holds the
  * lock and must not keep the pointer past udb_nss_unlock(). */
 enum udb_result udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret_db);
+/* The same for enumeration: its pages do not count toward mapping the file
+ * (see conn.c). */
+enum udb_result udb_nss_scan_db_locked(enum udb_nss_handle which, struct udb_db **ret_db);
 /* Changes whenever udb_nss_db_locked() opened a new connection for which:
  * values tied to one connection (its data_version) are void after that. */
 uint64_t udb_nss_db_epoch_locked(enum udb_nss_handle which);

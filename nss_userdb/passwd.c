@@ -91,7 +91,7 @@ pw_page_fill_locked(void)
 	enum udb_result r;
 	size_t n = 0;
 
-	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
+	r = udb_nss_scan_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		return r;
 	pw_page->n = 0;

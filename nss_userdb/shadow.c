@@ -36,7 +36,7 @@ sp_cursor_fill_locked(void)
 	enum udb_result r;
 	size_t n = 0;
 
-	r = udb_nss_db_locked(UDB_NSS_SHADOW, &db);
+	r = udb_nss_scan_db_locked(UDB_NSS_SHADOW, &db);
 	if (r == UDB_OK)
 		r = udb_shadow_page(db, sp_cursor.after_id, UDB_NSS_PAGE, &accounts, &n);
 	if (r != UDB_OK)

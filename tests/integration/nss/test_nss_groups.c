@@ -182,6 +182,26 @@ getgrnam_like_glibc(const char *name, struct group *gr, char **buf, int *retries
 	}
 }
 
+/* An enumeration alone, however long, maps nothing: its memory stays one
+ * page of entries (root only: others never map the file). */
+START_TEST(test_enumeration_maps_nothing)
+{
+	static char buf[4096];
+	struct passwd pw;
+	size_t n = 0;
+	int err = 0;
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(mod.setpwent(0), NSS_STATUS_SUCCESS);
+	while (mod.getpwent_r(&pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS)
+		n++;
+	mod.endpwent();
+	ck_assert_uint_gt(n, 100000);
+	ck_assert_int_eq(public_file_mapped(), 0);
+}
+END_TEST
+
 START_TEST(test_big_group_correct)
 {
 	struct group gr;
@@ -301,6 +321,7 @@ main(void)
 	tcase_add_checked_fixture(tc, big_setup, big_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_big_group_correct);
+	tcase_add_test(tc, test_enumeration_maps_nothing);
 	tcase_add_test(tc, test_big_group_retry_sees_change);
 	tcase_add_test(tc, test_big_group_retry_sees_expiry);
 	tcase_add_test(tc, test_retry_cache_keyed_by_group);
