@@ -96,6 +96,19 @@ udb_pack_passwd_entry(const struct udb_passwd_entry *e, char *block,
 	ret_entry->shell = (uint32_t)shell;
 }
 
+/* Points result's fields into buf, which holds the packed entry e. */
+static void
+point_passwd(const struct udb_packed_passwd *e, char *buf, struct passwd *result)
+{
+	result->pw_name = buf;
+	result->pw_passwd = buf + e->passwd;
+	result->pw_uid = e->uid;
+	result->pw_gid = e->gid;
+	result->pw_gecos = buf + e->gecos;
+	result->pw_dir = buf + e->dir;
+	result->pw_shell = buf + e->shell;
+}
+
 enum udb_result
 udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry, struct passwd *result, char *buf,
 			   size_t buflen)
@@ -105,13 +118,7 @@ udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry, struct passwd *
 	if (buflen < entry->len)
 		return UDB_BUFFER_TOO_SMALL;
 	udb_pack_passwd_entry(entry, buf, &e);
-	result->pw_name = buf;
-	result->pw_passwd = buf + e.passwd;
-	result->pw_uid = e.uid;
-	result->pw_gid = e.gid;
-	result->pw_gecos = buf + e.gecos;
-	result->pw_dir = buf + e.dir;
-	result->pw_shell = buf + e.shell;
+	point_passwd(&e, buf, result);
 	return UDB_OK;
 }
 
@@ -122,13 +129,7 @@ udb_unpack_passwd(const struct udb_packed_passwd *e, const char *page, struct pa
 	if (buflen < e->len)
 		return UDB_BUFFER_TOO_SMALL;
 	memcpy(buf, page + e->off, e->len);
-	result->pw_name = buf;
-	result->pw_passwd = buf + e->passwd;
-	result->pw_uid = e->uid;
-	result->pw_gid = e->gid;
-	result->pw_gecos = buf + e->gecos;
-	result->pw_dir = buf + e->dir;
-	result->pw_shell = buf + e->shell;
+	point_passwd(e, buf, result);
 	return UDB_OK;
 }
 
