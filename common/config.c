@@ -18,19 +18,25 @@
 #define LINE_MAX_BYTES 4096
 
 enum udb_result
+udb_check_trusted_stat(const struct stat *st, int want_dir)
+{
+	if (want_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		return UDB_UNSAFE;
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return UDB_UNSAFE;
+	if ((st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && st->st_gid != 0))
+		return UDB_UNSAFE;
+	return UDB_OK;
+}
+
+enum udb_result
 udb_check_trusted_fd(int fd, int want_dir)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return UDB_IO;
-	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-		return UDB_UNSAFE;
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return UDB_UNSAFE;
-	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0))
-		return UDB_UNSAFE;
-	return UDB_OK;
+	return udb_check_trusted_stat(&st, want_dir);
 }
 
 void

@@ -42,5 +42,8 @@ void udb_config_free(struct udb_config *config);
  * want_dir, a directory) owned by root or by the effective uid, and not
  * writable by group or others unless that group is root's. */
 enum udb_result udb_check_trusted_fd(int fd, int want_dir);
+/* The same check on what stat or lstat found. */
+struct stat;
+enum udb_result udb_check_trusted_stat(const struct stat *st, int want_dir);
 
 #endif

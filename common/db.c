@@ -240,54 +240,49 @@ result_from_errno(int e)
 	}
 }
 
-/* Whether the file starts like an SQLite database and has a size SQLite
- * could have left: the magic string, a page size SQLite can write, and a
- * whole, nonzero number of pages. What a credentials handle checks of the
- * public file, which it does not open (replaced, emptied, cut in the middle
- * of a page). Nothing here changes while a writer works on the file (SQLite
- * writes and truncates whole pages), so a concurrent commit or checkpoint
- * never makes it fail. */
+/* Opens the database directory and checks it may be trusted. */
 static enum udb_result
-check_header(int fd, const struct stat *st)
+check_dir(const char *path)
 {
-	static const char magic[16] = "SQLite format 3";
-	unsigned char h[18];
-	uint32_t page_size;
-
-	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)))
-		return UDB_CORRUPT;
-	page_size = (uint32_t)h[16] << 8 | h[17];
-	if (page_size == 1)
-		page_size = 65536;
-	if (page_size < 512 || (page_size & (page_size - 1)) != 0 || st->st_size <= 0 ||
-	    st->st_size % page_size != 0)
-		return UDB_CORRUPT;
-	return UDB_OK;
-}
-
-/* Opens path without following a symlink and checks it may be trusted
- * (and, with header, check_header()). */
-static enum udb_result
-check_file(const char *path, int want_dir, bool header, dev_t *ret_dev, ino_t *ret_ino)
-{
-	struct stat st;
 	enum udb_result r;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-				(want_dir ? O_DIRECTORY : O_NOFOLLOW));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECTORY);
 	if (fd < 0)
 		return result_from_errno(errno);
-	r = udb_check_trusted_fd(fd, want_dir);
-	if (r == UDB_OK && fstat(fd, &st) < 0)
-		r = UDB_IO;
-	if (r == UDB_OK && header)
-		r = check_header(fd, &st);
-	if (r == UDB_OK && !want_dir) {
+	r = udb_check_trusted_fd(fd, 1);
+	close(fd);
+	return r;
+}
+
+/* Checks a database file without opening it: closing any descriptor of a
+ * file drops every POSIX lock this process holds on it, SQLite's included,
+ * and another connection of this process (the NSS module's, beside the PAM
+ * module's) may have it open and locked. Not a symlink, trusted, readable
+ * by the caller (EACCES is UDB_PERMISSION), and, with whole_pages, of a
+ * size SQLite could have left: a nonzero number of 512-byte units (SQLite
+ * writes and truncates whole pages, so a concurrent commit never fails
+ * this). The last is what a credentials handle checks of the public file,
+ * which it does not open: emptied, or cut in the middle of a page. */
+static enum udb_result
+check_db_file(const char *path, bool whole_pages, dev_t *ret_dev, ino_t *ret_ino)
+{
+	struct stat st;
+	enum udb_result r;
+
+	if (lstat(path, &st) < 0)
+		return result_from_errno(errno);
+	if (S_ISLNK(st.st_mode))
+		return UDB_UNSAFE;
+	r = udb_check_trusted_stat(&st, 0);
+	if (r == UDB_OK && faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0)
+		r = result_from_errno(errno);
+	if (r == UDB_OK && whole_pages && (st.st_size <= 0 || st.st_size % 512 != 0))
+		r = UDB_CORRUPT;
+	if (r == UDB_OK) {
 		*ret_dev = st.st_dev;
 		*ret_ino = st.st_ino;
 	}
-	close(fd);
 	return r;
 }
 
@@ -399,13 +394,16 @@ shm_writable(const char *path)
 }
 
 /* "file:PATH?readonly_shm=1", PATH percent-encoded: a reader that opens its
- * files this way never sets up the shared-memory index itself. When no other
- * process has the database open, SQLite would otherwise truncate and rebuild
- * both -shm files at every open (a third of a short-lived process's cost);
- * with the index left alone it reads the WAL file directly, which writers
- * keep empty (they checkpoint after every commit). The price is paid per
- * transaction instead (SQLite cannot trust its page cache between them), so
- * this suits handles that serve a few statements. */
+ * files this way never sets up SQLite's shared-memory index itself. When no
+ * other process has the file open, SQLite would otherwise truncate and
+ * rebuild the -shm file at every open (a third of a short-lived process's
+ * cost); with the index left alone it reads the WAL directly, which writers
+ * keep empty (they checkpoint after every commit). When another process has
+ * it open, the handle reads that index read-only, as every unprivileged
+ * reader does. The price is paid per transaction (SQLite cannot trust its
+ * page cache between them), so this suits handles that serve a few
+ * statements. Nothing here opens the -shm file itself: closing a descriptor
+ * of it would drop the locks this process's other connections hold. */
 static char *
 brief_uri(const char *path)
 {
@@ -434,37 +432,11 @@ brief_uri(const char *path)
 	return uri;
 }
 
-/* Whether another process has path's -shm file set up (holds SQLite's
- * "dead man switch" lock, byte 128 of the -shm file, in WAL's documented
- * format). Then a brief handle gains nothing, and it would have to read that
- * index read-only, which fails in rare states a normal reader handles. A
- * lock this process holds itself is not reported (F_GETLK), and then SQLite
- * shares its own set-up index with the new handle anyway. */
-static bool
-shm_in_use(const char *path)
-{
-	char shm[4096];
-	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
-	bool in_use;
-	int fd;
-
-	if ((size_t)snprintf(shm, sizeof(shm), "%s-shm", path) >= sizeof(shm))
-		return true;
-	fd = open(shm, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return false;
-	in_use = fcntl(fd, F_GETLK, &lk) != 0 || lk.l_type != F_UNLCK;
-	close(fd);
-	return in_use;
-}
-
 /* Opens the connection without checking the schema (init needs that). */
 static enum udb_result
 open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db **ret_db)
 {
 	struct udb_db *db;
-	dev_t dir_dev;
-	ino_t dir_ino;
 	enum udb_result r;
 	char *pub_name = NULL, *sec_name = NULL;
 	int flags, rc;
@@ -489,22 +461,20 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 		r = UDB_NO_MEMORY;
 		goto out;
 	}
-	r = check_file(dbdir, 1, false, &dir_dev, &dir_ino);
+	r = check_dir(dbdir);
 	/* A credentials handle does not open the public file, but it still
 	 * refuses one that is unsafe or visibly broken, like every other
 	 * handle (and is_current() watches it). */
 	if (r == UDB_OK)
-		r = check_file(db->pub_path, 0, !has_pub, &db->pub_dev, &db->pub_ino);
+		r = check_db_file(db->pub_path, !has_pub, &db->pub_dev, &db->pub_ino);
 	if (r == UDB_OK && has_sec)
-		r = check_file(db->sec_path, 0, false, &db->sec_dev, &db->sec_ino);
+		r = check_db_file(db->sec_path, false, &db->sec_dev, &db->sec_ino);
 	if (r != UDB_OK)
 		goto out;
 
 	db->brief = brief;
-	pub_name = brief && has_pub && !shm_in_use(db->pub_path) ? brief_uri(db->pub_path)
-								 : strdup(db->pub_path);
-	sec_name = brief && has_sec && !shm_in_use(db->sec_path) ? brief_uri(db->sec_path)
-								 : strdup(db->sec_path);
+	pub_name = brief && has_pub ? brief_uri(db->pub_path) : strdup(db->pub_path);
+	sec_name = brief && has_sec ? brief_uri(db->sec_path) : strdup(db->sec_path);
 	if (!pub_name || !sec_name) {
 		r = UDB_NO_MEMORY;
 		goto out;
@@ -600,7 +570,7 @@ udb_db_is_brief(const struct udb_db *db)
 }
 
 /* Whether path is still the file (dev, ino) that was opened and still
- * passes the trust check of udb_check_trusted_fd(). lstat: a path turned
+ * passes the trust check of udb_check_trusted_stat(). lstat: a path turned
  * into a symlink, even to the same file, counts as replaced; a file that
  * became writable by others or changed owner is no longer current either,
  * so that a long-running process reopens it and refuses it like a new one
@@ -610,11 +580,8 @@ file_is_current(const char *path, dev_t dev, ino_t ino)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0 || st.st_ino != ino || st.st_dev != dev || !S_ISREG(st.st_mode))
-		return false;
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return false;
-	return !((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0));
+	return lstat(path, &st) == 0 && st.st_ino == ino && st.st_dev == dev &&
+	       udb_check_trusted_stat(&st, 0) == UDB_OK;
 }
 
 bool

@@ -66,9 +66,10 @@ ALL_UNAVAIL=" getpwnam=UNAVAIL getpwuid=UNAVAIL getgrnam=UNAVAIL initgroups=UNAV
 SHADOW_UNAVAIL=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS getpwent=SUCCESS getgrent=SUCCESS getspnam=UNAVAIL"
 HEALTHY=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS getpwent=SUCCESS getgrent=SUCCESS getspnam=SUCCESS"
 PAM_UNAVAIL="auth=PAM_AUTHINFO_UNAVAIL account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
-# Damage inside the public file that its header and size do not show: auth
-# reads the shadow file alone and succeeds; the account phase, which every
-# login runs, and NSS fail closed.
+# Damage inside the public file that its size does not show (auth checks the
+# file's owner, mode and size without opening it): auth reads the shadow file
+# alone and succeeds; the account phase, which every login runs, and NSS fail
+# closed.
 PAM_AUTH_ONLY="auth=PAM_SUCCESS account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
 
 # check_nss WHAT WANT [nobody]: a fresh process's answers.
@@ -178,7 +179,7 @@ cat >"$T/cases" <<'CASES_END'
 truncated to nothing|: >"$file"||all
 truncated to one page|truncate -s 4096 "$file"||auth
 truncated to half|truncate -s $(($(stat -c %s "$file") / 2 + 100)) "$file"||all
-replaced by garbage|head -c $(stat -c %s "$file") /dev/urandom >"$file.new" && mv "$file.new" "$file"||all
+replaced by garbage|head -c $(stat -c %s "$file") /dev/urandom >"$file.new" && mv "$file.new" "$file"||auth
 garbage written in place|dd if=/dev/urandom of="$file" bs=512 seek=2 count=4 conv=notrunc 2>/dev/null||auth
 replaced by a directory|mv "$file" "$file.real" && mkdir "$file"|rmdir "$file" && mv "$file.real" "$file"|all
 a symlink|mv "$file" "$file.real" && ln -s "$file.real" "$file"|rm "$file" && mv "$file.real" "$file"|all

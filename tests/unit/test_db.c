@@ -1,6 +1,7 @@
 /* Unit tests of common/db.c: creating and opening the two files, the checks
  * that refuse an unsafe, foreign or damaged database, transactions across
  * both files and the repair after a writer died between the two commits. */
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -733,6 +734,69 @@ START_TEST(test_udb_db_open_credentials_unconfirmed_name)
 }
 END_TEST
 
+/* Whether some process holds a POSIX lock on bytes [start, start + len) of
+ * path, seen from a child (F_GETLK does not report the caller's own locks). */
+static bool
+locked_for_others(const char *path, off_t start, off_t len)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct flock lk = {
+			.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fcntl(fd, F_GETLK, &lk) != 0)
+			_exit(2);
+		_exit(lk.l_type != F_UNLCK);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) < 2);
+	return WEXITSTATUS(status) == 1;
+}
+
+/* Opening a handle must not drop the locks another connection of the same
+ * process holds: closing any descriptor of a file releases them all, so
+ * the open checks the files without opening them (an earlier version did,
+ * and a reader lost its shared lock on public.db and its hold on public.db's
+ * -shm, which the next process to open the file would then have truncated
+ * under the reader's map). */
+START_TEST(test_udb_db_open_keeps_other_connections_locks)
+{
+	static const enum udb_open_mode modes[] = {UDB_OPEN_PUBLIC, UDB_OPEN_SHADOW,
+						   UDB_OPEN_CREDENTIALS, UDB_OPEN_WRITE};
+	struct udb_db *reader = NULL, *other = NULL;
+
+	fx_add_user("alice");
+	close_fixture_db();
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_PUBLIC, &reader), UDB_OK);
+	ck_assert(user_exists(reader, "alice"));
+	/* SQLite's shared lock on the database file (its SHARED range) and
+	 * its hold on the -shm file (the byte at 128). */
+	ck_assert(locked_for_others(fx_dbfile(UDB_PUBLIC_FILE), 0x40000002, 510));
+	ck_assert(locked_for_others(fx_dbfile(UDB_PUBLIC_FILE "-shm"), 128, 1));
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		for (int brief = 0; brief < 2; brief++) {
+			if (brief && modes[i] == UDB_OPEN_WRITE)
+				continue;
+			ck_assert_int_eq(brief ? udb_db_open_brief(fx.dbdir, modes[i], &other)
+					       : udb_db_open(fx.dbdir, modes[i], &other),
+					 UDB_OK);
+			udb_db_close(other);
+			ck_assert_msg(
+				locked_for_others(fx_dbfile(UDB_PUBLIC_FILE), 0x40000002, 510),
+				"mode %zu brief %d dropped the reader's lock", i, brief);
+			ck_assert_msg(locked_for_others(fx_dbfile(UDB_PUBLIC_FILE "-shm"), 128, 1),
+				      "mode %zu brief %d dropped the reader's -shm hold", i, brief);
+		}
+	}
+	ck_assert(user_exists(reader, "alice"));
+	udb_db_close(reader);
+}
+END_TEST
+
 /* --- udb_db_open_brief --- */
 
 /* A writer in another process, started before the caller opens anything
@@ -1241,6 +1305,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_open_reader_after_writer_killed_before_checkpoint);
 	tcase_add_test(tc, test_udb_db_open_credentials_reads_shadow_file_alone);
 	tcase_add_test(tc, test_udb_db_open_credentials_unconfirmed_name);
+	tcase_add_test(tc, test_udb_db_open_keeps_other_connections_locks);
 	tc = fx_tcase(s, "udb_db_open_brief", true);
 	tcase_add_test(tc, test_udb_db_open_brief_reads_and_sees_commits);
 	tcase_add_test(tc, test_udb_db_open_brief_then_writer_in_same_process);
