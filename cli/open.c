@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -98,28 +99,22 @@ cli_load_config(struct cli *c)
 	}
 }
 
-/* Says which of the database's paths is a symlink or writable by others. */
+/* Says which of the database's paths is a symlink or writable by others.
+ * The files are looked at with lstat, not opened: closing a descriptor of
+ * a database file would drop the locks of a connection this process may
+ * have open to it (the NSS module's, after a getpwnam). */
 static const char *
 unsafe_path(const char *dbdir, char *buf, size_t size)
 {
 	static const char *const files[] = {"", UDB_PUBLIC_FILE, UDB_SHADOW_FILE};
+	struct stat st;
 
 	for (size_t i = 0; i < 3; i++) {
-		int fd;
-
 		snprintf(buf, size, "%s%s%s", dbdir, i ? "/" : "", files[i]);
-		fd = open(buf, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-				       (i ? O_NOFOLLOW : O_DIRECTORY));
-		if (fd < 0) {
-			if (errno == ELOOP || errno == ENOTDIR)
-				return buf;
+		if (lstat(buf, &st) < 0)
 			continue;
-		}
-		if (udb_check_trusted_fd(fd, i == 0) != UDB_OK) {
-			close(fd);
+		if (S_ISLNK(st.st_mode) || udb_check_trusted_stat(&st, i == 0) != UDB_OK)
 			return buf;
-		}
-		close(fd);
 	}
 	snprintf(buf, size, "%s", dbdir);
 	return buf;

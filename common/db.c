@@ -892,6 +892,9 @@ ensure_file(const char *path, mode_t mode, gid_t group)
 	return r;
 }
 
+/* Creates or repairs the six files of dbdir. It opens and closes them, which
+ * would drop the locks of any SQLite connection of this process to them:
+ * udb_db_init() calls it only while it has none open. */
 static enum udb_result
 ensure_files(const char *dbdir)
 {
