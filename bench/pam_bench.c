@@ -249,14 +249,16 @@ open_handle(struct handle *h, const char *service, const char *user, const char 
 	pam_set_item(h->ph, PAM_FAIL_DELAY, item);
 }
 
-/* One login's pam_authenticate, timed, on a handle of its own: pam_start
- * and pam_end stay outside the measurement (the modules are kept loaded by
- * main, so pam_start does not load them again). A fresh handle per login
- * is what sshd or login do; a long-lived one would also be unfair to
- * pam_unix, whose pam_modutil_getpwnam caches add one handle entry per
- * call that every later pam_get_data walks. */
+/* One login on a handle of its own, timed: pam_authenticate alone, or with
+ * whole, the password login sshd or login run (authenticate, acct_mgmt,
+ * open_session, close_session). pam_start and pam_end stay outside the
+ * measurement (the modules are kept loaded by main, so pam_start does not
+ * load them again). A fresh handle per login is what sshd or login do; a
+ * long-lived one would also be unfair to pam_unix, whose
+ * pam_modutil_getpwnam caches add one handle entry per call that every
+ * later pam_get_data walks. */
 static struct sample
-time_auth(const char *service, const char *user, const char *password, int expect)
+time_login(const char *service, const char *user, const char *password, int expect, bool whole)
 {
 	struct sample t;
 	struct handle h;
@@ -269,47 +271,28 @@ time_auth(const char *service, const char *user, const char *password, int expec
 	w0 = now_us();
 	c0 = cpu_us();
 	rc = pam_authenticate(h.ph, 0);
-	t.cpu = cpu_us() - c0;
-	t.wall = now_us() - w0;
-	t.hash = hash_wall;
-	t.hashes = hash_calls;
-	if (rc != expect)
-		die("%s: pam_authenticate gave %d (%s), expected %d", service, rc,
-		    pam_strerror(h.ph, rc), expect);
-	pam_end(h.ph, rc);
-	return t;
-}
-
-/* A whole login on a handle of its own, timed from pam_authenticate to
- * pam_close_session: what sshd or login run for a password login. */
-static struct sample
-time_login(const char *service)
-{
-	struct sample t;
-	struct handle h;
-	double w0, c0;
-	int rc;
-
-	open_handle(&h, service, BENCH_USER, BENCH_PASSWORD, PAM_SUCCESS);
-	hash_wall = 0;
-	hash_calls = 0;
-	w0 = now_us();
-	c0 = cpu_us();
-	rc = pam_authenticate(h.ph, 0);
-	if (rc == PAM_SUCCESS)
+	if (whole && rc == PAM_SUCCESS)
 		rc = pam_acct_mgmt(h.ph, 0);
-	if (rc == PAM_SUCCESS)
+	if (whole && rc == PAM_SUCCESS)
 		rc = pam_open_session(h.ph, 0);
-	if (rc == PAM_SUCCESS)
+	if (whole && rc == PAM_SUCCESS)
 		rc = pam_close_session(h.ph, 0);
 	t.cpu = cpu_us() - c0;
 	t.wall = now_us() - w0;
 	t.hash = hash_wall;
 	t.hashes = hash_calls;
-	if (rc != PAM_SUCCESS)
-		die("%s: a whole login gave %d (%s)", service, rc, pam_strerror(h.ph, rc));
+	if (rc != expect)
+		die("%s: %s gave %d (%s), expected %d", service,
+		    whole ? "a whole login" : "pam_authenticate", rc, pam_strerror(h.ph, rc),
+		    expect);
 	pam_end(h.ph, rc);
 	return t;
+}
+
+static struct sample
+time_auth(const char *service, const char *user, const char *password, int expect)
+{
+	return time_login(service, user, password, expect, false);
 }
 
 /* The bare hash, as the core computes it (heap crypt_data, wiped). */
@@ -512,8 +495,10 @@ main(int argc, char **argv)
 
 	/* (c) whole logins, interleaved the same way. */
 	for (size_t i = 0; i < n_cheap + 50; i++) {
-		struct sample u = time_login("userdb-login");
-		struct sample x = time_login("unix-login");
+		struct sample u =
+			time_login("userdb-login", BENCH_USER, BENCH_PASSWORD, PAM_SUCCESS, true);
+		struct sample x =
+			time_login("unix-login", BENCH_USER, BENCH_PASSWORD, PAM_SUCCESS, true);
 
 		if (i >= 50) {
 			login_userdb_t[i - 50] = u;
