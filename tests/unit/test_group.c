@@ -100,6 +100,21 @@ START_TEST(test_udb_group_by_name_role_effective_members)
 }
 END_TEST
 
+/* A member through two routes (a grant of staff and one of admin, which
+ * includes staff) is listed once; a role nothing includes lists its own
+ * grants. */
+START_TEST(test_udb_group_by_name_member_by_two_routes_listed_once)
+{
+	add_org();
+	grant("alice", "admin", 0, 0);
+	ck_assert_str_eq(members_of("staff", T0), "alice,bob,carol,erin");
+	ck_assert_str_eq(members_of("admin", T0), "alice,bob");
+	/* The direct grant ends; the route through admin remains. */
+	ck_assert_int_eq(udb_revoke(fx.db, "alice", "staff", NULL), UDB_OK);
+	ck_assert_str_eq(members_of("staff", T0), "alice,bob,carol,erin");
+}
+END_TEST
+
 START_TEST(test_udb_group_by_name_personal_group)
 {
 	struct udb_group *g = NULL;
@@ -268,6 +283,7 @@ group_suite(void)
 
 	tc = fx_tcase(s, "udb_group_by_name", true);
 	tcase_add_test(tc, test_udb_group_by_name_role_effective_members);
+	tcase_add_test(tc, test_udb_group_by_name_member_by_two_routes_listed_once);
 	tcase_add_test(tc, test_udb_group_by_name_personal_group);
 	tcase_add_test(tc, test_udb_group_by_name_not_found);
 	tcase_add_test(tc, test_udb_group_by_name_public_reader);
