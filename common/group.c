@@ -130,6 +130,84 @@ personal_group(struct udb_db *db, enum udb_query q, struct udb_group **ret_group
 	return r;
 }
 
+/* Steps a bound brief query (see UDB_Q_GROUP_BRIEF_BY_NAME): at most a
+ * role marker and a personal group, the role first in what it means. */
+static enum udb_result
+brief_group(struct udb_db *db, enum udb_query q, struct udb_group **ret_group, bool *ret_is_role)
+{
+	sqlite3_stmt *stmt = db->stmts[q];
+	struct udb_group *g = NULL;
+	enum udb_result r = UDB_NOT_FOUND;
+	bool is_role = false;
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *name;
+
+		if (sqlite3_column_int64(stmt, 2)) {
+			is_role = true;
+			continue;
+		}
+		/* Column 0 as in personal_group(). The key is unique, so a
+		 * second personal row would be a damaged index. */
+		name = (const char *)sqlite3_column_text(stmt, 0);
+		if (g || !name || !udb_valid_username(name)) {
+			r = UDB_CORRUPT;
+			break;
+		}
+		r = new_group(name, (uint32_t)sqlite3_column_int64(stmt, 1), &g);
+		if (r != UDB_OK)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, q);
+	if (r != UDB_OK && r != UDB_NOT_FOUND) {
+		udb_group_free(g);
+		return r;
+	}
+	if (is_role) {
+		/* Roles and personal groups share names and gids; the role wins,
+		 * as in udb_group_by_name(). */
+		udb_group_free(g);
+		*ret_group = NULL;
+		*ret_is_role = true;
+		return UDB_OK;
+	}
+	*ret_is_role = false;
+	if (r == UDB_OK)
+		*ret_group = g;
+	return r;
+}
+
+enum udb_result
+udb_group_brief_by_name(struct udb_db *db, const char *name, struct udb_group **ret_group,
+			bool *ret_is_role)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_GROUP_BRIEF_BY_NAME, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, name);
+	return brief_group(db, UDB_Q_GROUP_BRIEF_BY_NAME, ret_group, ret_is_role);
+}
+
+enum udb_result
+udb_group_brief_by_gid(struct udb_db *db, uint32_t gid, struct udb_group **ret_group,
+		       bool *ret_is_role)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_GROUP_BRIEF_BY_GID, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, gid);
+	return brief_group(db, UDB_Q_GROUP_BRIEF_BY_GID, ret_group, ret_is_role);
+}
+
 enum udb_result
 udb_group_by_name(struct udb_db *db, const char *name, int64_t now, struct udb_group **ret_group)
 {

@@ -67,8 +67,9 @@ gr_key_equal(const struct gr_key *a, const struct gr_key *b)
 	return a->by_gid ? a->gid == b->gid : strcmp(a->name, b->name) == 0;
 }
 
-/* Looks the group up, from the retry cache when that is still exact, and
- * packs it. On ERANGE the group goes into the cache for the retry. */
+/* Looks the group up and packs it: a personal group in one statement, a
+ * role in a read transaction, from the retry cache when that is still
+ * exact. On ERANGE a role goes into the cache for the retry. */
 static enum udb_result
 gr_lookup_locked(const struct gr_key *key, struct group *grp, char *buf, size_t buflen)
 {
@@ -82,6 +83,21 @@ gr_lookup_locked(const struct gr_key *key, struct group *grp, char *buf, size_t 
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		goto out;
+	/* Most lookups are of personal groups: one statement answers them,
+	 * without a transaction of its own. A role, or a key whose group the
+	 * retry cache holds, goes on to the transaction below. */
+	if (!gr_retry.group || !gr_key_equal(&gr_retry.key, key)) {
+		bool is_role = false;
+
+		r = key->by_gid ? udb_group_brief_by_gid(db, key->gid, &g, &is_role)
+				: udb_group_brief_by_name(db, key->name, &g, &is_role);
+		if (r != UDB_OK || !is_role) {
+			gr_retry_drop_locked();
+			if (r == UDB_OK)
+				r = udb_pack_group(g, grp, buf, buflen);
+			goto out;
+		}
+	}
 	epoch = udb_nss_db_epoch_locked(UDB_NSS_PUBLIC);
 	r = udb_db_read_begin(db);
 	if (r != UDB_OK)
