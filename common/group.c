@@ -131,7 +131,7 @@ personal_group(struct udb_db *db, enum udb_query q, struct udb_group **ret_group
 }
 
 /* Steps a bound brief query (see UDB_Q_GROUP_BRIEF_BY_NAME): at most a
- * role marker and a personal group, the role first in what it means. */
+ * role marker and one personal group; when both come, the role wins. */
 static enum udb_result
 brief_group(struct udb_db *db, enum udb_query q, struct udb_group **ret_group, bool *ret_is_role)
 {
