@@ -9,17 +9,6 @@
 #include "hash.h"
 #include "validate.h"
 
-enum {
-	O_PASSWORD_STDIN = 0x300,
-	O_ACCOUNT,
-	O_NOT_BEFORE,
-	O_PASSWORD_NOW,
-	O_MIN_DAYS,
-	O_MAX_DAYS,
-	O_WARN_DAYS,
-	O_INACTIVE_DAYS,
-};
-
 static enum udb_result
 set_enabled(struct cli *c, int argc, char **argv, bool enabled)
 {
@@ -90,29 +79,30 @@ cmd_user_unlock(struct cli *c, int argc, char **argv)
 enum udb_result
 cmd_user_passwd(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"password-stdin", no_argument, NULL, O_PASSWORD_STDIN},
-		{0},
-	};
 	static const char *const names[] = {"NAME"};
 	struct udb_user *user = NULL;
 	bool from_stdin = false;
-	const char *name;
+	const char *name = NULL;
 	char *hash = NULL;
+	const struct cli_opt opts[] = {
+		{"password-stdin", CLI_FLAG, &from_stdin},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "  --password-stdin  read the password as one line from stdin;\n"
+			"                    otherwise it is asked twice on the terminal\n",
+		.opts = opts,
+		.names = names,
+		.min_args = 1,
+		.max_args = 1,
+		.args = &name};
+	enum cli_parse_result p;
 	enum udb_result r;
-	int opt;
 
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"  --password-stdin  read the password as one line from stdin;\n"
-			"                    otherwise it is asked twice on the terminal\n")) >= 0)
-		if (opt == O_PASSWORD_STDIN)
-			from_stdin = true;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r == UDB_OK)
-		r = arg_username(name = argv[optind]);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = arg_username(name);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
@@ -183,54 +173,40 @@ expire_locked(struct cli *c, const char *name, const struct expire_args *x)
 enum udb_result
 cmd_user_expire(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"account", required_argument, NULL, O_ACCOUNT},
-		{"not-before", required_argument, NULL, O_NOT_BEFORE},
-		{"password-now", no_argument, NULL, O_PASSWORD_NOW},
-		{"min-days", required_argument, NULL, O_MIN_DAYS},
-		{"max-days", required_argument, NULL, O_MAX_DAYS},
-		{"warn-days", required_argument, NULL, O_WARN_DAYS},
-		{"inactive-days", required_argument, NULL, O_INACTIVE_DAYS},
-		{0},
-	};
 	static const char *const names[] = {"NAME"};
 	static const char *const day_options[] = {"--min-days", "--max-days", "--warn-days",
 						  "--inactive-days"};
 	const char *account = NULL, *not_before = NULL, *day_args[4] = {0};
 	struct expire_args x = {0};
-	const char *name;
-	enum udb_result r;
-	int opt;
-
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"  --account DATE|never     the account stops being valid at DATE\n"
+	const char *name = NULL;
+	const struct cli_opt opts[] = {
+		{"account", CLI_VALUE, &account},
+		{"not-before", CLI_VALUE, &not_before},
+		{"password-now", CLI_FLAG, &x.password_now},
+		{"min-days", CLI_VALUE, &day_args[0]},
+		{"max-days", CLI_VALUE, &day_args[1]},
+		{"warn-days", CLI_VALUE, &day_args[2]},
+		{"inactive-days", CLI_VALUE, &day_args[3]},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "  --account DATE|never     the account stops being valid at DATE\n"
 			"  --not-before DATE|never  the account is not valid before DATE\n"
 			"  --password-now           the password must be changed at the next "
 			"login\n"
 			"  --min-days N|never, --max-days N|never, --warn-days N|never,\n"
-			"  --inactive-days N|never  password aging, as in shadow(5)\n")) >= 0) {
-		switch (opt) {
-		case O_ACCOUNT:
-			account = optarg;
-			break;
-		case O_NOT_BEFORE:
-			not_before = optarg;
-			break;
-		case O_PASSWORD_NOW:
-			x.password_now = true;
-			break;
-		default:
-			day_args[opt - O_MIN_DAYS] = optarg;
-			break;
-		}
-	}
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r != UDB_OK)
-		return r;
-	name = argv[optind];
+			"  --inactive-days N|never  password aging, as in shadow(5)\n",
+		.opts = opts,
+		.names = names,
+		.min_args = 1,
+		.max_args = 1,
+		.args = &name};
+	enum cli_parse_result p;
+	enum udb_result r;
+
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	r = arg_username(name);
 	if (r == UDB_OK && account) {
 		x.has_not_after = true;

@@ -5,7 +5,6 @@
 #ifndef UDB_CLI_H
 #define UDB_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,12 +26,13 @@ struct cli {
 	const char *name;        /* "user add", for messages */
 	const char *synopsis;    /* of the running command, for --help */
 	bool json;
-	bool getopt_started; /* the command's option parsing has begun */
-	bool config_failed;  /* the error came from the configuration */
+	bool config_failed; /* the error came from the configuration */
 	struct udb_config *cfg;
 	struct udb_db *db;
 	bool public_only; /* a read command could not open the shadow file */
 	int64_t now;
+	const char **lists[8]; /* the option lists of cli_parse() */
+	size_t n_lists;
 };
 
 /* A command: argv[0] is its last word ("add"); options follow. Returns
@@ -47,19 +47,41 @@ enum udb_result cli_error(enum udb_result r, const char *fmt, ...)
 enum udb_result cli_fail(enum udb_result r, const char *what);
 bool cli_error_reported(void);
 
-/* main.c: option parsing shared by every command. opts is the command's own
- * table (ending with a zero entry); --json, --config and --help are added.
- * Returns the next option's val, -1 at the end of the options, or
- * CLI_OPT_DONE (help was printed: exit 0) / CLI_OPT_ERROR (reported). */
-#define CLI_OPT_DONE  (-2)
-#define CLI_OPT_ERROR (-3)
-int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts, const char *help);
-/* Checks that between min and max positional arguments remain after the
- * options; names ("NAME", "ROLE") are for the message. */
-enum udb_result cli_positionals(struct cli *c, int argc, char **argv, int min, int max,
-				const char *const *names);
+/* parse.c: the one parse of a command line. A command lists its options,
+ * each with where its value goes, and its positional arguments; --json,
+ * --config and --help are added to every command. */
+enum cli_opt_kind {
+	CLI_FLAG,  /* dest is a bool: set to true */
+	CLI_VALUE, /* dest is a const char *: the value (a repeat replaces it) */
+	CLI_LIST,  /* dest is a struct cli_list: every value, in order */
+};
+struct cli_list {
+	const char **v; /* owned by the struct cli; freed by cli_parse_free() */
+	size_t n;
+};
+struct cli_opt {
+	const char *name; /* without the leading "--" */
+	enum cli_opt_kind kind;
+	void *dest;
+};
+struct cli_args {
+	const char *help;           /* printed after the usage line by --help */
+	const struct cli_opt *opts; /* ends with a zero entry; NULL: none */
+	const char *const *names;   /* of the positionals ("NAME"), for messages */
+	int min_args, max_args;
+	const char **args; /* receives the positionals (max_args entries) */
+};
+enum cli_parse_result {
+	CLI_PARSED,     /* every value is in place; positionals are not empty */
+	CLI_HELP_SHOWN, /* --help was printed: the command is done (exit 0) */
+	CLI_BAD_ARGS,   /* reported with cli_error() */
+};
+enum cli_parse_result cli_parse(struct cli *c, int argc, char **argv, const struct cli_args *a);
+/* What a command returns when cli_parse() did not give CLI_PARSED. */
+enum udb_result cli_parse_status(enum cli_parse_result p);
+void cli_parse_free(struct cli *c);
 
-/* A command that takes only a user NAME (user del, enable, ...): parses,
+/* parse.c: a command that takes only a user NAME (user del, enable, ...): parses,
  * checks the name and opens the database for writing. *ret_name stays
  * NULL when --help was printed instead. */
 enum udb_result cli_user_command(struct cli *c, int argc, char **argv, const char *help,

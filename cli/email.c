@@ -4,24 +4,28 @@
  * Dispatched from main.c. */
 #include "cli.h"
 
-enum {
-	O_PRIMARY = 0x600,
-	O_CONFIRMED,
-};
-
-/* Parses USER ADDR (options already taken), checks both and opens the
- * database for writing. */
+/* Parses USER ADDR and the options, checks both and opens the database for
+ * writing. c->db stays NULL when --help was printed instead. */
 static enum udb_result
-user_and_address(struct cli *c, int argc, char **argv)
+user_and_address(struct cli *c, int argc, char **argv, const char *help, const struct cli_opt *opts,
+		 const char **args)
 {
 	static const char *const names[] = {"USER", "ADDR"};
+	struct cli_args a = {.help = help,
+			     .opts = opts,
+			     .names = names,
+			     .min_args = 2,
+			     .max_args = 2,
+			     .args = args};
+	enum cli_parse_result p;
 	enum udb_result r;
 
-	r = cli_positionals(c, argc, argv, 2, 2, names);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = arg_username(args[0]);
 	if (r == UDB_OK)
-		r = arg_username(argv[optind]);
-	if (r == UDB_OK)
-		r = arg_email(argv[optind + 1]);
+		r = arg_email(args[1]);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	return r;
@@ -45,133 +49,118 @@ report(struct cli *c, enum udb_result r, const char *user, const char *address)
 			 cli_quote(user));
 }
 
-/* email del / confirm / primary: USER ADDR and no options. */
-static enum udb_result
-simple(struct cli *c, int argc, char **argv, const char *help)
-{
-	static const struct option opts[] = {{0}};
-	int opt;
-
-	while ((opt = cli_getopt(c, argc, argv, opts, help)) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	return user_and_address(c, argc, argv);
-}
-
 enum udb_result
 cmd_email_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"primary", no_argument, NULL, O_PRIMARY},
-		{"confirmed", no_argument, NULL, O_CONFIRMED},
+	const char *args[2] = {0};
+	bool primary = false, confirmed = false;
+	const struct cli_opt opts[] = {
+		{"primary", CLI_FLAG, &primary},
+		{"confirmed", CLI_FLAG, &confirmed},
 		{0},
 	};
-	bool primary = false, confirmed = false;
 	enum udb_result r;
-	int opt;
 
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"  --primary    make it the primary address (the first one always is)\n"
-			"  --confirmed  mark it confirmed now\n")) >= 0) {
-		if (opt == O_PRIMARY)
-			primary = true;
-		else if (opt == O_CONFIRMED)
-			confirmed = true;
-	}
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = user_and_address(c, argc, argv);
-	if (r != UDB_OK)
+	r = user_and_address(
+		c, argc, argv,
+		"  --primary    make it the primary address (the first one always is)\n"
+		"  --confirmed  mark it confirmed now\n",
+		opts, args);
+	if (r != UDB_OK || !c->db)
 		return r;
-	r = udb_email_add(c->db, argv[optind], argv[optind + 1], primary, confirmed, c->now);
+	r = udb_email_add(c->db, args[0], args[1], primary, confirmed, c->now);
 	if (r != UDB_OK)
-		return report(c, r, argv[optind], argv[optind + 1]);
-	out_done(c, true, "added email address %s to user %s", argv[optind + 1], argv[optind]);
+		return report(c, r, args[0], args[1]);
+	out_done(c, true, "added email address %s to user %s", args[1], args[0]);
 	return UDB_OK;
 }
 
 enum udb_result
 cmd_email_del(struct cli *c, int argc, char **argv)
 {
+	const char *args[2] = {0};
 	enum udb_result r;
 
-	r = simple(c, argc, argv,
-		   "Removes the address. Removing the primary one leaves none primary.\n");
+	r = user_and_address(c, argc, argv,
+			     "Removes the address. Removing the primary one leaves none primary.\n",
+			     NULL, args);
 	if (r != UDB_OK || !c->db)
 		return r;
-	r = udb_email_delete(c->db, argv[optind], argv[optind + 1]);
+	r = udb_email_delete(c->db, args[0], args[1]);
 	if (r != UDB_OK)
-		return report(c, r, argv[optind], argv[optind + 1]);
-	out_done(c, true, "removed email address %s from user %s", argv[optind + 1], argv[optind]);
+		return report(c, r, args[0], args[1]);
+	out_done(c, true, "removed email address %s from user %s", args[1], args[0]);
 	return UDB_OK;
 }
 
 enum udb_result
 cmd_email_confirm(struct cli *c, int argc, char **argv)
 {
+	const char *args[2] = {0};
 	bool changed = false;
 	enum udb_result r;
 
-	r = simple(c, argc, argv, "Marks the address confirmed now.\n");
+	r = user_and_address(c, argc, argv, "Marks the address confirmed now.\n", NULL, args);
 	if (r != UDB_OK || !c->db)
 		return r;
-	r = udb_email_confirm(c->db, argv[optind], argv[optind + 1], c->now, &changed);
+	r = udb_email_confirm(c->db, args[0], args[1], c->now, &changed);
 	if (r != UDB_OK)
-		return report(c, r, argv[optind], argv[optind + 1]);
+		return report(c, r, args[0], args[1]);
 	if (changed)
-		out_done(c, true, "confirmed email address %s of user %s", argv[optind + 1],
-			 argv[optind]);
+		out_done(c, true, "confirmed email address %s of user %s", args[1], args[0]);
 	else
-		out_done(c, false, "email address %s of user %s was already confirmed",
-			 argv[optind + 1], argv[optind]);
+		out_done(c, false, "email address %s of user %s was already confirmed", args[1],
+			 args[0]);
 	return UDB_OK;
 }
 
 enum udb_result
 cmd_email_primary(struct cli *c, int argc, char **argv)
 {
+	const char *args[2] = {0};
 	enum udb_result r;
 
-	r = simple(c, argc, argv, "Makes the address the user's primary one.\n");
+	r = user_and_address(c, argc, argv, "Makes the address the user's primary one.\n", NULL,
+			     args);
 	if (r != UDB_OK || !c->db)
 		return r;
-	r = udb_email_make_primary(c->db, argv[optind], argv[optind + 1]);
+	r = udb_email_make_primary(c->db, args[0], args[1]);
 	if (r != UDB_OK)
-		return report(c, r, argv[optind], argv[optind + 1]);
-	out_done(c, true, "email address %s is now the primary address of user %s",
-		 argv[optind + 1], argv[optind]);
+		return report(c, r, args[0], args[1]);
+	out_done(c, true, "email address %s is now the primary address of user %s", args[1],
+		 args[0]);
 	return UDB_OK;
 }
 
 enum udb_result
 cmd_email_list(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{0}};
 	static const char *const names[] = {"USER"};
 	struct udb_email *emails = NULL;
+	const char *user = NULL;
 	size_t n = 0;
+	struct cli_args a = {.help = "Lists the addresses, primary first. Needs root or group "
+				     "shadow.\n"
+				     "  --json  a JSON array\n",
+			     .names = names,
+			     .min_args = 1,
+			     .max_args = 1,
+			     .args = &user};
+	enum cli_parse_result p;
 	enum udb_result r;
-	int opt;
 
-	while ((opt = cli_getopt(c, argc, argv, opts,
-				 "Lists the addresses, primary first. Needs root or group shadow.\n"
-				 "  --json  a JSON array\n")) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r == UDB_OK)
-		r = arg_username(argv[optind]);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = arg_username(user);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_READ_SHADOW);
 	if (r != UDB_OK)
 		return r;
-	r = udb_email_list(c->db, argv[optind], &emails, &n);
+	r = udb_email_list(c->db, user, &emails, &n);
 	if (r != UDB_OK)
-		return report_user(r, argv[optind]);
-	r = out_email_list(c, argv[optind], emails, n);
+		return report_user(r, user);
+	r = out_email_list(c, user, emails, n);
 	udb_email_list_free(emails, n);
 	return r;
 }

@@ -6,23 +6,17 @@
 #include "cli.h"
 #include "validate.h"
 
-enum {
-	O_FROM = 0x500,
-	O_UNTIL,
-};
+static const char *const user_role_names[] = {"USER", "ROLE"};
 
-/* Parses USER ROLE and checks both names. */
+/* Checks both names of USER ROLE. */
 static enum udb_result
-user_and_role(struct cli *c, int argc, char **argv)
+user_and_role(const char *const *args)
 {
-	static const char *const names[] = {"USER", "ROLE"};
 	enum udb_result r;
 
-	r = cli_positionals(c, argc, argv, 2, 2, names);
+	r = arg_username(args[0]);
 	if (r == UDB_OK)
-		r = arg_username(argv[optind]);
-	if (r == UDB_OK)
-		r = arg_rolename(argv[optind + 1]);
+		r = arg_rolename(args[1]);
 	return r;
 }
 
@@ -44,35 +38,36 @@ report_missing(struct cli *c, enum udb_result r, const char *user, const char *r
 enum udb_result
 cmd_grant(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"from", required_argument, NULL, O_FROM},
-		{"until", required_argument, NULL, O_UNTIL},
-		{0},
-	};
-	const char *from = NULL, *until = NULL, *user, *role;
+	const char *from = NULL, *until = NULL, *args[2] = {0};
+	const char *user, *role;
 	int64_t not_before = 0, not_after = 0;
 	char when[32];
 	bool changed = false;
-	enum udb_result r;
-	int opt;
-
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"  --from TIME         the grant counts from TIME (default: now)\n"
+	const struct cli_opt opts[] = {
+		{"from", CLI_VALUE, &from},
+		{"until", CLI_VALUE, &until},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "  --from TIME         the grant counts from TIME (default: now)\n"
 			"  --until TIME|never  the grant stops counting at TIME (default: never)\n"
-			"Granting again replaces the dates.\n")) >= 0) {
-		if (opt == O_FROM)
-			from = optarg;
-		else if (opt == O_UNTIL)
-			until = optarg;
-	}
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = user_and_role(c, argc, argv);
+			"Granting again replaces the dates.\n",
+		.opts = opts,
+		.names = user_role_names,
+		.min_args = 2,
+		.max_args = 2,
+		.args = args};
+	enum cli_parse_result p;
+	enum udb_result r;
+
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = user_and_role(args);
 	if (r != UDB_OK)
 		return r;
-	user = argv[optind];
-	role = argv[optind + 1];
+	user = args[0];
+	role = args[1];
 	if (from)
 		r = arg_time("--from", from, c->now, false, &not_before);
 	if (r == UDB_OK && until)
@@ -107,33 +102,35 @@ cmd_grant(struct cli *c, int argc, char **argv)
 enum udb_result
 cmd_revoke(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{0}};
+	const char *args[2] = {0};
+	struct cli_args a = {.help = "Removes a direct grant. Roles the user has through another "
+				     "role's\n"
+				     "inclusion stay.\n",
+			     .names = user_role_names,
+			     .min_args = 2,
+			     .max_args = 2,
+			     .args = args};
 	bool changed = false;
+	enum cli_parse_result p;
 	enum udb_result r;
-	int opt;
 
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"Removes a direct grant. Roles the user has through another role's\n"
-			"inclusion stay.\n")) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = user_and_role(c, argc, argv);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = user_and_role(args);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
 		return r;
-	r = udb_revoke(c->db, argv[optind], argv[optind + 1], &changed);
+	r = udb_revoke(c->db, args[0], args[1], &changed);
 	if (r == UDB_IN_USE)
 		return cli_error(r, "role %s: it is the primary group of user %s",
-				 cli_quote(argv[optind + 1]), cli_quote(argv[optind]));
+				 cli_quote(args[1]), cli_quote(args[0]));
 	if (r != UDB_OK)
-		return report_missing(c, r, argv[optind], argv[optind + 1]);
+		return report_missing(c, r, args[0], args[1]);
 	if (changed)
-		out_done(c, true, "revoked role %s from user %s", argv[optind + 1], argv[optind]);
+		out_done(c, true, "revoked role %s from user %s", args[1], args[0]);
 	else
-		out_done(c, false, "user %s had no direct grant of role %s", argv[optind],
-			 argv[optind + 1]);
+		out_done(c, false, "user %s had no direct grant of role %s", args[0], args[1]);
 	return UDB_OK;
 }

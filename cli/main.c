@@ -1,8 +1,8 @@
 /* The entry point of the admin tool `userdb`: global options, the command
- * table and dispatch, option parsing shared by every command, the one
- * error line, and the one mapping from enum udb_result to a sysexits
- * status. Run by administrators and by tests/cli/. */
+ * table and dispatch, the one error line, and the one mapping from enum
+ * udb_result to a sysexits status. Run by administrators and by tests/cli/. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,110 +164,6 @@ print_usage(FILE *f, const char *group)
 		   "Run `userdb COMMAND --help` for a command's options.\n");
 }
 
-int
-cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts, const char *help)
-{
-	struct option all[32];
-	size_t n = 0;
-	int opt;
-
-	while (opts && opts[n].name && n < sizeof(all) / sizeof(all[0]) - 4) {
-		all[n] = opts[n];
-		n++;
-	}
-	all[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
-	all[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
-	all[n++] = (struct option){"help", no_argument, NULL, 'h'};
-	all[n] = (struct option){0};
-
-	opterr = 0;
-	if (!c->getopt_started) {
-		/* 0, not 1: glibc then also forgets the state of main()'s parse. */
-		optind = 0;
-		c->getopt_started = true;
-	}
-	for (;;) {
-		opt = getopt_long(argc, argv, ":h", all, NULL);
-		if (opt == OPT_JSON) {
-			c->json = true;
-			continue;
-		}
-		if (opt == OPT_CONFIG) {
-			c->config_path = optarg;
-			continue;
-		}
-		break;
-	}
-	if (opt == 'h') {
-		printf("usage: userdb %s %s\n%s", c->name, c->synopsis, help ? help : "");
-		return CLI_OPT_DONE;
-	}
-	if (opt == ':') {
-		const char *name = NULL;
-
-		for (size_t i = 0; all[i].name; i++)
-			if (all[i].val == optopt)
-				name = all[i].name;
-		cli_error(UDB_INVALID, "%s: option --%s needs a value (see `userdb %s --help`)",
-			  c->name, name ? name : "?", c->name);
-		return CLI_OPT_ERROR;
-	}
-	if (opt == '?') {
-		/* For a long option glibc has already moved past it; for a short
-		 * one optopt holds the letter. */
-		if (optopt > 0x20 && optopt < 0x7f)
-			cli_error(UDB_INVALID,
-				  "%s: unknown option '-%c' (put `--` before a name that starts "
-				  "with '-'; see `userdb %s --help`)",
-				  c->name, optopt, c->name);
-		else
-			cli_error(UDB_INVALID, "%s: unknown option %s (see `userdb %s --help`)",
-				  c->name, cli_quote(argv[optind - 1]), c->name);
-		return CLI_OPT_ERROR;
-	}
-	return opt;
-}
-
-enum udb_result
-cli_positionals(struct cli *c, int argc, char **argv, int min, int max, const char *const *names)
-{
-	int have = argc - optind;
-
-	if (have < min)
-		return cli_error(UDB_INVALID, "%s: missing %s (see `userdb %s --help`)", c->name,
-				 names[have], c->name);
-	if (have > max)
-		return cli_error(UDB_INVALID, "%s: unexpected argument %s", c->name,
-				 cli_quote(argv[optind + max]));
-	for (int i = optind; i < argc; i++)
-		if (argv[i][0] == '\0')
-			return cli_error(UDB_INVALID, "%s: %s must not be empty", c->name,
-					 names[i - optind]);
-	return UDB_OK;
-}
-
-enum udb_result
-cli_user_command(struct cli *c, int argc, char **argv, const char *help, const char **ret_name)
-{
-	static const struct option opts[] = {{0}};
-	static const char *const names[] = {"NAME"};
-	enum udb_result r;
-	int opt;
-
-	while ((opt = cli_getopt(c, argc, argv, opts, help)) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r == UDB_OK)
-		r = arg_username(argv[optind]);
-	if (r == UDB_OK)
-		r = cli_open(c, CLI_WRITE);
-	if (r == UDB_OK)
-		*ret_name = argv[optind];
-	return r;
-}
-
 static const struct command *
 find_command(const char *group, const char *name)
 {
@@ -389,6 +285,7 @@ main(int argc, char **argv)
 		r = dispatch(&c, argc - optind, argv + optind);
 	udb_db_close(c.db);
 	udb_config_free(c.cfg);
+	cli_parse_free(&c);
 	if (r != UDB_OK && !cli_error_reported())
 		cli_fail(r, c.name);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

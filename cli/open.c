@@ -218,19 +218,17 @@ cli_finish(struct cli *c, enum udb_result r)
 enum udb_result
 cmd_init(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{0}};
+	struct cli_args a = {
+		.help = "Creates dbdir with public.db (0644) and shadow.db (root:shadow "
+			"0640),\nor applies the missing migrations to an older "
+			"database.\n"};
 	unsigned old_version = 0;
-	enum udb_result r;
-	int opt;
+	enum cli_parse_result p;
+	enum udb_result r = UDB_OK;
 
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"Creates dbdir with public.db (0644) and shadow.db (root:shadow "
-			"0640),\nor applies the missing migrations to an older database.\n")) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 0, 0, NULL);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	if (r == UDB_OK)
 		r = cli_load_config(c);
 	if (r != UDB_OK)

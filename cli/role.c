@@ -7,25 +7,8 @@
 #include "cli.h"
 #include "group.h"
 
-enum {
-	O_GID = 0x400,
-	O_DESCRIPTION,
-	O_PERMISSION,
-	O_INCLUDES,
-	O_ADD_PERMISSION,
-	O_REMOVE_PERMISSION,
-	O_INCLUDE,
-	O_EXCLUDE,
-};
-
-/* Option values that may repeat, kept in argv order. */
-struct list {
-	const char **v;
-	size_t n;
-};
-
 static enum udb_result
-check_all(const struct list *l, enum udb_result (*check)(const char *))
+check_all(const struct cli_list *l, enum udb_result (*check)(const char *))
 {
 	enum udb_result r = UDB_OK;
 
@@ -36,7 +19,7 @@ check_all(const struct list *l, enum udb_result (*check)(const char *))
 
 /* Every named role must exist; reports the first that does not. */
 static enum udb_result
-roles_exist(struct cli *c, const struct list *l)
+roles_exist(struct cli *c, const struct cli_list *l)
 {
 	enum udb_result r = UDB_OK;
 
@@ -52,7 +35,7 @@ roles_exist(struct cli *c, const struct list *l)
 }
 
 static enum udb_result
-add_locked(struct cli *c, const struct udb_role_spec *spec, const struct list *includes,
+add_locked(struct cli *c, const struct udb_role_spec *spec, const struct cli_list *includes,
 	   uint32_t *ret_gid)
 {
 	struct udb_role *role = NULL;
@@ -86,59 +69,36 @@ add_locked(struct cli *c, const struct udb_role_spec *spec, const struct list *i
 enum udb_result
 cmd_role_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"gid", required_argument, NULL, O_GID},
-		{"description", required_argument, NULL, O_DESCRIPTION},
-		{"permission", required_argument, NULL, O_PERMISSION},
-		{"includes", required_argument, NULL, O_INCLUDES},
-		{0},
-	};
 	static const char *const names[] = {"NAME"};
-	struct list perms = {0}, includes = {0};
+	struct cli_list perms = {0}, includes = {0};
 	struct udb_role_spec spec = {0};
 	const char *gid_arg = NULL;
 	uint32_t gid = 0;
-	enum udb_result r = UDB_OK;
-	int opt;
-
-	perms.v = calloc((size_t)argc, sizeof(*perms.v));
-	includes.v = calloc((size_t)argc, sizeof(*includes.v));
-	if (!perms.v || !includes.v) {
-		r = cli_error(UDB_NO_MEMORY, "role add: out of memory");
-		goto out;
-	}
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"  --gid N            the gid (default: lowest free one in "
+	const struct cli_opt opts[] = {
+		{"gid", CLI_VALUE, &gid_arg},
+		{"description", CLI_VALUE, &spec.description},
+		{"permission", CLI_LIST, &perms},
+		{"includes", CLI_LIST, &includes},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "  --gid N            the gid (default: lowest free one in "
 			"gid_min..gid_max)\n"
 			"  --description S\n"
 			"  --permission P     repeatable, e.g. ssh:login\n"
 			"  --includes ROLE    repeatable: members of NAME become effective\n"
-			"                     members of ROLE (admin --includes moderator)\n")) >=
-	       0) {
-		switch (opt) {
-		case O_GID:
-			gid_arg = optarg;
-			break;
-		case O_DESCRIPTION:
-			spec.description = optarg;
-			break;
-		case O_PERMISSION:
-			perms.v[perms.n++] = optarg;
-			break;
-		case O_INCLUDES:
-			includes.v[includes.n++] = optarg;
-			break;
-		}
-	}
-	if (opt != -1) {
-		r = opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-		goto out;
-	}
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r != UDB_OK)
-		goto out;
-	spec.name = argv[optind];
+			"                     members of ROLE (admin --includes moderator)\n",
+		.opts = opts,
+		.names = names,
+		.min_args = 1,
+		.max_args = 1,
+		.args = &spec.name};
+	enum cli_parse_result p;
+	enum udb_result r;
+
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	spec.permissions = perms.v;
 	spec.n_permissions = perms.n;
 	spec.includes = includes.v;
@@ -162,15 +122,12 @@ cmd_role_add(struct cli *c, int argc, char **argv)
 		r = cli_finish(c, add_locked(c, &spec, &includes, &gid));
 	if (r == UDB_OK)
 		out_done(c, true, "added role %s (gid %u)", spec.name, (unsigned)gid);
-out:
-	free(perms.v);
-	free(includes.v);
 	return r;
 }
 
 struct mod_args {
 	const char *description;
-	struct list add_perms, remove_perms, include, exclude;
+	struct cli_list add_perms, remove_perms, include, exclude;
 };
 
 static enum udb_result
@@ -223,55 +180,35 @@ mod_locked(struct cli *c, const char *name, const struct mod_args *m, size_t *re
 enum udb_result
 cmd_role_mod(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"description", required_argument, NULL, O_DESCRIPTION},
-		{"add-permission", required_argument, NULL, O_ADD_PERMISSION},
-		{"remove-permission", required_argument, NULL, O_REMOVE_PERMISSION},
-		{"include", required_argument, NULL, O_INCLUDE},
-		{"exclude", required_argument, NULL, O_EXCLUDE},
-		{0},
-	};
 	static const char *const names[] = {"NAME"};
 	struct mod_args m = {0};
-	struct list *lists[] = {&m.add_perms, &m.remove_perms, &m.include, &m.exclude};
 	size_t changes = 0;
 	const char *name = NULL;
-	enum udb_result r = UDB_OK;
-	int opt;
+	const struct cli_opt opts[] = {
+		{"description", CLI_VALUE, &m.description},
+		{"add-permission", CLI_LIST, &m.add_perms},
+		{"remove-permission", CLI_LIST, &m.remove_perms},
+		{"include", CLI_LIST, &m.include},
+		{"exclude", CLI_LIST, &m.exclude},
+		{0},
+	};
+	struct cli_args a = {.help = "  --description S\n"
+				     "  --add-permission P, --remove-permission P      repeatable\n"
+				     "  --include ROLE, --exclude ROLE                  "
+				     "repeatable: start or stop\n"
+				     "      making members of NAME effective members of ROLE\n"
+				     "All changes happen in one transaction.\n",
+			     .opts = opts,
+			     .names = names,
+			     .min_args = 1,
+			     .max_args = 1,
+			     .args = &name};
+	enum cli_parse_result p;
+	enum udb_result r;
 
-	for (size_t i = 0; i < 4; i++) {
-		lists[i]->v = calloc((size_t)argc, sizeof(*lists[i]->v));
-		if (!lists[i]->v)
-			r = UDB_NO_MEMORY;
-	}
-	if (r != UDB_OK) {
-		cli_error(r, "role mod: out of memory");
-		goto out;
-	}
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"  --description S\n"
-			"  --add-permission P, --remove-permission P      repeatable\n"
-			"  --include ROLE, --exclude ROLE                  repeatable: start "
-			"or stop\n"
-			"      making members of NAME effective members of ROLE\n"
-			"All changes happen in one transaction.\n")) >= 0) {
-		if (opt == O_DESCRIPTION)
-			m.description = optarg;
-		else if (opt >= O_ADD_PERMISSION && opt <= O_EXCLUDE) {
-			struct list *l = lists[opt - O_ADD_PERMISSION];
-
-			l->v[l->n++] = optarg;
-		}
-	}
-	if (opt != -1) {
-		r = opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-		goto out;
-	}
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r != UDB_OK)
-		goto out;
-	name = argv[optind];
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	r = arg_rolename(name);
 	if (r == UDB_OK && m.description)
 		r = arg_text("--description", m.description);
@@ -297,30 +234,27 @@ cmd_role_mod(struct cli *c, int argc, char **argv)
 		out_done(c, true, "changed role %s", name);
 	else if (r == UDB_OK)
 		out_done(c, false, "role %s: nothing changed", name);
-out:
-	for (size_t i = 0; i < 4; i++)
-		free(lists[i]->v);
 	return r;
 }
 
 enum udb_result
 cmd_role_del(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{0}};
 	static const char *const names[] = {"NAME"};
-	const char *name;
+	const char *name = NULL;
+	struct cli_args a = {.help = "Deletes the role, its permissions, inclusions and grants.\n"
+				     "Refused while the role is some user's primary group.\n",
+			     .names = names,
+			     .min_args = 1,
+			     .max_args = 1,
+			     .args = &name};
+	enum cli_parse_result p;
 	enum udb_result r;
-	int opt;
 
-	while ((opt = cli_getopt(c, argc, argv, opts,
-				 "Deletes the role, its permissions, inclusions and grants.\n"
-				 "Refused while the role is some user's primary group.\n")) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r == UDB_OK)
-		r = arg_rolename(name = argv[optind]);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = arg_rolename(name);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
@@ -423,24 +357,25 @@ load_all_permissions(struct cli *c, struct cli_role_view *v)
 enum udb_result
 cmd_role_show(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{0}};
 	static const char *const names[] = {"NAME"};
 	struct cli_role_view v = {0};
 	struct udb_group *group = NULL;
-	const char *name;
+	const char *name = NULL;
+	struct cli_args a = {.help = "Shows the role, what it includes, its own permissions, all "
+				     "the\n"
+				     "permissions its members get, and its effective members now.\n"
+				     "  --json  one JSON object\n",
+			     .names = names,
+			     .min_args = 1,
+			     .max_args = 1,
+			     .args = &name};
+	enum cli_parse_result p;
 	enum udb_result r;
-	int opt;
 
-	while ((opt = cli_getopt(c, argc, argv, opts,
-				 "Shows the role, what it includes, its own permissions, all the\n"
-				 "permissions its members get, and its effective members now.\n"
-				 "  --json  one JSON object\n")) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r == UDB_OK)
-		r = arg_rolename(name = argv[optind]);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = arg_rolename(name);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_READ);
 	if (r != UDB_OK)
@@ -469,18 +404,16 @@ cmd_role_show(struct cli *c, int argc, char **argv)
 enum udb_result
 cmd_role_list(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{0}};
 	struct cli_role_view *views = NULL;
 	struct udb_role **roles = NULL;
 	size_t n = 0;
-	enum udb_result r;
-	int opt;
+	struct cli_args a = {.help = "  --json  a JSON array\n"};
+	enum cli_parse_result p;
+	enum udb_result r = UDB_OK;
 
-	while ((opt = cli_getopt(c, argc, argv, opts, "  --json  a JSON array\n")) >= 0)
-		;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 0, 0, NULL);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_READ);
 	if (r != UDB_OK)

@@ -10,19 +10,6 @@
 
 #define LIST_PAGE 512
 
-enum {
-	O_UID = 0x200,
-	O_PRIMARY_ROLE,
-	O_FIRST_NAME,
-	O_LAST_NAME,
-	O_EMAIL,
-	O_HOME,
-	O_SHELL,
-	O_ROLE,
-	O_DISABLED,
-	O_PASSWORD_STDIN,
-};
-
 static const char add_help[] =
 	"  --uid N              the uid (default: lowest free one in uid_min..uid_max)\n"
 	"  --primary-role ROLE  primary group (default: a personal group, gid = uid)\n"
@@ -102,79 +89,38 @@ add_locked(struct cli *c, const struct udb_user_spec *spec, const char *const *r
 enum udb_result
 cmd_user_add(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"uid", required_argument, NULL, O_UID},
-		{"primary-role", required_argument, NULL, O_PRIMARY_ROLE},
-		{"first-name", required_argument, NULL, O_FIRST_NAME},
-		{"last-name", required_argument, NULL, O_LAST_NAME},
-		{"email", required_argument, NULL, O_EMAIL},
-		{"home", required_argument, NULL, O_HOME},
-		{"shell", required_argument, NULL, O_SHELL},
-		{"role", required_argument, NULL, O_ROLE},
-		{"disabled", no_argument, NULL, O_DISABLED},
-		{"password-stdin", no_argument, NULL, O_PASSWORD_STDIN},
-		{0},
-	};
 	static const char *const names[] = {"NAME"};
 	struct udb_user_spec spec = {0};
-	const char **roles = NULL, **emails = NULL;
+	struct cli_list roles = {0}, emails = {0};
 	struct udb_user *user = NULL;
 	const char *uid_arg = NULL;
-	size_t n_roles = 0, n_emails = 0;
 	char *hash = NULL;
 	bool password_stdin = false;
-	enum udb_result r = UDB_OK;
-	int opt;
+	const struct cli_opt opts[] = {
+		{"uid", CLI_VALUE, &uid_arg},
+		{"primary-role", CLI_VALUE, &spec.primary_role},
+		{"first-name", CLI_VALUE, &spec.first_name},
+		{"last-name", CLI_VALUE, &spec.last_name},
+		{"email", CLI_LIST, &emails},
+		{"home", CLI_VALUE, &spec.home},
+		{"shell", CLI_VALUE, &spec.shell},
+		{"role", CLI_LIST, &roles},
+		{"disabled", CLI_FLAG, &spec.disabled},
+		{"password-stdin", CLI_FLAG, &password_stdin},
+		{0},
+	};
+	struct cli_args a = {.help = add_help,
+			     .opts = opts,
+			     .names = names,
+			     .min_args = 1,
+			     .max_args = 1,
+			     .args = &spec.username};
+	enum cli_parse_result p;
+	enum udb_result r;
 
-	roles = calloc((size_t)argc, sizeof(*roles));
-	emails = calloc((size_t)argc, sizeof(*emails));
-	if (!roles || !emails) {
-		r = cli_error(UDB_NO_MEMORY, "user add: out of memory");
-		goto out;
-	}
-	while ((opt = cli_getopt(c, argc, argv, opts, add_help)) >= 0) {
-		switch (opt) {
-		case O_UID:
-			uid_arg = optarg;
-			break;
-		case O_PRIMARY_ROLE:
-			spec.primary_role = optarg;
-			break;
-		case O_FIRST_NAME:
-			spec.first_name = optarg;
-			break;
-		case O_LAST_NAME:
-			spec.last_name = optarg;
-			break;
-		case O_EMAIL:
-			emails[n_emails++] = optarg;
-			break;
-		case O_HOME:
-			spec.home = optarg;
-			break;
-		case O_SHELL:
-			spec.shell = optarg;
-			break;
-		case O_ROLE:
-			roles[n_roles++] = optarg;
-			break;
-		case O_DISABLED:
-			spec.disabled = true;
-			break;
-		case O_PASSWORD_STDIN:
-			password_stdin = true;
-			break;
-		}
-	}
-	if (opt != -1) {
-		r = opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-		goto out;
-	}
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r != UDB_OK)
-		goto out;
-	spec.username = argv[optind];
-
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	r = arg_username(spec.username);
 	if (r == UDB_OK && uid_arg) {
 		spec.has_uid = true;
@@ -190,10 +136,10 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 		r = arg_path("--home", spec.home);
 	if (r == UDB_OK && spec.shell)
 		r = arg_path("--shell", spec.shell);
-	for (size_t i = 0; r == UDB_OK && i < n_roles; i++)
-		r = arg_rolename(roles[i]);
-	for (size_t i = 0; r == UDB_OK && i < n_emails; i++)
-		r = arg_email(emails[i]);
+	for (size_t i = 0; r == UDB_OK && i < roles.n; i++)
+		r = arg_rolename(roles.v[i]);
+	for (size_t i = 0; r == UDB_OK && i < emails.n; i++)
+		r = arg_email(emails.v[i]);
 	/* The password is read before the database is opened, so nobody holds
 	 * the write lock while someone types. */
 	if (r == UDB_OK && password_stdin)
@@ -201,63 +147,45 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 	spec.password_hash = hash;
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
-	if (r != UDB_OK)
-		goto out;
-
-	r = cli_begin(c);
 	if (r == UDB_OK)
-		r = cli_finish(c, add_locked(c, &spec, roles, n_roles, emails, n_emails, &user));
+		r = cli_begin(c);
+	if (r == UDB_OK)
+		r = cli_finish(c,
+			       add_locked(c, &spec, roles.v, roles.n, emails.v, emails.n, &user));
 	if (r == UDB_OK)
 		out_done(c, true, "added user %s (uid %u, gid %u)", user->username,
 			 (unsigned)user->uid, (unsigned)user->gid);
-out:
 	udb_user_free(user);
 	udb_secret_free(hash);
-	free(roles);
-	free(emails);
 	return r;
 }
 
 enum udb_result
 cmd_user_mod(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"first-name", required_argument, NULL, O_FIRST_NAME},
-		{"last-name", required_argument, NULL, O_LAST_NAME},
-		{"home", required_argument, NULL, O_HOME},
-		{"shell", required_argument, NULL, O_SHELL},
-		{0},
-	};
 	static const char *const names[] = {"NAME"};
 	struct udb_user_changes ch = {0};
-	const char *name;
+	const char *name = NULL;
+	const struct cli_opt opts[] = {
+		{"first-name", CLI_VALUE, &ch.first_name},
+		{"last-name", CLI_VALUE, &ch.last_name},
+		{"home", CLI_VALUE, &ch.home},
+		{"shell", CLI_VALUE, &ch.shell},
+		{0},
+	};
+	struct cli_args a = {.help = "  --first-name S, --last-name S, --home DIR, --shell PATH\n"
+				     "An empty --first-name or --last-name clears it.\n",
+			     .opts = opts,
+			     .names = names,
+			     .min_args = 1,
+			     .max_args = 1,
+			     .args = &name};
+	enum cli_parse_result p;
 	enum udb_result r;
-	int opt;
 
-	while ((opt = cli_getopt(c, argc, argv, opts,
-				 "  --first-name S, --last-name S, --home DIR, --shell PATH\n"
-				 "An empty --first-name or --last-name clears it.\n")) >= 0) {
-		switch (opt) {
-		case O_FIRST_NAME:
-			ch.first_name = optarg;
-			break;
-		case O_LAST_NAME:
-			ch.last_name = optarg;
-			break;
-		case O_HOME:
-			ch.home = optarg;
-			break;
-		case O_SHELL:
-			ch.shell = optarg;
-			break;
-		}
-	}
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 1, 1, names);
-	if (r != UDB_OK)
-		return r;
-	name = argv[optind];
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	r = arg_username(name);
 	if (r == UDB_OK && !ch.first_name && !ch.last_name && !ch.home && !ch.shell)
 		r = cli_error(UDB_INVALID,
@@ -368,34 +296,42 @@ view_load(struct cli *c, struct cli_user_view *v)
 enum udb_result
 cmd_user_show(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"email", required_argument, NULL, O_EMAIL},
-		{0},
-	};
 	static const char *const names[] = {"NAME"};
 	struct cli_user_view v = {0};
 	const char *email = NULL, *name = NULL;
-	enum udb_result r;
-	int opt;
-
-	while ((opt = cli_getopt(
-			c, argc, argv, opts,
-			"  --email ADDR  find the user by email address (case-insensitive;\n"
+	const struct cli_opt opts[] = {
+		{"email", CLI_VALUE, &email},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "  --email ADDR  find the user by email address (case-insensitive;\n"
 			"                needs root or group shadow)\n"
 			"  --json        one JSON object\n"
-			"Without read access to the shadow file, emails and account state are\n"
-			"left out (null in JSON).\n")) >= 0)
-		if (opt == O_EMAIL)
-			email = optarg;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, email ? 0 : 1, email ? 0 : 1, names);
-	if (r != UDB_OK)
-		return r;
+			"Without read access to the shadow file, emails and account state "
+			"are\n"
+			"left out (null in JSON).\n",
+		.opts = opts,
+		.names = names,
+		.min_args = 0,
+		.max_args = 1,
+		.args = &name};
+	enum cli_parse_result p;
+	enum udb_result r;
+
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	/* NAME and --email exclude each other. */
+	if (email && name)
+		return cli_error(UDB_INVALID, "%s: unexpected argument %s", c->name,
+				 cli_quote(name));
+	if (!email && !name)
+		return cli_error(UDB_INVALID, "%s: missing NAME (see `userdb %s --help`)", c->name,
+				 c->name);
 	if (email)
 		r = arg_email(email);
 	else
-		r = arg_username(name = argv[optind]);
+		r = arg_username(name);
 	if (r == UDB_OK)
 		r = cli_open(c, email ? CLI_READ_SHADOW : CLI_READ);
 	if (r != UDB_OK)
@@ -428,27 +364,26 @@ cmd_user_show(struct cli *c, int argc, char **argv)
 enum udb_result
 cmd_user_list(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"role", required_argument, NULL, O_ROLE},
-		{0},
-	};
 	struct udb_role *role = NULL;
 	const char *role_name = NULL;
 	struct udb_user **users = NULL;
 	int64_t after = 0;
 	size_t n = 0;
-	enum udb_result r;
-	int opt;
+	const struct cli_opt opts[] = {
+		{"role", CLI_VALUE, &role_name},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "  --role ROLE  only the effective members of ROLE now (direct\n"
+			"               grants and members of roles that include it)\n"
+			"  --json       a JSON array\n",
+		.opts = opts};
+	enum cli_parse_result p;
+	enum udb_result r = UDB_OK;
 
-	while ((opt = cli_getopt(c, argc, argv, opts,
-				 "  --role ROLE  only the effective members of ROLE now (direct\n"
-				 "               grants and members of roles that include it)\n"
-				 "  --json       a JSON array\n")) >= 0)
-		if (opt == O_ROLE)
-			role_name = optarg;
-	if (opt != -1)
-		return opt == CLI_OPT_DONE ? UDB_OK : UDB_INVALID;
-	r = cli_positionals(c, argc, argv, 0, 0, NULL);
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
 	if (r == UDB_OK && role_name)
 		r = arg_rolename(role_name);
 	if (r == UDB_OK)
