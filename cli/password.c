@@ -1,5 +1,6 @@
 /* Reading a new password and hashing it: one line from stdin with
- * --password-stdin (without echo if stdin is a terminal), otherwise twice
+ * --password-stdin (without echo if stdin is a terminal; one trailing \r
+ * of a CRLF line ending dropped), otherwise twice
  * from /dev/tty with echo off. Never
  * from argv or the environment. Every buffer that held the password is
  * wiped before it is released, on every path. Called by `user add` and
@@ -108,8 +109,15 @@ out:
 static enum udb_result
 check_password(const struct cli *c, enum udb_result r, const char *pw, size_t len)
 {
+	size_t max = udb_hash_password_max(c->cfg);
+
 	if (r == UDB_BUFFER_TOO_SMALL || (r == UDB_OK && len > UDB_PASSWORD_MAX))
 		return cli_error(UDB_INVALID, "password: longer than %d bytes", UDB_PASSWORD_MAX);
+	if (r == UDB_OK && len > max)
+		return cli_error(UDB_INVALID,
+				 "password: longer than %zu bytes, where bcrypt "
+				 "(hash_method) would cut it",
+				 max);
 	if (r != UDB_OK)
 		return cli_error(r, "password: cannot read it");
 	if (strlen(pw) != len)
@@ -132,6 +140,10 @@ read_password(const struct cli *c, bool from_stdin, const char *username, char *
 
 	if (from_stdin && !isatty(STDIN_FILENO)) {
 		r = read_line(STDIN_FILENO, pw, &len);
+		/* A line from a Windows editor or a CRLF pipe ends in "\r\n":
+		 * the \r is the line's end, not the password's last byte. */
+		if (r == UDB_OK && len > 0 && pw[len - 1] == '\r')
+			pw[--len] = '\0';
 		return check_password(c, r, pw, len);
 	}
 	if (from_stdin) {

@@ -21,6 +21,18 @@ method_prefix(const struct udb_config *cfg)
 	return cfg && cfg->hash_method ? cfg->hash_method : crypt_preferred_method();
 }
 
+size_t
+udb_hash_password_max(const struct udb_config *cfg)
+{
+	const char *m = method_prefix(cfg);
+
+	/* libxcrypt's bcrypt variants: $2b$, $2a$, $2y$ (and the broken $2x$,
+	 * which it does not make new hashes with). */
+	if (m && m[0] == '$' && m[1] == '2' && m[2] != '\0' && m[3] == '$')
+		return UDB_PASSWORD_MAX_BCRYPT;
+	return UDB_PASSWORD_MAX;
+}
+
 /* Makes a fresh setting (method, cost, random salt) into buf. */
 static bool
 make_setting(const struct udb_config *cfg, char *buf, int size)
@@ -71,7 +83,7 @@ udb_hash_password(const struct udb_config *cfg, const char *password, char **ret
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	char *hash;
 
-	if (!password || strlen(password) > UDB_PASSWORD_MAX)
+	if (!password || strlen(password) > udb_hash_password_max(cfg))
 		return UDB_INVALID;
 	if (!make_setting(cfg, setting, sizeof(setting)))
 		return UDB_INVALID;

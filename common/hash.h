@@ -7,6 +7,7 @@
 #define UDB_HASH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 #include "result.h"
@@ -16,6 +17,15 @@
  * passphrase of CRYPT_MAX_PASSPHRASE_SIZE (512) bytes or more. */
 #define UDB_PASSWORD_MAX 511
 
+/* Longest password bcrypt uses: it ignores every byte past the 72nd. */
+#define UDB_PASSWORD_MAX_BCRYPT 72
+
+/* The longest password a new hash of cfg's method takes in full:
+ * UDB_PASSWORD_MAX_BCRYPT for bcrypt, UDB_PASSWORD_MAX otherwise. */
+size_t udb_hash_password_max(const struct udb_config *cfg);
+/* A new hash of password with cfg's method and cost. UDB_INVALID for a
+ * password longer than udb_hash_password_max(cfg): bcrypt would silently
+ * cut it, so that any password sharing its first 72 bytes would match. */
 enum udb_result udb_hash_password(const struct udb_config *cfg, const char *password,
 				  char **ret_hash);
 /* UDB_OK when password matches hash. A NULL, empty, `*…` or `!…` hash, or

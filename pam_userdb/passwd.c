@@ -80,6 +80,13 @@ approve_new_password(struct pud_ctx *ctx, const struct udb_account *account, con
 		snprintf(text, sizeof(text), "The password is longer than %d characters.",
 			 UDB_PASSWORD_MAX);
 		why = text;
+	} else if (len > udb_hash_password_max(ctx->cfg)) {
+		/* bcrypt would cut it: every password sharing its start would
+		 * then match. */
+		snprintf(text, sizeof(text),
+			 "The password is longer than %zu characters, the most bcrypt uses.",
+			 udb_hash_password_max(ctx->cfg));
+		why = text;
 	} else if (len < minlen) { /* bytes, as pam_unix counts */
 		snprintf(text, sizeof(text), "The password is shorter than %u characters.", minlen);
 		why = text;

@@ -694,6 +694,36 @@ for f in pw_empty pw_nl pw_short pw_nul pw_long; do
 done
 INPUT=$T/pw_max expect_ok "a 511-byte password is accepted" user passwd bob --password-stdin
 
+# A CRLF line ending: the \r goes with the \n; only one is taken.
+printf 'crlf ended pw\r\n' >"$T/pw_crlf"
+INPUT=$T/pw_crlf expect_ok "a CRLF line from --password-stdin" user passwd bob --password-stdin
+hash_bob=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'bob'")
+check "the password is the line without its \\r" \
+	perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' 'crlf ended pw' "$hash_bob"
+printf 'two cr at end\r\r\n' >"$T/pw_crcr"
+INPUT=$T/pw_crcr expect_ok "a line ending in \\r\\r\\n" user passwd bob --password-stdin
+hash_bob=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'bob'")
+check "only one \\r is dropped" \
+	perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' $'two cr at end\r' "$hash_bob"
+
+# bcrypt ignores every byte past the 72nd: longer passwords are refused.
+sed 's/^hash_method = .*/hash_method = bcrypt/; s/^hash_cost = .*/hash_cost = 4/' "$CONF" >"$T/bcrypt.conf"
+chmod 644 "$T/bcrypt.conf"
+head -c 73 /dev/zero | tr '\0' b >"$T/pw_73"
+head -c 72 /dev/zero | tr '\0' b >"$T/pw_72"
+USERDB_CONF=$T/bcrypt.conf INPUT=$T/pw_73 MATCH='longer than 72 bytes, where bcrypt' \
+	expect_fail 64 "bcrypt: a 73-byte password is refused" user passwd bob --password-stdin
+USERDB_CONF=$T/bcrypt.conf INPUT=$T/pw_73 MATCH='longer than 72 bytes' \
+	expect_fail 64 "bcrypt: user add with a 73-byte password is refused, nothing created" \
+	user add newbie --password-stdin --email newbie@example.com
+USERDB_CONF=$T/bcrypt.conf INPUT=$T/pw_72 expect_ok "bcrypt: a 72-byte password is taken" \
+	user passwd bob --password-stdin
+hash_bob=$(sql_read "SELECT a.password_hash FROM accounts a JOIN pub.users u ON u.id = a.user_id WHERE u.username = 'bob'")
+check "bcrypt: the hash is bcrypt and verifies" \
+	perl -e 'exit(substr($ARGV[1], 0, 4) eq q($2b$) && crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' \
+	"$(cat "$T/pw_72")" "$hash_bob"
+INPUT=$T/pw_73 expect_ok "sha512: the same 73-byte password is taken" user passwd bob --password-stdin
+
 # --- duplicates, unknown names, cycles --------------------------------------
 
 # From here on every refusal also compares `sqlite3 .dump` of both files.

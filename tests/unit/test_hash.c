@@ -110,6 +110,33 @@ START_TEST(test_udb_hash_password_length_limit)
 }
 END_TEST
 
+/* bcrypt ignores every byte past the 72nd: a longer password is refused
+ * rather than cut, and only with bcrypt. */
+START_TEST(test_udb_hash_password_bcrypt_limit)
+{
+	struct udb_config *bcrypt = config_with("hash_method = bcrypt\nhash_cost = 4\n");
+	char *max = long_password(72), *over = long_password(73);
+	char *hash = NULL;
+
+	ck_assert_uint_eq(udb_hash_password_max(bcrypt), 72);
+	ck_assert_uint_eq(udb_hash_password_max(fx.cfg), UDB_PASSWORD_MAX);
+	ck_assert_int_eq(udb_hash_password(bcrypt, over, &hash), UDB_INVALID);
+	ck_assert_ptr_null(hash);
+	ck_assert_int_eq(udb_hash_password(bcrypt, max, &hash), UDB_OK);
+	ck_assert_msg(strncmp(hash, "$2b$04$", 7) == 0, "hash %s is not bcrypt", hash);
+	ck_assert_int_eq(udb_hash_verify(bcrypt, max, hash), UDB_OK);
+	udb_secret_free(hash);
+	hash = NULL;
+	ck_assert_int_eq(udb_hash_password(fx.cfg, over, &hash), UDB_OK);
+	ck_assert_int_eq(udb_hash_verify(fx.cfg, over, hash), UDB_OK);
+	ck_assert_int_eq(udb_hash_verify(fx.cfg, max, hash), UDB_AUTH_FAILED);
+	udb_secret_free(hash);
+	udb_config_free(bcrypt);
+	free(max);
+	free(over);
+}
+END_TEST
+
 START_TEST(test_udb_hash_password_empty_and_unicode)
 {
 	char *hash = NULL;
@@ -301,6 +328,7 @@ hash_suite(void)
 	tcase_add_test(tc, test_udb_hash_password_default_is_yescrypt);
 	tcase_add_test(tc, test_udb_hash_password_configured_sha512);
 	tcase_add_test(tc, test_udb_hash_password_length_limit);
+	tcase_add_test(tc, test_udb_hash_password_bcrypt_limit);
 	tcase_add_test(tc, test_udb_hash_password_empty_and_unicode);
 	tc = fx_tcase(s, "udb_hash_verify", false);
 	tcase_add_test(tc, test_udb_hash_verify_every_method);

@@ -1,8 +1,8 @@
 /* pam_userdb.so's password phase under pam_wrapper (pam_sm_chauthtok):
  * root without the old password, a user (setuid passwd) and an expired
  * password changed on the user's behalf with it, minimum length and age,
- * the user name refused, use_authtok after a module that sets the token,
- * and a busy database. Run by meson (suite pam). */
+ * the user name refused, bcrypt's 72-byte limit, use_authtok after a
+ * module that sets the token, and a busy database. Run by meson (suite pam). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +196,39 @@ START_TEST(test_retyped_password_must_match)
 }
 END_TEST
 
+/* bcrypt ignores every byte past the 72nd: a longer new password is
+ * refused with a message that says why, a 72-byte one is taken. */
+START_TEST(test_bcrypt_refuses_over_72_bytes)
+{
+	char over[74], max[73];
+	const char *too_long[] = {over, over, NULL};
+	const char *fits[] = {max, max, NULL};
+	struct fx_msgs msgs;
+	struct pam_testcase cases[] = {
+		pam_test(PAMTEST_CHAUTHTOK, PAM_AUTHTOK_ERR),
+	};
+	struct udb_account *a;
+
+	if (getuid() != 0)
+		return;
+	memset(over, 'b', 73);
+	over[73] = '\0';
+	memset(max, 'b', 72);
+	max[72] = '\0';
+	fx_conf("bcrypt.conf", "hash_method = bcrypt\nhash_cost = 4");
+	fx_service("passwd-bcrypt", "password required @MODULE@ conf=@DIR@/bcrypt.conf\n");
+	fx_run_msgs("passwd-bcrypt", "alice", too_long, cases, &msgs);
+	ck_assert_msg(strstr(msgs.err[0], "longer than 72") && strstr(msgs.err[0], "bcrypt"),
+		      "message: %s", msgs.err[0]);
+	auth_expect("alice", "correct horse", PAM_SUCCESS);
+	chauthtok_expect("passwd-bcrypt", "alice", fits, 0, PAM_SUCCESS);
+	a = fx_account("alice");
+	ck_assert_msg(strncmp(a->password_hash, "$2b$04$", 7) == 0, "hash %.7s", a->password_hash);
+	udb_account_free(a);
+	auth_expect("alice", max, PAM_SUCCESS);
+}
+END_TEST
+
 /* Aging's minimum: a user may not change again too soon; root may. */
 static void
 user_changes_too_soon(void)
@@ -276,6 +309,7 @@ password_suite(void)
 	tcase_add_test(tc, test_minimum_length);
 	tcase_add_test(tc, test_user_name_refused);
 	tcase_add_test(tc, test_retyped_password_must_match);
+	tcase_add_test(tc, test_bcrypt_refuses_over_72_bytes);
 	tcase_add_test(tc, test_minimum_password_age);
 	tcase_add_test(tc, test_use_authtok_after_stacked_module);
 	tcase_add_test(tc, test_busy_database);
