@@ -935,10 +935,10 @@ random_hex(char *buf, size_t bytes)
 
 /* After check_versions() found the files at different versions: an upgrade
  * cut short between the shadow file's commit and the public file's leaves
- * the shadow file exactly one version ahead. Migrations from schema 2 on
- * can run twice (see schema/0002-*.sql), so the upgrade resumes from the
- * public file's version. A brand-new database (both 0) stays 0; anything
- * else is corrupt. */
+ * the shadow file ahead (by every migration that upgrade applied).
+ * Migrations from schema 2 on can run twice (see schema/0002-*.sql), so the
+ * upgrade resumes from the public file's version when that is 1 or more. A
+ * brand-new database (both 0) stays 0; anything else is corrupt. */
 static enum udb_result
 upgrade_cut_short(struct udb_db *db, unsigned *ret_version)
 {
@@ -952,7 +952,7 @@ upgrade_cut_short(struct udb_db *db, unsigned *ret_version)
 		return r;
 	if (pub == sec && pub == 0)
 		*ret_version = 0;
-	else if (pub >= 1 && sec == pub + 1 && sec >= 2 && sec <= udb_migration_count)
+	else if (pub >= 1 && sec > pub && sec <= udb_migration_count)
 		*ret_version = pub;
 	else
 		return UDB_CORRUPT;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db-internal.h"
+#include "ids.h"
 #include "role.h"
 #include "user.h"
 #include "validate.h"
@@ -260,8 +261,10 @@ add_role_locked(struct udb_db *db, const struct udb_config *cfg, const struct ud
 	if (spec->has_gid) {
 		gid = spec->gid;
 		r = udb_id_check_free(db, gid, check_system);
+		if (r == UDB_OK)
+			r = udb_id_note_used(db, cfg, UDB_ID_GID, gid);
 	} else {
-		r = udb_id_allocate(db, cfg->gid_min, cfg->gid_max, check_system, &gid);
+		r = udb_id_allocate(db, cfg, UDB_ID_GID, check_system, &gid);
 	}
 	if (r == UDB_OK)
 		r = udb_stmt(db, UDB_Q_ROLE_INSERT, &stmt);

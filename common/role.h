@@ -52,8 +52,8 @@ struct udb_role_spec {
 	size_t n_includes;
 };
 
-/* Creates a role (gid: lowest free in the configured gid range unless
- * given), its permissions and inclusions, in one transaction. */
+/* Creates a role (gid: from above the high-water mark, ids.h, unless
+ * given; a given one raises the mark), its permissions and inclusions, in one transaction. */
 enum udb_result udb_role_add(struct udb_db *db, const struct udb_config *cfg,
 			     const struct udb_role_spec *spec, bool check_system, int64_t now);
 /* Finds the role, or creates it with no permissions (Flask-Security's

@@ -98,6 +98,12 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"SELECT gid + 1 FROM pub.roles WHERE gid BETWEEN ?1 AND ?2) "
 		"WHERE c <= ?2 AND c NOT IN (SELECT uid FROM pub.users) "
 		"AND c NOT IN (SELECT gid FROM pub.roles)",
+	/* Columns: enum id_mark_column in ids.c. */
+	[UDB_Q_ID_MARKS] = "SELECT "
+			   "(SELECT high_water FROM pub.id_allocator WHERE kind = 'uid'), "
+			   "(SELECT high_water FROM pub.id_allocator WHERE kind = 'gid')",
+	[UDB_Q_ID_MARK_RAISE] = "UPDATE pub.id_allocator SET high_water = ?2 "
+				"WHERE kind = ?1 AND high_water < ?2",
 
 	[UDB_Q_ROLE_BY_NAME] = "SELECT id, name, gid, description, created_at FROM pub.roles "
 			       "WHERE name = ?1",

@@ -38,6 +38,8 @@ enum udb_query {
 	UDB_Q_ID_IN_USE,
 	UDB_Q_NAME_IN_USE,
 	UDB_Q_NEXT_FREE_ID,
+	UDB_Q_ID_MARKS,
+	UDB_Q_ID_MARK_RAISE,
 	/* roles */
 	UDB_Q_ROLE_BY_NAME,
 	UDB_Q_ROLE_BY_GID,

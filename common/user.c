@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db-internal.h"
+#include "ids.h"
 #include "role.h"
 #include "user.h"
 #include "validate.h"
@@ -489,46 +490,6 @@ udb_name_check_free(struct udb_db *db, const char *name, bool check_system)
 	return UDB_OK;
 }
 
-enum udb_result
-udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max, bool check_system, uint32_t *ret_id)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	int64_t start = min;
-
-	for (;;) {
-		int64_t candidate;
-		int rc;
-
-		r = udb_stmt(db, UDB_Q_NEXT_FREE_ID, &stmt);
-		if (r != UDB_OK)
-			return r;
-		sqlite3_bind_int64(stmt, 1, start);
-		sqlite3_bind_int64(stmt, 2, max);
-		rc = sqlite3_step(stmt);
-		if (rc != SQLITE_ROW) {
-			udb_stmt_done(db, UDB_Q_NEXT_FREE_ID);
-			return udb_sqlite_result(rc);
-		}
-		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
-			udb_stmt_done(db, UDB_Q_NEXT_FREE_ID);
-			return UDB_EXHAUSTED;
-		}
-		candidate = sqlite3_column_int64(stmt, 0);
-		udb_stmt_done(db, UDB_Q_NEXT_FREE_ID);
-		r = udb_id_check_free(db, (uint32_t)candidate, check_system);
-		if (r == UDB_OK) {
-			*ret_id = (uint32_t)candidate;
-			return UDB_OK;
-		}
-		if (r != UDB_EXISTS && r != UDB_CONFLICT)
-			return r;
-		if (candidate >= max)
-			return UDB_EXHAUSTED;
-		start = candidate + 1;
-	}
-}
-
 static enum udb_result
 validate_spec(const struct udb_user_spec *spec)
 {
@@ -638,8 +599,10 @@ udb_user_add(struct udb_db *db, const struct udb_config *cfg, const struct udb_u
 	if (r == UDB_OK && spec->has_uid) {
 		uid = spec->uid;
 		r = udb_id_check_free(db, uid, check_system);
+		if (r == UDB_OK)
+			r = udb_id_note_used(db, cfg, UDB_ID_UID, uid);
 	} else if (r == UDB_OK) {
-		r = udb_id_allocate(db, cfg->uid_min, cfg->uid_max, check_system, &uid);
+		r = udb_id_allocate(db, cfg, UDB_ID_UID, check_system, &uid);
 	}
 	if (r == UDB_OK)
 		r = insert_user(db, cfg, spec, uid, primary, now, &id);

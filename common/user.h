@@ -97,8 +97,9 @@ struct udb_user_spec {
 	const char *password_hash; /* NULL: no password (cannot log in with one) */
 };
 
-/* Creates the user and its account row in one transaction. The uid is the
- * lowest free one in the configured range unless given. When check_system
+/* Creates the user and its account row in one transaction. The uid comes
+ * from above the high-water mark (ids.h) unless given; a given one raises
+ * the mark. When check_system
  * is set, a name or id that another NSS source (e.g. /etc/passwd) already
  * has is UDB_CONFLICT. A primary role is also granted, without expiry. */
 enum udb_result udb_user_add(struct udb_db *db, const struct udb_config *cfg,
@@ -125,10 +126,6 @@ bool udb_system_has_group(const char *name);
 bool udb_system_has_uid(uint32_t uid);
 bool udb_system_has_gid(uint32_t gid);
 
-/* The lowest id in [min, max] free in the database (neither a uid nor a
- * gid) and, with check_system, in every other NSS source. */
-enum udb_result udb_id_allocate(struct udb_db *db, uint32_t min, uint32_t max, bool check_system,
-				uint32_t *ret_id);
 /* UDB_EXISTS when the database already uses id as a uid or gid,
  * UDB_CONFLICT when another NSS source does (with check_system). */
 enum udb_result udb_id_check_free(struct udb_db *db, uint32_t id, bool check_system);

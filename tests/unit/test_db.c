@@ -305,6 +305,36 @@ count_view(const struct udb_user_view *view, void *userdata)
 	return UDB_OK;
 }
 
+/* Schema 3's high-water marks start from the largest ids an upgraded
+ * database has: ids freed before the upgrade cannot be known any more, but
+ * nothing at or below the top is handed out again. */
+START_TEST(test_udb_db_init_upgrades_schema_2_id_marks)
+{
+	struct udb_role_spec spec = {.name = "ops", .has_gid = true, .gid = 10007};
+	unsigned version = 0;
+	struct udb_user *u = NULL;
+
+	fx_add_user("alice");
+	fx_add_user("bob");
+	fx_add_user("carol");
+	ck_assert_int_eq(udb_role_add(fx.db, fx.cfg, &spec, false, T0), UDB_OK);
+	ck_assert_int_eq(udb_user_delete(fx.db, "carol"), UDB_OK);
+	close_fixture_db();
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "PRAGMA user_version = 2");
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "DROP TABLE id_allocator; PRAGMA user_version = 2");
+	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_SCHEMA);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
+	ck_assert_uint_eq(version, 2);
+	fx_reopen(UDB_OPEN_WRITE);
+	/* Above bob (10001) and the role (10007): carol's 10002 was freed
+	 * before the upgrade and is below the top, so it is skipped too. */
+	fx_add_user("dave");
+	ck_assert_int_eq(udb_user_by_name(fx.db, "dave", &u), UDB_OK);
+	ck_assert_uint_eq(u->uid, 10008);
+	udb_user_free(u);
+}
+END_TEST
+
 START_TEST(test_udb_db_init_finishes_upgrade_cut_short)
 {
 	struct udb_user *u = NULL;
@@ -313,8 +343,8 @@ START_TEST(test_udb_db_init_finishes_upgrade_cut_short)
 
 	fx_add_user("alice");
 	close_fixture_db();
-	/* The upgrade to schema 2 committed the shadow file, then died before
-	 * the public file's commit. */
+	/* The upgrade from schema 1 committed the shadow file, then died
+	 * before the public file's commit. */
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
 		 "DROP INDEX users_passwd_by_name; PRAGMA user_version = 1");
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_SCHEMA);
@@ -1284,6 +1314,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_passwd_entries_follow_users);
 	tcase_add_test(tc, test_udb_db_passwd_entry_damaged_is_corrupt);
 	tcase_add_test(tc, test_udb_db_init_finishes_upgrade_cut_short);
+	tcase_add_test(tc, test_udb_db_init_upgrades_schema_2_id_marks);
 	tc = fx_tcase(s, "udb_db_init_fresh", false);
 	tcase_add_test(tc, test_udb_db_init_under_strict_umask);
 	tcase_add_test(tc, test_udb_db_init_refuses_garbage_file);

@@ -67,6 +67,9 @@ add_org(void)
 {
 	struct udb_user_spec erin = {.username = "erin", .primary_role = "staff"};
 
+	/* Separate ranges, so the role gids named below leave the uids'
+	 * high-water mark alone. */
+	fx_write_config("uid_max = 19999\ngid_min = 20000\ngid_max = 29999\n");
 	ck_assert_int_eq(add_role_gid("staff", 20000, NULL), UDB_OK);
 	ck_assert_int_eq(add_role_gid("admin", 20001, "staff"), UDB_OK);
 	fx_add_user("alice");

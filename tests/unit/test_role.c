@@ -159,7 +159,7 @@ START_TEST(test_udb_role_add_duplicates_refused)
 	ck_assert_int_eq(add_gid("ops", 20000), UDB_EXISTS);
 	/* A user's personal group has the gid of its uid. */
 	fx_add_user("alice");
-	ck_assert_int_eq(add_gid("ops", 10000), UDB_EXISTS);
+	ck_assert_int_eq(add_gid("ops", 20001), UDB_EXISTS);
 	ck_assert_int_eq(add_gid("alice", 20002), UDB_EXISTS);
 	/* Role names are case-sensitive. */
 	ck_assert_int_eq(add_gid("Staff", 20003), UDB_OK);

@@ -145,18 +145,28 @@ START_TEST(test_udb_user_add_config_defaults)
 }
 END_TEST
 
-START_TEST(test_udb_user_add_lowest_free_uid)
+START_TEST(test_udb_user_add_never_reuses_uid)
 {
 	ck_assert_int_eq(add_name("a1"), UDB_OK);
 	ck_assert_int_eq(add_name("a2"), UDB_OK);
 	ck_assert_int_eq(add_name("a3"), UDB_OK);
 	ck_assert_uint_eq(uid_of("a3"), 10002);
-	/* A gap left by a deleted user is filled first. */
+	/* Neither a gap nor the top id a deleted user leaves is handed out
+	 * again: the next user would own the old one's files. */
 	ck_assert_int_eq(udb_user_delete(fx.db, "a2"), UDB_OK);
+	ck_assert_int_eq(udb_user_delete(fx.db, "a3"), UDB_OK);
 	ck_assert_int_eq(add_name("a4"), UDB_OK);
-	ck_assert_uint_eq(uid_of("a4"), 10001);
-	ck_assert_int_eq(add_name("a5"), UDB_OK);
-	ck_assert_uint_eq(uid_of("a5"), 10003);
+	ck_assert_uint_eq(uid_of("a4"), 10003);
+	/* Unless the admin names it. */
+	ck_assert_int_eq(add_with_uid("a5", 10002), UDB_OK);
+	ck_assert_uint_eq(uid_of("a5"), 10002);
+	ck_assert_int_eq(add_name("a6"), UDB_OK);
+	ck_assert_uint_eq(uid_of("a6"), 10004);
+	/* A reopened handle (a new `userdb` run) reads the same mark. */
+	ck_assert_int_eq(udb_user_delete(fx.db, "a6"), UDB_OK);
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert_int_eq(add_name("a7"), UDB_OK);
+	ck_assert_uint_eq(uid_of("a7"), 10005);
 }
 END_TEST
 
@@ -166,10 +176,11 @@ START_TEST(test_udb_user_add_skips_role_gids)
 	ck_assert_int_eq(add_role_gid("staff", 10000), UDB_OK);
 	ck_assert_int_eq(add_role_gid("ops", 10001), UDB_OK);
 	ck_assert_int_eq(add_role_gid("dev", 10003), UDB_OK);
+	/* Named gids in the shared range raise the mark uids come from too. */
 	ck_assert_int_eq(add_name("alice"), UDB_OK);
-	ck_assert_uint_eq(uid_of("alice"), 10002);
+	ck_assert_uint_eq(uid_of("alice"), 10004);
 	ck_assert_int_eq(add_name("bob"), UDB_OK);
-	ck_assert_uint_eq(uid_of("bob"), 10004);
+	ck_assert_uint_eq(uid_of("bob"), 10005);
 }
 END_TEST
 
@@ -286,7 +297,7 @@ START_TEST(test_udb_user_add_primary_role)
 	ck_assert_int_eq(add_role_gid("staff", 15000), UDB_OK);
 	ck_assert_int_eq(add(&spec), UDB_OK);
 	u = get_user("alice");
-	ck_assert_uint_eq(u->uid, 10000);
+	ck_assert_uint_eq(u->uid, 15001);
 	ck_assert_uint_eq(u->gid, 15000);
 	ck_assert_str_eq(u->primary_role, "staff");
 	ck_assert_int_eq(udb_user_effective_roles(fx.db, u->id, T0 + 1000 * DAY, &roles, &n),
@@ -526,11 +537,11 @@ START_TEST(test_udb_user_delete_removes_everything)
 	ck_assert_int_eq(udb_group_by_name(fx.db, "staff", T0, &g), UDB_OK);
 	ck_assert_uint_eq(g->n_members, 0);
 	udb_group_free(g);
-	/* Name, uid and email are free again. */
+	/* Name and email are free again; the uid is not handed out again. */
 	ck_assert_int_eq(udb_email_add(fx.db, "bob", "ALICE@example.com", false, false, T0),
 			 UDB_OK);
 	ck_assert_int_eq(add_name("alice"), UDB_OK);
-	ck_assert_uint_eq(uid_of("alice"), uid);
+	ck_assert_uint_gt(uid_of("alice"), uid);
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
 	ck_assert_ptr_null(a->password_hash);
 	udb_account_free(a);
@@ -547,25 +558,6 @@ START_TEST(test_udb_user_delete_unknown)
 END_TEST
 
 /* --- id and name allocation --- */
-
-START_TEST(test_udb_id_allocate_lowest_free)
-{
-	uint32_t id = 0;
-
-	ck_assert_int_eq(udb_id_allocate(fx.db, 10000, 10005, false, &id), UDB_OK);
-	ck_assert_uint_eq(id, 10000);
-	ck_assert_int_eq(add_with_uid("alice", 10000), UDB_OK);
-	ck_assert_int_eq(add_role_gid("staff", 10001), UDB_OK);
-	ck_assert_int_eq(add_with_uid("bob", 10003), UDB_OK);
-	ck_assert_int_eq(udb_id_allocate(fx.db, 10000, 10005, false, &id), UDB_OK);
-	ck_assert_uint_eq(id, 10002);
-	ck_assert_int_eq(udb_id_allocate(fx.db, 10003, 10005, false, &id), UDB_OK);
-	ck_assert_uint_eq(id, 10004);
-	ck_assert_int_eq(udb_id_allocate(fx.db, 10003, 10003, false, &id), UDB_EXHAUSTED);
-	ck_assert_int_eq(udb_id_allocate(fx.db, 4294967294U, 4294967294U, false, &id), UDB_OK);
-	ck_assert_uint_eq(id, 4294967294U);
-}
-END_TEST
 
 START_TEST(test_udb_id_check_free_rules)
 {
@@ -616,7 +608,7 @@ user_suite(void)
 	tcase_add_test(tc, test_udb_user_add_defaults);
 	tcase_add_test(tc, test_udb_user_add_all_fields);
 	tcase_add_test(tc, test_udb_user_add_config_defaults);
-	tcase_add_test(tc, test_udb_user_add_lowest_free_uid);
+	tcase_add_test(tc, test_udb_user_add_never_reuses_uid);
 	tcase_add_test(tc, test_udb_user_add_skips_role_gids);
 	tcase_add_test(tc, test_udb_user_add_explicit_uid);
 	tcase_add_test(tc, test_udb_user_add_uid_zero_or_minus_one_refused);
@@ -644,8 +636,6 @@ user_suite(void)
 	tc = fx_tcase(s, "udb_user_delete", true);
 	tcase_add_test(tc, test_udb_user_delete_removes_everything);
 	tcase_add_test(tc, test_udb_user_delete_unknown);
-	tc = fx_tcase(s, "udb_id_allocate", true);
-	tcase_add_test(tc, test_udb_id_allocate_lowest_free);
 	tc = fx_tcase(s, "udb_id_check_free", true);
 	tcase_add_test(tc, test_udb_id_check_free_rules);
 	tc = fx_tcase(s, "udb_name_check_free", true);
