@@ -54,7 +54,10 @@ add_locked(struct cli *c, const struct udb_role_spec *spec, const struct cli_lis
 		return r;
 	r = udb_role_add(c->db, c->cfg, spec, true, c->now);
 	if (r == UDB_EXHAUSTED)
-		return cli_error(r, "role %s: no free gid left in gid_min..gid_max (%u..%u)",
+		return cli_error(r,
+				 "role %s: no gid left above the high-water mark in "
+				 "gid_min..gid_max (%u..%u); "
+				 "freed gids are not handed out again (name one with --gid)",
 				 cli_quote(spec->name), (unsigned)c->cfg->gid_min,
 				 (unsigned)c->cfg->gid_max);
 	if (r == UDB_OK)

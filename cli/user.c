@@ -65,7 +65,10 @@ add_locked(struct cli *c, const struct udb_user_spec *spec, const char *const *r
 		return r;
 	r = udb_user_add(c->db, c->cfg, spec, true, c->now, ret_user);
 	if (r == UDB_EXHAUSTED)
-		return cli_error(r, "user %s: no free uid left in uid_min..uid_max (%u..%u)",
+		return cli_error(r,
+				 "user %s: no uid left above the high-water mark in "
+				 "uid_min..uid_max (%u..%u); "
+				 "freed uids are not handed out again (name one with --uid)",
 				 cli_quote(spec->username), (unsigned)c->cfg->uid_min,
 				 (unsigned)c->cfg->uid_max);
 	if (r != UDB_OK)

@@ -528,6 +528,30 @@ MATCH='no such user' expect_fail 67 "a deleted user is gone" user show dave
 expect_ok "role del once unused" role del ops
 MATCH='no such role' expect_fail 67 "a deleted role is gone" role show ops
 
+# --- ids are never handed out twice ----------------------------------------
+
+uid_of() { sql_read "SELECT uid FROM pub.users WHERE username = '$1'"; }
+gid_of() { sql_read "SELECT gid FROM pub.roles WHERE name = '$1'"; }
+expect_ok "user add zoe" user add zoe
+zoe_uid=$(uid_of zoe)
+expect_ok "user del zoe" user del zoe
+expect_ok "user add mallory right after" user add mallory
+mallory_uid=$(uid_of mallory)
+check "mallory does not get zoe's freed uid ($zoe_uid)" test "$mallory_uid" -gt "$zoe_uid"
+expect_ok "user del mallory" user del mallory
+expect_ok "role add tmprole" role add tmprole
+tmp_gid=$(gid_of tmprole)
+expect_ok "role del tmprole" role del tmprole
+expect_ok "role add newrole right after" role add newrole
+check "newrole does not get the freed gid ($tmp_gid)" test "$(gid_of newrole)" -gt "$tmp_gid"
+expect_ok "user add after the role" user add trent
+check "nor does a new user get the freed gid or uid as its uid" \
+	test "$(uid_of trent)" -gt "$(gid_of newrole)"
+MATCH="uid $zoe_uid" expect_ok "the admin may name a freed uid" user add zoe2 --uid "$zoe_uid"
+expect_ok "clean up" user del zoe2
+expect_ok "clean up" user del trent
+expect_ok "clean up" role del newrole
+
 # --- JSON of every change ---------------------------------------------------
 
 expect_json "changes print {changed, message} with --json" \
