@@ -76,7 +76,11 @@ inner() {
 		mkdir /var/lib/userdb
 		mount --bind "$d/userdb" /var/lib/userdb
 		export USERDB_BENCH_DBDIR=/var/lib/userdb
-		printf 'dbdir = %s\n' "$USERDB_BENCH_DBDIR" >/etc/userdb.conf
+		# The population's uids start at 100000 and its role gids at
+		# 2000000 (gen_users.py): the module serves only ids inside the
+		# configured ranges.
+		printf 'dbdir = %s\nuid_min = 1000\nuid_max = 4000000\ngid_min = 1000\ngid_max = 4000000\n' \
+			"$USERDB_BENCH_DBDIR" >/etc/userdb.conf
 		local t0=$SECONDS
 		if ! sh -c "$USERDB_POPULATE \"\$1\"" populate "$d/spec.tsv" >"$ns/populate.log" 2>&1; then
 			log "run-nss-bench: USERDB_POPULATE failed at $n users:"

@@ -142,16 +142,19 @@ utf8_sequence_length(const unsigned char *s)
 	return len;
 }
 
-bool
-udb_valid_text(const char *s)
+/* Valid UTF-8 of at most max bytes without control characters, `:` or
+ * `,`: one GECOS field (max UDB_TEXT_MAX) or the GECOS of a passwd entry,
+ * "First Last" (max 2 * UDB_TEXT_MAX + 1). */
+static bool
+valid_text_max(const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
 	if (!s)
 		return false;
-	n = strnlen(s, UDB_TEXT_MAX + 1);
-	if (n > UDB_TEXT_MAX)
+	n = strnlen(s, max + 1);
+	if (n > max)
 		return false;
 	while (*p) {
 		size_t len;
@@ -165,6 +168,12 @@ udb_valid_text(const char *s)
 		p += len;
 	}
 	return true;
+}
+
+bool
+udb_valid_text(const char *s)
+{
+	return valid_text_max(s, UDB_TEXT_MAX);
 }
 
 bool
@@ -340,4 +349,73 @@ udb_format_time(int64_t t, char *buf, unsigned long size)
 
 	if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, size, "@%lld", (long long)t);
+}
+
+/* The served id rules. 0 is root's and (uint32_t)-1 "no id" whatever the
+ * configuration says (config.c refuses a range starting at 0 already). */
+static bool
+id_in(uint32_t id, uint32_t min, uint32_t max)
+{
+	return id != 0 && id != UINT32_MAX && id >= min && id <= max;
+}
+
+bool
+udb_served_uid(const struct udb_config *cfg, uint32_t uid)
+{
+	return id_in(uid, cfg->uid_min, cfg->uid_max);
+}
+
+bool
+udb_served_gid(const struct udb_config *cfg, uint32_t gid)
+{
+	/* A personal group's gid is its user's uid, from the uid range. */
+	return id_in(gid, cfg->gid_min, cfg->gid_max) || id_in(gid, cfg->uid_min, cfg->uid_max);
+}
+
+enum udb_result
+udb_passwd_entry_check(const struct passwd *pw, const struct udb_config *cfg)
+{
+	if (!udb_valid_username(pw->pw_name) || !pw->pw_passwd || strcmp(pw->pw_passwd, "x") != 0)
+		return UDB_CORRUPT;
+	if (!udb_served_uid(cfg, pw->pw_uid) || !udb_served_gid(cfg, pw->pw_gid))
+		return UDB_CORRUPT;
+	if (!valid_text_max(pw->pw_gecos, 2 * UDB_TEXT_MAX + 1) || !udb_valid_path(pw->pw_dir) ||
+	    !udb_valid_path(pw->pw_shell))
+		return UDB_CORRUPT;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_group_entry_check(const struct group *gr, const struct udb_config *cfg)
+{
+	if (!udb_valid_rolename(gr->gr_name) && !udb_valid_username(gr->gr_name))
+		return UDB_CORRUPT;
+	if (!gr->gr_passwd || strcmp(gr->gr_passwd, "x") != 0 || !udb_served_gid(cfg, gr->gr_gid) ||
+	    !gr->gr_mem)
+		return UDB_CORRUPT;
+	for (char **m = gr->gr_mem; *m; m++)
+		if (!udb_valid_username(*m))
+			return UDB_CORRUPT;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_shadow_entry_check(const struct spwd *sp)
+{
+	size_t n;
+
+	if (!udb_valid_username(sp->sp_namp) || !sp->sp_pwdp)
+		return UDB_CORRUPT;
+	/* A hash is printable ASCII; one with `:` or a newline would split
+	 * the line getent and the shadow tools print. */
+	n = strnlen(sp->sp_pwdp, UDB_HASH_MAX + 1);
+	if (n == 0 || n > UDB_HASH_MAX)
+		return UDB_CORRUPT;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)sp->sp_pwdp[i];
+
+		if (c <= ' ' || c >= 0x7f || c == ':')
+			return UDB_CORRUPT;
+	}
+	return UDB_OK;
 }

@@ -5,9 +5,13 @@
 #ifndef UDB_VALIDATE_H
 #define UDB_VALIDATE_H
 
+#include <grp.h>
+#include <pwd.h>
+#include <shadow.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "result.h"
 
 #define UDB_NAME_MAX       32
@@ -15,6 +19,7 @@
 #define UDB_PERMISSION_MAX 128
 #define UDB_TEXT_MAX       256  /* first_name, last_name, description */
 #define UDB_PATH_MAX       4096 /* home and shell */
+#define UDB_HASH_MAX       512  /* a shadow entry's password field */
 
 /* `[a-z_][a-z0-9_-]*` with an optional trailing `$`, 1 to 32 bytes. */
 bool udb_valid_username(const char *s);
@@ -42,5 +47,22 @@ enum udb_result udb_parse_uint(const char *s, unsigned long max, unsigned long *
 enum udb_result udb_parse_time(const char *s, int64_t now, int64_t *ret_time);
 /* Formats t as `YYYY-MM-DDTHH:MM:SSZ` into buf (at least 21 bytes). */
 void udb_format_time(int64_t t, char *buf, unsigned long size);
+
+/* What the NSS module may serve, checked on every entry right before it is
+ * handed out, whatever wrote the row (the tool, sqlite3, a damaged file):
+ * the same name rules as the tool's, no `:`, newline or other control
+ * character in any field, uid and gid never 0 and inside the configured
+ * ranges (a gid in the uid range is a personal group's), home and shell
+ * absolute paths. UDB_CORRUPT for an entry that breaks a rule. Called by
+ * the NSS packers (nss_userdb/pack.c) and by whatever else builds the
+ * entries glibc will see, so there is one rule. */
+bool udb_served_uid(const struct udb_config *cfg, uint32_t uid);
+bool udb_served_gid(const struct udb_config *cfg, uint32_t gid);
+/* pw_passwd must be "x": hashes are only in shadow entries. */
+enum udb_result udb_passwd_entry_check(const struct passwd *pw, const struct udb_config *cfg);
+/* Members must be valid user names; gr_passwd "x". */
+enum udb_result udb_group_entry_check(const struct group *gr, const struct udb_config *cfg);
+/* sp_pwdp: 1 to UDB_HASH_MAX bytes of printable ASCII without `:`. */
+enum udb_result udb_shadow_entry_check(const struct spwd *sp);
 
 #endif

@@ -27,9 +27,10 @@
 
 struct conn {
 	struct udb_db *db;
-	unsigned uses;  /* lookups since the open, counted up to MMAP_AFTER */
-	uint64_t epoch; /* which open this is: see udb_nss_db_epoch_locked() */
-	bool inherited; /* opened by the parent before a fork */
+	struct udb_config *cfg; /* read with db: the id ranges entries must keep */
+	unsigned uses;          /* lookups since the open, counted up to MMAP_AFTER */
+	uint64_t epoch;         /* which open this is: see udb_nss_db_epoch_locked() */
+	bool inherited;         /* opened by the parent before a fork */
 };
 
 /* Lookups on a connection before the public file is mapped. */
@@ -92,7 +93,7 @@ udb_nss_unlock(int cancel_state)
 }
 
 static enum udb_result
-open_locked(enum udb_nss_handle which, struct udb_db **ret_db)
+open_locked(enum udb_nss_handle which, struct udb_db **ret_db, struct udb_config **ret_cfg)
 {
 	struct udb_config *cfg = NULL;
 	unsigned line = 0;
@@ -106,7 +107,10 @@ open_locked(enum udb_nss_handle which, struct udb_db **ret_db)
 		r = udb_db_open(cfg->dbdir,
 				which == UDB_NSS_SHADOW ? UDB_OPEN_SHADOW : UDB_OPEN_PUBLIC,
 				ret_db);
-	udb_config_free(cfg);
+	if (r == UDB_OK)
+		*ret_cfg = cfg;
+	else
+		udb_config_free(cfg);
 	/* A config file that USERDB_CONF names but that is missing comes back
 	 * as NOT_FOUND: that says nothing about the user looked up, and must
 	 * not reach glibc as "no such entry". */
@@ -128,18 +132,23 @@ db_locked(enum udb_nss_handle which, bool lookup, struct udb_db **ret_db)
 			if (!conns[i].inherited)
 				continue;
 			udb_db_close(conns[i].db);
+			udb_config_free(conns[i].cfg);
 			conns[i].db = NULL;
+			conns[i].cfg = NULL;
 			conns[i].inherited = false;
 		}
 	}
 	if (c->db && !udb_db_is_current(c->db)) {
 		udb_db_close(c->db);
+		udb_config_free(c->cfg);
 		c->db = NULL;
+		c->cfg = NULL;
 	}
 	if (!c->db) {
-		r = open_locked(which, &c->db);
+		r = open_locked(which, &c->db, &c->cfg);
 		if (r != UDB_OK) {
 			c->db = NULL;
+			c->cfg = NULL;
 			return r;
 		}
 		c->epoch = ++opens;
@@ -171,4 +180,10 @@ uint64_t
 udb_nss_db_epoch_locked(enum udb_nss_handle which)
 {
 	return conns[which].epoch;
+}
+
+const struct udb_config *
+udb_nss_config_locked(enum udb_nss_handle which)
+{
+	return conns[which].cfg;
 }

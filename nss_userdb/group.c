@@ -94,7 +94,8 @@ gr_lookup_locked(const struct gr_key *key, struct group *grp, char *buf, size_t 
 		if (r != UDB_OK || !is_role) {
 			gr_retry_drop_locked();
 			if (r == UDB_OK)
-				r = udb_pack_group(g, grp, buf, buflen);
+				r = udb_pack_group(g, udb_nss_config_locked(UDB_NSS_PUBLIC), grp,
+						   buf, buflen);
 			goto out;
 		}
 	}
@@ -123,7 +124,7 @@ gr_lookup_locked(const struct gr_key *key, struct group *grp, char *buf, size_t 
 	gr_retry_drop_locked();
 	if (r != UDB_OK)
 		goto out;
-	r = udb_pack_group(g, grp, buf, buflen);
+	r = udb_pack_group(g, udb_nss_config_locked(UDB_NSS_PUBLIC), grp, buf, buflen);
 	if (r == UDB_BUFFER_TOO_SMALL) {
 		/* Kept for glibc's retry with a larger buffer, with the
 		 * version of the snapshot it was read from. */
@@ -241,6 +242,7 @@ enum nss_status
 _nss_userdb_getgrent_r(struct group *grp, char *buf, size_t buflen, int *errnop)
 {
 	int cancel;
+	const struct udb_config *cfg;
 	enum udb_result r = UDB_OK;
 
 	cancel = udb_nss_lock();
@@ -252,7 +254,14 @@ _nss_userdb_getgrent_r(struct group *grp, char *buf, size_t buflen, int *errnop)
 		r = UDB_NOT_FOUND;
 		goto out;
 	}
-	r = udb_pack_group(gr_cursor.page[gr_cursor.pos], grp, buf, buflen);
+	/* The page outlives the connection it came from when a lookup in
+	 * between found the files replaced and could not reopen them. */
+	cfg = udb_nss_config_locked(UDB_NSS_PUBLIC);
+	if (!cfg) {
+		r = UDB_UNAVAILABLE;
+		goto out;
+	}
+	r = udb_pack_group(gr_cursor.page[gr_cursor.pos], cfg, grp, buf, buflen);
 	/* Not advancing on ERANGE: glibc asks again with a larger buffer. */
 	if (r == UDB_OK)
 		gr_cursor.pos++;

@@ -72,6 +72,11 @@ _nss_userdb_initgroups_dyn(const char *user, gid_t group, long int *start, long 
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r == UDB_OK)
 		r = udb_user_effective_gids(db, user, udb_now(), &gids, &n);
+	/* A role's gid goes into the process's credentials: one outside the
+	 * served ranges (0 planted with sqlite3) fails the whole answer. */
+	for (size_t i = 0; r == UDB_OK && i < n; i++)
+		if (!udb_served_gid(udb_nss_config_locked(UDB_NSS_PUBLIC), gids[i]))
+			r = UDB_CORRUPT;
 	udb_nss_unlock(cancel);
 	/* Like nss_files: a user in no group here (or no such user) is
 	 * NOTFOUND, and glibc goes on with the next source. */

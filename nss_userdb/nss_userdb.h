@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "db.h"
 #include "result.h"
 
@@ -51,6 +52,9 @@ enum udb_result udb_nss_db_locked(enum udb_nss_handle which, struct udb_db **ret
 /* The same for enumeration: its pages do not count toward mapping the file
  * (see conn.c). */
 enum udb_result udb_nss_scan_db_locked(enum udb_nss_handle which, struct udb_db **ret_db);
+/* The configuration read when that connection was opened (the id ranges
+ * every entry is checked against); same lifetime rules as the handle. */
+const struct udb_config *udb_nss_config_locked(enum udb_nss_handle which);
 /* Changes whenever udb_nss_db_locked() opened a new connection for which:
  * values tied to one connection (its data_version) are void after that. */
 uint64_t udb_nss_db_epoch_locked(enum udb_nss_handle which);

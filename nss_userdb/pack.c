@@ -5,11 +5,17 @@
  * Each packer first computes the exact size the record needs at this
  * buffer's address and refuses anything smaller, so a short buffer never
  * yields a truncated record and the caller's struct stays untouched: glibc
- * answers TRYAGAIN/ERANGE with a larger buffer and calls again. */
+ * answers TRYAGAIN/ERANGE with a larger buffer and calls again.
+ *
+ * Every record is checked with validate.h's entry rules after it is laid
+ * out in the buffer and before the caller's struct is filled: a row that
+ * breaks them (planted with sqlite3, or damaged) is UDB_CORRUPT, never
+ * served. */
 #include <stdalign.h>
 #include <string.h>
 
 #include "pack.h"
+#include "validate.h"
 
 #define DAY 86400
 
@@ -44,7 +50,8 @@ udb_pack_passwd_size(const struct udb_user_view *u, struct udb_passwd_lens *ret_
 	       1;
 }
 
-/* Writes the strings of u at buf, which has room for them. */
+/* Writes the strings of u at buf, which has room for them, and points
+ * *result at them. */
 static void
 put_passwd(const struct udb_user_view *u, const struct udb_passwd_lens *lens, struct passwd *result,
 	   char *buf)
@@ -66,34 +73,41 @@ put_passwd(const struct udb_user_view *u, const struct udb_passwd_lens *lens, st
 }
 
 enum udb_result
-udb_pack_passwd(const struct udb_user_view *u, struct passwd *result, char *buf, size_t buflen)
+udb_pack_passwd(const struct udb_user_view *u, const struct udb_config *cfg, struct passwd *result,
+		char *buf, size_t buflen)
 {
 	struct udb_passwd_lens lens;
+	struct passwd pw;
+	enum udb_result r;
 
 	if (buflen < udb_pack_passwd_size(u, &lens))
 		return UDB_BUFFER_TOO_SMALL;
-	put_passwd(u, &lens, result, buf);
-	return UDB_OK;
+	put_passwd(u, &lens, &pw, buf);
+	r = udb_passwd_entry_check(&pw, cfg);
+	if (r == UDB_OK)
+		*result = pw;
+	return r;
 }
 
-void
-udb_pack_passwd_entry(const struct udb_passwd_entry *e, char *block,
-		      struct udb_packed_passwd *ret_entry)
+/* Where the five strings of a ready-made entry start: each must end with
+ * a NUL inside the entry, and the fifth with its last byte. Whatever the
+ * row holds, no offset and no string runs past len. */
+static enum udb_result
+split_entry(const char *strings, size_t len, uint32_t ret_off[5])
 {
-	/* The five strings are there and NUL-terminated (user.c checked). */
-	size_t name = strlen(e->strings);
-	size_t gecos = name + 2 + 1;
-	size_t dir = gecos + strlen(e->strings + gecos) + 1;
-	size_t shell = dir + strlen(e->strings + dir) + 1;
+	size_t at = 0;
 
-	memcpy(block, e->strings, e->len);
-	ret_entry->len = (uint32_t)e->len;
-	ret_entry->uid = e->uid;
-	ret_entry->gid = e->gid;
-	ret_entry->passwd = (uint32_t)(name + 1);
-	ret_entry->gecos = (uint32_t)gecos;
-	ret_entry->dir = (uint32_t)dir;
-	ret_entry->shell = (uint32_t)shell;
+	if (!strings || len > UINT32_MAX)
+		return UDB_CORRUPT;
+	for (int i = 0; i < 5; i++) {
+		const char *nul = at < len ? memchr(strings + at, '\0', len - at) : NULL;
+
+		if (!nul)
+			return UDB_CORRUPT;
+		ret_off[i] = (uint32_t)at;
+		at = (size_t)(nul - strings) + 1;
+	}
+	return at == len ? UDB_OK : UDB_CORRUPT;
 }
 
 /* Points result's fields into buf, which holds the packed entry e. */
@@ -110,16 +124,47 @@ point_passwd(const struct udb_packed_passwd *e, char *buf, struct passwd *result
 }
 
 enum udb_result
-udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry, struct passwd *result, char *buf,
-			   size_t buflen)
+udb_pack_passwd_entry(const struct udb_passwd_entry *e, const struct udb_config *cfg, char *block,
+		      struct udb_packed_passwd *ret_entry)
+{
+	struct udb_packed_passwd packed;
+	struct passwd pw;
+	uint32_t off[5];
+	enum udb_result r;
+
+	r = split_entry(e->strings, e->len, off);
+	if (r != UDB_OK)
+		return r;
+	memcpy(block, e->strings, e->len);
+	packed = (struct udb_packed_passwd){
+		.len = (uint32_t)e->len,
+		.uid = e->uid,
+		.gid = e->gid,
+		.passwd = off[1],
+		.gecos = off[2],
+		.dir = off[3],
+		.shell = off[4],
+	};
+	point_passwd(&packed, block, &pw);
+	r = udb_passwd_entry_check(&pw, cfg);
+	if (r == UDB_OK)
+		*ret_entry = packed;
+	return r;
+}
+
+enum udb_result
+udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry, const struct udb_config *cfg,
+			   struct passwd *result, char *buf, size_t buflen)
 {
 	struct udb_packed_passwd e;
+	enum udb_result r;
 
 	if (buflen < entry->len)
 		return UDB_BUFFER_TOO_SMALL;
-	udb_pack_passwd_entry(entry, buf, &e);
-	point_passwd(&e, buf, result);
-	return UDB_OK;
+	r = udb_pack_passwd_entry(entry, cfg, buf, &e);
+	if (r == UDB_OK)
+		point_passwd(&e, buf, result);
+	return r;
 }
 
 enum udb_result
@@ -134,13 +179,16 @@ udb_unpack_passwd(const struct udb_packed_passwd *e, const char *page, struct pa
 }
 
 enum udb_result
-udb_pack_group(const struct udb_group *g, struct group *result, char *buf, size_t buflen)
+udb_pack_group(const struct udb_group *g, const struct udb_config *cfg, struct group *result,
+	       char *buf, size_t buflen)
 {
 	/* gr_mem points into buf, so the pointer array goes first, at the first
 	 * address in buf aligned for char *; the strings follow it. */
 	size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
 	size_t name = strlen(g->name), need, strings = 0;
+	struct group gr;
 	struct out o;
+	enum udb_result r;
 	char **mem;
 
 	if (g->n_members >= (SIZE_MAX - pad) / sizeof(char *) - 1)
@@ -155,11 +203,14 @@ udb_pack_group(const struct udb_group *g, struct group *result, char *buf, size_
 	for (size_t i = 0; i < g->n_members; i++)
 		mem[i] = put_str(&o, g->members[i], strlen(g->members[i]));
 	mem[g->n_members] = NULL;
-	result->gr_name = put_str(&o, g->name, name);
-	result->gr_passwd = put_str(&o, "x", 1);
-	result->gr_gid = g->gid;
-	result->gr_mem = mem;
-	return UDB_OK;
+	gr.gr_name = put_str(&o, g->name, name);
+	gr.gr_passwd = put_str(&o, "x", 1);
+	gr.gr_gid = g->gid;
+	gr.gr_mem = mem;
+	r = udb_group_entry_check(&gr, cfg);
+	if (r == UDB_OK)
+		*result = gr;
+	return r;
 }
 
 static long
@@ -191,6 +242,8 @@ udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *result, c
 	const char *prefix, *hash;
 	size_t name, plen, hlen;
 	struct out o = {buf};
+	struct spwd sp;
+	enum udb_result r;
 
 	if (!a->username)
 		return UDB_INTERNAL;
@@ -200,30 +253,33 @@ udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *result, c
 	hlen = strlen(hash);
 	if (buflen < name + 1 + plen + hlen + 1)
 		return UDB_BUFFER_TOO_SMALL;
-	result->sp_namp = put_str(&o, a->username, name);
-	result->sp_pwdp = o.p;
+	sp.sp_namp = put_str(&o, a->username, name);
+	sp.sp_pwdp = o.p;
 	memcpy(o.p, prefix, plen);
 	o.p += plen;
 	put_str(&o, hash, hlen);
 	/* 0 forces a change at the next login; -1 (empty) disables aging. */
 	if (a->must_change)
-		result->sp_lstchg = 0;
+		sp.sp_lstchg = 0;
 	else
-		result->sp_lstchg = a->password_changed_at ? days(a->password_changed_at) : -1;
-	result->sp_min = a->min_days;
-	result->sp_max = a->max_days;
-	result->sp_warn = a->warn_days;
-	result->sp_inact = a->inactive_days;
+		sp.sp_lstchg = a->password_changed_at ? days(a->password_changed_at) : -1;
+	sp.sp_min = a->min_days;
+	sp.sp_max = a->max_days;
+	sp.sp_warn = a->warn_days;
+	sp.sp_inact = a->inactive_days;
 	/* A disabled or not yet valid account shows as expired since day 1
 	 * (0 would read as "never" to some tools). not_after is the first
 	 * second the account is invalid; flooring it to a day expires the
 	 * account at most a day early, never late. */
 	if (!a->is_enabled || (a->not_before && now < a->not_before))
-		result->sp_expire = 1;
+		sp.sp_expire = 1;
 	else if (a->not_after)
-		result->sp_expire = days(a->not_after) > 1 ? days(a->not_after) : 1;
+		sp.sp_expire = days(a->not_after) > 1 ? days(a->not_after) : 1;
 	else
-		result->sp_expire = -1;
-	result->sp_flag = (unsigned long)-1;
-	return UDB_OK;
+		sp.sp_expire = -1;
+	sp.sp_flag = (unsigned long)-1;
+	r = udb_shadow_entry_check(&sp);
+	if (r == UDB_OK)
+		*result = sp;
+	return r;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "account.h"
+#include "config.h"
 #include "group.h"
 #include "result.h"
 #include "user.h"
@@ -19,9 +20,11 @@
 /* The packers take glibc's argument order (result struct, buffer, length).
  * Each returns UDB_BUFFER_TOO_SMALL, leaving *result untouched, unless the
  * whole record fits in buf; the strings (and for groups the member pointer
- * array, aligned for char *) then live in buf. */
-enum udb_result udb_pack_passwd(const struct udb_user_view *user, struct passwd *result, char *buf,
-				size_t buflen);
+ * array, aligned for char *) then live in buf. A record that breaks
+ * validate.h's entry rules (cfg gives the id ranges) is UDB_CORRUPT, with
+ * *result untouched too (buf may have been written). */
+enum udb_result udb_pack_passwd(const struct udb_user_view *user, const struct udb_config *cfg,
+				struct passwd *result, char *buf, size_t buflen);
 
 /* Enumeration packs each passwd entry once into its page buffer and hands
  * it out later, when the buffer may have moved: a packed entry is its
@@ -39,18 +42,23 @@ struct udb_passwd_lens {
 /* The bytes udb_pack_passwd needs for user; fills *ret_lens. */
 size_t udb_pack_passwd_size(const struct udb_user_view *user, struct udb_passwd_lens *ret_lens);
 /* Copies a ready-made entry (user.h) to block, which has entry->len bytes,
- * and fills *ret_entry except ret_entry->off, which is the caller's. */
-void udb_pack_passwd_entry(const struct udb_passwd_entry *entry, char *block,
-			   struct udb_packed_passwd *ret_entry);
+ * and fills *ret_entry except ret_entry->off, which is the caller's.
+ * UDB_CORRUPT, *ret_entry untouched, unless the entry is exactly five
+ * NUL-terminated strings that pass the entry rules. */
+enum udb_result udb_pack_passwd_entry(const struct udb_passwd_entry *entry,
+				      const struct udb_config *cfg, char *block,
+				      struct udb_packed_passwd *ret_entry);
 /* Copies a ready-made entry straight into the caller's struct and buffer
  * (getpwuid): UDB_BUFFER_TOO_SMALL, nothing changed, when it does not fit. */
 enum udb_result udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry,
-					   struct passwd *result, char *buf, size_t buflen);
-/* Copies a packed entry from its page buffer into the caller's buffer. */
+					   const struct udb_config *cfg, struct passwd *result,
+					   char *buf, size_t buflen);
+/* Copies a packed entry (checked when it was packed) from its page buffer
+ * into the caller's buffer. */
 enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const char *page,
 				  struct passwd *result, char *buf, size_t buflen);
-enum udb_result udb_pack_group(const struct udb_group *group, struct group *result, char *buf,
-			       size_t buflen);
+enum udb_result udb_pack_group(const struct udb_group *group, const struct udb_config *cfg,
+			       struct group *result, char *buf, size_t buflen);
 /* now decides whether a not-yet-valid account shows as expired. */
 enum udb_result udb_pack_shadow(const struct udb_account *account, int64_t now, struct spwd *result,
 				char *buf, size_t buflen);

@@ -11,6 +11,7 @@
 
 /* The caller's struct and buffer, for packing straight from the row. */
 struct pw_target {
+	const struct udb_config *cfg;
 	struct passwd *pwd;
 	char *buf;
 	size_t buflen;
@@ -29,6 +30,7 @@ struct pw_page {
 	int64_t last_uid;  /* the last uid packed while filling */
 	bool last;         /* the page came back short: nothing followed it */
 	bool end;
+	const struct udb_config *cfg; /* set before each fill */
 };
 
 static struct pw_page *pw_page;
@@ -38,7 +40,7 @@ pack_into_target(const struct udb_user_view *view, void *userdata)
 {
 	struct pw_target *t = userdata;
 
-	return udb_pack_passwd(view, t->pwd, t->buf, t->buflen);
+	return udb_pack_passwd(view, t->cfg, t->pwd, t->buf, t->buflen);
 }
 
 static enum udb_result
@@ -46,7 +48,7 @@ pack_entry_into_target(const struct udb_passwd_entry *entry, void *userdata)
 {
 	struct pw_target *t = userdata;
 
-	return udb_pack_passwd_from_entry(entry, t->pwd, t->buf, t->buflen);
+	return udb_pack_passwd_from_entry(entry, t->cfg, t->pwd, t->buf, t->buflen);
 }
 
 static enum udb_result
@@ -54,6 +56,7 @@ pack_into_page(const struct udb_passwd_entry *entry, void *userdata)
 {
 	struct pw_page *p = userdata;
 	size_t need = entry->len;
+	enum udb_result r;
 
 	if (p->cap - p->used < need) {
 		size_t cap = p->cap ? p->cap : 64 * 1024;
@@ -67,7 +70,11 @@ pack_into_page(const struct udb_passwd_entry *entry, void *userdata)
 		p->buf = grown;
 		p->cap = cap;
 	}
-	udb_pack_passwd_entry(entry, p->buf + p->used, &p->entries[p->n]);
+	/* A bad entry fails the page: enumeration stops with UNAVAIL there
+	 * rather than serve it or silently leave it out. */
+	r = udb_pack_passwd_entry(entry, p->cfg, p->buf + p->used, &p->entries[p->n]);
+	if (r != UDB_OK)
+		return r;
 	p->entries[p->n].off = p->used;
 	p->used += need;
 	p->n++;
@@ -97,6 +104,7 @@ pw_page_fill_locked(void)
 	pw_page->n = 0;
 	pw_page->pos = 0;
 	pw_page->used = 0;
+	pw_page->cfg = udb_nss_config_locked(UDB_NSS_PUBLIC);
 	r = udb_passwd_entry_page(db, pw_page->after_uid, UDB_NSS_PAGE, pack_into_page, pw_page,
 				  &n);
 	if (r != UDB_OK) {
@@ -115,7 +123,7 @@ enum nss_status
 _nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
 	int cancel;
-	struct pw_target t = {pwd, buf, buflen};
+	struct pw_target t = {NULL, pwd, buf, buflen};
 	struct udb_db *db = NULL;
 	enum udb_result r;
 
@@ -126,6 +134,7 @@ _nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t b
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		goto out;
+	t.cfg = udb_nss_config_locked(UDB_NSS_PUBLIC);
 	r = udb_user_view_by_name(db, name, pack_into_target, &t);
 out:
 	udb_nss_unlock(cancel);
@@ -136,7 +145,7 @@ enum nss_status
 _nss_userdb_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
 	int cancel;
-	struct pw_target t = {pwd, buf, buflen};
+	struct pw_target t = {NULL, pwd, buf, buflen};
 	struct udb_db *db = NULL;
 	enum udb_result r;
 
@@ -147,6 +156,7 @@ _nss_userdb_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, 
 	r = udb_nss_db_locked(UDB_NSS_PUBLIC, &db);
 	if (r != UDB_OK)
 		goto out;
+	t.cfg = udb_nss_config_locked(UDB_NSS_PUBLIC);
 	r = udb_passwd_entry_by_uid(db, (uint32_t)uid, pack_entry_into_target, &t);
 out:
 	udb_nss_unlock(cancel);

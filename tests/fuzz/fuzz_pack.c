@@ -1,12 +1,16 @@
 /* Fuzz target: the NSS packers of nss_userdb/pack.c, which copy a user, a
  * group or a shadow record into the caller's struct and buffer. Random
- * records (any bytes but NUL, any number of members), random buffer sizes
+ * records (any bytes but NUL, any number of members), random ready-made
+ * passwd entries (any bytes, NULs included, as a damaged passwd_entries
+ * row holds them, in a block of exactly their length), random buffer sizes
  * around the exact need and random alignments; each answer is checked
- * against a reference computed here: either UDB_OK with every string
- * intact, NUL-terminated and inside the buffer (and the member array
- * aligned), or UDB_BUFFER_TOO_SMALL exactly when the need exceeds the size,
- * with the caller's struct untouched. Guard bytes on both sides of the
- * buffer catch a stray write in builds without ASan. */
+ * against a reference computed here: UDB_BUFFER_TOO_SMALL exactly when the
+ * need exceeds the size; else UDB_CORRUPT exactly when validate.h's entry
+ * rules refuse the record as the reference lays it out, and otherwise
+ * UDB_OK with every string intact, NUL-terminated and inside the buffer
+ * (and the member array aligned); the caller's struct untouched unless
+ * UDB_OK. Guard bytes on both sides of the buffer catch a stray write in
+ * builds without ASan; ASan catches a read past an entry. */
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +18,49 @@
 
 #include "fuzz.h"
 #include "pack.h"
+#include "validate.h"
 
 #define GUARD      32
 #define GUARD_BYTE 0xa5
 #define DAY        86400
+
+/* The id ranges every record is checked against: the fuzzer's uids and
+ * gids land inside them now and then (see pick_id). */
+static const struct udb_config cfg = {
+	.uid_min = 1000,
+	.uid_max = 60000,
+	.gid_min = 2000,
+	.gid_max = 70000,
+};
+
+/* An id: inside or around the ranges most of the time, any value else. */
+static uint32_t
+pick_id(struct fuzz_input *in)
+{
+	uint8_t mode = fuzz_byte(in);
+	uint32_t v = fuzz_u32(in);
+
+	return mode % 2 ? 900 + v % 70000 : v;
+}
+
+/* Whether the reference layout of a passwd record passes the rules. */
+static bool
+ref_passwd_ok(const char *name, const char *gecos, const char *dir, const char *shell, uint32_t uid,
+	      uint32_t gid)
+{
+	char x[] = "x";
+	struct passwd pw = {
+		.pw_name = (char *)(uintptr_t)name,
+		.pw_passwd = x,
+		.pw_uid = uid,
+		.pw_gid = gid,
+		.pw_gecos = (char *)(uintptr_t)gecos,
+		.pw_dir = (char *)(uintptr_t)dir,
+		.pw_shell = (char *)(uintptr_t)shell,
+	};
+
+	return udb_passwd_entry_check(&pw, &cfg) == UDB_OK;
+}
 
 /* A buffer of len bytes at an address that is align bytes past a 16-byte
  * boundary, with guard bytes in front and behind. */
@@ -79,6 +122,34 @@ pick_len(struct fuzz_input *in, size_t need)
 	}
 }
 
+/* Checks a packed passwd record against the strings it came from. */
+static void
+check_passwd(const struct buffer *b, const struct passwd *pw, const struct udb_user_view *u,
+	     const char *gecos, const char *what)
+{
+	check_str(b, pw->pw_name, u->username, "pw_name");
+	check_str(b, pw->pw_passwd, "x", "pw_passwd");
+	check_str(b, pw->pw_gecos, gecos, "pw_gecos");
+	check_str(b, pw->pw_dir, u->home, "pw_dir");
+	check_str(b, pw->pw_shell, u->shell, "pw_shell");
+	fuzz_check(pw->pw_uid == u->uid && pw->pw_gid == u->gid, "%s: ids", what);
+}
+
+/* The answer of a packer given a buffer of b->len bytes for a record of
+ * need bytes that the rules accept (ok) or not: see the top of the file. */
+static bool
+check_answer(enum udb_result r, const struct buffer *b, size_t need, bool ok, const void *result,
+	     const void *before, size_t size, const char *what)
+{
+	enum udb_result want = b->len < need ? UDB_BUFFER_TOO_SMALL : ok ? UDB_OK : UDB_CORRUPT;
+
+	fuzz_check(r == want, "%s: %s with %zu of %zu bytes, want %s", what,
+		   udb_result_to_string(r), b->len, need, udb_result_to_string(want));
+	if (r != UDB_OK)
+		fuzz_check(memcmp(result, before, size) == 0, "%s: struct changed", what);
+	return r == UDB_OK;
+}
+
 /* The enumeration path: the entry is packed into a page at some offset,
  * then copied out of the page into the caller's buffer. */
 static void
@@ -86,13 +157,14 @@ fuzz_enum_passwd(struct fuzz_input *in, const struct udb_user_view *u, size_t ne
 		 const char *gecos)
 {
 	struct udb_passwd_lens lens;
-	struct udb_packed_passwd e;
+	struct udb_packed_passwd e, e_before;
 	struct udb_passwd_entry entry = {.uid = u->uid, .gid = u->gid};
 	struct passwd pw, before;
 	size_t off = fuzz_byte(in), size;
 	struct buffer page, b;
 	enum udb_result r;
 	char *strings, *p;
+	bool ok = ref_passwd_ok(u->username, gecos, u->home, u->shell, u->uid, u->gid);
 
 	size = udb_pack_passwd_size(u, &lens);
 	fuzz_check(size == need, "udb_pack_passwd_size %zu, want %zu", size, need);
@@ -109,58 +181,93 @@ fuzz_enum_passwd(struct fuzz_input *in, const struct udb_user_view *u, size_t ne
 	entry.len = (size_t)(p - strings);
 	fuzz_check(entry.len == need, "entry of %zu bytes, want %zu", entry.len, need);
 	buffer_make(&page, off + size, 0);
-	udb_pack_passwd_entry(&entry, page.buf + off, &e);
-	e.off = off;
-	fuzz_check(e.len == size, "packed entry of %u bytes, want %zu", (unsigned)e.len, size);
+	memset(&e, 0x5a, sizeof(e));
+	e_before = e;
+	r = udb_pack_passwd_entry(&entry, &cfg, page.buf + off, &e);
+	fuzz_check(r == (ok ? UDB_OK : UDB_CORRUPT), "pack entry: %s", udb_result_to_string(r));
+	fuzz_check(r == UDB_OK || memcmp(&e, &e_before, sizeof(e)) == 0, "pack entry: changed");
+	fuzz_check(r != UDB_OK || e.len == size, "packed entry of %u bytes, want %zu",
+		   (unsigned)e.len, size);
 	buffer_check_free(&page);
-	/* The page may have moved since (it is reallocated as it fills):
-	 * make a copy elsewhere and unpack from that. */
-	buffer_make(&page, off + size, 0);
-	udb_pack_passwd_entry(&entry, page.buf + off, &e);
-	e.off = off;
 
 	/* getpwuid's path: the entry straight into the caller's buffer. */
 	buffer_make(&b, pick_len(in, need), fuzz_byte(in) % 16);
 	memset(&pw, 0x5a, sizeof(pw));
 	before = pw;
-	r = udb_pack_passwd_from_entry(&entry, &pw, b.buf, b.len);
-	if (b.len < need) {
-		fuzz_check(r == UDB_BUFFER_TOO_SMALL, "from entry: %s with %zu of %zu bytes",
-			   udb_result_to_string(r), b.len, need);
-		fuzz_check(memcmp(&pw, &before, sizeof(pw)) == 0, "from entry: struct changed");
-	} else {
-		fuzz_check(r == UDB_OK, "from entry: %s with %zu of %zu bytes",
-			   udb_result_to_string(r), b.len, need);
-		check_str(&b, pw.pw_name, u->username, "pw_name");
-		check_str(&b, pw.pw_passwd, "x", "pw_passwd");
-		check_str(&b, pw.pw_gecos, gecos, "pw_gecos");
-		check_str(&b, pw.pw_dir, u->home, "pw_dir");
-		check_str(&b, pw.pw_shell, u->shell, "pw_shell");
-		fuzz_check(pw.pw_uid == u->uid && pw.pw_gid == u->gid, "from entry: ids");
-	}
+	r = udb_pack_passwd_from_entry(&entry, &cfg, &pw, b.buf, b.len);
+	if (check_answer(r, &b, need, ok, &pw, &before, sizeof(pw), "from entry"))
+		check_passwd(&b, &pw, u, gecos, "from entry");
 	buffer_check_free(&b);
+	if (!ok) {
+		free(strings);
+		return;
+	}
+	/* The page may have moved since (it is reallocated as it fills):
+	 * make a copy elsewhere and unpack from that. */
+	buffer_make(&page, off + size, 0);
+	r = udb_pack_passwd_entry(&entry, &cfg, page.buf + off, &e);
+	fuzz_check(r == UDB_OK, "pack entry again: %s", udb_result_to_string(r));
+	e.off = off;
 	free(strings);
 
 	buffer_make(&b, pick_len(in, need), fuzz_byte(in) % 16);
 	memset(&pw, 0x5a, sizeof(pw));
 	before = pw;
 	r = udb_unpack_passwd(&e, page.buf, &pw, b.buf, b.len);
-	if (b.len < need) {
-		fuzz_check(r == UDB_BUFFER_TOO_SMALL, "unpack: %s with %zu of %zu bytes",
-			   udb_result_to_string(r), b.len, need);
-		fuzz_check(memcmp(&pw, &before, sizeof(pw)) == 0, "unpack: struct changed");
-	} else {
-		fuzz_check(r == UDB_OK, "unpack: %s with %zu of %zu bytes", udb_result_to_string(r),
-			   b.len, need);
-		check_str(&b, pw.pw_name, u->username, "pw_name");
-		check_str(&b, pw.pw_passwd, "x", "pw_passwd");
-		check_str(&b, pw.pw_gecos, gecos, "pw_gecos");
-		check_str(&b, pw.pw_dir, u->home, "pw_dir");
-		check_str(&b, pw.pw_shell, u->shell, "pw_shell");
-		fuzz_check(pw.pw_uid == u->uid && pw.pw_gid == u->gid, "unpack: ids");
-	}
+	if (check_answer(r, &b, need, true, &pw, &before, sizeof(pw), "unpack"))
+		check_passwd(&b, &pw, u, gecos, "unpack");
 	buffer_check_free(&b);
 	buffer_check_free(&page);
+}
+
+/* A ready-made entry as a damaged passwd_entries row may hold it: any
+ * bytes, NULs included, in a block of exactly its length, so ASan sees a
+ * read past it. The reference splits it with a plain loop: it is served
+ * only as five NUL-terminated strings filling it exactly, "x" second,
+ * passing the rules. */
+static void
+fuzz_entry_blob(struct fuzz_input *in)
+{
+	struct udb_passwd_entry entry;
+	struct passwd pw, before;
+	struct buffer b;
+	size_t len = fuzz_byte(in), nuls = 0;
+	const char *field[5] = {0};
+	char *blob = malloc(len ? len : 1);
+	enum udb_result r;
+	bool ok;
+
+	fuzz_check(blob != NULL, "out of memory");
+	entry.uid = pick_id(in);
+	entry.gid = pick_id(in);
+	for (size_t i = 0; i < len; i++)
+		blob[i] = (char)fuzz_byte(in);
+	for (size_t i = 0, start = 0; i < len; i++) {
+		if (blob[i] != '\0')
+			continue;
+		if (nuls < 5)
+			field[nuls] = blob + start;
+		nuls++;
+		start = i + 1;
+	}
+	ok = nuls == 5 && blob[len - 1] == '\0' && strcmp(field[1], "x") == 0 &&
+	     ref_passwd_ok(field[0], field[2], field[3], field[4], entry.uid, entry.gid);
+	entry.strings = blob;
+	entry.len = len;
+	buffer_make(&b, pick_len(in, len), fuzz_byte(in) % 16);
+	memset(&pw, 0x5a, sizeof(pw));
+	before = pw;
+	r = udb_pack_passwd_from_entry(&entry, &cfg, &pw, b.buf, b.len);
+	if (check_answer(r, &b, len, ok, &pw, &before, sizeof(pw), "blob")) {
+		check_str(&b, pw.pw_name, field[0], "pw_name");
+		check_str(&b, pw.pw_passwd, "x", "pw_passwd");
+		check_str(&b, pw.pw_gecos, field[2], "pw_gecos");
+		check_str(&b, pw.pw_dir, field[3], "pw_dir");
+		check_str(&b, pw.pw_shell, field[4], "pw_shell");
+		fuzz_check(pw.pw_uid == entry.uid && pw.pw_gid == entry.gid, "blob: ids");
+	}
+	buffer_check_free(&b);
+	free(blob);
 }
 
 static void
@@ -189,25 +296,29 @@ fuzz_passwd(struct fuzz_input *in)
 	memset(&pw, 0x5a, sizeof(pw));
 	before = pw;
 
-	r = udb_pack_passwd(&u, &pw, b.buf, b.len);
-	if (b.len < need) {
-		fuzz_check(r == UDB_BUFFER_TOO_SMALL, "passwd: %s with %zu of %zu bytes",
-			   udb_result_to_string(r), b.len, need);
-		fuzz_check(memcmp(&pw, &before, sizeof(pw)) == 0, "passwd: struct changed");
-	} else {
-		fuzz_check(r == UDB_OK, "passwd: %s with %zu of %zu bytes", udb_result_to_string(r),
-			   b.len, need);
-		check_str(&b, pw.pw_name, s[0], "pw_name");
-		check_str(&b, pw.pw_passwd, "x", "pw_passwd");
-		check_str(&b, pw.pw_gecos, gecos, "pw_gecos");
-		check_str(&b, pw.pw_dir, s[3], "pw_dir");
-		check_str(&b, pw.pw_shell, s[4], "pw_shell");
-		fuzz_check(pw.pw_uid == u.uid && pw.pw_gid == u.gid, "passwd: ids");
-	}
+	r = udb_pack_passwd(&u, &cfg, &pw, b.buf, b.len);
+	if (check_answer(r, &b, need, ref_passwd_ok(s[0], gecos, s[3], s[4], u.uid, u.gid), &pw,
+			 &before, sizeof(pw), "passwd"))
+		check_passwd(&b, &pw, &u, gecos, "passwd");
 	buffer_check_free(&b);
 	fuzz_enum_passwd(in, &u, need, gecos);
 	for (int i = 0; i < 5; i++)
 		free(s[i]);
+}
+
+/* Whether the reference layout of a group passes the rules. */
+static bool
+ref_group_ok(const struct udb_group *g)
+{
+	char x[] = "x";
+	struct group gr = {
+		.gr_name = g->name,
+		.gr_passwd = x,
+		.gr_gid = g->gid,
+		.gr_mem = g->members, /* calloc'd with a NULL after the last */
+	};
+
+	return udb_group_entry_check(&gr, &cfg) == UDB_OK;
 }
 
 static void
@@ -250,14 +361,8 @@ fuzz_group(struct fuzz_input *in)
 	memset(&gr, 0x5a, sizeof(gr));
 	before = gr;
 
-	r = udb_pack_group(&g, &gr, b.buf, b.len);
-	if (b.len < need) {
-		fuzz_check(r == UDB_BUFFER_TOO_SMALL, "group: %s with %zu of %zu bytes",
-			   udb_result_to_string(r), b.len, need);
-		fuzz_check(memcmp(&gr, &before, sizeof(gr)) == 0, "group: struct changed");
-	} else {
-		fuzz_check(r == UDB_OK, "group: %s with %zu of %zu bytes", udb_result_to_string(r),
-			   b.len, need);
+	r = udb_pack_group(&g, &cfg, &gr, b.buf, b.len);
+	if (check_answer(r, &b, need, ref_group_ok(&g), &gr, &before, sizeof(gr), "group")) {
 		check_str(&b, gr.gr_name, g.name, "gr_name");
 		check_str(&b, gr.gr_passwd, "x", "gr_passwd");
 		fuzz_check(gr.gr_gid == g.gid, "group: gid");
@@ -275,6 +380,18 @@ fuzz_group(struct fuzz_input *in)
 	free(many);
 	free(g.members);
 	free(g.name);
+}
+
+/* Whether the reference layout of a shadow entry passes the rules. */
+static bool
+ref_shadow_ok(const char *name, const char *pwdp)
+{
+	struct spwd sp = {
+		.sp_namp = (char *)(uintptr_t)name,
+		.sp_pwdp = (char *)(uintptr_t)pwdp,
+	};
+
+	return udb_shadow_entry_check(&sp) == UDB_OK;
 }
 
 /* Whole days since the epoch, rounded down, also before 1970. */
@@ -338,13 +455,8 @@ fuzz_shadow(struct fuzz_input *in)
 	r = udb_pack_shadow(&a, now, &sp, b.buf, b.len);
 	if (!a.username) {
 		fuzz_check(r != UDB_OK, "shadow: success without a name");
-	} else if (b.len < need) {
-		fuzz_check(r == UDB_BUFFER_TOO_SMALL, "shadow: %s with %zu of %zu bytes",
-			   udb_result_to_string(r), b.len, need);
-		fuzz_check(memcmp(&sp, &before, sizeof(sp)) == 0, "shadow: struct changed");
-	} else {
-		fuzz_check(r == UDB_OK, "shadow: %s with %zu of %zu bytes", udb_result_to_string(r),
-			   b.len, need);
+	} else if (check_answer(r, &b, need, ref_shadow_ok(name, want), &sp, &before, sizeof(sp),
+				"shadow")) {
 		check_str(&b, sp.sp_namp, name, "sp_namp");
 		check_str(&b, sp.sp_pwdp, want, "sp_pwdp");
 		/* Never an empty password field: pam_unix reads that as "no
@@ -377,12 +489,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = {data, size};
 
-	switch (fuzz_byte(&in) % 3) {
+	switch (fuzz_byte(&in) % 4) {
 	case 0:
 		fuzz_passwd(&in);
 		break;
 	case 1:
 		fuzz_group(&in);
+		break;
+	case 3:
+		fuzz_entry_blob(&in);
 		break;
 	default:
 		fuzz_shadow(&in);

@@ -150,6 +150,23 @@ pack = {
     "shadow-noname": shadow(1 | 8, "", "$6$a$b", (0, 0, 0, 0), (0, 0, 0, 0), 0, 0, 0),
     "shadow-short": shadow(8, "alice", "$6$salt$hash", (1, 0, 0, 0), (0, 0, 0, 0), 0, 1, 1),
 }
+# ready-made passwd entries (selector 3): length, uid and gid (a mode byte,
+# odd = near the ranges, then a u32), the entry's bytes, then the length
+# and align choices.
+def blob(entry, uid, gid, mode, delta, align):
+    return (b"\x03" + bytes([len(entry), 0]) + u32(uid) + bytes([0]) + u32(gid) + entry +
+            bytes([mode, delta, align]))
+
+pack.update({
+    "blob-good": blob(z("alice", "x", "Alice Liddell", "/home/alice", "/bin/bash"), 2001, 2001, 0, 0, 0),
+    "blob-good-short": blob(z("alice", "x", "", "/home/alice", "/bin/bash"), 2001, 2001, 1, 1, 3),
+    # the damaged row of issue 12: an empty second string, exactly sized
+    "blob-empty-passwd": blob(b"a\0\0\0\0\0", 2001, 2001, 0, 0, 0),
+    "blob-four-strings": blob(z("a", "x", "", "/h"), 2001, 2001, 0, 0, 0),
+    "blob-unterminated": blob(z("a", "x", "", "/h") + b"/s", 2001, 2001, 0, 0, 0),
+    "blob-uid0": blob(z("root", "x", "", "/root", "/bin/sh"), 0, 0, 0, 0, 0),
+    "blob-newline": blob(z("eve", "x", "Eve\nroot::0:0::/:/bin/sh", "/home/eve", "/bin/sh"), 2001, 2001, 0, 0, 0),
+})
 for name, data in pack.items():
     put("pack", name, data)
 

@@ -1,5 +1,6 @@
 /* Unit tests of common/validate.c: the name, email, permission, text and
- * path rules of SPEC.md's "Names", number parsing and time parsing. */
+ * path rules of SPEC.md's "Names", number parsing, time parsing and the
+ * rules every entry the NSS module serves must pass. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,110 @@ START_TEST(test_udb_format_time_round_trips)
 }
 END_TEST
 
+/* --- entries the NSS module may serve -------------------------------------- */
+
+static const struct udb_config entry_cfg = {
+	.uid_min = 10000,
+	.uid_max = 59999,
+	.gid_min = 20000,
+	.gid_max = 29999,
+};
+
+START_TEST(test_udb_passwd_entry_check_rules)
+{
+	char name[] = "alice", x[] = "x", y[] = "", gecos[] = "Alice Liddell",
+	     home[] = "/home/alice", shell[] = "/bin/bash", nl[] = "Alice\nroot::0:0::/:/bin/sh",
+	     colon[] = "a:b", rel[] = "home", upper[] = "Alice", long_gecos[600];
+	struct passwd ok = {name, x, 10000, 10000, gecos, home, shell}, pw;
+
+	ck_assert_int_eq(udb_passwd_entry_check(&ok, &entry_cfg), UDB_OK);
+	pw = ok;
+	pw.pw_gid = 20000; /* a role's gid */
+	ck_assert_int_eq(udb_passwd_entry_check(&pw, &entry_cfg), UDB_OK);
+	/* "First Last" of two full fields is longer than one field. */
+	memset(long_gecos, 'a', 513);
+	long_gecos[256] = ' ';
+	long_gecos[513] = '\0';
+	pw = ok;
+	pw.pw_gecos = long_gecos;
+	ck_assert_int_eq(udb_passwd_entry_check(&pw, &entry_cfg), UDB_OK);
+	long_gecos[513] = 'a';
+	long_gecos[514] = '\0';
+	ck_assert_int_eq(udb_passwd_entry_check(&pw, &entry_cfg), UDB_CORRUPT);
+
+	struct {
+		uid_t uid;
+		gid_t gid;
+		char *name, *passwd, *gecos, *dir, *shell;
+	} bad[] = {
+		{0, 10000, name, x, gecos, home, shell},
+		{10000, 0, name, x, gecos, home, shell},
+		{9999, 10000, name, x, gecos, home, shell},
+		{60000, 20000, name, x, gecos, home, shell},
+		{10000, 60000, name, x, gecos, home, shell},
+		{10000, 10000, upper, x, gecos, home, shell},
+		{10000, 10000, name, y, gecos, home, shell},
+		{10000, 10000, name, x, nl, home, shell},
+		{10000, 10000, name, x, colon, home, shell},
+		{10000, 10000, name, x, gecos, rel, shell},
+		{10000, 10000, name, x, gecos, home, colon},
+		{10000, 10000, name, x, gecos, home, nl},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pw = (struct passwd){bad[i].name,  bad[i].passwd, bad[i].uid,  bad[i].gid,
+				     bad[i].gecos, bad[i].dir,    bad[i].shell};
+		ck_assert_msg(udb_passwd_entry_check(&pw, &entry_cfg) == UDB_CORRUPT, "case %zu",
+			      i);
+	}
+}
+END_TEST
+
+START_TEST(test_udb_group_entry_check_rules)
+{
+	char name[] = "Staff.ops", x[] = "x", alice[] = "alice", bad_member[] = "al\nice";
+	char *members[] = {alice, NULL}, *bad_members[] = {alice, bad_member, NULL};
+	struct group ok = {name, x, 20000, members}, gr;
+
+	ck_assert_int_eq(udb_group_entry_check(&ok, &entry_cfg), UDB_OK);
+	gr = ok;
+	gr.gr_gid = 10000; /* a personal group: gid = uid */
+	ck_assert_int_eq(udb_group_entry_check(&gr, &entry_cfg), UDB_OK);
+	gr.gr_gid = 0;
+	ck_assert_int_eq(udb_group_entry_check(&gr, &entry_cfg), UDB_CORRUPT);
+	gr.gr_gid = 60000;
+	ck_assert_int_eq(udb_group_entry_check(&gr, &entry_cfg), UDB_CORRUPT);
+	gr = ok;
+	gr.gr_mem = bad_members;
+	ck_assert_int_eq(udb_group_entry_check(&gr, &entry_cfg), UDB_CORRUPT);
+	gr = ok;
+	gr.gr_name = bad_member;
+	ck_assert_int_eq(udb_group_entry_check(&gr, &entry_cfg), UDB_CORRUPT);
+}
+END_TEST
+
+START_TEST(test_udb_shadow_entry_check_rules)
+{
+	char name[] = "alice", hash[] = "$y$j9T$salt$hash", locked[] = "!$6$a$b", bang[] = "!",
+	     colon[] = "$6$a$b:0:0", nl[] = "$6$a\nb", empty[] = "", bad_name[] = "root:";
+	struct spwd sp = {.sp_namp = name, .sp_pwdp = hash};
+
+	ck_assert_int_eq(udb_shadow_entry_check(&sp), UDB_OK);
+	sp.sp_pwdp = locked;
+	ck_assert_int_eq(udb_shadow_entry_check(&sp), UDB_OK);
+	sp.sp_pwdp = bang;
+	ck_assert_int_eq(udb_shadow_entry_check(&sp), UDB_OK);
+	sp.sp_pwdp = colon;
+	ck_assert_int_eq(udb_shadow_entry_check(&sp), UDB_CORRUPT);
+	sp.sp_pwdp = nl;
+	ck_assert_int_eq(udb_shadow_entry_check(&sp), UDB_CORRUPT);
+	sp.sp_pwdp = empty;
+	ck_assert_int_eq(udb_shadow_entry_check(&sp), UDB_CORRUPT);
+	sp.sp_pwdp = hash;
+	sp.sp_namp = bad_name;
+	ck_assert_int_eq(udb_shadow_entry_check(&sp), UDB_CORRUPT);
+}
+END_TEST
+
 static Suite *
 validate_suite(void)
 {
@@ -405,6 +510,12 @@ validate_suite(void)
 	tcase_add_test(tc, test_udb_parse_time_epoch_and_relative);
 	tc = fx_tcase(s, "udb_format_time", false);
 	tcase_add_test(tc, test_udb_format_time_round_trips);
+	tc = fx_tcase(s, "udb_passwd_entry_check", false);
+	tcase_add_test(tc, test_udb_passwd_entry_check_rules);
+	tc = fx_tcase(s, "udb_group_entry_check", false);
+	tcase_add_test(tc, test_udb_group_entry_check_rules);
+	tc = fx_tcase(s, "udb_shadow_entry_check", false);
+	tcase_add_test(tc, test_udb_shadow_entry_check_rules);
 	return s;
 }
 

@@ -122,7 +122,7 @@ write_file(const char *path, const char *text)
 void
 nfx_setup_empty(void)
 {
-	char text[256];
+	char text[512];
 	unsigned line = 0;
 
 	memset(&nfx, 0, sizeof(nfx));
@@ -131,7 +131,11 @@ nfx_setup_empty(void)
 		nfx_die("mkdtemp");
 	snprintf(nfx.dbdir, sizeof(nfx.dbdir), "%s/db", nfx.dir);
 	snprintf(nfx.conf, sizeof(nfx.conf), "%s/userdb.conf", nfx.dir);
-	snprintf(text, sizeof(text), "dbdir = %s\nhome_base = /home\n", nfx.dbdir);
+	/* The ids of the population sit below the default ranges. */
+	snprintf(text, sizeof(text),
+		 "dbdir = %s\nhome_base = /home\nuid_min = 1000\nuid_max = 999999\n"
+		 "gid_min = 1000\ngid_max = 999999\n",
+		 nfx.dbdir);
 	write_file(nfx.conf, text);
 	setenv("USERDB_CONF", nfx.conf, 1);
 	check(udb_config_load(nfx.conf, &nfx.cfg, &line), "config");
