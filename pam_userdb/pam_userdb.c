@@ -27,7 +27,7 @@
 #include "user.h"
 
 /* Linux-PAM ships an unrelated pam_userdb.so (Berkeley DB). The install
- * script (dist/install-pam-module.sh) overwrites a pam_userdb.so only if it
+ * script (dist/install.sh) overwrites a pam_userdb.so only if it
  * carries this marker, i.e. is ours. */
 __attribute__((used)) static const char install_marker[] = "userdb-role-database-pam-module";
 

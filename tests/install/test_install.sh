@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/install: `meson install` into a scratch root (DESTDIR) lays out the
-# files where glibc, Linux-PAM, pam-auth-update and man find them, and
-# refuses to overwrite a foreign pam_userdb.so (Linux-PAM's Berkeley DB
-# module). Run by meson as install-layout: test_install.sh BUILD_DIR
+# files where glibc, Linux-PAM, pam-auth-update and man find them; with a
+# foreign pam_userdb.so (Linux-PAM's Berkeley DB module) where ours goes it
+# installs nothing at all; `ninja uninstall-userdb` leaves the root as it
+# found it. Run by meson as install-layout: test_install.sh BUILD_DIR
 set -u
 build=$1
 root=$(mktemp -d)
@@ -29,27 +30,46 @@ check "its SONAME is libnss_userdb.so.2" \
 	sh -c "objdump -p '$root$prefix/$libdir/libnss_userdb.so.2' | grep -q 'SONAME *libnss_userdb.so.2'"
 check "pam_userdb.so is in the PAM module dir under the prefix" test -f "$root$moddir/pam_userdb.so"
 check "userdb is in sbin" test -x "$root$prefix/sbin/userdb"
+# pam-auth-update reads /usr/share/pam-configs only: a /usr install puts
+# the profile there, any other prefix under its own datadir.
+if [ "$prefix" = /usr ]; then profile=/usr/share/pam-configs/userdb; else profile=$prefix/share/pam-configs/userdb; fi
+check "the profile is at $profile" test -f "$root$profile"
 check "the pam-auth-update profile names the module by absolute path" \
-	grep -q "$moddir/pam_userdb.so" "$root/usr/share/pam-configs/userdb"
-for m in userdb.8 pam_userdb.8 libnss_userdb.so.2.8; do
-	check "man page $m is installed" test -f "$root$prefix/share/man/man8/$m"
+	grep -q "$moddir/pam_userdb.so" "$root$profile"
+for m in man8/userdb.8 man8/pam_userdb.8 man8/libnss_userdb.so.2.8 man5/userdb.conf.5; do
+	check "man page $m is installed" test -f "$root$prefix/share/man/$m"
 done
 check "the example nsswitch.conf lines are installed" \
 	grep -q '^passwd: *files userdb' "$root$prefix/share/doc/userdb/nsswitch.conf.example"
 
-# Put a foreign pam_userdb.so where ours goes, then install again.
+# Installed twice (an upgrade), then uninstalled: nothing is left, not even
+# the directories the install created.
+meson install --no-rebuild --quiet -C "$build" --destdir "$root" >"$root.log" 2>&1
+check "a second install over the first succeeds" test $? -eq 0
+DESTDIR=$root ninja -C "$build" uninstall-userdb >"$root.log" 2>&1
+check "ninja uninstall-userdb succeeds" test $? -eq 0
+check "the DESTDIR is empty again ($(find "$root" -mindepth 1 | head -3 | tr '\n' ' '))" \
+	test -z "$(find "$root" -mindepth 1)"
+DESTDIR=$root ninja -C "$build" uninstall-userdb >"$root.log" 2>&1
+check "a second uninstall says there is nothing to uninstall" grep -q "nothing to uninstall" "$root.log"
+
+# A foreign pam_userdb.so where ours goes: nothing at all is installed.
 foreign=$root$moddir/pam_userdb.so
+mkdir -p "$(dirname "$foreign")"
 printf 'not userdb: a stand-in for Linux-PAM Berkeley DB pam_userdb.so\n' >"$foreign"
 sum=$(sha256sum <"$foreign")
 meson install --no-rebuild --quiet -C "$build" --destdir "$root" >"$root.log" 2>&1
 rc=$?
-check "install refuses to overwrite a foreign pam_userdb.so" test "$rc" -ne 0
-check "it says why" grep -q "refusing to install over .*pam_userdb.so" "$root.log"
+check "install refuses when a foreign pam_userdb.so is where ours goes" test "$rc" -ne 0
+check "it says why" grep -q "nothing installed: .*pam_userdb.so is a different pam_userdb.so" "$root.log"
 check "the foreign module is left byte for byte" test "$(sha256sum <"$foreign")" = "$sum"
+check "nothing else was installed ($(find "$root" -type f | grep -v "$foreign" | head -3 | tr '\n' ' '))" \
+	test "$(find "$root" -type f)" = "$foreign"
 if [ -f /usr/lib/x86_64-linux-gnu/security/pam_userdb.so ]; then
 	cp /usr/lib/x86_64-linux-gnu/security/pam_userdb.so "$foreign"
 	meson install --no-rebuild --quiet -C "$build" --destdir "$root" >"$root.log" 2>&1
 	check "install refuses Linux-PAM's real pam_userdb.so too" test $? -ne 0
+	check "and installs nothing" test "$(find "$root" -type f)" = "$foreign"
 fi
 rm -f "$root.log"
 echo "1..$n"
