@@ -272,12 +272,6 @@ udb_account_status_to_string(enum udb_account_status status)
 	return "unknown";
 }
 
-bool
-udb_account_is_locked(const struct udb_account *a, int64_t now)
-{
-	return a->locked_until != 0 && now < a->locked_until;
-}
-
 /* One change to the account of a named user: q is bound with the user id at
  * ?1, then text (when set), then the integers (NULL where int_is_null), and
  * run in its own transaction. */

@@ -56,7 +56,32 @@ enum udb_account_status {
 };
 enum udb_account_status udb_account_status(const struct udb_account *account, int64_t now);
 const char *udb_account_status_to_string(enum udb_account_status status);
-bool udb_account_is_locked(const struct udb_account *account, int64_t now);
+/* Locked after failed logins at now. Inline, like udb_account_shadow_pwdp,
+ * so that the shadow packer needs nothing else of the core. */
+static inline bool
+udb_account_is_locked(const struct udb_account *account, int64_t now)
+{
+	return account->locked_until != 0 && now < account->locked_until;
+}
+
+/* What the shadow entry's password field shows at now, for pam_unix,
+ * unix_chkpwd, `passwd -S` and `chage -l`: the hash of an enabled, unlocked
+ * account with a password, behind "!" while the account is disabled or
+ * locked after failed logins (as `passwd -l` does), and "!" alone without a
+ * usable hash. An empty hash never reaches pam_unix, which would take it as
+ * "no password needed" (nullok). *ret_prefix and *ret_hash point into
+ * account or to constants. Called by the NSS shadow packer. */
+static inline void
+udb_account_shadow_pwdp(const struct udb_account *account, int64_t now, const char **ret_prefix,
+			const char **ret_hash)
+{
+	const char *hash =
+		account->password_hash && account->password_hash[0] ? account->password_hash : NULL;
+
+	*ret_prefix =
+		!hash || !account->is_enabled || udb_account_is_locked(account, now) ? "!" : "";
+	*ret_hash = hash ? hash : "";
+}
 
 /* Changes, each its own transaction; *ret_changed (may be NULL) says
  * whether anything changed. */

@@ -221,20 +221,6 @@ days(int64_t t)
 	return (long)(t / DAY - (t % DAY < 0));
 }
 
-/* What pam_unix, `passwd -S` and `chage -l` should see in sp_pwdp: the hash
- * of an enabled account with a password; "!" in front of it for a disabled
- * one (as `passwd -l` does), and "!" alone without a usable hash. An empty
- * hash must never reach pam_unix, which would take it as "no password
- * needed" (nullok). */
-static void
-pwdp_parts(const struct udb_account *a, const char **ret_prefix, const char **ret_hash)
-{
-	const char *hash = a->password_hash && a->password_hash[0] ? a->password_hash : NULL;
-
-	*ret_prefix = !hash || !a->is_enabled ? "!" : "";
-	*ret_hash = hash ? hash : "";
-}
-
 enum udb_result
 udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *result, char *buf,
 		size_t buflen)
@@ -247,7 +233,7 @@ udb_pack_shadow(const struct udb_account *a, int64_t now, struct spwd *result, c
 
 	if (!a->username)
 		return UDB_INTERNAL;
-	pwdp_parts(a, &prefix, &hash);
+	udb_account_shadow_pwdp(a, now, &prefix, &hash);
 	name = strlen(a->username);
 	plen = strlen(prefix);
 	hlen = strlen(hash);

@@ -70,6 +70,33 @@ START_TEST(test_getspnam_disabled_is_expired)
 }
 END_TEST
 
+/* Locked after failed logins: "!" in front of the hash, so pam_unix and
+ * unix_chkpwd refuse it and `passwd -S` says L, until the lock ends. */
+START_TEST(test_getspnam_locked_after_failed_logins)
+{
+	struct udb_account *a = NULL;
+	struct spwd sp;
+	bool locked = false;
+
+	ck_assert_int_eq(udb_account_by_name(nfx.db, "alice", &a), UDB_OK);
+	ck_assert_int_eq(udb_account_record_failure(nfx.db, a->user_id, udb_now(), 1, 0, &locked),
+			 UDB_OK);
+	ck_assert(locked);
+	getsp("alice", &sp);
+	ck_assert_str_eq(sp.sp_pwdp, "!" NFX_HASH);
+	ck_assert_int_eq(udb_account_unlock(nfx.db, "alice"), UDB_OK);
+	getsp("alice", &sp);
+	ck_assert_str_eq(sp.sp_pwdp, NFX_HASH);
+	/* A lock that has ended shows the hash again. */
+	ck_assert_int_eq(
+		udb_account_record_failure(nfx.db, a->user_id, udb_now() - 10, 1, 5, &locked),
+		UDB_OK);
+	getsp("alice", &sp);
+	ck_assert_str_eq(sp.sp_pwdp, NFX_HASH);
+	udb_account_free(a);
+}
+END_TEST
+
 START_TEST(test_getspnam_must_change)
 {
 	struct spwd sp;
@@ -172,6 +199,7 @@ main(void)
 	tcase_add_test(tc, test_getspnam_hash_and_aging);
 	tcase_add_test(tc, test_getspnam_no_password_locked);
 	tcase_add_test(tc, test_getspnam_disabled_is_expired);
+	tcase_add_test(tc, test_getspnam_locked_after_failed_logins);
 	tcase_add_test(tc, test_getspnam_must_change);
 	tcase_add_test(tc, test_getspnam_validity);
 	tcase_add_test(tc, test_getspnam_missing);
