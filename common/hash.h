@@ -33,6 +33,16 @@ enum udb_result udb_hash_password(const struct udb_config *cfg, const char *pass
  * configured method, like a wrong password does. */
 enum udb_result udb_hash_verify(const struct udb_config *cfg, const char *password,
 				const char *hash);
+/* udb_hash_verify that takes as long for an outdated hash (another method
+ * or cost, udb_hash_is_outdated) as for a current one, so the time of a
+ * wrong password does not tell an imported account from an unknown name:
+ * a hash of password in the configured method is made on a second thread
+ * while the outdated one is verified. When the password is right, that
+ * hash is *ret_new_hash (the caller frees it with udb_secret_free) to
+ * replace the outdated one; otherwise *ret_new_hash is NULL. An outdated
+ * hash that is slower than the configured method is not sped up. */
+enum udb_result udb_hash_verify_timed(const struct udb_config *cfg, const char *password,
+				      const char *hash, char **ret_new_hash);
 /* Spends the time of verifying a password against a hash of the configured
  * method and cost, for a user that does not exist. */
 void udb_hash_burn(const struct udb_config *cfg, const char *password);

@@ -232,12 +232,19 @@ static const char *const queries[UDB_Q_COUNT] = {
 				    "warn_days = ?4, inactive_days = ?5 WHERE user_id = ?1",
 	[UDB_Q_ACCOUNT_UNLOCK] = "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
 				 "WHERE user_id = ?1",
-	/* ?3 deny (0 = never lock), ?4 lock end (NULL = until unlocked). */
+	/* ?2 now, ?3 deny (0 = never lock), ?4 lock end (NULL = until
+	 * unlocked). A lock still running at ?2 keeps its end: guessing during
+	 * a lock does not prolong it. The count and the lock are one statement,
+	 * so concurrent failures never lose an update. */
 	[UDB_Q_ACCOUNT_FAILURE] =
 		"UPDATE sec.accounts SET failed_count = failed_count + 1, last_failed_at = ?2, "
-		"locked_until = CASE WHEN ?3 > 0 AND failed_count + 1 >= ?3 THEN "
+		"locked_until = CASE WHEN locked_until > ?2 THEN locked_until "
+		"WHEN ?3 > 0 AND failed_count + 1 >= ?3 THEN "
 		"coalesce(?4, 9223372036854775807) ELSE locked_until END WHERE user_id = ?1 "
 		"RETURNING failed_count, locked_until",
+	/* Read inside the write transaction of a login attempt (attempt.c). */
+	[UDB_Q_ATTEMPT_STATE] = "SELECT locked_until, password_hash FROM sec.accounts WHERE "
+				"user_id = ?1",
 	[UDB_Q_ACCOUNT_SUCCESS] = "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
 				  "WHERE user_id = ?1 AND (failed_count <> 0 OR locked_until IS "
 				  "NOT NULL)",

@@ -72,6 +72,40 @@ struct pud_ctx {
 	bool cached;             /* cfg and db belong to the PAM handle's cache */
 };
 
+/* A DNS name is at most 253 bytes; whatever a client sends beyond this is
+ * cut before it is logged or stored. */
+#define PUD_RHOST_MAX 255
+
+/* PAM_RHOST escaped and cut to size - 1 bytes (pam_userdb.c). */
+void pud_get_rhost(pam_handle_t *pamh, char *buf, size_t size);
+
+/* Makes the context's handle a writer, for auth: it reads with a read-only
+ * handle and opens the writer only when there is something to write. False
+ * when it cannot (logged); ctx->cfg may then be NULL (pam_userdb.c). */
+bool pud_ctx_make_writer(struct pud_ctx *ctx);
+
+/* The lockout's settings: the module line's deny= and unlock_time=, else
+ * the configuration's (attempt.c). */
+unsigned pud_deny_of(const struct pud_ctx *ctx);
+unsigned pud_unlock_time_of(const struct pud_ctx *ctx);
+
+/* pam_unix's failure delay: libpam waits about this long (randomised)
+ * before pam_authenticate returns a failure, which slows down guessing. */
+#define PUD_FAIL_DELAY_USEC 2000000U
+
+/* Waits PUD_FAIL_DELAY_USEC, for a refusal outside pam_authenticate (the
+ * old password of a password change), where libpam does not (attempt.c). */
+void pud_fail_sleep(void);
+
+/* Records a password attempt of account after its hash was checked
+ * (verified is udb_hash_verify's result) and decides it in the same write
+ * transaction: PAM_SUCCESS only for a right password of an account that
+ * is not locked then. Every refusal is PAM_AUTH_ERR, also when the attempt
+ * cannot be recorded (no uncounted guessing). what names the step in the
+ * log ("authentication", "password change"). (attempt.c) */
+int pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb_result verified,
+		const char *what);
+
 /* The account phase after the user has been found: state, validity, aging,
  * then the gating arguments. Logs one line for a refusal and returns its
  * PAM code, or PAM_SUCCESS. */

@@ -33,13 +33,7 @@ __attribute__((used)) static const char install_marker[] = "userdb-role-database
 
 #define PUD_EXPORT __attribute__((visibility("default")))
 
-/* pam_unix's delay: libpam waits about this long (randomised) before it
- * returns a failure, which slows down guessing. */
-#define FAIL_DELAY_USEC 2000000U
 #define AUTH_RESULT_KEY "pam_userdb:auth_result"
-/* A DNS name is at most 253 bytes; whatever a client sends beyond this is
- * cut before it is logged or stored. */
-#define RHOST_MAX 255
 
 int
 pud_pam_code(enum pud_step step, enum udb_result r)
@@ -237,8 +231,8 @@ ctx_close(struct pud_ctx *ctx)
  * failure to count, failures to reset, a hash to replace), so that most
  * logins never pay for one. False when it cannot (logged by ctx_open); ctx->cfg may then be
  * NULL. */
-static bool
-ctx_make_writer(struct pud_ctx *ctx)
+bool
+pud_ctx_make_writer(struct pud_ctx *ctx)
 {
 	if (ctx->db && ctx->mode == UDB_OPEN_WRITE)
 		return true;
@@ -272,8 +266,8 @@ get_user(struct pud_ctx *ctx, bool prompt, const char **ret_user)
 	return PAM_SUCCESS;
 }
 
-static void
-get_rhost(pam_handle_t *pamh, char *buf, size_t size)
+void
+pud_get_rhost(pam_handle_t *pamh, char *buf, size_t size)
 {
 	const void *item = NULL;
 
@@ -290,12 +284,12 @@ static int
 ctx_account(struct pud_ctx *ctx, const char *user, int unknown_priority, const char *what,
 	    struct udb_account **ret_account)
 {
-	char rhost[RHOST_MAX + 1];
+	char rhost[PUD_RHOST_MAX + 1];
 	enum udb_result r;
 
 	r = udb_account_by_name(ctx->db, user, ret_account);
 	if (r == UDB_NOT_FOUND) {
-		get_rhost(ctx->pamh, rhost, sizeof(rhost));
+		pud_get_rhost(ctx->pamh, rhost, sizeof(rhost));
 		pam_syslog(ctx->pamh, unknown_priority, "%s for an unknown user; rhost=%s", what,
 			   rhost);
 	} else if (r != UDB_OK)
@@ -306,18 +300,6 @@ ctx_account(struct pud_ctx *ctx, const char *user, int unknown_priority, const c
 
 /* ---- auth ---- */
 
-static unsigned
-deny_of(const struct pud_ctx *ctx)
-{
-	return ctx->args.has_deny ? ctx->args.deny : ctx->cfg->deny;
-}
-
-static unsigned
-unlock_time_of(const struct pud_ctx *ctx)
-{
-	return ctx->args.has_unlock_time ? ctx->args.unlock_time : ctx->cfg->unlock_time;
-}
-
 static int
 auth_unknown(struct pud_ctx *ctx, const char *password)
 {
@@ -327,7 +309,7 @@ auth_unknown(struct pud_ctx *ctx, const char *password)
 	 * configured method and cost and one write transaction on the shadow
 	 * file, so that the time taken does not tell whether a name exists. */
 	udb_hash_burn(ctx->cfg, password);
-	if (!ctx_make_writer(ctx))
+	if (!pud_ctx_make_writer(ctx))
 		return PAM_USER_UNKNOWN;
 	r = udb_account_record_unknown_failure(ctx->db);
 	if (r != UDB_OK)
@@ -337,23 +319,15 @@ auth_unknown(struct pud_ctx *ctx, const char *password)
 }
 
 /* Replaces an outdated hash (another method or cost than configured,
- * e.g. an imported sha512crypt one) with a fresh one of the same password.
- * The password was just verified; a failure here does not undo the login. */
+ * e.g. an imported sha512crypt one) with hash, a fresh one of the same
+ * password. The password was just verified; a failure here does not undo
+ * the login. */
 static void
-upgrade_hash(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
+upgrade_hash(struct pud_ctx *ctx, const struct udb_account *account, const char *hash)
 {
 	enum udb_result r;
-	char *hash = NULL;
 
-	r = udb_hash_password(ctx->cfg, password, &hash);
-	if (r == UDB_OK && !ctx_make_writer(ctx)) {
-		udb_secret_free(hash);
-		return;
-	}
-	if (r == UDB_OK)
-		r = udb_account_upgrade_hash(ctx->db, account->user_id, account->password_hash,
-					     hash);
-	udb_secret_free(hash);
+	r = udb_account_upgrade_hash(ctx->db, account->user_id, account->password_hash, hash);
 	if (r != UDB_OK)
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot re-hash the password of %s: %s",
 			   account->username, udb_result_to_string(r));
@@ -362,73 +336,28 @@ upgrade_hash(struct pud_ctx *ctx, const struct udb_account *account, const char 
 }
 
 static int
-auth_success(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
-{
-	bool outdated = udb_hash_is_outdated(ctx->cfg, account->password_hash);
-	enum udb_result r;
-
-	/* Only an account with failures on record needs the write: most
-	 * logins then take no write lock at all. Resetting can fail (a disk
-	 * full): the password was right and the account not locked, so the
-	 * login stands. */
-	r = UDB_OK;
-	if (account->failed_count != 0 || account->locked_until != 0)
-		r = ctx_make_writer(ctx) ? udb_account_record_success(ctx->db, account->user_id)
-					 : UDB_UNAVAILABLE;
-	if (r != UDB_OK)
-		pam_syslog(ctx->pamh, LOG_ERR, "cannot reset the failed logins of %s: %s",
-			   account->username, udb_result_to_string(r));
-	if (outdated && ctx->cfg)
-		upgrade_hash(ctx, account, password);
-	if (ctx->args.debug)
-		pam_syslog(ctx->pamh, LOG_DEBUG, "authenticated %s", account->username);
-	return PAM_SUCCESS;
-}
-
-static int
 auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
 {
-	int64_t now = udb_now();
-	bool locked = udb_account_is_locked(account, now), now_locked = false;
-	char rhost[RHOST_MAX + 1];
-	enum udb_result verified, r;
+	enum udb_result verified;
+	char *new_hash = NULL;
+	int rc;
 
-	/* Hash even while locked: the time then says nothing about whether
-	 * the password was right. */
-	verified = udb_hash_verify(ctx->cfg, password, account->password_hash);
-	if (!locked && verified == UDB_OK)
-		return auth_success(ctx, account, password);
-
-	/* Count the failure. While locked the attempt is counted with deny 0,
-	 * which leaves the lock's end where it is: guessing during a lock does
-	 * not prolong it, yet every attempt, right or wrong, makes the same
-	 * write. */
-	if (ctx_make_writer(ctx))
-		r = udb_account_record_failure(ctx->db, account->user_id, now,
-					       locked ? 0 : deny_of(ctx), unlock_time_of(ctx),
-					       &now_locked);
-	else
-		r = UDB_UNAVAILABLE;
-	if (r != UDB_OK)
-		pam_syslog(ctx->pamh, LOG_ERR, "cannot count the failed login of %s: %s",
-			   account->username, udb_result_to_string(r));
-	get_rhost(ctx->pamh, rhost, sizeof(rhost));
-	if (locked) {
-		/* PAM_AUTH_ERR, not PAM_MAXTRIES, and no message to the user:
-		 * applications print MAXTRIES as "maximum number of tries
-		 * exceeded", which an unknown name never gets, so it would
-		 * confirm to whoever is guessing that the name exists. It is
-		 * what pam_faillock returns while locked, too. The admin learns
-		 * it from this line, which does not say whether the password
-		 * was right. */
-		pam_syslog(ctx->pamh, LOG_NOTICE,
-			   "authentication refused for %s: account locked; rhost=%s",
-			   account->username, rhost);
-		return PAM_AUTH_ERR;
-	}
-	pam_syslog(ctx->pamh, LOG_NOTICE, "authentication failure for %s; rhost=%s%s",
-		   account->username, rhost, now_locked ? "; account now locked" : "");
-	return pud_pam_code(PUD_STEP_VERIFY, verified);
+	/* Hash first, with no lock held and even while locked (the time then
+	 * says nothing about whether the password was right); the lock is
+	 * decided afterwards, in the write transaction that records the
+	 * attempt, so an attempt that read the account before a lock was
+	 * taken cannot slip through. An outdated hash (another method or
+	 * cost, e.g. an imported sha512crypt one) is verified while a hash of
+	 * the configured method is made: the attempt then takes as long as
+	 * for any other user, and a right password has its replacement. */
+	verified = udb_hash_verify_timed(ctx->cfg, password, account->password_hash, &new_hash);
+	rc = pud_attempt(ctx, account, verified, "authentication");
+	if (rc == PAM_SUCCESS && new_hash && ctx->cfg)
+		upgrade_hash(ctx, account, new_hash);
+	udb_secret_free(new_hash);
+	if (rc == PAM_SUCCESS && ctx->args.debug)
+		pam_syslog(ctx->pamh, LOG_DEBUG, "authenticated %s", account->username);
+	return rc;
 }
 
 static void
@@ -463,7 +392,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (rc != PAM_SUCCESS)
 		goto out;
 	if (!ctx.args.nodelay)
-		pam_fail_delay(pamh, FAIL_DELAY_USEC);
+		pam_fail_delay(pamh, PUD_FAIL_DELAY_USEC);
 	rc = get_user(&ctx, true, &user);
 	if (rc != PAM_SUCCESS)
 		goto out;
@@ -628,7 +557,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pud_ctx ctx = {.pamh = pamh};
 	struct udb_account *account = NULL;
-	char rhost[RHOST_MAX + 1];
+	char rhost[PUD_RHOST_MAX + 1];
 	const char *user = NULL;
 	enum udb_result r;
 	int rc;
@@ -644,7 +573,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	/* Stored escaped and cut, like it is logged: `userdb user show` must
 	 * not print a client's control characters to an admin's terminal. */
-	get_rhost(pamh, rhost, sizeof(rhost));
+	pud_get_rhost(pamh, rhost, sizeof(rhost));
 	r = udb_account_record_login(ctx.db, account->user_id, udb_now(), rhost[0] ? rhost : NULL);
 	if (r != UDB_OK) {
 		pam_syslog(pamh, LOG_ERR, "cannot record the login of %s: %s", account->username,

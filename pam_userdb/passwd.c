@@ -38,18 +38,17 @@ pud_passwd_check_old(struct pud_ctx *ctx, const struct udb_account *account, int
 	rc = pam_get_authtok(ctx->pamh, PAM_OLDAUTHTOK, &old, "Current password: ");
 	if (rc != PAM_SUCCESS)
 		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+	/* The same door as a login: the attempt is counted, the lock decided
+	 * after the hash, and a refusal costs the failure delay, so that
+	 * `passwd` is no faster oracle for the current password than login
+	 * is. libpam applies pam_fail_delay to pam_authenticate only, so the
+	 * module waits itself here. */
 	verified = udb_hash_verify(ctx->cfg, old, account->password_hash);
-	/* Locked after failed logins: no password check by another door. */
-	if (udb_account_is_locked(account, now)) {
-		pam_syslog(ctx->pamh, LOG_NOTICE, "password change refused for %s: account locked",
-			   account->username);
-		return PAM_AUTH_ERR;
-	}
-	if (verified != UDB_OK) {
-		pam_syslog(ctx->pamh, LOG_NOTICE,
-			   "password change refused for %s: wrong current password",
-			   account->username);
-		return pud_pam_code(PUD_STEP_VERIFY, verified);
+	rc = pud_attempt(ctx, account, verified, "password change");
+	if (rc != PAM_SUCCESS) {
+		if (!ctx->args.nodelay)
+			pud_fail_sleep();
+		return rc;
 	}
 	/* Aging's minimum days (passwd's rule): not when a change is due. */
 	if (account->min_days > 0 && account->password_changed_at && !account->must_change &&

@@ -68,9 +68,10 @@ HEALTHY=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS 
 PAM_UNAVAIL="auth=PAM_AUTHINFO_UNAVAIL account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
 # Damage inside the public file that its size does not show (auth checks the
 # file's owner, mode and size without opening it): auth reads the shadow file
-# alone and succeeds; the account phase, which every login runs, and NSS fail
-# closed.
-PAM_AUTH_ONLY="auth=PAM_SUCCESS account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
+# alone, but decides the attempt in a write transaction, which opens both
+# files and fails, so the password is refused; the account phase and NSS
+# fail closed too.
+PAM_PUBLIC_DAMAGED="auth=PAM_AUTH_ERR account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
 
 # check_nss WHAT WANT [nobody]: a fresh process's answers.
 check_nss() {
@@ -174,7 +175,7 @@ check_pam "healthy" "auth=PAM_SUCCESS account=PAM_SUCCESS session=PAM_SUCCESS"
 
 # Faults of one file, one per line: NAME|ACTION|UNDO|PAM (UNDO may be
 # empty; PAM is what PAM gives when the file is public.db: "all" for
-# PAM_UNAVAIL, "auth" for PAM_AUTH_ONLY).
+# PAM_UNAVAIL, "auth" for PAM_PUBLIC_DAMAGED).
 cat >"$T/cases" <<'CASES_END'
 truncated to nothing|: >"$file"||all
 truncated to one page|truncate -s 4096 "$file"||auth
@@ -193,7 +194,7 @@ for f in public shadow; do
 		eval "$action"
 		check_nss "$f.db $name" "$want"
 		if [ $f = public ] && [ "$pam_want" = auth ]; then
-			check_pam "$f.db $name" "$PAM_AUTH_ONLY"
+			check_pam "$f.db $name" "$PAM_PUBLIC_DAMAGED"
 		else
 			check_pam "$f.db $name" "$PAM_UNAVAIL"
 		fi

@@ -109,8 +109,11 @@ case $got in
 *=[!S]*) not_ok "disk full: NSS$got" ;;
 *) ok "disk full: NSS still answers:$got" ;;
 esac
+# Auth records every attempt in the write transaction that decides it: with
+# no room to record, the right password is refused too (no uncounted
+# guessing); the account phase only reads.
 got=$("$probe" pam "$T/pam" full alice 'alice password')
-if [ "$got" = "auth=PAM_SUCCESS account=PAM_SUCCESS session=PAM_SESSION_ERR" ]; then
+if [ "$got" = "auth=PAM_AUTH_ERR account=PAM_SUCCESS session=PAM_SESSION_ERR" ]; then
 	ok "disk full: PAM $got"
 else
 	not_ok "disk full: PAM $got"

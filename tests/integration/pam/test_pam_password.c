@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -286,6 +287,48 @@ START_TEST(test_busy_database)
 }
 END_TEST
 
+/* The old password is a login by another door: wrong ones are counted
+ * up to the lock, the lock holds for the right one too, and each refusal
+ * costs the failure delay. */
+START_TEST(test_wrong_old_passwords_lock_the_account)
+{
+	static const char *good[] = {"correct horse", "new password 13", "new password 13", NULL};
+	static const char *bad[] = {"wrong horse", "new password 14", "new password 14", NULL};
+	struct udb_account *a;
+
+	fx_service("passwd-deny", PASSWORD_LINE " deny=3 unlock_time=0 nodelay\n");
+	ck_assert_int_eq(udb_account_set_must_change(fx.db, "alice", true), UDB_OK);
+	for (int i = 0; i < 3; i++)
+		chauthtok_expect("passwd-deny", "alice", bad, PAM_CHANGE_EXPIRED_AUTHTOK,
+				 PAM_AUTH_ERR);
+	a = fx_account("alice");
+	ck_assert_int_eq(a->failed_count, 3);
+	ck_assert(a->locked_until == INT64_MAX);
+	udb_account_free(a);
+	chauthtok_expect("passwd-deny", "alice", good, PAM_CHANGE_EXPIRED_AUTHTOK, PAM_AUTH_ERR);
+	auth_expect("alice", "correct horse", PAM_AUTH_ERR);
+	a = fx_account("alice");
+	ck_assert_int_eq(a->failed_count, 5);
+	ck_assert(a->must_change); /* nothing was changed */
+	udb_account_free(a);
+}
+END_TEST
+
+START_TEST(test_wrong_old_password_is_delayed)
+{
+	static const char *bad[] = {"wrong horse", "new password 15", "new password 15", NULL};
+	struct timespec t0, t1;
+	double secs;
+
+	ck_assert_int_eq(udb_account_set_must_change(fx.db, "alice", true), UDB_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	chauthtok_expect("passwd", "alice", bad, PAM_CHANGE_EXPIRED_AUTHTOK, PAM_AUTH_ERR);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(secs >= 1.9, "refused after %.2f s", secs);
+}
+END_TEST
+
 START_TEST(test_unknown_user)
 {
 	static const char *answers[] = {"new password 12", "new password 12", NULL};
@@ -314,6 +357,8 @@ password_suite(void)
 	tcase_add_test(tc, test_use_authtok_after_stacked_module);
 	tcase_add_test(tc, test_busy_database);
 	tcase_add_test(tc, test_unknown_user);
+	tcase_add_test(tc, test_wrong_old_passwords_lock_the_account);
+	tcase_add_test(tc, test_wrong_old_password_is_delayed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,113 @@
+/* Login attempts: the lockout decided after the hash (see attempt.h).
+ * Called by the PAM module and userdb-chkpwd.
+ *
+ * The caller hashes with no lock held and only then calls in here, which
+ * takes the write lock (BEGIN IMMEDIATE, through udb_db_begin) for two or
+ * three short statements: whoever started the attempt never holds the
+ * write lock while a password is being hashed. */
+#include <string.h>
+
+#include "attempt.h"
+#include "db-internal.h"
+
+/* Columns of UDB_Q_ATTEMPT_STATE. */
+enum { STATE_LOCKED_UNTIL, STATE_HASH };
+
+/* Inside the write transaction: whether the account is locked at now and
+ * whether its hash is still hash. */
+static enum udb_result
+read_state_in_tx(struct udb_db *db, int64_t user_id, int64_t now, const char *hash,
+		 bool *ret_locked, bool *ret_same_hash)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_ATTEMPT_STATE, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, user_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		int64_t until = udb_column_time(stmt, STATE_LOCKED_UNTIL);
+		const char *now_hash = (const char *)sqlite3_column_text(stmt, STATE_HASH);
+
+		*ret_locked = until != 0 && now < until;
+		*ret_same_hash = hash && now_hash && strcmp(hash, now_hash) == 0;
+	} else {
+		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
+	}
+	udb_stmt_done(db, UDB_Q_ATTEMPT_STATE);
+	return r;
+}
+
+/* Inside the write transaction: one more failure, locking at the deny-th. */
+static enum udb_result
+count_failure_in_tx(struct udb_db *db, int64_t user_id, int64_t now, unsigned deny,
+		    unsigned unlock_time, bool *ret_locked)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_ACCOUNT_FAILURE, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, user_id);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, deny);
+	if (unlock_time)
+		sqlite3_bind_int64(stmt, 4, now + unlock_time);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		int64_t until = udb_column_time(stmt, 1);
+
+		*ret_locked = until != 0 && now < until;
+		rc = sqlite3_step(stmt);
+	} else if (rc == SQLITE_DONE) {
+		r = UDB_NOT_FOUND;
+	}
+	if (r == UDB_OK && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, UDB_Q_ACCOUNT_FAILURE);
+	return r;
+}
+
+enum udb_result
+udb_attempt_record(struct udb_db *db, const struct udb_account *account, bool right, int64_t now,
+		   unsigned deny, unsigned unlock_time, enum udb_attempt *ret_attempt)
+{
+	sqlite3_stmt *stmt = NULL;
+	bool was_locked = false, same_hash = false, now_locked = false;
+	enum udb_attempt attempt = UDB_ATTEMPT_WRONG;
+	enum udb_result r;
+
+	r = udb_db_begin(db);
+	if (r != UDB_OK)
+		return r;
+	r = read_state_in_tx(db, account->user_id, now, account->password_hash, &was_locked,
+			     &same_hash);
+	if (r == UDB_OK && right && !was_locked && same_hash) {
+		/* Writes only when there are failures to forget, so that most
+		 * logins commit a transaction that changed nothing (no fsync). */
+		attempt = UDB_ATTEMPT_ACCEPTED;
+		r = udb_stmt(db, UDB_Q_ACCOUNT_SUCCESS, &stmt);
+		if (r == UDB_OK) {
+			sqlite3_bind_int64(stmt, 1, account->user_id);
+			r = udb_stmt_exec(db, UDB_Q_ACCOUNT_SUCCESS);
+		}
+	} else if (r == UDB_OK) {
+		r = count_failure_in_tx(db, account->user_id, now, deny, unlock_time, &now_locked);
+		attempt = was_locked   ? UDB_ATTEMPT_LOCKED
+			  : now_locked ? UDB_ATTEMPT_LOCKED_NOW
+				       : UDB_ATTEMPT_WRONG;
+	}
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	r = udb_db_commit(db);
+	if (r == UDB_OK)
+		*ret_attempt = attempt;
+	return r;
+}

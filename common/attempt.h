@@ -1,0 +1,36 @@
+/* A login attempt's outcome, decided after the password hash in one write
+ * transaction on the shadow file: the lockout check, the failure count and
+ * the reset of the count happen together, so that concurrent attempts
+ * never lose a count and no attempt that finishes after the lock was
+ * taken succeeds, whatever it read before hashing. Called by the PAM
+ * module (auth, and the old-password check of a password change) and by
+ * the privileged helper userdb-chkpwd. */
+#ifndef UDB_ATTEMPT_H
+#define UDB_ATTEMPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account.h"
+#include "db.h"
+
+enum udb_attempt {
+	UDB_ATTEMPT_ACCEPTED,   /* right password, account not locked: count reset */
+	UDB_ATTEMPT_WRONG,      /* wrong password: counted, not (yet) locked */
+	UDB_ATTEMPT_LOCKED_NOW, /* wrong password: counted, and this one locked it */
+	UDB_ATTEMPT_LOCKED,     /* locked before this attempt: counted, refused */
+};
+
+/* Records the attempt of account->user_id whose password hash verified
+ * (right) or not. account is what was read before hashing; the decision is
+ * taken on what the write transaction reads: a right password is accepted
+ * only if the account is not locked at now and its hash is still the one
+ * that was verified (a password changed meanwhile counts as wrong). Any
+ * failure to record (busy past the busy timeout, a full disk) is returned
+ * and nothing is accepted: the caller must refuse the login. db must be a
+ * writer; no transaction is held when the call returns. */
+enum udb_result udb_attempt_record(struct udb_db *db, const struct udb_account *account, bool right,
+				   int64_t now, unsigned deny, unsigned unlock_time,
+				   enum udb_attempt *ret_attempt);
+
+#endif

@@ -1,0 +1,207 @@
+/* Unit tests of common/attempt.c: a login attempt decided after the hash,
+ * in the write transaction that records it. */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "attempt.h"
+#include "fixture.h"
+#include "user.h"
+
+#define HASH "$6$rounds=1000$s$h"
+
+static int64_t
+add_user(const char *name)
+{
+	struct udb_user_spec spec = {.username = name, .password_hash = HASH};
+	struct udb_user *u = NULL;
+	int64_t id;
+
+	ck_assert_int_eq(udb_user_add(fx.db, fx.cfg, &spec, false, T0, &u), UDB_OK);
+	id = u->id;
+	udb_user_free(u);
+	return id;
+}
+
+static struct udb_account *
+get_account(const char *name)
+{
+	struct udb_account *a = NULL;
+
+	ck_assert_int_eq(udb_account_by_name(fx.db, name, &a), UDB_OK);
+	return a;
+}
+
+static enum udb_attempt
+attempt(struct udb_account *a, bool right, int64_t now)
+{
+	enum udb_attempt at = (enum udb_attempt) - 1;
+
+	ck_assert_int_eq(udb_attempt_record(fx.db, a, right, now, 3, 600, &at), UDB_OK);
+	return at;
+}
+
+START_TEST(test_udb_attempt_record_counts_locks_and_resets)
+{
+	struct udb_account *a;
+
+	add_user("alice");
+	a = get_account("alice");
+	ck_assert_int_eq(attempt(a, false, T0), UDB_ATTEMPT_WRONG);
+	ck_assert_int_eq(attempt(a, false, T0), UDB_ATTEMPT_WRONG);
+	ck_assert_int_eq(attempt(a, true, T0), UDB_ATTEMPT_ACCEPTED);
+	udb_account_free(a);
+	a = get_account("alice");
+	ck_assert_int_eq(a->failed_count, 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(attempt(a, false, T0 + 1), UDB_ATTEMPT_WRONG);
+	ck_assert_int_eq(attempt(a, false, T0 + 1), UDB_ATTEMPT_LOCKED_NOW);
+	/* Locked: a right password is refused and counted; the lock keeps
+	 * its end. */
+	ck_assert_int_eq(attempt(a, true, T0 + 2), UDB_ATTEMPT_LOCKED);
+	ck_assert_int_eq(attempt(a, false, T0 + 3), UDB_ATTEMPT_LOCKED);
+	udb_account_free(a);
+	a = get_account("alice");
+	ck_assert_int_eq(a->failed_count, 5);
+	ck_assert_int_eq(a->locked_until, T0 + 601);
+	/* After unlock_time the right password is accepted again. */
+	ck_assert_int_eq(attempt(a, true, T0 + 601), UDB_ATTEMPT_ACCEPTED);
+	udb_account_free(a);
+}
+END_TEST
+
+/* The account was read unlocked before hashing; the lock came meanwhile. */
+START_TEST(test_udb_attempt_record_lock_taken_during_the_hash)
+{
+	struct udb_account *stale, *other;
+
+	add_user("alice");
+	stale = get_account("alice");
+	other = get_account("alice");
+	for (int i = 0; i < 3; i++)
+		attempt(other, false, T0);
+	ck_assert_int_eq(attempt(stale, true, T0 + 1), UDB_ATTEMPT_LOCKED);
+	udb_account_free(stale);
+	udb_account_free(other);
+}
+END_TEST
+
+/* A right password for a hash that was replaced meanwhile is not one. */
+START_TEST(test_udb_attempt_record_password_changed_during_the_hash)
+{
+	struct udb_account *stale, *a;
+
+	add_user("alice");
+	stale = get_account("alice");
+	ck_assert_int_eq(udb_account_set_password(fx.db, "alice", "$6$rounds=1000$t$new", T0),
+			 UDB_OK);
+	ck_assert_int_eq(attempt(stale, true, T0 + 1), UDB_ATTEMPT_WRONG);
+	a = get_account("alice");
+	ck_assert_int_eq(a->failed_count, 1);
+	udb_account_free(a);
+	udb_account_free(stale);
+}
+END_TEST
+
+/* Concurrent failures, each through its own writer: none is lost. */
+START_TEST(test_udb_attempt_record_concurrent_failures_all_counted)
+{
+	enum { N = 20 };
+	struct udb_account *a;
+	pid_t pids[N];
+	int status;
+
+	add_user("alice");
+	a = get_account("alice");
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct udb_db *db = NULL;
+			enum udb_attempt at;
+
+			if (udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &db) != UDB_OK)
+				_exit(2);
+			if (udb_attempt_record(db, a, false, T0, 3, 600, &at) != UDB_OK)
+				_exit(3);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	udb_account_free(a);
+	a = get_account("alice");
+	ck_assert_int_eq(a->failed_count, N);
+	ck_assert_int_eq(a->locked_until, T0 + 600);
+	udb_account_free(a);
+}
+END_TEST
+
+/* Another writer holds the lock past the busy timeout: nothing is recorded
+ * and nothing accepted. */
+START_TEST(test_udb_attempt_record_busy_accepts_nothing)
+{
+	struct udb_account *a;
+	struct udb_db *other = NULL;
+	enum udb_attempt at = UDB_ATTEMPT_ACCEPTED;
+
+	add_user("alice");
+	a = get_account("alice");
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &other), UDB_OK);
+	ck_assert_int_eq(udb_db_begin(other), UDB_OK);
+	udb_db_set_busy_timeout(fx.db, 50);
+	ck_assert_int_eq(udb_attempt_record(fx.db, a, true, T0, 3, 600, &at), UDB_BUSY);
+	ck_assert_int_eq(udb_attempt_record(fx.db, a, false, T0, 3, 600, &at), UDB_BUSY);
+	ck_assert_int_eq(at, UDB_ATTEMPT_ACCEPTED); /* untouched */
+	udb_db_rollback(other);
+	udb_db_close(other);
+	ck_assert_int_eq(attempt(a, true, T0), UDB_ATTEMPT_ACCEPTED);
+	udb_account_free(a);
+}
+END_TEST
+
+/* The shadow entry's password field while locked. */
+START_TEST(test_udb_account_shadow_pwdp_locked)
+{
+	char stored[] = HASH;
+	struct udb_account a = {.password_hash = stored, .is_enabled = true};
+	const char *prefix, *hash;
+
+	udb_account_shadow_pwdp(&a, T0, &prefix, &hash);
+	ck_assert_str_eq(prefix, "");
+	ck_assert_str_eq(hash, HASH);
+	a.locked_until = T0 + 10;
+	udb_account_shadow_pwdp(&a, T0, &prefix, &hash);
+	ck_assert_str_eq(prefix, "!");
+	ck_assert_str_eq(hash, HASH);
+	udb_account_shadow_pwdp(&a, T0 + 10, &prefix, &hash);
+	ck_assert_str_eq(prefix, "");
+	a.locked_until = 0;
+	a.is_enabled = false;
+	udb_account_shadow_pwdp(&a, T0, &prefix, &hash);
+	ck_assert_str_eq(prefix, "!");
+	a.password_hash = NULL;
+	udb_account_shadow_pwdp(&a, T0, &prefix, &hash);
+	ck_assert_str_eq(prefix, "!");
+	ck_assert_str_eq(hash, "");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("attempt");
+	TCase *tc = fx_tcase(s, "udb_attempt_record", true);
+
+	tcase_add_test(tc, test_udb_attempt_record_counts_locks_and_resets);
+	tcase_add_test(tc, test_udb_attempt_record_lock_taken_during_the_hash);
+	tcase_add_test(tc, test_udb_attempt_record_password_changed_during_the_hash);
+	tcase_add_test(tc, test_udb_attempt_record_concurrent_failures_all_counted);
+	tcase_add_test(tc, test_udb_attempt_record_busy_accepts_nothing);
+	tc = fx_tcase(s, "udb_account_shadow_pwdp", false);
+	tcase_add_test(tc, test_udb_account_shadow_pwdp_locked);
+	return fx_main(s);
+}
