@@ -50,10 +50,15 @@ static const char *const queries[UDB_Q_COUNT] = {
 				"JOIN pub.users u ON u.id = e.user_id WHERE e.email = ?1",
 	[UDB_Q_USER_PAGE] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id > ?1 "
 			    "ORDER BY u.id LIMIT ?2",
+	/* Correlated EXISTS, not `u.id IN (SELECT ...)`: SQLite drove the IN
+	 * form from the whole membership list and filtered u.id > ?1 inside
+	 * it, so every page read every member again (quadratic). This form
+	 * walks users from ?1 in id order and checks each one's grants by
+	 * primary key: over all pages, every user is read once. */
 	[UDB_Q_USER_PAGE_BY_ROLE] =
-		"SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id > ?1 AND u.id IN "
-		"(SELECT ur.user_id FROM pub.role_closure c JOIN pub.user_roles ur "
-		"ON ur.role_id = c.member_role_id WHERE c.role_id = ?3 AND "
+		"SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id > ?1 AND EXISTS "
+		"(SELECT 1 FROM pub.user_roles ur JOIN pub.role_closure c "
+		"ON c.member_role_id = ur.role_id WHERE ur.user_id = u.id AND c.role_id = ?3 AND "
 		"(ur.not_before IS NULL OR ur.not_before <= ?4) AND "
 		"(ur.not_after IS NULL OR ur.not_after > ?4)) ORDER BY u.id LIMIT ?2",
 	/* The covering index of schema 2: one b-tree read instead of two. */

@@ -1,5 +1,6 @@
 /* Unit tests of common/user.c: adding users (id allocation, name and id
  * conflicts, primary roles), lookups, paging, modify and delete. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "fixture.h"
 #include "group.h"
 #include "role.h"
+#include "sql.h"
 #include "user.h"
 
 static struct udb_user *
@@ -463,6 +465,44 @@ START_TEST(test_udb_user_page_role_filter)
 }
 END_TEST
 
+/* Collects the detail column of EXPLAIN QUERY PLAN, one line per step. */
+static int
+plan_row(void *arg, int n, char **values, char **names)
+{
+	char *plan = arg;
+
+	(void)names;
+	if (n >= 4 && values[3]) {
+		strncat(plan, values[3], 4095 - strlen(plan));
+		strncat(plan, "\n", 4095 - strlen(plan));
+	}
+	return 0;
+}
+
+/* A page of a role's members must not read the whole membership again:
+ * the users are walked from the page's start in id order, each checked by
+ * its grants' primary key. The plan of the former `u.id IN (SELECT ...)`
+ * had a LIST SUBQUERY driving `rowid=?` lookups, which made `user list
+ * --role` quadratic over its pages. */
+START_TEST(test_udb_user_page_role_plan_walks_users_once)
+{
+	char sql[4096], plan[4096] = "";
+	sqlite3 *s = NULL;
+
+	fx_add_role("users", NULL, NULL);
+	ck_assert_int_eq(sqlite3_open_v2(":memory:", &s, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS pub", fx_dbfile(UDB_PUBLIC_FILE));
+	ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", udb_sql_text(UDB_Q_USER_PAGE_BY_ROLE));
+	ck_assert_msg(sqlite3_exec(s, sql, plan_row, plan, NULL) == SQLITE_OK, "%s",
+		      sqlite3_errmsg(s));
+	sqlite3_close(s);
+	ck_assert_msg(strstr(plan, "SEARCH u USING INTEGER PRIMARY KEY (rowid>?)"), "%s", plan);
+	ck_assert_msg(!strstr(plan, "LIST SUBQUERY"), "%s", plan);
+	ck_assert_msg(strstr(plan, "SEARCH ur USING PRIMARY KEY (user_id=?)"), "%s", plan);
+}
+END_TEST
+
 /* --- udb_user_modify --- */
 
 START_TEST(test_udb_user_modify_changes_given_fields)
@@ -630,6 +670,7 @@ user_suite(void)
 	tc = fx_tcase(s, "udb_user_page", true);
 	tcase_add_test(tc, test_udb_user_page_keyset);
 	tcase_add_test(tc, test_udb_user_page_role_filter);
+	tcase_add_test(tc, test_udb_user_page_role_plan_walks_users_once);
 	tc = fx_tcase(s, "udb_user_modify", true);
 	tcase_add_test(tc, test_udb_user_modify_changes_given_fields);
 	tcase_add_test(tc, test_udb_user_modify_invalid_or_unknown);
