@@ -184,11 +184,17 @@ struct cli_user_view {
 	int64_t now;
 };
 enum udb_result out_user(struct cli *c, const struct cli_user_view *v);
+/* Every reason the account cannot log in at now ("disabled, locked"), or
+ * "ok"; in buf (128 bytes are enough). */
+const char *cli_account_status(const struct udb_account *a, int64_t now, char *buf, size_t size);
 
-/* `user list`: begin, one call per user, end. */
+/* `user list`: begin, one call per user with its account (NULL when the
+ * shadow file was not read), end. complete is false after an error: the
+ * rows are dropped. */
 void out_user_list_begin(struct cli *c);
-enum udb_result out_user_list_item(struct cli *c, const struct udb_user *u);
-void out_user_list_end(struct cli *c);
+enum udb_result out_user_list_item(struct cli *c, const struct udb_user *u,
+				   const struct udb_account *a);
+void out_user_list_end(struct cli *c, bool complete);
 
 struct cli_role_view {
 	struct udb_role *role;

@@ -37,7 +37,7 @@ static const struct command commands[] = {
 	 "change a user's names, home or shell"},
 	{"user", "del", cmd_user_del, "NAME", "delete a user with grants, emails and account"},
 	{"user", "show", cmd_user_show, "NAME | --email ADDR", "show a user"},
-	{"user", "list", cmd_user_list, "[--role ROLE]",
+	{"user", "list", cmd_user_list, "[--role ROLE] [--disabled] [--locked] [--expired]",
 	 "list users, or the effective members of a role"},
 	{"user", "enable", cmd_user_enable, "NAME", "allow a user to log in"},
 	{"user", "disable", cmd_user_disable, "NAME", "stop a user from logging in"},

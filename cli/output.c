@@ -92,11 +92,34 @@ out_text(const char *s)
 	}
 }
 
-/* Bytes, not columns: the names padded are ASCII. */
+/* Columns on a terminal of what out_text() writes for s: one per
+ * printable character (wide characters count one: names are ASCII), four
+ * per escaped byte. */
+int
+out_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int width = 0;
+
+	while (*p) {
+		size_t len = printable_utf8(p);
+
+		width += len ? 1 : 4;
+		p += len ? len : 1;
+	}
+	return width;
+}
+
+int
+out_max(int a, int b)
+{
+	return a > b ? a : b;
+}
+
 void
 out_padded(const char *s, int width)
 {
-	int len = (int)strlen(s);
+	int len = out_width(s);
 
 	out_text(s);
 	if (len < width)
@@ -375,6 +398,48 @@ out_role(struct cli *c, const struct cli_role_view *v)
 	return UDB_OK;
 }
 
+/* Columns of the INCLUDES cell: the names joined by ",", or "-". */
+static int
+includes_width(const struct cli_role_view *v)
+{
+	int width = v->n_includes ? (int)v->n_includes - 1 : 1;
+
+	for (size_t j = 0; j < v->n_includes; j++)
+		width += out_width(v->includes[j]);
+	return width;
+}
+
+/* Every column is as wide as its widest entry. */
+static void
+print_role_table(const struct cli_role_view *views, size_t n)
+{
+	int w_role = 4, w_gid = 3, w_includes = 8;
+	char num[16];
+
+	for (size_t i = 0; i < n; i++) {
+		w_role = out_max(w_role, out_width(views[i].role->name));
+		w_gid = out_max(w_gid, snprintf(num, sizeof(num), "%" PRIu32, views[i].role->gid));
+		w_includes = out_max(w_includes, includes_width(&views[i]));
+	}
+	printf("%-*s  %*s  %-*s  DESCRIPTION\n", w_role, "ROLE", w_gid, "GID", w_includes,
+	       "INCLUDES");
+	for (size_t i = 0; i < n; i++) {
+		const struct cli_role_view *v = &views[i];
+
+		out_padded(v->role->name, w_role);
+		printf("  %*" PRIu32 "  ", w_gid, v->role->gid);
+		for (size_t j = 0; j < v->n_includes; j++) {
+			printf("%s", j ? "," : "");
+			out_text(v->includes[j]);
+		}
+		if (v->n_includes == 0)
+			printf("-");
+		printf("%*s  ", w_includes - includes_width(v), "");
+		out_text(v->role->description);
+		putchar('\n');
+	}
+}
+
 enum udb_result
 out_role_list(struct cli *c, const struct cli_role_view *views, size_t n)
 {
@@ -386,24 +451,7 @@ out_role_list(struct cli *c, const struct cli_role_view *views, size_t n)
 			out_jpush(a, json_role_base(&views[i], &ok), &ok);
 		return out_jprint(a, ok, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
 	}
-	printf("%-20s %10s  %-24s %s\n", "ROLE", "GID", "INCLUDES", "DESCRIPTION");
-	for (size_t i = 0; i < n; i++) {
-		const struct cli_role_view *v = &views[i];
-		int width = 0;
-
-		out_padded(v->role->name, 20);
-		printf(" %10" PRIu32 "  ", v->role->gid);
-		for (size_t j = 0; j < v->n_includes; j++) {
-			width += printf("%s", j ? "," : "");
-			out_text(v->includes[j]);
-			width += (int)strlen(v->includes[j]);
-		}
-		if (width == 0)
-			width = printf("-");
-		printf("%*s ", width < 24 ? 24 - width : 0, "");
-		out_text(v->role->description);
-		putchar('\n');
-	}
+	print_role_table(views, n);
 	return UDB_OK;
 }
 

@@ -20,7 +20,10 @@ struct json_object;
 /* Stored text for people: valid UTF-8 passes, control characters and
  * invalid bytes are written as \xNN. */
 void out_text(const char *s);
-/* out_text, then spaces up to width bytes. */
+/* Terminal columns of out_text(s). */
+int out_width(const char *s);
+int out_max(int a, int b);
+/* out_text, then spaces up to width columns. */
 void out_padded(const char *s, int width);
 /* `key:` padded to the value column. */
 void out_key(const char *k);

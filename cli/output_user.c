@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -51,21 +52,66 @@ static enum grant_state {
 
 static const char *const grant_state_names[] = {"active", "not yet active", "expired"};
 
+/* Appends word to the ", "-separated list in buf, if it fits whole. */
+static void
+add_word(char *buf, size_t size, const char *word)
+{
+	size_t len = strlen(buf);
+
+	if (len + strlen(word) + 3 > size)
+		return;
+	if (len)
+		strcat(buf, ", ");
+	strcat(buf, word);
+}
+
+/* Every reason the account cannot log in now, joined by ", " into buf
+ * ("ok" when there is none): disabled, not yet valid, expired, locked,
+ * then the password's state. udb_account_status() gives only the first
+ * one the PAM account phase meets, and knows nothing of the lockout that
+ * the auth phase checks. */
+const char *
+cli_account_status(const struct udb_account *a, int64_t now, char *buf, size_t size)
+{
+	struct udb_account password_only = *a;
+	enum udb_account_status ps;
+
+	buf[0] = '\0';
+	if (!a->is_enabled)
+		add_word(buf, size, "disabled");
+	if (a->not_before && now < a->not_before)
+		add_word(buf, size, "not yet valid");
+	if (a->not_after && now >= a->not_after)
+		add_word(buf, size, "expired");
+	if (udb_account_is_locked(a, now))
+		add_word(buf, size, "locked");
+	password_only.is_enabled = true;
+	password_only.not_before = password_only.not_after = 0;
+	ps = udb_account_status(&password_only, now);
+	if (ps != UDB_ACCOUNT_OK)
+		add_word(buf, size, udb_account_status_to_string(ps));
+	if (!buf[0])
+		add_word(buf, size, "ok");
+	return buf;
+}
+
 static struct json_object *
 json_account(const struct udb_account *a, int64_t now, bool *ok)
 {
 	struct json_object *o = json_object_new_object();
 	bool locked = udb_account_is_locked(a, now);
+	char status[128];
 
 	if (!o) {
 		*ok = false;
 		return NULL;
 	}
 	out_jset_bool(o, "enabled", a->is_enabled, ok);
-	out_jset_str(o, "status", udb_account_status_to_string(udb_account_status(a, now)), ok);
+	out_jset_str(o, "status", cli_account_status(a, now, status, sizeof(status)), ok);
 	out_jset_time(o, "not_before", a->not_before, ok);
 	out_jset_time(o, "not_after", a->not_after, ok);
 	out_jset_bool(o, "locked", locked, ok);
+	out_jset_bool(o, "expired", a->not_after && now >= a->not_after, ok);
 	/* null while locked means: until `userdb user unlock`. */
 	out_jset_time(o, "locked_until", a->locked_until == INT64_MAX ? 0 : a->locked_until, ok);
 	out_jset_int(o, "failed_count", a->failed_count, ok);
@@ -173,11 +219,11 @@ login_line(const char *k, int64_t t, const char *ip)
 static void
 human_account(const struct udb_account *a, int64_t now)
 {
-	char b1[32], b2[32], b3[32], b4[32];
+	char b1[128], b2[32], b3[32], b4[32];
 	const char *method = hash_method_name(a->password_hash);
 
 	out_kv_fmt("enabled", "%s", out_yes_no(a->is_enabled));
-	out_kv_fmt("status", "%s", udb_account_status_to_string(udb_account_status(a, now)));
+	out_kv_fmt("status", "%s", cli_account_status(a, now, b1, sizeof(b1)));
 	out_kv_fmt("valid from", "%s", out_when(a->not_before, b1, sizeof(b1), "-"));
 	out_kv_fmt("valid until", "%s", out_when(a->not_after, b1, sizeof(b1), "never expires"));
 	if (!udb_account_is_locked(a, now))
@@ -284,52 +330,146 @@ out_user(struct cli *c, const struct cli_user_view *v)
 }
 
 /* `user list --json` streams one array element per user, so a long list
- * never sits in memory as a whole. */
-static size_t list_count;
+ * never sits in memory as a whole. The table keeps its rows until the end,
+ * because every column is as wide as its widest entry. */
+struct list_row {
+	char *username, *status, *name;
+	uint32_t uid, gid;
+};
+
+static struct {
+	size_t count;
+	struct list_row *rows;
+	size_t cap;
+	bool states; /* the STATUS column: the shadow file was read */
+} list;
 
 void
 out_user_list_begin(struct cli *c)
 {
-	list_count = 0;
+	list.count = 0;
+	list.states = !c->public_only;
 	if (c->json)
 		printf("[");
-	else
-		printf("%-20s %10s %10s  %s\n", "USER", "UID", "GID", "NAME");
 }
 
-enum udb_result
-out_user_list_item(struct cli *c, const struct udb_user *u)
+static enum udb_result
+json_list_item(const struct udb_user *u, const struct udb_account *a, int64_t now)
 {
+	struct json_object *o;
+	const char *s = NULL;
+	char status[128];
 	bool ok = true;
 
-	if (c->json) {
-		struct json_object *o = json_user_base(u, &ok);
-		const char *s = NULL;
-
-		if (o && ok)
-			s = json_object_to_json_string_ext(
-				o, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (s)
-			printf("%s\n  %s", list_count ? "," : "", s);
-		json_object_put(o);
-		if (!s)
-			return cli_error(UDB_NO_MEMORY, "printing JSON: out of memory");
-	} else {
-		out_padded(u->username, 20);
-		printf(" %10" PRIu32 " %10" PRIu32 "  ", u->uid, u->gid);
-		out_text(u->first_name);
-		if (*u->first_name && *u->last_name)
-			putchar(' ');
-		out_text(u->last_name);
-		putchar('\n');
+	o = json_user_base(u, &ok);
+	if (o && a) {
+		out_jset_bool(o, "enabled", a->is_enabled, &ok);
+		out_jset_bool(o, "locked", udb_account_is_locked(a, now), &ok);
+		out_jset_bool(o, "expired", a->not_after && now >= a->not_after, &ok);
+		out_jset_str(o, "status", cli_account_status(a, now, status, sizeof(status)), &ok);
+	} else if (o) {
+		/* Not read: the shadow file is not readable. */
+		out_jset_null(o, "enabled", &ok);
+		out_jset_null(o, "locked", &ok);
+		out_jset_null(o, "expired", &ok);
+		out_jset_null(o, "status", &ok);
 	}
-	list_count++;
+	if (o && ok)
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s)
+		printf("%s\n  %s", list.count ? "," : "", s);
+	json_object_put(o);
+	return s ? UDB_OK : cli_error(UDB_NO_MEMORY, "printing JSON: out of memory");
+}
+
+static enum udb_result
+keep_row(const struct udb_user *u, const struct udb_account *a, int64_t now)
+{
+	struct list_row *row;
+	char status[128];
+
+	if (list.count == list.cap) {
+		size_t cap = list.cap ? list.cap * 2 : 256;
+		struct list_row *grown = realloc(list.rows, cap * sizeof(*grown));
+
+		if (!grown)
+			return cli_error(UDB_NO_MEMORY, "user list: out of memory");
+		list.rows = grown;
+		list.cap = cap;
+	}
+	row = &list.rows[list.count];
+	*row = (struct list_row){.uid = u->uid, .gid = u->gid};
+	row->username = strdup(u->username);
+	row->status = strdup(a ? cli_account_status(a, now, status, sizeof(status)) : "-");
+	if (asprintf(&row->name, "%s%s%s", u->first_name,
+		     *u->first_name && *u->last_name ? " " : "", u->last_name) < 0)
+		row->name = NULL;
+	if (!row->username || !row->status || !row->name) {
+		free(row->username);
+		free(row->status);
+		free(row->name);
+		return cli_error(UDB_NO_MEMORY, "user list: out of memory");
+	}
 	return UDB_OK;
 }
 
-void
-out_user_list_end(struct cli *c)
+enum udb_result
+out_user_list_item(struct cli *c, const struct udb_user *u, const struct udb_account *a)
 {
-	if (c->json)
-		printf("%s]\n", list_count ? "\n" : "");
+	enum udb_result r;
+
+	r = c->json ? json_list_item(u, a, c->now) : keep_row(u, a, c->now);
+	if (r == UDB_OK)
+		list.count++;
+	return r;
+}
+
+static void
+print_table(void)
+{
+	int w_user = 4, w_uid = 3, w_gid = 3, w_status = 6;
+	char num[16];
+
+	for (size_t i = 0; i < list.count; i++) {
+		const struct list_row *row = &list.rows[i];
+
+		w_user = out_max(w_user, out_width(row->username));
+		w_uid = out_max(w_uid, snprintf(num, sizeof(num), "%" PRIu32, row->uid));
+		w_gid = out_max(w_gid, snprintf(num, sizeof(num), "%" PRIu32, row->gid));
+		w_status = out_max(w_status, out_width(row->status));
+	}
+	printf("%-*s  %*s  %*s  ", w_user, "USER", w_uid, "UID", w_gid, "GID");
+	if (list.states)
+		printf("%-*s  ", w_status, "STATUS");
+	printf("NAME\n");
+	for (size_t i = 0; i < list.count; i++) {
+		const struct list_row *row = &list.rows[i];
+
+		out_padded(row->username, w_user);
+		printf("  %*" PRIu32 "  %*" PRIu32 "  ", w_uid, row->uid, w_gid, row->gid);
+		if (list.states) {
+			out_padded(row->status, w_status);
+			printf("  ");
+		}
+		out_text(row->name);
+		putchar('\n');
+	}
+}
+
+void
+out_user_list_end(struct cli *c, bool complete)
+{
+	if (c->json && complete)
+		printf("%s]\n", list.count ? "\n" : "");
+	else if (complete)
+		print_table();
+	for (size_t i = 0; !c->json && i < list.count; i++) {
+		free(list.rows[i].username);
+		free(list.rows[i].status);
+		free(list.rows[i].name);
+	}
+	free(list.rows);
+	list.rows = NULL;
+	list.count = list.cap = 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "cli.h"
 #include "hash.h"
 
@@ -364,33 +365,139 @@ cmd_user_show(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+/* The accounts of a listing, read a page at a time alongside the users:
+ * both come in id order, so each account page is read once, starting at
+ * the first user that needs it. */
+struct account_cursor {
+	struct udb_account **page;
+	size_t n, next;
+	bool loaded, last; /* last: no account after the page */
+};
+
+static void
+cursor_clear(struct account_cursor *k)
+{
+	udb_account_list_free(k->page, k->n);
+	*k = (struct account_cursor){0};
+}
+
+/* *ret_account: the account of user_id, or NULL when it has none. */
+static enum udb_result
+cursor_find(struct cli *c, struct account_cursor *k, int64_t user_id,
+	    const struct udb_account **ret_account)
+{
+	enum udb_result r;
+
+	for (;;) {
+		while (k->next < k->n && k->page[k->next]->user_id < user_id)
+			k->next++;
+		if (k->next < k->n) {
+			*ret_account =
+				k->page[k->next]->user_id == user_id ? k->page[k->next] : NULL;
+			return UDB_OK;
+		}
+		if (k->loaded && k->last) {
+			*ret_account = NULL;
+			return UDB_OK;
+		}
+		cursor_clear(k);
+		r = udb_shadow_page(c->db, user_id - 1, LIST_PAGE, &k->page, &k->n);
+		if (r != UDB_OK)
+			return r;
+		k->loaded = true;
+		k->last = k->n < LIST_PAGE;
+	}
+}
+
+/* What --disabled, --locked and --expired ask for; a user is listed when
+ * it matches every filter given. */
+struct list_filter {
+	bool disabled, locked, expired;
+};
+
+static bool
+filter_match(const struct list_filter *f, const struct udb_account *a, int64_t now)
+{
+	if (!f->disabled && !f->locked && !f->expired)
+		return true;
+	if (!a)
+		return false;
+	if (f->disabled && a->is_enabled)
+		return false;
+	if (f->locked && !udb_account_is_locked(a, now))
+		return false;
+	if (f->expired && !(a->not_after && now >= a->not_after))
+		return false;
+	return true;
+}
+
+/* Every page of users (of role_name when set) through the filter. */
+static enum udb_result
+list_users(struct cli *c, const char *role_name, const struct list_filter *f)
+{
+	struct account_cursor k = {0};
+	struct udb_user **users = NULL;
+	int64_t after = 0;
+	size_t n = 0;
+	enum udb_result r;
+
+	do {
+		r = udb_user_page(c->db, after, LIST_PAGE, role_name, c->now, &users, &n);
+		if (r != UDB_OK)
+			break;
+		for (size_t i = 0; r == UDB_OK && i < n; i++) {
+			const struct udb_account *a = NULL;
+
+			if (!c->public_only)
+				r = cursor_find(c, &k, users[i]->id, &a);
+			if (r == UDB_OK && filter_match(f, a, c->now))
+				r = out_user_list_item(c, users[i], a);
+			after = users[i]->id;
+		}
+		udb_user_list_free(users, n);
+	} while (r == UDB_OK && n == LIST_PAGE);
+	cursor_clear(&k);
+	return r;
+}
+
 enum udb_result
 cmd_user_list(struct cli *c, int argc, char **argv)
 {
 	struct udb_role *role = NULL;
 	const char *role_name = NULL;
-	struct udb_user **users = NULL;
-	int64_t after = 0;
-	size_t n = 0;
+	struct list_filter f = {0};
 	const struct cli_opt opts[] = {
 		{"role", CLI_VALUE, &role_name},
+		{"disabled", CLI_FLAG, &f.disabled},
+		{"locked", CLI_FLAG, &f.locked},
+		{"expired", CLI_FLAG, &f.expired},
 		{0},
 	};
 	struct cli_args a = {
 		.help = "  --role ROLE  only the effective members of ROLE now (direct\n"
 			"               grants and members of roles that include it)\n"
-			"  --json       a JSON array\n",
+			"  --disabled   only disabled accounts\n"
+			"  --locked     only accounts locked by failed logins now\n"
+			"  --expired    only accounts whose validity has ended (user expire\n"
+			"               --account)\n"
+			"               Filters combine: a user must match each one given;\n"
+			"               they need root or group shadow.\n"
+			"  --json       a JSON array\n"
+			"The STATUS column (and enabled, locked, expired, status in JSON) is\n"
+			"shown when the shadow file is readable.\n",
 		.opts = opts};
+	bool filtered;
 	enum cli_parse_result p;
 	enum udb_result r = UDB_OK;
 
 	p = cli_parse(c, argc, argv, &a);
 	if (p != CLI_PARSED)
 		return cli_parse_status(p);
-	if (r == UDB_OK && role_name)
+	filtered = f.disabled || f.locked || f.expired;
+	if (role_name)
 		r = arg_rolename(role_name);
 	if (r == UDB_OK)
-		r = cli_open(c, CLI_READ);
+		r = cli_open(c, filtered ? CLI_READ_SHADOW : CLI_READ);
 	if (r == UDB_OK && role_name) {
 		r = udb_role_by_name(c->db, role_name, &role);
 		udb_role_free(role);
@@ -400,18 +507,9 @@ cmd_user_list(struct cli *c, int argc, char **argv)
 	if (r != UDB_OK)
 		return r;
 	out_user_list_begin(c);
-	do {
-		r = udb_user_page(c->db, after, LIST_PAGE, role_name, c->now, &users, &n);
-		if (r != UDB_OK)
-			break;
-		for (size_t i = 0; r == UDB_OK && i < n; i++) {
-			r = out_user_list_item(c, users[i]);
-			after = users[i]->id;
-		}
-		udb_user_list_free(users, n);
-	} while (r == UDB_OK && n == LIST_PAGE);
+	r = list_users(c, role_name, &f);
+	out_user_list_end(c, r == UDB_OK);
 	if (r != UDB_OK)
 		return cli_error(r, "user list: %s", udb_result_to_string(r));
-	out_user_list_end(c);
 	return UDB_OK;
 }

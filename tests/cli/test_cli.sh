@@ -329,7 +329,17 @@ expect_json "user list --role moderator: effective members" \
 	'assert [u["username"] for u in d] == ["alice", "bob"], d' user list --role moderator --json
 expect_json "user list --role admin" 'assert [u["username"] for u in d] == ["alice"], d' \
 	user list --role admin --json
-MATCH=$'USER +UID +GID +NAME\nalice +[0-9]+ +[0-9]+ +Alice Liddell' expect_ok "user list, human" user list
+if is_root; then
+	MATCH=$'^USER +UID +GID +STATUS +NAME\nalice +[0-9]+ +[0-9]+ +ok +Alice Liddell' \
+		expect_ok "user list, human: a STATUS column" user list
+else
+	MATCH=$'^USER +UID +GID +NAME\nalice +[0-9]+ +[0-9]+ +Alice Liddell' expect_ok "user list, human" user list
+fi
+expect_json "user list --json: account state keys" '
+assert all(u["enabled"] is True and u["locked"] is False and u["expired"] is False
+    and u["status"] == "ok" for u in d), d
+' user list --json
+expect_json "user list --disabled: nobody yet (an empty array)" 'assert d == []' user list --disabled --json
 expect_ok "user show --json" user show alice --json
 check "python3 -m json.tool accepts it" $PY -m json.tool "$T/out"
 MATCH=$'^user: +alice\nuid: +[0-9]+' expect_ok "user show, human" user show alice
@@ -377,6 +387,13 @@ expect_json "last name cleared" 'assert d["last_name"] == ""' user show carol --
 MATCH='^disabled user carol' expect_ok "user disable" user disable carol
 expect_json "disabled shows" 'assert not d["account"]["enabled"] and d["account"]["status"] == "disabled"' \
 	user show carol --json
+expect_json "user list --disabled lists the disabled account" '
+assert [(u["username"], u["enabled"], u["status"]) for u in d] == [("carol", False, "disabled")], d
+' user list --disabled --json
+MATCH=$'^USER +UID +GID +STATUS +NAME\ncarol +[0-9]+ +[0-9]+ +disabled +Carol$' \
+	expect_ok "user list --disabled, human" user list --disabled
+expect_json "user list --disabled --locked: filters combine (nobody is both)" 'assert d == []' \
+	user list --disabled --locked --json
 expect_json "user disable again: changed false" 'assert d["changed"] is False' --json user disable carol
 MATCH='^enabled user carol' expect_ok "user enable" user enable carol
 expect_ok "user expire --account --not-before" user expire carol --account 2099-12-31 --not-before 2020-01-01T08:30
@@ -387,6 +404,10 @@ assert (a["not_before"], a["not_after"]) == ("2020-01-01T08:30:00Z", "2099-12-31
 expect_ok "user expire --account @epoch (in the past: expired now)" user expire carol --account @1000000000 \
 	--not-before never
 expect_json "expired status" 'assert d["account"]["status"] == "expired"' user show carol --json
+expect_json "user list --expired" '
+assert [(u["username"], u["expired"], u["status"]) for u in d] == [("carol", True, "expired")], d
+' user list --expired --json
+MATCH=$'\nstatus: +expired\n' expect_ok "user show, human: expired status" user show carol
 expect_ok "user expire --account never" user expire carol --account never --not-before never
 expect_ok "user expire: aging and --password-now" user expire carol --max-days 90 --warn-days 7 \
 	--min-days 1 --inactive-days 30 --password-now
@@ -408,6 +429,16 @@ expect_json "a lockout shows (fixture written with sqlite3)" '
 a = d["account"]
 assert a["locked"] and a["failed_count"] == 5 and a["locked_until"] and a["login_count"] == 3, a
 ' user show bob --json
+expect_json "a locked account is not status ok" 'assert d["account"]["status"] == "locked", d["account"]' \
+	user show bob --json
+MATCH=$'\nstatus: +locked\n' expect_ok "user show, human: status locked" user show bob
+expect_ok "user disable bob while locked" user disable bob
+expect_json "status names every reason: disabled and locked" \
+	'assert d["account"]["status"] == "disabled, locked", d["account"]' user show bob --json
+expect_ok "user enable bob" user enable bob
+expect_json "user list --locked lists only bob" '
+assert [(u["username"], u["locked"], u["status"]) for u in d] == [("bob", True, "locked")], d
+' user list --locked --json
 MATCH='locked: +yes, until' expect_ok "lockout, human" user show bob
 check "a control character in stored data is escaped on output" grep -qF 'from 10.0.0.1\x1b[31m' "$T/out"
 check "no raw escape character reaches the terminal" bash -c '! grep -q $'"'"'\x1b'"'"' "$1"' _ "$T/out"
@@ -899,6 +930,25 @@ MATCH='not a userdb database' expect_fail 69 "a SQLite file that is not ours" us
 restore
 expect_ok "the restored copy works" user show alice
 
+# --- tables size to their content ------------------------------------------
+
+longuser=user_with_a_name_of_32_bytes_xyz
+longrole=Role.with.a.name.of.32.bytes.xyz
+expect_ok "a user with a 32-byte name" user add "$longuser" --first-name Long
+expect_ok "a role with a 32-byte name" role add "$longrole" --includes user --description Long
+# Every row's UID column ends where the header's does, so the numbers line up.
+column_ends() { # column_ends WORD: the end offset of the second field of each line
+	awk '{ i = index($0, $2) + length($2); print i }' "$T/out" | sort -u | wc -l
+}
+expect_ok "user list with a long name" user list
+check "user list: every UID ends in the same column" test "$(column_ends)" = 1
+check "user list: the long name is whole" grep -q "^$longuser  " "$T/out"
+expect_ok "role list with a long name" role list
+check "role list: every GID ends in the same column" test "$(column_ends)" = 1
+check "role list: the long name is whole" grep -q "^$longrole  " "$T/out"
+expect_ok "remove the long-named user" user del "$longuser"
+expect_ok "remove the long-named role" role del "$longrole"
+
 # --- output errors ------------------------------------------------------
 
 if [ -w /dev/full ]; then
@@ -938,6 +988,14 @@ assert [r["name"] for r in d["roles"]] == ["admin", "moderator", "user"]' "$T/ou
 	check "unprivileged human output says what is left out" grep -q '^account: *not shown' "$T/out"
 	run_as "${nobody[@]}" -- user list --json
 	check "unprivileged user list works" test "$RC" = 0
+	check "  with the account state null" $PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d and all(u["status"] is None and u["locked"] is None for u in d), d' "$T/out"
+	run_as "${nobody[@]}" -- user list
+	check "  and no STATUS column in the table" grep -qE '^USER +UID +GID +NAME$' "$T/out"
+	run_as "${nobody[@]}" -- user list --locked
+	check "unprivileged user list --locked: EX_NOPERM" test "$RC" = 77
 	run_as "${nobody[@]}" -- role show admin
 	check "unprivileged role show works" test "$RC" = 0
 	run_as "${nobody[@]}" -- email list alice
