@@ -431,32 +431,55 @@ filter_match(const struct list_filter *f, const struct udb_account *a, int64_t n
 	return true;
 }
 
-/* Every page of users (of role_name when set) through the filter. */
+struct list_state {
+	struct cli *c;
+	const struct list_filter *filter;
+	struct account_cursor accounts;
+};
+
+/* One user of the listing: its account (when the shadow file is open),
+ * the filter, the output. */
+static enum udb_result
+list_one(void *ctx, const struct udb_user *u)
+{
+	struct list_state *st = ctx;
+	const struct udb_account *a = NULL;
+	enum udb_result r = UDB_OK;
+
+	if (!st->c->public_only)
+		r = cursor_find(st->c, &st->accounts, u->id, &a);
+	if (r == UDB_OK && filter_match(st->filter, a, st->c->now))
+		r = out_user_list_item(st->c, u, a);
+	return r;
+}
+
+/* Every user, a page at a time, or every member of role_name in one
+ * statement (a role's members paged would be read again for each page). */
 static enum udb_result
 list_users(struct cli *c, const char *role_name, const struct list_filter *f)
 {
-	struct account_cursor k = {0};
+	struct list_state st = {.c = c, .filter = f};
 	struct udb_user **users = NULL;
 	int64_t after = 0;
 	size_t n = 0;
 	enum udb_result r;
 
+	if (role_name) {
+		r = udb_user_each_in_role(c->db, role_name, c->now, list_one, &st);
+		cursor_clear(&st.accounts);
+		return r;
+	}
 	do {
-		r = udb_user_page(c->db, after, LIST_PAGE, role_name, c->now, &users, &n);
+		r = udb_user_page(c->db, after, LIST_PAGE, NULL, c->now, &users, &n);
 		if (r != UDB_OK)
 			break;
 		for (size_t i = 0; r == UDB_OK && i < n; i++) {
-			const struct udb_account *a = NULL;
-
-			if (!c->public_only)
-				r = cursor_find(c, &k, users[i]->id, &a);
-			if (r == UDB_OK && filter_match(f, a, c->now))
-				r = out_user_list_item(c, users[i], a);
+			r = list_one(&st, users[i]);
 			after = users[i]->id;
 		}
 		udb_user_list_free(users, n);
 	} while (r == UDB_OK && n == LIST_PAGE);
-	cursor_clear(&k);
+	cursor_clear(&st.accounts);
 	return r;
 }
 

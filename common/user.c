@@ -182,6 +182,41 @@ out:
 	return UDB_OK;
 }
 
+enum udb_result
+udb_user_each_in_role(struct udb_db *db, const char *role, int64_t now,
+		      enum udb_result (*fn)(void *ctx, const struct udb_user *user), void *ctx)
+{
+	struct udb_role *r_role = NULL;
+	struct udb_user *user = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_role_by_name(db, role, &r_role);
+	if (r != UDB_OK)
+		return r;
+	r = udb_stmt(db, UDB_Q_USERS_IN_ROLE, &stmt);
+	if (r != UDB_OK)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, r_role->id);
+	sqlite3_bind_int64(stmt, 2, now);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		r = user_from_row(stmt, &user);
+		if (r == UDB_OK)
+			r = fn(ctx, user);
+		udb_user_free(user);
+		user = NULL;
+		if (r != UDB_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+out:
+	udb_stmt_done(db, UDB_Q_USERS_IN_ROLE);
+	udb_role_free(r_role);
+	return r;
+}
+
 static const char *
 column_cstr(sqlite3_stmt *stmt, int index)
 {

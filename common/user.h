@@ -35,6 +35,14 @@ enum udb_result udb_user_by_uid(struct udb_db *db, uint32_t uid, struct udb_user
 /* Case-insensitive; needs a handle with the shadow file. */
 enum udb_result udb_user_by_email(struct udb_db *db, const char *email, struct udb_user **ret_user);
 
+/* Calls fn for every effective member of role at time now, in id order,
+ * from one statement that stays open until the last call, so the
+ * membership is read once (paging it re-reads it per page). Stops at the
+ * first result of fn other than UDB_OK and returns it. fn may run other
+ * lookups on db. */
+enum udb_result udb_user_each_in_role(struct udb_db *db, const char *role, int64_t now,
+				      enum udb_result (*fn)(void *ctx, const struct udb_user *user),
+				      void *ctx);
 /* One page of users with id > after_id, in id order, at most max of them;
  * with role set, only effective members of that role at time now. Keyset
  * paging: no statement stays open between pages. */

@@ -465,6 +465,57 @@ START_TEST(test_udb_user_page_role_filter)
 }
 END_TEST
 
+struct collected {
+	char names[8][16];
+	size_t n, stop_after;
+};
+
+static enum udb_result
+collect_user(void *ctx, const struct udb_user *user)
+{
+	struct collected *col = ctx;
+
+	if (col->stop_after && col->n == col->stop_after)
+		return UDB_IO;
+	snprintf(col->names[col->n++], sizeof(col->names[0]), "%s", user->username);
+	return UDB_OK;
+}
+
+START_TEST(test_udb_user_each_in_role_members_in_id_order)
+{
+	struct collected col = {0};
+
+	fx_add_role("users", NULL, NULL);
+	fx_add_role("admin", "users", NULL);
+	fx_add_user("alice");
+	fx_add_user("bob");
+	fx_add_user("carol");
+	fx_add_user("dave");
+	ck_assert_int_eq(udb_grant(fx.db, "carol", "users", 0, 0, T0, NULL), UDB_OK);
+	ck_assert_int_eq(udb_grant(fx.db, "alice", "admin", 0, 0, T0, NULL), UDB_OK);
+	/* Both directly and through admin: listed once. */
+	ck_assert_int_eq(udb_grant(fx.db, "alice", "users", 0, 0, T0, NULL), UDB_OK);
+	ck_assert_int_eq(udb_grant(fx.db, "bob", "users", 0, T0 + DAY, T0, NULL), UDB_OK);
+	ck_assert_int_eq(udb_user_each_in_role(fx.db, "users", T0, collect_user, &col), UDB_OK);
+	ck_assert_uint_eq(col.n, 3);
+	ck_assert_str_eq(col.names[0], "alice");
+	ck_assert_str_eq(col.names[1], "bob");
+	ck_assert_str_eq(col.names[2], "carol");
+	/* bob's grant has run out a day later. */
+	col = (struct collected){0};
+	ck_assert_int_eq(udb_user_each_in_role(fx.db, "users", T0 + DAY, collect_user, &col),
+			 UDB_OK);
+	ck_assert_uint_eq(col.n, 2);
+	ck_assert_str_eq(col.names[1], "carol");
+	/* The callback's failure ends the walk and is returned. */
+	col = (struct collected){.stop_after = 1};
+	ck_assert_int_eq(udb_user_each_in_role(fx.db, "users", T0, collect_user, &col), UDB_IO);
+	ck_assert_uint_eq(col.n, 1);
+	ck_assert_int_eq(udb_user_each_in_role(fx.db, "nobody-role", T0, collect_user, &col),
+			 UDB_NOT_FOUND);
+}
+END_TEST
+
 /* Collects the detail column of EXPLAIN QUERY PLAN, one line per step. */
 static int
 plan_row(void *arg, int n, char **values, char **names)
@@ -671,6 +722,7 @@ user_suite(void)
 	tcase_add_test(tc, test_udb_user_page_keyset);
 	tcase_add_test(tc, test_udb_user_page_role_filter);
 	tcase_add_test(tc, test_udb_user_page_role_plan_walks_users_once);
+	tcase_add_test(tc, test_udb_user_each_in_role_members_in_id_order);
 	tc = fx_tcase(s, "udb_user_modify", true);
 	tcase_add_test(tc, test_udb_user_modify_changes_given_fields);
 	tcase_add_test(tc, test_udb_user_modify_invalid_or_unknown);
