@@ -120,6 +120,8 @@ cmd_user_passwd(struct cli *c, int argc, char **argv)
 	}
 	udb_secret_free(hash);
 	if (r == UDB_OK)
+		c->subject.user = name;
+	if (r == UDB_OK)
 		out_done(c, true, "changed the password of user %s", name);
 	return r;
 }
@@ -231,6 +233,8 @@ cmd_user_expire(struct cli *c, int argc, char **argv)
 		r = cli_begin(c);
 	if (r == UDB_OK)
 		r = cli_finish(c, expire_locked(c, name, &x));
+	if (r == UDB_OK)
+		c->subject.user = name;
 	if (r == UDB_OK)
 		out_done(c, true, "changed the account of user %s", name);
 	return r;

@@ -31,6 +31,13 @@ struct cli {
 	struct udb_db *db;
 	bool public_only; /* a read command could not open the shadow file */
 	int64_t now;
+	/* What a change touched or allocated, added to out_done()'s JSON:
+	 * names that are NULL and ids or times that are 0 stay out. */
+	struct cli_subject {
+		const char *user, *role, *email;
+		uint32_t uid, gid;
+		int64_t from, until; /* a grant's dates */
+	} subject;
 	const char **lists[8]; /* the option lists of cli_parse() */
 	size_t n_lists;
 };
@@ -160,8 +167,9 @@ enum udb_result cmd_email_list(struct cli *c, int argc, char **argv);
  * that rotate, so up to four may appear in one message. */
 const char *cli_quote(const char *s);
 
-/* The result of a change: a line for people, {"changed", "message"} with
- * --json. */
+/* The result of a change: a line for people; with --json one object with
+ * "changed", "message" and what c->subject names ("user", "role",
+ * "email", "uid", "gid", "from", "until"). */
 void out_done(struct cli *c, bool changed, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A note on stderr that is not an error (the command still succeeds). */

@@ -23,6 +23,8 @@ user_and_address(struct cli *c, int argc, char **argv, const char *help, const s
 	p = cli_parse(c, argc, argv, &a);
 	if (p != CLI_PARSED)
 		return cli_parse_status(p);
+	c->subject.user = args[0];
+	c->subject.email = args[1];
 	r = arg_username(args[0]);
 	if (r == UDB_OK)
 		r = arg_email(args[1]);

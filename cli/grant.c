@@ -66,8 +66,8 @@ cmd_grant(struct cli *c, int argc, char **argv)
 	r = user_and_role(args);
 	if (r != UDB_OK)
 		return r;
-	user = args[0];
-	role = args[1];
+	user = c->subject.user = args[0];
+	role = c->subject.role = args[1];
 	if (from)
 		r = arg_time("--from", from, c->now, false, &not_before);
 	if (r == UDB_OK && until)
@@ -81,6 +81,8 @@ cmd_grant(struct cli *c, int argc, char **argv)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
 		return r;
+	c->subject.from = not_before;
+	c->subject.until = not_after;
 	r = udb_grant(c->db, user, role, not_before, not_after, c->now, &changed);
 	if (r == UDB_IN_USE)
 		return cli_error(r,
@@ -122,6 +124,8 @@ cmd_revoke(struct cli *c, int argc, char **argv)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
 		return r;
+	c->subject.user = args[0];
+	c->subject.role = args[1];
 	r = udb_revoke(c->db, args[0], args[1], &changed);
 	if (r == UDB_IN_USE)
 		return cli_error(r, "role %s: it is the primary group of user %s",

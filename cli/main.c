@@ -3,6 +3,7 @@
  * udb_result to a sysexits status. Run by administrators and by tests/cli/. */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,33 +72,76 @@ static const struct command commands[] = {
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static bool error_reported;
+/* The one error of a run: kept by cli_error() and printed by main() once
+ * the exit status is known, as a line of text or, with --json, as one JSON
+ * object. */
+static struct {
+	bool reported;
+	enum udb_result result;
+	char message[1024];
+} error;
 
 bool
 cli_error_reported(void)
 {
-	return error_reported;
+	return error.reported;
 }
 
 enum udb_result
 cli_error(enum udb_result r, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
-	if (error_reported)
+	if (error.reported)
 		return r;
-	error_reported = true;
+	error.reported = true;
+	error.result = r;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(error.message, sizeof(error.message), fmt, ap);
 	va_end(ap);
 	/* Everything echoed back went through cli_quote(); this only guards
 	 * the promise of exactly one line. */
-	for (char *p = msg; *p; p++)
+	for (char *p = error.message; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	fprintf(stderr, "userdb: %s\n", msg);
 	return r;
+}
+
+/* Prints the error: `userdb: <message>`, or with json
+ * {"error": <message>, "reason": <result>, "status": <exit status>}. */
+static void
+print_error(bool json, int status)
+{
+	struct json_object *o;
+	const char *s = NULL;
+
+	if (!json) {
+		fprintf(stderr, "userdb: %s\n", error.message);
+		return;
+	}
+	o = json_object_new_object();
+	if (o && json_object_object_add(o, "error", json_object_new_string(error.message)) == 0 &&
+	    json_object_object_add(
+		    o, "reason", json_object_new_string(udb_result_to_string(error.result))) == 0 &&
+	    json_object_object_add(o, "status", json_object_new_int(status)) == 0)
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s)
+		fprintf(stderr, "%s\n", s);
+	else
+		fprintf(stderr, "userdb: %s\n", error.message);
+	json_object_put(o);
+}
+
+/* --json anywhere before `--`: an error found while parsing, before the
+ * parser reached --json, is still reported as JSON. */
+static bool
+wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
 }
 
 enum udb_result
@@ -244,7 +288,7 @@ main(int argc, char **argv)
 	struct cli c = {.name = "userdb", .now = udb_now()};
 	enum udb_result r = UDB_OK;
 	bool done = false;
-	int opt;
+	int opt, status;
 
 	opterr = 0;
 	/* `+`: stop at the command word; the command parses the rest. */
@@ -292,5 +336,8 @@ main(int argc, char **argv)
 		if (r == UDB_OK)
 			r = cli_error(UDB_IO, "standard output: %s", strerror(errno));
 	}
-	return exit_status(r, c.config_failed);
+	status = exit_status(r, c.config_failed);
+	if (error.reported)
+		print_error(c.json || wants_json(argc, argv), status);
+	return status;
 }

@@ -6,6 +6,7 @@
  * primitives declared in output.h. */
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,18 +278,70 @@ out_jstrv(char *const *v, size_t n, bool *ok)
 	return a;
 }
 
+static int
+print_empty_array(struct json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	(void)jso;
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, "[]", 2) < 0 ? -1 : 0;
+}
+
+/* json-c's pretty printer writes an empty array as "[\n]" at the top and
+ * "[\n  ]" inside; every empty array prints as [] instead, the way `user
+ * list` streams one. */
+static void
+compact_empty_arrays(struct json_object *o)
+{
+	if (json_object_is_type(o, json_type_array)) {
+		size_t n = json_object_array_length(o);
+
+		if (n == 0)
+			json_object_set_serializer(o, print_empty_array, NULL, NULL);
+		for (size_t i = 0; i < n; i++)
+			compact_empty_arrays(json_object_array_get_idx(o, i));
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, value)
+		{
+			(void)key;
+			compact_empty_arrays(value);
+		}
+	}
+}
+
 /* Prints and frees obj; a failed build (ok false) prints nothing. */
 enum udb_result
 out_jprint(struct json_object *obj, bool ok, int flags)
 {
 	const char *s = NULL;
 
-	if (ok && obj)
+	if (ok && obj) {
+		compact_empty_arrays(obj);
 		s = json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
+	}
 	if (s)
 		puts(s);
 	json_object_put(obj);
 	return s ? UDB_OK : cli_error(UDB_NO_MEMORY, "printing JSON: out of memory");
+}
+
+static void
+json_subject(struct json_object *o, const struct cli_subject *sub, bool *ok)
+{
+	if (sub->user)
+		out_jset_str(o, "user", sub->user, ok);
+	if (sub->role)
+		out_jset_str(o, "role", sub->role, ok);
+	if (sub->email)
+		out_jset_str(o, "email", sub->email, ok);
+	if (sub->uid)
+		out_jset_int(o, "uid", sub->uid, ok);
+	if (sub->gid)
+		out_jset_int(o, "gid", sub->gid, ok);
+	if (sub->from)
+		out_jset_time(o, "from", sub->from, ok);
+	if (sub->until)
+		out_jset_time(o, "until", sub->until, ok);
 }
 
 void
@@ -307,6 +360,7 @@ out_done(struct cli *c, bool changed, const char *fmt, ...)
 		if (o) {
 			out_jset_bool(o, "changed", changed, &ok);
 			out_jset_str(o, "message", msg, &ok);
+			json_subject(o, &c->subject, &ok);
 		}
 		out_jprint(o, ok, JSON_C_TO_STRING_SPACED);
 		return;

@@ -195,7 +195,9 @@ cli_user_command(struct cli *c, int argc, char **argv, const char *help, const c
 	r = arg_username(name);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
-	if (r == UDB_OK)
+	if (r == UDB_OK) {
 		*ret_name = name;
+		c->subject.user = name;
+	}
 	return r;
 }

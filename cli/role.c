@@ -124,6 +124,8 @@ cmd_role_add(struct cli *c, int argc, char **argv)
 	if (r == UDB_OK)
 		r = cli_finish(c, add_locked(c, &spec, &includes, &gid));
 	if (r == UDB_OK)
+		c->subject = (struct cli_subject){.role = spec.name, .gid = gid};
+	if (r == UDB_OK)
 		out_done(c, true, "added role %s (gid %u)", spec.name, (unsigned)gid);
 	return r;
 }
@@ -233,6 +235,7 @@ cmd_role_mod(struct cli *c, int argc, char **argv)
 		r = cli_begin(c);
 	if (r == UDB_OK)
 		r = cli_finish(c, mod_locked(c, name, &m, &changes));
+	c->subject.role = name;
 	if (r == UDB_OK && changes)
 		out_done(c, true, "changed role %s", name);
 	else if (r == UDB_OK)
@@ -267,6 +270,7 @@ cmd_role_del(struct cli *c, int argc, char **argv)
 		return cli_error(r, "role %s: still the primary group of a user", cli_quote(name));
 	if (r != UDB_OK)
 		return report_role(r, name);
+	c->subject.role = name;
 	out_done(c, true, "deleted role %s", name);
 	return UDB_OK;
 }

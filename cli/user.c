@@ -157,6 +157,9 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 		r = cli_finish(c,
 			       add_locked(c, &spec, roles.v, roles.n, emails.v, emails.n, &user));
 	if (r == UDB_OK)
+		c->subject = (struct cli_subject){
+			.user = spec.username, .uid = user->uid, .gid = user->gid};
+	if (r == UDB_OK)
 		out_done(c, true, "added user %s (uid %u, gid %u)", user->username,
 			 (unsigned)user->uid, (unsigned)user->gid);
 	udb_user_free(user);
@@ -210,6 +213,7 @@ cmd_user_mod(struct cli *c, int argc, char **argv)
 	r = udb_user_modify(c->db, name, &ch, c->now);
 	if (r != UDB_OK)
 		return report_user(r, name);
+	c->subject.user = name;
 	out_done(c, true, "changed user %s", name);
 	return UDB_OK;
 }
@@ -435,6 +439,7 @@ struct list_state {
 	struct cli *c;
 	const struct list_filter *filter;
 	struct account_cursor accounts;
+	bool by_id; /* read each account by id: a role's members are sparse */
 };
 
 /* One user of the listing: its account (when the shadow file is open),
@@ -444,12 +449,20 @@ list_one(void *ctx, const struct udb_user *u)
 {
 	struct list_state *st = ctx;
 	const struct udb_account *a = NULL;
+	struct udb_account *own = NULL;
 	enum udb_result r = UDB_OK;
 
-	if (!st->c->public_only)
+	if (!st->c->public_only && st->by_id) {
+		r = udb_account_by_user_id(st->c->db, u->id, &own);
+		if (r == UDB_NOT_FOUND)
+			r = UDB_OK;
+		a = own;
+	} else if (!st->c->public_only) {
 		r = cursor_find(st->c, &st->accounts, u->id, &a);
+	}
 	if (r == UDB_OK && filter_match(st->filter, a, st->c->now))
 		r = out_user_list_item(st->c, u, a);
+	udb_account_free(own);
 	return r;
 }
 
@@ -465,6 +478,7 @@ list_users(struct cli *c, const char *role_name, const struct list_filter *f)
 	enum udb_result r;
 
 	if (role_name) {
+		st.by_id = true;
 		r = udb_user_each_in_role(c->db, role_name, c->now, list_one, &st);
 		cursor_clear(&st.accounts);
 		return r;

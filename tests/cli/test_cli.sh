@@ -360,7 +360,8 @@ expect_json "user show --email finds the user, case-insensitively" \
 MATCH='^added email address' expect_ok "email add" email add carol carol@work.example
 MATCH='^confirmed' expect_ok "email confirm (any case)" email confirm carol CAROL@WORK.EXAMPLE
 MATCH='already confirmed' expect_ok "email confirm again changes nothing" email confirm carol carol@work.example
-expect_json "email confirm --json says nothing changed" 'assert d == {"changed": False, "message": d["message"]}' \
+expect_json "email confirm --json says nothing changed" '
+assert d == {"changed": False, "message": d["message"], "user": "carol", "email": "carol@work.example"}, d' \
 	--json email confirm carol carol@work.example
 expect_ok "email primary" email primary carol carol@work.example
 expect_json "email list" '
