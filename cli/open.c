@@ -4,6 +4,9 @@
  * command files of cli/ once their arguments have been checked. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,19 +251,60 @@ cmd_init(struct cli *c, int argc, char **argv)
 	return out_init(c, c->cfg->dbdir, old_version, udb_db_schema_version());
 }
 
+/* Whether the passwd (or group) file at path has an entry called name. */
+static bool
+file_has_name(const char *path, bool group, const char *name)
+{
+	FILE *f = fopen(path, "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found) {
+		struct passwd *pw = group ? NULL : fgetpwent(f);
+		struct group *gr = group ? fgetgrent(f) : NULL;
+
+		if (!pw && !gr)
+			break;
+		found = strcmp(pw ? pw->pw_name : gr->gr_name, name) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Which source holds a name that is taken (r: UDB_EXISTS for userdb
+ * itself, UDB_CONFLICT for another NSS source), for the messages below:
+ * the admin must know where to look. */
+static const char *
+name_holder(struct cli *c, enum udb_result r, const char *name)
+{
+	struct udb_user *u = NULL;
+	struct passwd *pw;
+
+	if (r == UDB_EXISTS) {
+		if (udb_user_by_name(c->db, name, &u) == UDB_OK) {
+			udb_user_free(u);
+			return "a userdb user";
+		}
+		return "a userdb role";
+	}
+	if (file_has_name("/etc/passwd", false, name))
+		return "a user in /etc/passwd, another name service source";
+	if (file_has_name("/etc/group", true, name))
+		return "a group in /etc/group, another name service source";
+	pw = getpwnam(name);
+	return pw ? "a user of another name service source (nsswitch.conf passwd: line)"
+		  : "a group of another name service source (nsswitch.conf group: line)";
+}
+
 enum udb_result
 check_new_name(struct cli *c, const char *what, const char *name)
 {
 	enum udb_result r = udb_name_check_free(c->db, name, true);
 
-	if (r == UDB_EXISTS)
-		return cli_error(r, "%s %s: the name is already taken by a userdb user or role",
-				 what, cli_quote(name));
-	if (r == UDB_CONFLICT)
-		return cli_error(r,
-				 "%s %s: the name is already used by another name service source "
-				 "(e.g. /etc/passwd or /etc/group)",
-				 what, cli_quote(name));
+	if (r == UDB_EXISTS || r == UDB_CONFLICT)
+		return cli_error(r, "%s %s: the name is already taken by %s", what, cli_quote(name),
+				 name_holder(c, r, name));
 	if (r != UDB_OK)
 		return cli_error(r, "%s %s: %s", what, cli_quote(name), udb_result_to_string(r));
 	return UDB_OK;

@@ -791,8 +791,8 @@ MATCH='already taken' expect_fail 65 "duplicate user" user add alice
 MATCH="uid $alice_uid: already used" expect_fail 65 "duplicate uid" user add newbie --uid "$alice_uid"
 MATCH="uid $admin_gid: already used" expect_fail 65 "a uid equal to a role's gid" user add newbie --uid "$admin_gid"
 MATCH='already taken' expect_fail 65 "duplicate role" role add admin
-MATCH='already taken' expect_fail 65 "a role named like a user" role add alice
-MATCH='already taken' expect_fail 65 "a user named like a role" user add moderator
+MATCH='already taken by a userdb user' expect_fail 65 "a role named like a user" role add alice
+MATCH='already taken by a userdb role' expect_fail 65 "a user named like a role" user add moderator
 MATCH="gid $admin_gid: already used" expect_fail 65 "duplicate gid" role add newrole --gid "$admin_gid"
 MATCH="gid $alice_uid: already used" expect_fail 65 "a gid equal to a user's uid (personal group)" \
 	role add newrole --gid "$alice_uid"
@@ -801,8 +801,8 @@ MATCH='already in use' expect_fail 65 "duplicate email in another case" email ad
 MATCH='already in use' expect_fail 65 "duplicate email of the same user" email add alice Alice@Example.com
 MATCH='already in use' expect_fail 65 "user add with a taken email creates nothing" \
 	user add newbie --role admin --email Alice@example.com
-MATCH='another name service' expect_fail 65 "a user name /etc/passwd has" user add root
-MATCH='another name service' expect_fail 65 "a role name /etc/group has" role add staff
+MATCH='taken by a user in /etc/passwd, another name service' expect_fail 65 "a user name /etc/passwd has" user add root
+MATCH='taken by a group in /etc/group, another name service' expect_fail 65 "a role name /etc/group has" role add staff
 MATCH='another name service' expect_fail 65 "a uid /etc/passwd has" user add newbie --uid 1
 MATCH='another name service' expect_fail 65 "a gid /etc/group has" role add newrole --gid 50
 
