@@ -16,90 +16,49 @@
 #include "cli.h"
 #include "hash.h"
 
-/* The file udb_config_load() reads for this path, for messages. */
-static const char *
-config_file(const struct cli *c)
+/* The error line for a configuration that did not load. It never quotes
+ * the file (see config.h): someone allowed to run one `sudo userdb`
+ * command could otherwise read any root-only file with --config. */
+static enum udb_result
+report_config(enum udb_result r, const struct udb_config_error *e)
 {
-	const char *env;
+	char where[64] = "";
 
-	if (c->config_path)
-		return c->config_path;
-	env = secure_getenv("USERDB_CONF");
-	return env && *env ? env : UDB_CONFIG_PATH;
-}
-
-/* Copies line number lineno of path into buf (without the newline), for a
- * message about that line; "" when it cannot be read. */
-static void
-read_line(const char *path, unsigned lineno, char *buf, size_t size)
-{
-	FILE *f;
-	int fd;
-
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return;
-	f = fdopen(fd, "re");
-	if (!f) {
-		close(fd);
-		return;
-	}
-	for (unsigned i = 0; i < lineno && fgets(buf, (int)size, f); i++)
-		;
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
+	if (e->line)
+		snprintf(where, sizeof(where), ", line %u", e->line);
+	if (e->key)
+		return cli_error(r, "config %s%s: %s %s", cli_quote(e->path), where, e->key,
+				 e->reason);
+	if (r == UDB_UNSAFE)
+		return cli_error(r, "config %s: refusing it: it %s", cli_quote(e->path), e->reason);
+	return cli_error(r, "config %s%s: %s", cli_quote(e->path), where, e->reason);
 }
 
 enum udb_result
 cli_load_config(struct cli *c)
 {
-	const char *path = config_file(c);
-	char line[256];
-	unsigned lineno = 0;
+	struct udb_config_error e;
 	enum udb_result r;
 
 	if (c->cfg)
 		return UDB_OK;
-	r = udb_config_load(c->config_path, &c->cfg, &lineno);
-	if (r == UDB_OK) {
-		/* The loader leaves this to the callers that hash, so that the
-		 * NSS module does not need libcrypt. */
-		r = udb_config_check_hash(c->cfg);
-		if (r == UDB_OK)
-			return UDB_OK;
+	r = udb_config_load_explained(c->config_path, &c->cfg, &e);
+	if (r != UDB_OK) {
 		c->config_failed = true;
-		r = cli_error(
-			r, "config %s: invalid setting: hash_method %s cannot take hash_cost %lu",
-			cli_quote(path),
-			c->cfg->hash_method ? cli_quote(c->cfg->hash_method) : "(default)",
-			c->cfg->hash_cost);
-		udb_config_free(c->cfg);
-		c->cfg = NULL;
-		return r;
+		return report_config(r, &e);
 	}
+	/* The loader leaves this to the callers that hash, so that the NSS
+	 * module does not need libcrypt. */
+	r = udb_config_check_hash(c->cfg);
+	if (r == UDB_OK)
+		return UDB_OK;
 	c->config_failed = true;
-	switch (r) {
-	case UDB_NOT_FOUND:
-		return cli_error(r, "config %s: no such file", cli_quote(path));
-	case UDB_UNSAFE:
-		return cli_error(r,
-				 "config %s: refusing it: a symlink or not a regular file, or "
-				 "writable by someone other than root or its owner",
-				 cli_quote(path));
-	case UDB_PERMISSION:
-		return cli_error(r, "config %s: permission denied", cli_quote(path));
-	case UDB_INVALID:
-		if (lineno == 0)
-			return cli_error(r, "config %s: invalid", cli_quote(path));
-		read_line(path, lineno, line, sizeof(line));
-		return cli_error(r,
-				 "config %s, line %u: invalid setting %s (unknown key, bad value, "
-				 "or an empty uid/gid range)",
-				 cli_quote(path), lineno, cli_quote(line));
-	default:
-		return cli_error(r, "config %s: %s", cli_quote(path), udb_result_to_string(r));
-	}
+	r = cli_error(r, "config %s: hash_cost %lu is not a cost hash_method %s can take",
+		      cli_quote(c->cfg->path ? c->cfg->path : UDB_CONFIG_PATH), c->cfg->hash_cost,
+		      c->cfg->hash_method ? cli_quote(c->cfg->hash_method) : "(default)");
+	udb_config_free(c->cfg);
+	c->cfg = NULL;
+	return r;
 }
 
 /* Says which of the database's paths is a symlink or writable by others.

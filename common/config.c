@@ -5,6 +5,7 @@
  * PAM module only: the NSS module never hashes and must not load libcrypt
  * into every process that looks up a user. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "trust.h"
 #include "validate.h"
 
 #define LINE_MAX_BYTES 4096
@@ -20,13 +22,9 @@
 enum udb_result
 udb_check_trusted_stat(const struct stat *st, int want_dir)
 {
-	if (want_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
-		return UDB_UNSAFE;
-	if (st->st_uid != 0 && st->st_uid != geteuid())
-		return UDB_UNSAFE;
-	if ((st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && st->st_gid != 0))
-		return UDB_UNSAFE;
-	return UDB_OK;
+	char reason[128];
+
+	return udb_trust_explain(st, want_dir, false, reason, sizeof(reason)) ? UDB_UNSAFE : UDB_OK;
 }
 
 enum udb_result
@@ -64,23 +62,6 @@ set_string(char **field, const char *value)
 	return UDB_OK;
 }
 
-static enum udb_result
-set_uint(unsigned *field, const char *value, unsigned long max)
-{
-	unsigned long v;
-
-	if (udb_parse_uint(value, max, &v) != UDB_OK)
-		return UDB_INVALID;
-	*field = (unsigned)v;
-	return UDB_OK;
-}
-
-static enum udb_result
-set_id(uint32_t *field, const char *value)
-{
-	return udb_parse_id(value, field);
-}
-
 /* Maps a method name or a libxcrypt prefix to the prefix libxcrypt wants. */
 static const char *
 hash_prefix_for(const char *name)
@@ -99,43 +80,86 @@ hash_prefix_for(const char *name)
 	return NULL;
 }
 
+enum setting_kind {
+	SETTING_PATH,  /* char *, an absolute path */
+	SETTING_ID,    /* uint32_t, 0..4294967294 */
+	SETTING_UINT,  /* unsigned, 0..max */
+	SETTING_ULONG, /* unsigned long, 0..max */
+	SETTING_HASH,  /* char *, a method name mapped to its prefix */
+};
+
+/* Every key, its field and, for a bad value, what it must be instead
+ * (messages name the key and this, never the value: see config.h). */
+static const struct setting {
+	const char *key;
+	enum setting_kind kind;
+	size_t offset;
+	unsigned long max;
+	const char *want;
+} settings[] = {
+	{"dbdir", SETTING_PATH, offsetof(struct udb_config, dbdir), 0,
+	 "must be an absolute path without ':' or control characters"},
+	{"uid_min", SETTING_ID, offsetof(struct udb_config, uid_min), 0,
+	 "must be a number from 1 to 4294967294"},
+	{"uid_max", SETTING_ID, offsetof(struct udb_config, uid_max), 0,
+	 "must be a number from 1 to 4294967294"},
+	{"gid_min", SETTING_ID, offsetof(struct udb_config, gid_min), 0,
+	 "must be a number from 1 to 4294967294"},
+	{"gid_max", SETTING_ID, offsetof(struct udb_config, gid_max), 0,
+	 "must be a number from 1 to 4294967294"},
+	{"hash_method", SETTING_HASH, offsetof(struct udb_config, hash_method), 0,
+	 "must be one of yescrypt, gost-yescrypt, scrypt, bcrypt, sha512crypt, sha256crypt"},
+	{"hash_cost", SETTING_ULONG, offsetof(struct udb_config, hash_cost), 999999999UL,
+	 "must be a number from 0 to 999999999"},
+	{"deny", SETTING_UINT, offsetof(struct udb_config, deny), 1000000,
+	 "must be a number of failures from 0 to 1000000"},
+	{"unlock_time", SETTING_UINT, offsetof(struct udb_config, unlock_time), 100UL * 366 * 86400,
+	 "must be a number of seconds from 0 to 3162240000"},
+	{"pass_min_len", SETTING_UINT, offsetof(struct udb_config, pass_min_len), 512,
+	 "must be a number of bytes from 0 to 512"},
+	{"default_shell", SETTING_PATH, offsetof(struct udb_config, default_shell), 0,
+	 "must be an absolute path without ':' or control characters"},
+	{"home_base", SETTING_PATH, offsetof(struct udb_config, home_base), 0,
+	 "must be an absolute path without ':' or control characters"},
+};
+
+/* Sets one key; UDB_INVALID for a bad value, UDB_NOT_FOUND for an
+ * unknown key. *ret_setting is the key's entry when it is known. */
 static enum udb_result
-apply_setting(struct udb_config *c, const char *key, const char *value)
+apply_setting(struct udb_config *c, const char *key, const char *value,
+	      const struct setting **ret_setting)
 {
-	if (strcmp(key, "dbdir") == 0)
-		return udb_valid_path(value) ? set_string(&c->dbdir, value) : UDB_INVALID;
-	if (strcmp(key, "uid_min") == 0)
-		return set_id(&c->uid_min, value);
-	if (strcmp(key, "uid_max") == 0)
-		return set_id(&c->uid_max, value);
-	if (strcmp(key, "gid_min") == 0)
-		return set_id(&c->gid_min, value);
-	if (strcmp(key, "gid_max") == 0)
-		return set_id(&c->gid_max, value);
-	if (strcmp(key, "hash_method") == 0) {
-		const char *prefix = hash_prefix_for(value);
+	const struct setting *s = NULL;
+	unsigned long v;
+	char *field;
 
-		return prefix ? set_string(&c->hash_method, prefix) : UDB_INVALID;
-	}
-	if (strcmp(key, "hash_cost") == 0) {
-		unsigned long v;
-
-		if (udb_parse_uint(value, 999999999UL, &v) != UDB_OK)
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]) && !s; i++)
+		if (strcmp(key, settings[i].key) == 0)
+			s = &settings[i];
+	*ret_setting = s;
+	if (!s)
+		return UDB_NOT_FOUND;
+	field = (char *)c + s->offset;
+	switch (s->kind) {
+	case SETTING_PATH:
+		return udb_valid_path(value) ? set_string((char **)(void *)field, value)
+					     : UDB_INVALID;
+	case SETTING_HASH:
+		value = hash_prefix_for(value);
+		return value ? set_string((char **)(void *)field, value) : UDB_INVALID;
+	case SETTING_ID:
+		return udb_parse_id(value, (uint32_t *)(void *)field);
+	case SETTING_UINT:
+	case SETTING_ULONG:
+		if (udb_parse_uint(value, s->max, &v) != UDB_OK)
 			return UDB_INVALID;
-		c->hash_cost = v;
+		if (s->kind == SETTING_UINT)
+			*(unsigned *)(void *)field = (unsigned)v;
+		else
+			*(unsigned long *)(void *)field = v;
 		return UDB_OK;
 	}
-	if (strcmp(key, "deny") == 0)
-		return set_uint(&c->deny, value, 1000000);
-	if (strcmp(key, "unlock_time") == 0)
-		return set_uint(&c->unlock_time, value, 100UL * 366 * 86400);
-	if (strcmp(key, "pass_min_len") == 0)
-		return set_uint(&c->pass_min_len, value, 512);
-	if (strcmp(key, "default_shell") == 0)
-		return udb_valid_path(value) ? set_string(&c->default_shell, value) : UDB_INVALID;
-	if (strcmp(key, "home_base") == 0)
-		return udb_valid_path(value) ? set_string(&c->home_base, value) : UDB_INVALID;
-	return UDB_INVALID;
+	return UDB_INTERNAL;
 }
 
 static char *
@@ -151,87 +175,131 @@ trim(char *s)
 	return s;
 }
 
+/* Fills the error's reason; returns r. */
 static enum udb_result
-parse_file(struct udb_config *c, FILE *f, unsigned *ret_error_line)
+fail(struct udb_config_error *e, enum udb_result r, const char *key, const char *reason)
+{
+	e->key = key;
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	return r;
+}
+
+/* The ranges, once every line is read: not about one line. */
+static enum udb_result
+check_ranges(const struct udb_config *c, struct udb_config_error *e)
+{
+	e->line = 0;
+	if (c->uid_min == 0)
+		return fail(e, UDB_INVALID, "uid_min", "must not be 0 (root's uid)");
+	if (c->gid_min == 0)
+		return fail(e, UDB_INVALID, "gid_min", "must not be 0 (root's gid)");
+	if (c->uid_min > c->uid_max)
+		return fail(e, UDB_INVALID, "uid_min", "is above uid_max: the range is empty");
+	if (c->gid_min > c->gid_max)
+		return fail(e, UDB_INVALID, "gid_min", "is above gid_max: the range is empty");
+	return UDB_OK;
+}
+
+static enum udb_result
+parse_file(struct udb_config *c, FILE *f, struct udb_config_error *e)
 {
 	char line[LINE_MAX_BYTES];
-	unsigned lineno = 0;
 
+	e->line = 0;
 	while (fgets(line, sizeof(line), f)) {
+		const struct setting *setting = NULL;
 		char *key, *value, *eq;
+		enum udb_result r;
 
-		lineno++;
-		*ret_error_line = lineno;
+		e->line++;
 		if (!strchr(line, '\n') && !feof(f))
-			return UDB_INVALID;
+			return fail(e, UDB_INVALID, NULL, "the line is longer than 4094 bytes");
 		key = trim(line);
 		if (*key == '\0' || *key == '#')
 			continue;
 		eq = strchr(key, '=');
 		if (!eq)
-			return UDB_INVALID;
+			return fail(e, UDB_INVALID, NULL, "not a `key = value` line");
 		*eq = '\0';
 		value = trim(eq + 1);
 		key = trim(key);
-		if (apply_setting(c, key, value) != UDB_OK)
-			return UDB_INVALID;
+		r = apply_setting(c, key, value, &setting);
+		/* An unknown key is not named: the file may be one the caller
+		 * cannot read (`--config /etc/shadow` under sudo). */
+		if (r == UDB_NOT_FOUND)
+			return fail(
+				e, UDB_INVALID, NULL,
+				"unknown key (known: dbdir, uid_min, uid_max, gid_min, gid_max, "
+				"hash_method, hash_cost, deny, unlock_time, pass_min_len, "
+				"default_shell, home_base)");
+		if (r != UDB_OK)
+			return fail(e, r, setting->key, r == UDB_INVALID ? setting->want : "");
 	}
-	*ret_error_line = 0;
 	if (ferror(f))
-		return UDB_IO;
-	if (c->uid_min > c->uid_max || c->gid_min > c->gid_max || c->uid_min == 0 ||
-	    c->gid_min == 0) {
-		*ret_error_line = lineno;
-		return UDB_INVALID;
-	}
-	return UDB_OK;
+		return fail(e, UDB_IO, NULL, "read error");
+	return check_ranges(c, e);
 }
 
+/* Opens the file and checks it may be trusted: a regular file, not a
+ * symlink, owned by root or the caller, writable by nobody else. */
 static enum udb_result
-open_config(const char *path, int required, FILE **ret_file)
+open_config(const char *path, int required, FILE **ret_file, struct udb_config_error *e)
 {
-	enum udb_result r;
+	struct stat st;
 	FILE *f;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT && !required) {
 			*ret_file = NULL;
 			return UDB_OK;
 		}
 		if (errno == ENOENT)
-			return UDB_NOT_FOUND;
+			return fail(e, UDB_NOT_FOUND, NULL, "does not exist");
 		if (errno == ELOOP)
-			return UDB_UNSAFE;
-		return errno == EACCES ? UDB_PERMISSION : UDB_IO;
+			return fail(e, UDB_UNSAFE, NULL, "is a symlink");
+		if (errno == EACCES)
+			return fail(e, UDB_PERMISSION, NULL, "permission denied");
+		return fail(e, UDB_IO, NULL, strerror(errno));
 	}
-	r = udb_check_trusted_fd(fd, 0);
-	if (r != UDB_OK) {
+	if (fstat(fd, &st) < 0) {
 		close(fd);
-		return r;
+		return fail(e, UDB_IO, NULL, strerror(errno));
+	}
+	if (udb_trust_explain(&st, false, true, e->reason, sizeof(e->reason))) {
+		close(fd);
+		return UDB_UNSAFE;
 	}
 	f = fdopen(fd, "re");
 	if (!f) {
 		close(fd);
-		return UDB_NO_MEMORY;
+		return fail(e, UDB_NO_MEMORY, NULL, "out of memory");
 	}
 	*ret_file = f;
 	return UDB_OK;
 }
 
 enum udb_result
-udb_config_load(const char *path, struct udb_config **ret_config, unsigned *ret_error_line)
+udb_config_load_explained(const char *path, struct udb_config **ret_config,
+			  struct udb_config_error *ret_error)
 {
 	struct udb_config *c;
 	enum udb_result r;
 	FILE *f = NULL;
 	int required = 1;
 
-	*ret_error_line = 0;
+	memset(ret_error, 0, sizeof(*ret_error));
+	if (!path)
+		path = secure_getenv("USERDB_CONF");
+	if (!path || !*path) {
+		path = UDB_CONFIG_PATH;
+		required = 0;
+	}
+	ret_error->path = path;
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return UDB_NO_MEMORY;
+		return fail(ret_error, UDB_NO_MEMORY, NULL, "out of memory");
 	c->uid_min = 10000;
 	c->uid_max = 59999;
 	c->gid_min = 10000;
@@ -239,30 +307,38 @@ udb_config_load(const char *path, struct udb_config **ret_config, unsigned *ret_
 	c->deny = 0;
 	c->unlock_time = 600;
 	c->pass_min_len = 8;
-	if (!path)
-		path = secure_getenv("USERDB_CONF");
-	if (!path || !*path) {
-		path = UDB_CONFIG_PATH;
-		required = 0;
-	}
 	r = set_string(&c->dbdir, UDB_DBDIR_DEFAULT);
 	if (r == UDB_OK)
 		r = set_string(&c->default_shell, "/bin/bash");
 	if (r == UDB_OK)
 		r = set_string(&c->home_base, "/home");
 	if (r == UDB_OK)
-		r = open_config(path, required, &f);
+		r = open_config(path, required, &f, ret_error);
 	if (r == UDB_OK && f) {
 		r = set_string(&c->path, path);
 		if (r == UDB_OK)
-			r = parse_file(c, f, ret_error_line);
+			r = parse_file(c, f, ret_error);
 	}
 	if (f)
 		fclose(f);
+	if (r == UDB_NO_MEMORY && !ret_error->reason[0])
+		fail(ret_error, r, NULL, "out of memory");
 	if (r != UDB_OK) {
 		udb_config_free(c);
 		return r;
 	}
+	ret_error->path = NULL;
 	*ret_config = c;
 	return UDB_OK;
+}
+
+enum udb_result
+udb_config_load(const char *path, struct udb_config **ret_config, unsigned *ret_error_line)
+{
+	struct udb_config_error e;
+	enum udb_result r;
+
+	r = udb_config_load_explained(path, ret_config, &e);
+	*ret_error_line = r == UDB_OK ? 0 : e.line;
+	return r;
 }

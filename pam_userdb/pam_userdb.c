@@ -146,12 +146,26 @@ cache_store(struct pud_ctx *ctx, enum udb_open_mode mode)
 	ctx->cached = true;
 }
 
+/* One log line for a configuration that did not load: the file, the line
+ * when the problem is one line, the key when it is known, and the reason;
+ * never the line's text (config.h says why). */
+static void
+log_config_error(pam_handle_t *pamh, const struct udb_config_error *e)
+{
+	char path[256], where[32] = "";
+
+	pud_escape(e->path, path, sizeof(path));
+	if (e->line)
+		snprintf(where, sizeof(where), ", line %u", e->line);
+	pam_syslog(pamh, LOG_ERR, "config %s%s: %s%s%s", path, where, e->key ? e->key : "",
+		   e->key ? " " : "", e->reason);
+}
+
 static int
 ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 {
-	const char *conf = ctx->args.conf ? ctx->args.conf : "(default)";
+	struct udb_config_error cfg_error;
 	const void *data = NULL;
-	unsigned line = 0;
 	enum udb_result r;
 
 	/* Root reads both files with the writer: the account phase is almost
@@ -170,10 +184,9 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 		ctx->cached = true;
 		return PAM_SUCCESS;
 	}
-	r = udb_config_load(ctx->args.conf, &ctx->cfg, &line);
+	r = udb_config_load_explained(ctx->args.conf, &ctx->cfg, &cfg_error);
 	if (r != UDB_OK) {
-		pam_syslog(ctx->pamh, LOG_ERR, "cannot load the configuration %s (line %u): %s",
-			   conf, line, udb_result_to_string(r));
+		log_config_error(ctx->pamh, &cfg_error);
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
 	/* A method that cannot take the cost would fail every hash, the
@@ -181,8 +194,8 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 	r = udb_config_check_hash(ctx->cfg);
 	if (r != UDB_OK) {
 		pam_syslog(ctx->pamh, LOG_ERR,
-			   "cannot load the configuration %s: hash_method cannot take hash_cost",
-			   conf);
+			   "config %s: hash_cost is not a cost hash_method can take",
+			   ctx->cfg->path ? ctx->cfg->path : UDB_CONFIG_PATH);
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
 	/* A read-only handle serves a few statements per phase: the brief kind

@@ -838,37 +838,66 @@ check "newbie was never created" test -z "$(sql_read "SELECT 1 FROM pub.users WH
 
 cp -p "$CONF" "$T/conf.saved"
 chmod o+w "$CONF"
-MATCH='writable by someone' expect_fail 78 "a world-writable config" user list
-# Group-writable is refused unless the group is root's.
+MATCH="config '$CONF': refusing it: it is writable by everyone \\(mode 0646\\)" \
+	expect_fail 78 "a world-writable config" user list
+# Group-writable is refused, whatever the group.
 cp -p "$CONF" "$T/group.conf"
 is_root && chgrp nogroup "$T/group.conf"
 chmod 664 "$T/group.conf"
-MATCH='writable by someone' expect_fail 78 "a group-writable config" --config "$T/group.conf" user show alice
+MATCH='it is writable by group' expect_fail 78 "a group-writable config" --config "$T/group.conf" user show alice
+if is_root; then
+	chgrp root "$T/group.conf"
+	MATCH='it is writable by group 0' expect_fail 78 "a config writable by root's group" \
+		--config "$T/group.conf" user show alice
+fi
 chmod 644 "$CONF"
 ln -s "$CONF" "$T/conf.link"
-MATCH='symlink' expect_fail 78 "a symlinked config" --config "$T/conf.link" user list
-MATCH='no such file' expect_fail 78 "a missing config" --config "$T/nonexistent.conf" user list
-USERDB_CONF=$T/nonexistent.conf MATCH='no such file' expect_fail 78 "a missing USERDB_CONF" user list
+MATCH='refusing it: it is a symlink' expect_fail 78 "a symlinked config" --config "$T/conf.link" user list
+MATCH='nonexistent.conf.: does not exist' expect_fail 78 "a missing config" --config "$T/nonexistent.conf" user list
+USERDB_CONF=$T/nonexistent.conf MATCH='does not exist' expect_fail 78 "a missing USERDB_CONF" user list
 printf 'dbdir = %s\nhash_method = sha512\nfrobnicate = yes\n' "$DB" >"$T/bad.conf"
-MATCH="line 3: invalid setting 'frobnicate = yes'" expect_fail 78 "a config with a bad line names it" \
+MATCH="line 3: unknown key \\(known: dbdir" expect_fail 78 "a config with a bad line says which and why" \
 	--config "$T/bad.conf" user list
+check "  without quoting the line" test "${ERR/frobnicate/}" = "$ERR"
 # NUL cannot reach argv, but it can reach the config file.
 printf 'dbdir = %s\0/elsewhere\nhash_method = sha512\n' "$DB" >"$T/nul.conf"
 MATCH='line 1' expect_fail 78 "a NUL byte inside a config value" --config "$T/nul.conf" user list
 printf 'dbdir = %s\nhash_\0method = sha512\n' "$DB" >"$T/nul2.conf"
 MATCH='line 2' expect_fail 78 "a NUL byte inside a config key" --config "$T/nul2.conf" user list
 printf 'dbdir = %s\nuid_min = 500\nuid_max = 100\n' "$DB" >"$T/range.conf"
-MATCH='range' expect_fail 78 "a config with an empty uid range" --config "$T/range.conf" user list
+MATCH="range.conf': uid_min is above uid_max" expect_fail 78 "a config with an empty uid range" --config "$T/range.conf" user list
 printf 'dbdir = relative/dir\n' >"$T/rel.conf"
-MATCH='line 1' expect_fail 78 "a config with a relative dbdir" --config "$T/rel.conf" user list
+MATCH='line 1: dbdir must be an absolute path' expect_fail 78 "a config with a relative dbdir" --config "$T/rel.conf" user list
 printf 'hash_method = md5\n' >"$T/hash.conf"
-MATCH='line 1' expect_fail 78 "a config with an unknown hash method" --config "$T/hash.conf" user list
+MATCH='line 1: hash_method must be one of yescrypt' expect_fail 78 "a config with an unknown hash method" --config "$T/hash.conf" user list
 if is_root; then
 	cp -p "$CONF" "$T/other.conf"
 	chown nobody "$T/other.conf"
-	MATCH='writable by someone other than root or its owner' expect_fail 78 \
+	MATCH='it is owned by uid [0-9]+, not root' expect_fail 78 \
 		"a config owned by another user" --config "$T/other.conf" user list
 fi
+
+# Someone allowed only `sudo userdb user unlock *` must not read root-only
+# files through the error message.
+if is_root && [ -r /etc/shadow ]; then
+	MATCH="config '/etc/shadow', line 1: not a \`key = value\` line" expect_fail 78 \
+		"--config /etc/shadow is refused" --config /etc/shadow user unlock alice
+	leaked=
+	while IFS= read -r line; do
+		field=${line#*:}
+		field=${field%%:*}
+		[[ $ERR == *"$line"* ]] && leaked=yes
+		[ ${#field} -gt 2 ] && [[ $ERR == *"$field"* ]] && leaked=yes
+	done </etc/shadow
+	check "  and prints no line or hash of it" test -z "$leaked"
+fi
+printf 'api_token = SECRET-VALUE\n' >"$T/secret.conf"
+chmod 600 "$T/secret.conf"
+MATCH='line 1: unknown key' expect_fail 78 "a config with a secret" --config "$T/secret.conf" user list
+check "  is not quoted, key or value" test "${ERR/SECRET/}${ERR/api_token/}" = "$ERR$ERR"
+printf 'deny = SECRET-VALUE\n' >"$T/secret.conf"
+MATCH='line 1: deny must be a number' expect_fail 78 "a bad value" --config "$T/secret.conf" user list
+check "  is not quoted" test "${ERR/SECRET/}" = "$ERR"
 
 for f in public.db shadow.db; do
 	chmod o+w "$DB/$f"

@@ -89,12 +89,29 @@ case $got in
 auth=PAM_AUTH_ERR*) ok "failed login with a hostile PAM_RHOST: $got" ;;
 *) not_ok "failed login: $got" ;;
 esac
+# A configuration that does not load is logged with its path, line, key
+# and reason: never "(default)", "line 0", or the text of the line.
+printf 'uid_min = 500\nuid_max = 100\n' >"$T/range.conf"
+printf '# ok\nuid_min = SECRET-VALUE\n' >"$T/badline.conf"
+chmod 644 "$T/range.conf" "$T/badline.conf"
+echo "auth required $pam nodelay" >"$T/pam/noconf"
+echo "auth required $pam conf=$T/badline.conf nodelay" >"$T/pam/badline"
+got=$(USERDB_CONF="$T/range.conf" "$probe" pam "$T/pam" noconf alice 'alice password' host)
+case $got in
+auth=PAM_AUTHINFO_UNAVAIL*) ok "an empty uid range refuses the login: $got" ;;
+*) not_ok "empty uid range: $got" ;;
+esac
+got=$("$probe" pam "$T/pam" badline alice 'alice password' host)
+case $got in
+auth=PAM_AUTHINFO_UNAVAIL*) ok "a bad config line refuses the login: $got" ;;
+*) not_ok "bad config line: $got" ;;
+esac
 sleep 0.2
 kill $listener 2>/dev/null
 wait $listener 2>/dev/null
 
 # Check the datagrams: split by their length prefix.
-python3 - "$T/log" "$want" <<'PY_END' || failed=$((failed + 1))
+python3 - "$T/log" "$want" "$T" "$n" <<'PY_END' || failed=$((failed + 1))
 import sys
 data = open(sys.argv[1], "rb").read()
 want = sys.argv[2].encode()
@@ -109,12 +126,26 @@ print("# %d datagrams on /dev/log" % len(lines))
 for l in hits:
     print("# " + l.decode("ascii", "replace"))
 ok = len(lines) > 0 and not raw and len(hits) >= 2
+n = int(sys.argv[4])
 print(("ok" if len(hits) >= 2 else "not ok") +
-      " 3 - the session and the failure are logged with %s (%d lines)" % (sys.argv[2], len(hits)))
+      " %d - the session and the failure are logged with %s (%d lines)" % (n + 1, sys.argv[2], len(hits)))
 print(("ok" if lines and not raw else "not ok") +
-      " 4 - no raw control byte or byte above 0x7e in %d datagrams (%d with)" % (len(lines), len(raw)))
+      " %d - no raw control byte or byte above 0x7e in %d datagrams (%d with)" % (n + 2, len(lines), len(raw)))
+t = sys.argv[3].encode()
+wants = [b"config " + t + b"/range.conf: uid_min is above uid_max: the range is empty",
+         b"config " + t + b"/badline.conf, line 2: uid_min must be a number from 1 to 4294967294"]
+for i, w in enumerate(wants):
+    found = [l for l in lines if w in l]
+    ok = ok and bool(found)
+    print(("ok" if found else "not ok") + " %d - logged: %s" % (n + 3 + i, w.decode()))
+bad = [l for l in lines if b"(default)" in l or b"line 0" in l or b"SECRET" in l]
+ok = ok and not bad
+print(("ok" if not bad else "not ok") +
+      " %d - no line says (default), line 0 or quotes the file (%d do)" % (n + 5, len(bad)))
+for l in bad:
+    print("# " + l.decode("ascii", "replace"))
 sys.exit(0 if ok else 1)
 PY_END
-n=$((n + 2))
+n=$((n + 5))
 echo "1..$n"
 exit $((failed > 0))

@@ -168,7 +168,8 @@ START_TEST(test_udb_config_load_inconsistent_ranges_refused)
 	unsigned line = 0;
 
 	ck_assert_int_eq(load_text("uid_min = 30000\nuid_max = 20000\n", &c, &line), UDB_INVALID);
-	ck_assert_uint_ne(line, 0);
+	/* Not about one line: the ranges are checked once all are read. */
+	ck_assert_uint_eq(line, 0);
 	ck_assert_int_eq(load_text("gid_min = 60000\n", &c, &line), UDB_INVALID);
 	/* 0 is root's id; a range starting there would hand it out. */
 	ck_assert_int_eq(load_text("uid_min = 0\n", &c, &line), UDB_INVALID);
@@ -212,6 +213,109 @@ START_TEST(test_udb_config_load_overlong_line_refused)
 }
 END_TEST
 
+static enum udb_result
+load_explained(const char *text, struct udb_config_error *e)
+{
+	const char *path = fx_file("test.conf");
+	struct udb_config *c = NULL;
+	enum udb_result r;
+
+	fx_write_file(path, text, 0644);
+	r = udb_config_load_explained(path, &c, e);
+	udb_config_free(c);
+	return r;
+}
+
+/* Every refusal names the line, a known key and what the value must be. */
+START_TEST(test_udb_config_load_explained_names_key_and_reason)
+{
+	static const struct {
+		const char *text;
+		unsigned line;
+		const char *key; /* NULL: none */
+		const char *reason;
+	} cases[] = {
+		{"uid_min = 10x\n", 1, "uid_min", "must be a number from 1 to 4294967294"},
+		{"deny = 3\ndeny = lots\n", 2, "deny", "must be a number of failures"},
+		{"hash_method = md5\n", 1, "hash_method", "must be one of yescrypt"},
+		{"dbdir = relative\n", 1, "dbdir", "must be an absolute path"},
+		{"home_base = ~/x\n", 1, "home_base", "must be an absolute path"},
+		{"pass_min_len = 513\n", 1, "pass_min_len", "from 0 to 512"},
+		{"uid_min = 30000\nuid_max = 20000\n", 0, "uid_min", "is above uid_max"},
+		{"gid_min = 0\n", 0, "gid_min", "must not be 0"},
+		{"frobnicate = yes\n", 1, NULL, "unknown key (known: dbdir"},
+		{"# c\njust words\n", 2, NULL, "not a `key = value` line"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct udb_config_error e;
+
+		ck_assert_int_eq(load_explained(cases[i].text, &e), UDB_INVALID);
+		ck_assert_msg(e.line == cases[i].line, "case %zu: line %u", i, e.line);
+		if (cases[i].key)
+			ck_assert_str_eq(e.key, cases[i].key);
+		else
+			ck_assert_ptr_null(e.key);
+		ck_assert_msg(strstr(e.reason, cases[i].reason), "case %zu: reason '%s'", i,
+			      e.reason);
+		ck_assert_str_eq(e.path, fx_file("test.conf"));
+	}
+}
+END_TEST
+
+/* `--config /etc/shadow` through sudo: nothing of the file may come back,
+ * neither a line nor the part before '=' nor a value. */
+START_TEST(test_udb_config_load_explained_never_quotes_the_file)
+{
+	static const char *const texts[] = {
+		"root:$y$j9T$SECRETSALT$SECRETHASH:19000:0:99999:7:::\n",
+		"SECRETKEY=SECRETVALUE\n",
+		"deny = SECRETVALUE\n",
+		"dbdir = SECRETVALUE\n",
+		"hash_method = SECRETVALUE\n",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct udb_config_error e;
+
+		ck_assert_int_eq(load_explained(texts[i], &e), UDB_INVALID);
+		ck_assert_uint_eq(e.line, 1);
+		ck_assert_msg(!strstr(e.reason, "SECRET"), "case %zu: '%s'", i, e.reason);
+		ck_assert_msg(!e.key || !strstr(e.key, "SECRET"), "case %zu: key '%s'", i, e.key);
+	}
+}
+END_TEST
+
+START_TEST(test_udb_config_load_explained_file_refusals)
+{
+	const char *path = fx_file("x.conf"), *link = fx_file("l.conf");
+	struct udb_config *c = NULL;
+	struct udb_config_error e;
+
+	fx_write_file(path, "deny = 3\n", 0646);
+	ck_assert_int_eq(udb_config_load_explained(path, &c, &e), UDB_UNSAFE);
+	ck_assert_str_eq(e.reason, "is writable by everyone (mode 0646)");
+	ck_assert_int_eq(chmod(path, 0664), 0);
+	ck_assert_int_eq(udb_config_load_explained(path, &c, &e), UDB_UNSAFE);
+	ck_assert(strncmp(e.reason, "is writable by group", 20) == 0);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(symlink(path, link), 0);
+	ck_assert_int_eq(udb_config_load_explained(link, &c, &e), UDB_UNSAFE);
+	ck_assert_str_eq(e.reason, "is a symlink");
+	ck_assert_str_eq(e.path, link);
+	ck_assert_int_eq(udb_config_load_explained(fx.dir, &c, &e), UDB_UNSAFE);
+	ck_assert_str_eq(e.reason, "is not a regular file");
+	ck_assert_int_eq(udb_config_load_explained(fx_file("nope"), &c, &e), UDB_NOT_FOUND);
+	ck_assert_str_eq(e.reason, "does not exist");
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(path, NOBODY, 0), 0);
+		ck_assert_int_eq(udb_config_load_explained(path, &c, &e), UDB_UNSAFE);
+		ck_assert_str_eq(e.reason, "is owned by uid 65534, not root");
+	}
+	ck_assert_ptr_null(c);
+}
+END_TEST
+
 START_TEST(test_udb_config_load_missing_named_file)
 {
 	struct udb_config *c = NULL;
@@ -231,9 +335,13 @@ START_TEST(test_udb_config_load_writable_file_unsafe)
 
 	fx_write_file(path, "deny = 3\n", 0646);
 	ck_assert_int_eq(udb_config_load(path, &c, &line), UDB_UNSAFE);
-	/* Group-writable is fine only when the group is root's. */
+	/* Group-writable is refused, whatever the group (root's included:
+	 * a config file is only ever written by its owner). */
 	fx_write_file(path, "deny = 3\n", 0664);
 	ck_assert_int_eq(chown(path, geteuid(), NOBODY), 0);
+	ck_assert_int_eq(udb_config_load(path, &c, &line), UDB_UNSAFE);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(chown(path, geteuid(), 0), 0);
 	ck_assert_int_eq(udb_config_load(path, &c, &line), UDB_UNSAFE);
 	ck_assert_ptr_null(c);
 	ck_assert_int_eq(chmod(path, 0644), 0);
@@ -363,6 +471,9 @@ config_suite(void)
 	tcase_add_test(tc, test_udb_config_load_cost_left_to_the_hash_check);
 	tcase_add_test(tc, test_udb_config_load_overlong_line_refused);
 	tcase_add_test(tc, test_udb_config_load_missing_named_file);
+	tcase_add_test(tc, test_udb_config_load_explained_names_key_and_reason);
+	tcase_add_test(tc, test_udb_config_load_explained_never_quotes_the_file);
+	tcase_add_test(tc, test_udb_config_load_explained_file_refusals);
 	tcase_add_test(tc, test_udb_config_load_writable_file_unsafe);
 	tcase_add_test(tc, test_udb_config_load_foreign_owner_unsafe);
 	tcase_add_test(tc, test_udb_config_load_symlink_unsafe);
