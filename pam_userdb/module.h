@@ -1,8 +1,9 @@
 /* Shared between the files of pam_userdb.so only: the parsed module
  * arguments (args.c), the one mapping from enum udb_result to PAM codes
  * (pam_userdb.c), the account gate (gate.c), the password change rules
- * (passwd.c) and escaping of outside text for logs (escape.c). Nothing
- * here is exported from the module. */
+ * (passwd.c), which sessions are logins (session.c) and escaping of
+ * outside text for logs (escape.c). Nothing here is exported from the
+ * module. */
 #ifndef PUD_MODULE_H
 #define PUD_MODULE_H
 
@@ -119,6 +120,16 @@ int pud_gate_account(pam_handle_t *pamh, int flags, const struct pud_args *args,
 int pud_passwd_check_old(struct pud_ctx *ctx, const struct udb_account *account, int flags);
 int pud_passwd_change(struct pud_ctx *ctx, const struct udb_account *account, bool as_root,
 		      int flags);
+
+/* The update pass for a user the database does not have, or while it
+ * cannot be read (rc: PAM_USER_UNKNOWN or PAM_AUTHINFO_UNAVAIL): obtains
+ * the new password into PAM_AUTHTOK for pam_unix below (use_authtok) and
+ * returns rc, or the error of obtaining it. */
+int pud_passwd_pass_on(pam_handle_t *pamh, int rc);
+
+/* Whether an opening session is the user logging in, which the login
+ * record counts (session.c). */
+bool pud_session_is_login(pam_handle_t *pamh, const char *user);
 
 /* Copies s into out (size bytes, at least 1) with every byte outside
  * printable ASCII, and the backslash, written as \xNN, never splitting an

@@ -541,7 +541,9 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_SHADOW);
 	if (rc == PAM_SUCCESS)
-		rc = ctx_account(&ctx, user, LOG_NOTICE, "password change", &account);
+		rc = ctx_account(&ctx, user, LOG_DEBUG, "password change", &account);
+	if ((rc == PAM_USER_UNKNOWN || rc == PAM_AUTHINFO_UNAVAIL) && update)
+		rc = pud_passwd_pass_on(pamh, rc);
 	if (rc != PAM_SUCCESS)
 		goto out;
 	/* PAM_CHANGE_EXPIRED_AUTHTOK asks for a change only of passwords that
@@ -578,6 +580,13 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	rc = pud_args_parse(pamh, argc, argv, &ctx.args);
 	if (rc == PAM_SUCCESS)
 		rc = get_user(&ctx, false, &user);
+	/* Not a login: nothing to write, only the user to recognise, as at
+	 * close. */
+	if (rc == PAM_SUCCESS && !pud_session_is_login(pamh, user)) {
+		if (ctx.args.debug)
+			pam_syslog(pamh, LOG_DEBUG, "session is not a login, not recorded");
+		return user_is_ours(pamh, argc, argv, "session");
+	}
 	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, UDB_OPEN_WRITE);
 	if (rc == PAM_SUCCESS)

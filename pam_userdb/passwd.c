@@ -1,8 +1,9 @@
 /* The rules of a password change: the current password proved by the
  * user, the minimum password age, the new password's length and its
- * difference from the user name and the old one, then the write. Called by
- * pam_sm_chauthtok in pam_userdb.c, which has opened the database and read
- * the account. */
+ * difference from the user name and the old one, then the write; and for
+ * users that are not the database's, the new password passed on to
+ * pam_unix. Called by pam_sm_chauthtok in pam_userdb.c, which has opened
+ * the database and read the account. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -136,4 +137,25 @@ pud_passwd_change(struct pud_ctx *ctx, const struct udb_account *account, bool a
 	}
 	pam_syslog(ctx->pamh, LOG_NOTICE, "password changed for %s", account->username);
 	return PAM_SUCCESS;
+}
+
+/* In Debian's common-password, ordered by pam-auth-update, this module
+ * comes first and pam_unix after it on a line with use_authtok: pam_unix
+ * takes the new password from PAM_AUTHTOK and never asks for it. So for a
+ * user this module does not own (a user of /etc/passwd, root), or for
+ * anyone while the database cannot be read, it asks for the new password
+ * (twice, through pam_get_authtok, which takes the one a module above such
+ * as pam_pwquality has set instead) and leaves it in PAM_AUTHTOK, as
+ * pam_pwquality does; the checks and the write are pam_unix's, and so is
+ * asking for the current password, in its preliminary pass. */
+int
+pud_passwd_pass_on(pam_handle_t *pamh, int rc)
+{
+	const char *new = NULL;
+	int got;
+
+	got = pam_get_authtok(pamh, PAM_AUTHTOK, &new, NULL);
+	if (got == PAM_SUCCESS)
+		return rc;
+	return got == PAM_CONV_AGAIN ? PAM_INCOMPLETE : got;
 }

@@ -173,16 +173,24 @@ _e2e_init()
 
 # -------------------------------------------------------------- accounts --
 
-# e2e_private_accounts: binds private copies of /etc/passwd, group, shadow
-# and gshadow over the real ones, for e2e_add_user and e2e_add_group.
-# Files are edited in place (same inode) so the binds stay valid; tools that
-# replace the file by rename (useradd, chpasswd) fail on a bound file.
+# e2e_private_accounts [--writable]: binds private copies of /etc/passwd,
+# group, shadow and gshadow over the real ones, for e2e_add_user and
+# e2e_add_group. Files are edited in place (same inode) so the binds stay
+# valid; tools that replace the file by rename (useradd, chpasswd) fail on
+# a bound file. With --writable nothing is bound: the /etc overlay keeps
+# the files private and those tools work.
 e2e_private_accounts()
 {
 	local f d=$E2E_TMP/accounts
 
 	[[ ! -d $d ]] || return 0
 	mkdir -m 0755 "$d" || _e2e_die "mkdir $d failed"
+	if [[ ${1:-} == --writable ]]; then
+		# The /etc overlay alone keeps them private, and tools that
+		# replace them by rename (passwd, chpasswd) work.
+		((E2E_ETC_OVERLAY)) || _e2e_die "e2e_private_accounts --writable needs the /etc overlay"
+		return 0
+	fi
 	for f in passwd group shadow gshadow; do
 		[[ -e /etc/$f ]] || continue
 		cp -p "/etc/$f" "$d/$f" || _e2e_die "cannot copy /etc/$f"
@@ -514,6 +522,49 @@ e2e_pty_run()
 	done
 	exec {wfd}>&- {rfd}<&-
 	# End of output means timeout(1) and script(1) have closed it: exiting.
+	((r == 1)) || kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	rm -rf "$d"
+	printf '%s\n' "${out//$'\r'/}"
+	return "$rc"
+}
+
+# e2e_pty_answers N ANSWER... CMD...: like e2e_pty_run with the first N
+# arguments after N as answers, typed one at a time at each password prompt
+# in turn (passwd's "Current password:", "New password:", "Retype new
+# password:"); a prompt after the last answer is left unanswered (the
+# command then ends by its own timeout or E2E_TIMEOUT).
+e2e_pty_answers()
+{
+	local n=$1 d cmd pid rfd wfd chunk r line out='' sent=0 rc deadline
+	local -a answers=("${@:2:$1}")
+	shift $((n + 1))
+
+	d=$(mktemp -d "$E2E_TMP/pty.XXXXXX") || _e2e_die "e2e_pty_answers: mktemp failed"
+	mkfifo -m 0600 "$d/in" "$d/out" || _e2e_die "e2e_pty_answers: mkfifo failed"
+	printf -v cmd '%q ' "$@"
+	SHELL=/bin/bash timeout -k 3 "$E2E_TIMEOUT" \
+		script -q -e -f -c "$cmd" /dev/null <"$d/in" >"$d/out" 2>&1 &
+	pid=$!
+	exec {wfd}>"$d/in" {rfd}<"$d/out"
+	deadline=$((SECONDS + E2E_TIMEOUT + 5))
+	while ((SECONDS < deadline)); do
+		chunk=
+		IFS= read -r -t 1 -d ':' chunk <&"$rfd"
+		r=$?
+		out+=$chunk
+		((r == 0)) && out+=':'
+		if ((r == 0 && sent < n)); then
+			line=${out##*$'\n'}
+			if [[ $line == *[Pp]assword* ]]; then
+				printf '%s\n' "${answers[sent]}" >&"$wfd"
+				sent=$((sent + 1))
+			fi
+		fi
+		((r == 0 || r > 128)) || break # 1: end of output
+	done
+	exec {wfd}>&- {rfd}<&-
 	((r == 1)) || kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
 	rc=$?

@@ -1,7 +1,7 @@
 /* pam_userdb.so's session phase under pam_wrapper (pam_sm_open_session,
  * pam_sm_close_session): login time, count and PAM_RHOST recorded,
- * current becoming last, a hostile PAM_RHOST escaped and cut, and logout
- * changing nothing. Run by meson (suite pam). */
+ * current becoming last, a hostile PAM_RHOST escaped and cut, a switch by
+ * another user (PAM_RUSER) not counted, and logout changing nothing. Run by meson (suite pam). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +33,7 @@ setup_session(void)
 {
 	fx_setup();
 	fx_user("alice", "correct horse");
-	/* pam_set_items stands in for sshd setting PAM_RHOST. */
+	/* pam_set_items stands in for sshd setting PAM_RHOST (and su PAM_RUSER). */
 	fx_service("sshd", "session required @SETITEMS@\n"
 			   "session required @MODULE@ conf=@CONF@\n");
 	fx_service("logout", "session required @MODULE@ conf=@CONF@\n");
@@ -108,6 +108,29 @@ START_TEST(test_close_session_changes_nothing)
 }
 END_TEST
 
+/* su and sudo set PAM_RUSER to whoever ran them: a switch to alice by
+ * someone else (root's `su - alice`) is not her login and changes nothing;
+ * PAM_RUSER naming alice herself is. */
+START_TEST(test_switch_by_another_user_is_not_a_login)
+{
+	struct udb_account *a;
+
+	setenv("PAM_RUSER", "root", 1);
+	session_expect("alice", NULL, PAM_SUCCESS);
+	session_expect("mallory", NULL, PAM_USER_UNKNOWN);
+	a = fx_account("alice");
+	ck_assert_int_eq(a->login_count, 0);
+	ck_assert_int_eq(a->current_login_at, 0);
+	udb_account_free(a);
+	setenv("PAM_RUSER", "alice", 1);
+	session_expect("alice", NULL, PAM_SUCCESS);
+	unsetenv("PAM_RUSER");
+	a = fx_account("alice");
+	ck_assert_int_eq(a->login_count, 1);
+	udb_account_free(a);
+}
+END_TEST
+
 START_TEST(test_session_unknown_user)
 {
 	session_expect("mallory", "192.0.2.1", PAM_USER_UNKNOWN);
@@ -125,6 +148,7 @@ session_suite(void)
 	tcase_add_test(tc, test_session_records_logins);
 	tcase_add_test(tc, test_hostile_rhost_is_escaped_and_cut);
 	tcase_add_test(tc, test_close_session_changes_nothing);
+	tcase_add_test(tc, test_switch_by_another_user_is_not_a_login);
 	tcase_add_test(tc, test_session_unknown_user);
 	suite_add_tcase(s, tc);
 	return s;
