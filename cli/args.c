@@ -4,6 +4,7 @@
  * Called by the command files of cli/. The rules themselves live in
  * common/validate.c; this file only explains a refusal. */
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "validate.h"
@@ -96,6 +97,42 @@ arg_path(const char *option, const char *s)
 	return cli_error(UDB_INVALID,
 			 "%s %s: invalid (an absolute path without ':' or control characters)",
 			 option, cli_quote(s));
+}
+
+/* Whether s is a line of /etc/shells. */
+static bool
+listed_shell(const char *s)
+{
+	const char *line;
+	bool found = false;
+
+	setusershell();
+	while (!found && (line = getusershell()))
+		found = strcmp(line, s) == 0;
+	endusershell();
+	return found;
+}
+
+enum udb_result
+arg_shell(const char *option, const char *s, bool force)
+{
+	const char *base = strrchr(s, '/');
+	enum udb_result r = arg_path(option, s);
+
+	if (r != UDB_OK)
+		return r;
+	base = base ? base + 1 : s;
+	if (listed_shell(s))
+		return UDB_OK;
+	if ((strcmp(base, "nologin") == 0 || strcmp(base, "false") == 0) && access(s, X_OK) == 0)
+		return UDB_OK;
+	if (!force)
+		return cli_error(UDB_INVALID,
+				 "%s %s: not a shell listed in /etc/shells (use --force to set it "
+				 "anyway)",
+				 option, cli_quote(s));
+	out_note("%s %s is not listed in /etc/shells", option, cli_quote(s));
+	return UDB_OK;
 }
 
 enum udb_result

@@ -30,6 +30,7 @@ struct cli {
 	struct udb_config *cfg;
 	struct udb_db *db;
 	bool public_only; /* a read command could not open the shadow file */
+	bool force;       /* --force: take a shell or id the checks would refuse */
 	int64_t now;
 	/* What a change touched or allocated, added to out_done()'s JSON:
 	 * names that are NULL and ids or times that are 0 stay out. */
@@ -105,7 +106,8 @@ enum udb_result cli_open(struct cli *c, enum cli_access access);
 enum udb_result cmd_init(struct cli *c, int argc, char **argv);
 /* A name for a new user or role (what: "user", "role") or a new uid / gid
  * (what: "uid", "gid") must be free in userdb and in every other name
- * service source; reports which it is not. */
+ * service source; reports which it is not. An id must also be inside the
+ * configured range, unless c->force. */
 enum udb_result check_new_name(struct cli *c, const char *what, const char *name);
 enum udb_result check_new_id(struct cli *c, const char *what, uint32_t id);
 /* A transaction around several core calls (they nest inside it). cli_finish
@@ -121,6 +123,10 @@ enum udb_result arg_email(const char *s);
 enum udb_result arg_permission(const char *s);
 enum udb_result arg_text(const char *option, const char *s);
 enum udb_result arg_path(const char *option, const char *s);
+/* A login shell: an absolute path listed in /etc/shells, or an executable
+ * named nologin or false (the "no login" shells /etc/shells leaves out);
+ * with force any valid path, with a note. */
+enum udb_result arg_shell(const char *option, const char *s, bool force);
 enum udb_result arg_id(const char *option, const char *s, uint32_t *ret_id);
 /* A time for option; "never" gives 0 when allow_never. */
 enum udb_result arg_time(const char *option, const char *s, int64_t now, bool allow_never,

@@ -33,6 +33,16 @@ user_and_address(struct cli *c, int argc, char **argv, const char *help, const s
 	return r;
 }
 
+static bool
+user_exists(struct cli *c, const char *user)
+{
+	struct udb_user *u = NULL;
+	enum udb_result r = udb_user_by_name(c->db, user, &u);
+
+	udb_user_free(u);
+	return r == UDB_OK;
+}
+
 /* A NOT_FOUND from an address change: the user, or the user's address. */
 static enum udb_result
 report(struct cli *c, enum udb_result r, const char *user, const char *address)
@@ -89,6 +99,12 @@ cmd_email_del(struct cli *c, int argc, char **argv)
 	if (r != UDB_OK || !c->db)
 		return r;
 	r = udb_email_delete(c->db, args[0], args[1]);
+	/* Removing what is not there is nothing to do, as for revoke; the
+	 * user must exist. */
+	if (r == UDB_NOT_FOUND && user_exists(c, args[0])) {
+		out_done(c, false, "user %s had no email address %s", args[0], args[1]);
+		return UDB_OK;
+	}
 	if (r != UDB_OK)
 		return report(c, r, args[0], args[1]);
 	out_done(c, true, "removed email address %s from user %s", args[1], args[0]);

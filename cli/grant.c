@@ -35,13 +35,27 @@ report_missing(struct cli *c, enum udb_result r, const char *user, const char *r
 	return report_role(r, role);
 }
 
+/* " from A until B", " from A" or " until B" (times in UTC), or "". */
+static void
+grant_dates(int64_t not_before, int64_t not_after, char *buf, size_t size)
+{
+	char from[32] = "", until[32] = "";
+
+	if (not_before)
+		udb_format_time(not_before, from, sizeof(from));
+	if (not_after)
+		udb_format_time(not_after, until, sizeof(until));
+	snprintf(buf, size, "%s%s%s%s", not_before ? " from " : "", from,
+		 not_after ? " until " : "", until);
+}
+
 enum udb_result
 cmd_grant(struct cli *c, int argc, char **argv)
 {
 	const char *from = NULL, *until = NULL, *args[2] = {0};
 	const char *user, *role;
 	int64_t not_before = 0, not_after = 0;
-	char when[32];
+	char when[80];
 	bool changed = false;
 	const struct cli_opt opts[] = {
 		{"from", CLI_VALUE, &from},
@@ -91,13 +105,12 @@ cmd_grant(struct cli *c, int argc, char **argv)
 				 cli_quote(role), cli_quote(user));
 	if (r != UDB_OK)
 		return report_missing(c, r, user, role);
-	if (not_after)
-		udb_format_time(not_after, when, sizeof(when));
+	grant_dates(not_before, not_after, when, sizeof(when));
 	if (changed)
-		out_done(c, true, "granted role %s to user %s%s%s", role, user,
-			 not_after ? " until " : "", not_after ? when : "");
+		out_done(c, true, "granted role %s to user %s%s", role, user, when);
 	else
-		out_done(c, false, "user %s already had role %s with these dates", user, role);
+		out_done(c, false, "user %s already had role %s%s", user, role,
+			 not_before || not_after ? when : " with these dates");
 	return UDB_OK;
 }
 

@@ -31,10 +31,10 @@ static const struct command commands[] = {
 	{NULL, "init", cmd_init, "", "create the database, or upgrade it to the current schema"},
 	{"user", "add", cmd_user_add,
 	 "NAME [--uid N] [--primary-role ROLE] [--first-name S] [--last-name S] [--email ADDR]... "
-	 "[--home DIR] [--shell PATH] [--role ROLE]... [--disabled] [--password-stdin]",
+	 "[--home DIR] [--shell PATH] [--role ROLE]... [--disabled] [--password-stdin] [--force]",
 	 "create a user"},
 	{"user", "mod", cmd_user_mod,
-	 "NAME [--first-name S] [--last-name S] [--home DIR] [--shell PATH]",
+	 "NAME [--first-name S] [--last-name S] [--home DIR] [--shell PATH] [--force]",
 	 "change a user's names, home or shell"},
 	{"user", "del", cmd_user_del, "NAME", "delete a user with grants, emails and account"},
 	{"user", "show", cmd_user_show, "NAME | --email ADDR", "show a user"},
@@ -50,7 +50,7 @@ static const struct command commands[] = {
 	 "[--inactive-days N|never]",
 	 "set account validity, password aging, or force a password change"},
 	{"role", "add", cmd_role_add,
-	 "NAME [--gid N] [--description S] [--permission P]... [--includes ROLE]...",
+	 "NAME [--gid N] [--description S] [--permission P]... [--includes ROLE]... [--force]",
 	 "create a role"},
 	{"role", "mod", cmd_role_mod,
 	 "NAME [--description S] [--add-permission P]... [--remove-permission P]... "

@@ -272,6 +272,9 @@ check_new_name(struct cli *c, const char *what, const char *name)
 enum udb_result
 check_new_id(struct cli *c, const char *what, uint32_t id)
 {
+	bool uid = strcmp(what, "uid") == 0;
+	uint32_t min = uid ? c->cfg->uid_min : c->cfg->gid_min;
+	uint32_t max = uid ? c->cfg->uid_max : c->cfg->gid_max;
 	enum udb_result r = udb_id_check_free(c->db, id, true);
 
 	if (r == UDB_EXISTS)
@@ -284,5 +287,18 @@ check_new_id(struct cli *c, const char *what, uint32_t id)
 				 what, (unsigned)id);
 	if (r != UDB_OK)
 		return cli_fail(r, what);
+	if (id >= min && id <= max)
+		return UDB_OK;
+	/* The NSS module serves no entry outside the configured ranges, so an
+	 * id there is almost always a typo; --force is for the admin who is
+	 * about to widen the range. */
+	if (!c->force)
+		return cli_error(UDB_INVALID,
+				 "%s %u: outside %s_min..%s_max (%u..%u) of the configuration; the "
+				 "NSS module would not serve it (use --force to take it anyway)",
+				 what, (unsigned)id, what, what, (unsigned)min, (unsigned)max);
+	out_note("%s %u is outside %s_min..%s_max (%u..%u): the NSS module will not serve it "
+		 "until the range covers it",
+		 what, (unsigned)id, what, what, (unsigned)min, (unsigned)max);
 	return UDB_OK;
 }

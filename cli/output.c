@@ -73,8 +73,29 @@ printable_utf8(const unsigned char *s)
 	return len;
 }
 
+/* The code point of a bidirectional formatting character at s (a valid
+ * 3-byte sequence), or 0: U+200E-200F, U+202A-202E, U+2066-2069 and
+ * U+061C. They print nothing but reorder what follows, so a name holding
+ * one can make a line read differently from what it says. */
+static unsigned
+bidi_control(const unsigned char *s, size_t len)
+{
+	unsigned cp;
+
+	if (len == 2 && s[0] == 0xd8 && s[1] == 0x9c)
+		return 0x061c;
+	if (len != 3)
+		return 0;
+	cp = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+	if ((cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return cp;
+	return 0;
+}
+
 /* Writes stored text for people: validated on the way in, but escaped here
- * anyway so no database content can drive the terminal. */
+ * anyway so no database content can drive the terminal: control bytes and
+ * invalid UTF-8 as \xNN, bidirectional controls as \uNNNN. */
 void
 out_text(const char *s)
 {
@@ -82,7 +103,13 @@ out_text(const char *s)
 
 	while (*p) {
 		size_t len = printable_utf8(p);
+		unsigned bidi = bidi_control(p, len);
 
+		if (bidi) {
+			printf("\\u%04x", bidi);
+			p += len;
+			continue;
+		}
 		if (len == 0) {
 			printf("\\x%02x", *p);
 			p++;
@@ -105,7 +132,7 @@ out_width(const char *s)
 	while (*p) {
 		size_t len = printable_utf8(p);
 
-		width += len ? 1 : 4;
+		width += bidi_control(p, len) ? 6 : len ? 1 : 4;
 		p += len ? len : 1;
 	}
 	return width;

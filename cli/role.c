@@ -34,6 +34,14 @@ roles_exist(struct cli *c, const struct cli_list *l)
 	return r;
 }
 
+/* A role including itself is the shortest cycle: said plainly. */
+static enum udb_result
+report_self_include(const char *name)
+{
+	return cli_error(UDB_CYCLE, "role %s: a role cannot include itself (that would be a cycle)",
+			 cli_quote(name));
+}
+
 static enum udb_result
 add_locked(struct cli *c, const struct udb_role_spec *spec, const struct cli_list *includes,
 	   uint32_t *ret_gid)
@@ -78,11 +86,9 @@ cmd_role_add(struct cli *c, int argc, char **argv)
 	const char *gid_arg = NULL;
 	uint32_t gid = 0;
 	const struct cli_opt opts[] = {
-		{"gid", CLI_VALUE, &gid_arg},
-		{"description", CLI_VALUE, &spec.description},
-		{"permission", CLI_LIST, &perms},
-		{"includes", CLI_LIST, &includes},
-		{0},
+		{"gid", CLI_VALUE, &gid_arg},     {"description", CLI_VALUE, &spec.description},
+		{"permission", CLI_LIST, &perms}, {"includes", CLI_LIST, &includes},
+		{"force", CLI_FLAG, &c->force},   {0},
 	};
 	struct cli_args a = {
 		.help = "  --gid N            the gid (default: lowest free one in "
@@ -90,7 +96,8 @@ cmd_role_add(struct cli *c, int argc, char **argv)
 			"  --description S\n"
 			"  --permission P     repeatable, e.g. ssh:login\n"
 			"  --includes ROLE    repeatable: members of NAME become effective\n"
-			"                     members of ROLE (admin --includes moderator)\n",
+			"                     members of ROLE (admin --includes moderator)\n"
+			"  --force            take a --gid outside gid_min..gid_max\n",
 		.opts = opts,
 		.names = names,
 		.min_args = 1,
@@ -117,6 +124,9 @@ cmd_role_add(struct cli *c, int argc, char **argv)
 		r = check_all(&perms, arg_permission);
 	if (r == UDB_OK)
 		r = check_all(&includes, arg_rolename);
+	for (size_t i = 0; r == UDB_OK && i < includes.n; i++)
+		if (strcmp(includes.v[i], spec.name) == 0)
+			r = report_self_include(spec.name);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r == UDB_OK)
@@ -164,6 +174,8 @@ mod_locked(struct cli *c, const char *name, const struct mod_args *m, size_t *re
 		*ret_changes += changed;
 	}
 	for (size_t i = 0; r == UDB_OK && i < m->include.n; i++) {
+		if (strcmp(m->include.v[i], name) == 0)
+			return report_self_include(name);
 		r = udb_role_include(c->db, name, m->include.v[i], &changed);
 		if (r == UDB_CYCLE)
 			return cli_error(r,

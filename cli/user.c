@@ -21,6 +21,8 @@ static const char add_help[] =
 	"  --role ROLE          grant a role, repeatable\n"
 	"  --disabled           create the account disabled\n"
 	"  --password-stdin     read the password as one line from stdin\n"
+	"  --force              take a --shell not in /etc/shells or a --uid outside\n"
+	"                       uid_min..uid_max\n"
 	"All of it happens in one transaction: on any error nothing is created.\n";
 
 /* The checks of `user add` that need the database, inside its transaction,
@@ -111,6 +113,7 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 		{"role", CLI_LIST, &roles},
 		{"disabled", CLI_FLAG, &spec.disabled},
 		{"password-stdin", CLI_FLAG, &password_stdin},
+		{"force", CLI_FLAG, &c->force},
 		{0},
 	};
 	struct cli_args a = {.help = add_help,
@@ -139,7 +142,7 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 	if (r == UDB_OK && spec.home)
 		r = arg_path("--home", spec.home);
 	if (r == UDB_OK && spec.shell)
-		r = arg_path("--shell", spec.shell);
+		r = arg_shell("--shell", spec.shell, c->force);
 	for (size_t i = 0; r == UDB_OK && i < roles.n; i++)
 		r = arg_rolename(roles.v[i]);
 	for (size_t i = 0; r == UDB_OK && i < emails.n; i++)
@@ -178,9 +181,11 @@ cmd_user_mod(struct cli *c, int argc, char **argv)
 		{"last-name", CLI_VALUE, &ch.last_name},
 		{"home", CLI_VALUE, &ch.home},
 		{"shell", CLI_VALUE, &ch.shell},
+		{"force", CLI_FLAG, &c->force},
 		{0},
 	};
 	struct cli_args a = {.help = "  --first-name S, --last-name S, --home DIR, --shell PATH\n"
+				     "  --force  take a --shell not listed in /etc/shells\n"
 				     "An empty --first-name or --last-name clears it.\n",
 			     .opts = opts,
 			     .names = names,
@@ -205,7 +210,7 @@ cmd_user_mod(struct cli *c, int argc, char **argv)
 	if (r == UDB_OK && ch.home)
 		r = arg_path("--home", ch.home);
 	if (r == UDB_OK && ch.shell)
-		r = arg_path("--shell", ch.shell);
+		r = arg_shell("--shell", ch.shell, c->force);
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)

@@ -531,6 +531,15 @@ expect_json "the grant no longer expires" 'assert d["grants"][0]["not_after"] is
 MATCH='^revoked role moderator from user bob' expect_ok "revoke" revoke bob moderator
 expect_json "bob has no roles now" 'assert d["roles"] == [] and d["grants"] == []' user show bob --json
 MATCH='had no direct grant' expect_ok "revoke again: nothing to revoke" revoke bob moderator
+expect_json "revoke again --json: changed false" 'assert d["changed"] is False, d' --json revoke bob moderator
+MATCH='^granted role moderator to user bob from 2030-01-01T00:00:00Z until 2030-02-01T00:00:00Z$' \
+	expect_ok "grant --from is echoed with --until" grant bob moderator --from 2030-01-01 --until 2030-02-01
+MATCH='^granted role user to user bob from 2030-01-01T00:00:00Z$' \
+	expect_ok "grant --from alone is echoed" grant bob user --from 2030-01-01
+MATCH='already had role user from 2030-01-01T00:00:00Z$' \
+	expect_ok "grant --from again: nothing changes, and says which dates" grant bob user --from 2030-01-01
+expect_ok "revoke the future grants" revoke bob moderator
+expect_ok "revoke the future grants" revoke bob user
 
 # --- role mod, del; primary roles -------------------------------------------
 
@@ -546,11 +555,11 @@ expect_ok "role mod --exclude" role mod ops --exclude user
 expect_json "excluded" 'assert d["includes"] == []' role show ops --json
 MATCH='nothing changed' expect_ok "role mod that changes nothing says so" role mod ops --remove-permission no.such
 expect_ok "user add with --primary-role, --home, --shell, --disabled" user add dave --primary-role ops \
-	--home /srv/dave --shell /bin/zsh --disabled --first-name Dave
+	--home /srv/dave --shell /bin/dash --disabled --first-name Dave
 expect_json "dave's primary group is the role" '
 assert d["primary_group"] == "ops" and d["primary_role"] == "ops" and d["gid"] == 30000, d
 assert [r["name"] for r in d["roles"]] == ["ops"]
-assert not d["account"]["enabled"] and (d["home"], d["shell"]) == ("/srv/dave", "/bin/zsh")
+assert not d["account"]["enabled"] and (d["home"], d["shell"]) == ("/srv/dave", "/bin/dash")
 ' user show dave --json
 MATCH='primary group' expect_fail 65 "role del of a user's primary group" role del ops
 MATCH='primary group' expect_fail 65 "revoke of a user's primary role" revoke dave ops
@@ -824,12 +833,19 @@ for place in "role mod @ --description d" "role del @" "role show @" "grant alic
 done
 MATCH='no such role' expect_fail 67 "user add with a good and a missing role creates nothing" \
 	user add newbie --role admin --role NoSuchRole --email newbie@example.com
-MATCH='has no such address' expect_fail 67 "email del of an address the user lacks" email del alice bob@example.com
+before_del=$(dump)
+expect_json "email del of an address the user lacks: nothing to do, exit 0" '
+assert d["changed"] is False and d["email"] == "bob@example.com", d' --json email del alice bob@example.com
+check "  and the database is unchanged" test "$before_del" = "$(dump)"
+MATCH='^user alice had no email address bob@example.com$' expect_ok "  said in words too" \
+	email del alice bob@example.com
 MATCH='has no such address' expect_fail 67 "email confirm of an address the user lacks" email confirm alice x@example.com
 MATCH='has no such address' expect_fail 67 "email primary of an address the user lacks" email primary alice x@example.com
 
 MATCH='cycle' expect_fail 65 "role cycle: user includes admin" role mod user --include admin
-MATCH='cycle' expect_fail 65 "role cycle: a role including itself" role mod admin --include admin
+MATCH='cannot include itself' expect_fail 65 "role cycle: a role including itself" role mod admin --include admin
+MATCH="role 'r1': a role cannot include itself" expect_fail 65 "role add r1 --includes r1" \
+	role add r1 --includes r1 --includes user
 MATCH='cycle' expect_fail 65 "a cycle undoes the whole role mod" role mod user --add-permission new:perm \
 	--description "changed" --include moderator
 check "newbie was never created" test -z "$(sql_read "SELECT 1 FROM pub.users WHERE username = 'newbie'")"
@@ -959,6 +975,50 @@ sqlite3 "$T/plain.db" 'CREATE TABLE t (x); PRAGMA user_version = 1' && cp "$T/pl
 MATCH='not a userdb database' expect_fail 69 "a SQLite file that is not ours" user list
 restore
 expect_ok "the restored copy works" user show alice
+
+# --- shells and ids the checks refuse unless --force --------------------------
+
+MATCH="--shell '/bin/nonexistent': not a shell listed in /etc/shells" expect_fail 64 \
+	"user add --shell not in /etc/shells" user add newbie --shell /bin/nonexistent
+MATCH='not a shell listed' expect_fail 64 "user mod --shell not in /etc/shells" \
+	user mod alice --shell /bin/nonexistent
+ALLOW_STDERR=1 expect_ok "user add --shell not in /etc/shells --force" \
+	user add newbie --shell /bin/nonexistent --force
+check "  with a note saying so" grep -q "^userdb: note: --shell '/bin/nonexistent' is not listed" "$T/err"
+expect_json "  the shell is stored" 'assert d["shell"] == "/bin/nonexistent", d' user show newbie --json
+if [ -x /usr/sbin/nologin ]; then
+	expect_ok "nologin needs no --force (the conventional no-login shell)" \
+		user mod newbie --shell /usr/sbin/nologin
+fi
+shell_listed=$(grep -m1 '^/' /etc/shells)
+expect_ok "a shell listed in /etc/shells needs no --force" user mod newbie --shell "$shell_listed"
+expect_ok "user del newbie" user del newbie
+MATCH='uid 70000: outside uid_min..uid_max \(10000..59999\)' expect_fail 64 \
+	"user add --uid outside the range" user add newbie --uid 70000
+MATCH='gid 9999: outside gid_min..gid_max' expect_fail 64 \
+	"role add --gid outside the range" role add newrole --gid 9999
+ALLOW_STDERR=1 expect_json "user add --uid outside the range --force" \
+	'assert d["uid"] == 70000 and d["changed"] is True, d' --json user add newbie --uid 70000 --force
+check "  with a note that NSS will not serve it" grep -q 'uid 70000 is outside uid_min..uid_max' "$T/err"
+ALLOW_STDERR=1 expect_json "role add --gid outside the range --force" \
+	'assert d["gid"] == 9999, d' --json role add newrole --gid 9999 --force
+expect_ok "user del newbie" user del newbie
+expect_ok "role del newrole" role del newrole
+
+# --- control and bidi characters are escaped for people ------------------------
+
+expect_ok "a name with bidi controls is valid UTF-8 text" user mod carol \
+	--first-name $'evil\xe2\x80\xaegnp.exe' --last-name $'a\xe2\x81\xa6b\xe2\x80\x8fc\xd8\x9cd'
+expect_ok "user show" user show carol
+check "  shows U+202E escaped" grep -qF 'evil\u202egnp.exe' "$T/out"
+check "  and U+2066, U+200F, U+061C" grep -qF 'a\u2066b\u200fc\u061cd' "$T/out"
+expect_ok "user list" user list
+check "  escapes them too" grep -qF 'evil\u202egnp.exe a\u2066b' "$T/out"
+check "no raw bidi control reaches the terminal" \
+	$PY -c 'import sys; t = open(sys.argv[1], encoding="utf-8").read(); sys.exit(any(0x202a <= ord(ch) <= 0x202e or 0x2066 <= ord(ch) <= 0x2069 or ch in "\u200e\u200f\u061c" for ch in t))' "$T/out"
+expect_json "JSON keeps the text as stored" 'assert d["first_name"] == "evil\u202egnp.exe", ascii(d["first_name"])' \
+	user show carol --json
+expect_ok "restore carol's names" user mod carol --first-name Carol --last-name Danvers
 
 # --- tables size to their content ------------------------------------------
 
