@@ -39,6 +39,8 @@ if [ ! -e "$d/db/public.db" ]; then
 	echo "populating $N users ..." >&2
 	USERDB_CONF=$conf "$POPULATE" "$d/spec.tsv" >&2
 fi
+# Brings a database populated by an older build to the current schema.
+"$USERDB" --config "$conf" init >&2
 
 builds=(after)
 bins=("$USERDB")
@@ -54,7 +56,10 @@ time_one() {
 	local t0 t1
 	t0=$(date +%s%N)
 	# shellcheck disable=SC2086 # the command's words split on purpose
-	"$1" --config "$conf" $2 >/dev/null
+	if ! "$1" --config "$conf" $2 >/dev/null; then
+		echo "run-cli-bench: '$1 $2' failed" >&2
+		exit 1
+	fi
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000))
 }
@@ -67,7 +72,8 @@ declare -A samples
 for ((r = 0; r < ROUNDS; r++)); do
 	for c in "${commands[@]}"; do
 		for i in "${!bins[@]}"; do
-			samples["$c/$i"]+="$(time_one "${bins[$i]}" "$c") "
+			t=$(time_one "${bins[$i]}" "$c") || exit 1
+			samples["$c/$i"]+="$t "
 		done
 	done
 done
