@@ -574,6 +574,7 @@ out_init(struct cli *c, const char *dbdir, unsigned old_version, unsigned new_ve
 		bool ok = o != NULL;
 
 		if (o) {
+			out_jset_bool(o, "changed", old_version < new_version, &ok);
 			out_jset_str(o, "dbdir", dbdir, &ok);
 			out_jset_str(o, "action", action, &ok);
 			out_jset_int(o, "old_version", old_version, &ok);

@@ -251,7 +251,7 @@ if is_root; then
 	check "shadow.db is root:shadow" test "$(stat -c %U:%G "$DB/shadow.db")" = root:shadow
 fi
 MATCH='up to date' expect_ok "init again says the database is up to date" init
-expect_json "init --json" 'assert d["action"] == "unchanged" and d["version"] >= 1' --json init
+expect_json "init --json" 'assert d["action"] == "unchanged" and d["version"] >= 1 and d["changed"] is False' --json init
 check "both files carry the same schema version" \
 	test "$(sql_read 'PRAGMA pub.user_version')" = "$(sql_read 'PRAGMA main.user_version')"
 

@@ -50,7 +50,7 @@ USER_SHOW = dict(USER_BASE, roles=[{"name": STR, "inherited": BOOL}],
 ROLE_BASE = {"name": STR, "gid": INT, "description": STR, "created_at": STR,
              "permissions": [STR], "includes": [STR]}
 ROLE_SHOW = dict(ROLE_BASE, all_permissions=[STR], members=[STR])
-INIT = {"dbdir": STR, "action": STR, "old_version": INT, "version": INT}
+INIT = {"changed": BOOL, "dbdir": STR, "action": STR, "old_version": INT, "version": INT}
 
 
 def change(**extra):
