@@ -69,9 +69,25 @@ struct pud_ctx {
 	struct pud_args args;
 	struct udb_config *cfg;
 	struct udb_db *db;
-	enum udb_open_mode mode; /* what db was opened for */
-	bool cached;             /* cfg and db belong to the PAM handle's cache */
+	enum udb_open_mode mode;     /* what db was opened for */
+	bool cached;                 /* cfg and db belong to the PAM handle's cache */
+	enum udb_result open_result; /* of the last open that was tried */
 };
+
+/* Loads the configuration into ctx->cfg unless it is there (pam_userdb.c);
+ * a PAM code, logged on failure. */
+int pud_ctx_config(struct pud_ctx *ctx);
+
+/* Whether user is a name the database may answer for (owner.c). Another
+ * NSS source (files first, as nsswitch.conf says) that resolves it to an
+ * account the database does not have makes it PAM_USER_UNKNOWN at once:
+ * a local user, logged at debug only. A database user whose name resolves
+ * to another uid through an earlier source is PAM_USER_UNKNOWN too, logged
+ * once per PAM handle: the name is the other account's now, and never
+ * authenticates into it with the database's password or roles.
+ * PAM_SUCCESS otherwise (also for a name no source knows); another code
+ * when the database cannot tell. */
+int pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what);
 
 /* A DNS name is at most 253 bytes; whatever a client sends beyond this is
  * cut before it is logged or stored. */

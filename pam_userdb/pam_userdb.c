@@ -161,29 +161,14 @@ log_config_error(pam_handle_t *pamh, const struct udb_config_error *e)
 		   e->key ? " " : "", e->reason);
 }
 
-static int
-ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
+int
+pud_ctx_config(struct pud_ctx *ctx)
 {
 	struct udb_config_error cfg_error;
-	const void *data = NULL;
 	enum udb_result r;
 
-	/* Root reads both files with the writer: the account phase is almost
-	 * always followed by a session (sshd, login, su, sudo, cron), whose
-	 * login record needs it, and one writer for both costs half of a
-	 * reader and then a writer. Other callers cannot write anyway. */
-	if (mode == UDB_OPEN_SHADOW && geteuid() == 0)
-		mode = UDB_OPEN_WRITE;
-	if (pam_get_data(ctx->pamh, CACHE_KEY, &data) == PAM_SUCCESS && data &&
-	    cache_fits(data, ctx->args.conf, mode)) {
-		const struct pud_cache *c = data;
-
-		ctx->cfg = c->cfg;
-		ctx->db = c->db;
-		ctx->mode = c->mode;
-		ctx->cached = true;
+	if (ctx->cfg)
 		return PAM_SUCCESS;
-	}
 	r = udb_config_load_explained(ctx->args.conf, &ctx->cfg, &cfg_error);
 	if (r != UDB_OK) {
 		log_config_error(ctx->pamh, &cfg_error);
@@ -198,13 +183,46 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 			   ctx->cfg->path ? ctx->cfg->path : UDB_CONFIG_PATH);
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
-	/* A read-only handle serves a few statements per phase: the brief kind
+	return PAM_SUCCESS;
+}
+
+static int
+ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
+{
+	const void *data = NULL;
+	enum udb_result r;
+	int rc;
+
+	/* Root reads both files with the writer: the account phase is almost
+	 * always followed by a session (sshd, login, su, sudo, cron), whose
+	 * login record needs it, and one writer for both costs half of a
+	 * reader and then a writer. Other callers cannot write anyway. */
+	if (mode == UDB_OPEN_SHADOW && geteuid() == 0)
+		mode = UDB_OPEN_WRITE;
+	if (pam_get_data(ctx->pamh, CACHE_KEY, &data) == PAM_SUCCESS && data &&
+	    cache_fits(data, ctx->args.conf, mode)) {
+		const struct pud_cache *c = data;
+
+		/* A configuration loaded for the owner check gives way. */
+		if (!ctx->cached)
+			udb_config_free(ctx->cfg);
+		ctx->cfg = c->cfg;
+		ctx->db = c->db;
+		ctx->mode = c->mode;
+		ctx->cached = true;
+		return PAM_SUCCESS;
+	}
+	rc = pud_ctx_config(ctx);
+	if (rc != PAM_SUCCESS)
+		return rc;
+/* A read-only handle serves a few statements per phase: the brief kind
 	 * opens in about half the time when no other process has the database
 	 * open (see db.h), which is the common case for the shadow file. */
 	if (mode == UDB_OPEN_WRITE)
 		r = udb_db_open(ctx->cfg->dbdir, mode, &ctx->db);
 	else
 		r = udb_db_open_brief(ctx->cfg->dbdir, mode, &ctx->db);
+	ctx->open_result = r;
 	if (r != UDB_OK) {
 		/* Not being root is expected in some stacks (a screen locker):
 		 * that is a notice, anything else is an error. */
@@ -407,6 +425,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (!ctx.args.nodelay)
 		pam_fail_delay(pamh, PUD_FAIL_DELAY_USEC);
 	rc = get_user(&ctx, true, &user);
+	/* A local user is answered at once: no prompt, no hash, no write. */
+	if (rc == PAM_SUCCESS)
+		rc = pud_check_owner(&ctx, user, "authentication");
 	if (rc != PAM_SUCCESS)
 		goto out;
 	/* Ask for the password before looking the name up, so that an unknown
@@ -456,6 +477,8 @@ user_is_ours(pam_handle_t *pamh, int argc, const char **argv, const char *what)
 	if (rc == PAM_SUCCESS)
 		rc = get_user(&ctx, false, &user);
 	if (rc == PAM_SUCCESS)
+		rc = pud_check_owner(&ctx, user, what);
+	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, UDB_OPEN_PUBLIC);
 	if (rc == PAM_SUCCESS) {
 		r = udb_user_by_name(ctx.db, user, &u);
@@ -496,6 +519,8 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	rc = pud_args_parse(pamh, argc, argv, &ctx.args);
 	if (rc == PAM_SUCCESS)
 		rc = get_user(&ctx, true, &user);
+	if (rc == PAM_SUCCESS)
+		rc = pud_check_owner(&ctx, user, "account check");
 	/* Read-only is enough here: nothing is written, and the account phase
 	 * then works for every caller that may read the shadow file. */
 	if (rc == PAM_SUCCESS)
@@ -538,6 +563,8 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		rc = PAM_SERVICE_ERR;
 	if (rc == PAM_SUCCESS)
 		rc = get_user(&ctx, true, &user);
+	if (rc == PAM_SUCCESS)
+		rc = pud_check_owner(&ctx, user, "password change");
 	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_SHADOW);
 	if (rc == PAM_SUCCESS)
@@ -587,6 +614,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			pam_syslog(pamh, LOG_DEBUG, "session is not a login, not recorded");
 		return user_is_ours(pamh, argc, argv, "session");
 	}
+	if (rc == PAM_SUCCESS)
+		rc = pud_check_owner(&ctx, user, "session");
 	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, UDB_OPEN_WRITE);
 	if (rc == PAM_SUCCESS)

@@ -77,7 +77,8 @@ mkfifo "$dir/sql"
 sqlite3 "$dir/db/shadow.db" <"$dir/sql" >"$dir/sql.out" 2>&1 &
 holder=$!
 exec 3>"$dir/sql"
-printf 'BEGIN IMMEDIATE;\n.print held\n' >&3
+# Keep -wal and -shm on close, as userdb's own writers do: readers need them.
+printf '.filectrl persist_wal 1\nBEGIN IMMEDIATE;\n.print held\n' >&3
 i=0
 while ! grep -q held "$dir/sql.out" && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
 check "sqlite3 holds the write lock" grep -q held "$dir/sql.out"

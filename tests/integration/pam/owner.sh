@@ -1,0 +1,100 @@
+#!/bin/sh
+# Whose name is it (issue 11, "local users pay nothing"), with pamtester
+# under pam_wrapper and nss_wrapper (suite pam): the module asks NSS, files
+# first, before it touches the database.
+#  - a user of the passwd file only: PAM_USER_UNKNOWN in every phase at
+#    once: no password prompt, no hash, no write;
+#  - a name known nowhere: the dummy hash and the counted write, as before;
+#  - a database user whose name the passwd file now gives another uid:
+#    refused in every phase, even with the database password;
+#  - a database user whose name NSS resolves through userdb logs in.
+# Run by meson with PAMTESTER, PAM_FIXTURE, PAM_USERDB_MODULE, CRYPT_GATE,
+# NSS_USERDB_MODULE and LD_PRELOAD=libpam_wrapper.so set.
+set -u
+
+dir=$("$PAM_FIXTURE") || { echo "pam_fixture failed"; exit 1; }
+trap 'rm -rf "$dir"' EXIT
+module=$PAM_USERDB_MODULE
+conf=$dir/userdb.conf
+cat >"$dir/services/login" <<END
+auth     required $module conf=$conf nodelay
+account  required $module conf=$conf
+password required $module conf=$conf
+session  required $module conf=$conf
+END
+cp /etc/passwd "$dir/passwd"
+cp /etc/group "$dir/group"
+echo "lena:x:4242:4242:Lena:/home/lena:/bin/sh" >>"$dir/passwd"
+echo "frank:x:4243:4243:Frank (local):/home/frank:/bin/sh" >>"$dir/passwd"
+mkdir "$dir/gate"
+touch "$dir/gate/open"
+export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$dir/services" PAM_WRAPPER_DISABLE_DEEPBIND=1
+export LD_PRELOAD="libnss_wrapper.so:$LD_PRELOAD:$CRYPT_GATE"
+export NSS_WRAPPER_PASSWD="$dir/passwd" NSS_WRAPPER_GROUP="$dir/group"
+export NSS_WRAPPER_MODULE_SO_PATH="$NSS_USERDB_MODULE" NSS_WRAPPER_MODULE_FN_PREFIX=userdb
+export USERDB_CONF="$conf" CRYPT_GATE_DIR="$dir/gate"
+failed=0
+
+check() { # WHAT COMMAND...
+	what=$1
+	shift
+	if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=1; fi
+}
+
+# pam USER INPUT OPERATION...: pamtester's output in $out, its status returned
+pam() {
+	user=$1 input=$2
+	shift 2
+	out=$(printf '%s' "$input" | "$PAMTESTER" -v login "$user" "$@" 2>&1)
+}
+
+unknown_failures() {
+	sqlite3 -readonly "$dir/db/shadow.db" \
+		"SELECT coalesce((SELECT value FROM meta WHERE key = 'unknown_user_failures'), 0)"
+}
+
+# refused_unknown WHAT USER PASSWORD OPERATION: refused as "User not known"
+refused_unknown() {
+	what=$1 user=$2 pw=$3
+	shift 3
+	if pam "$user" "$pw
+" "$@"; then
+		echo "FAIL: $what (accepted)"
+		failed=1
+	elif echo "$out" | grep -q "User not known"; then
+		echo "ok: $what"
+	else
+		echo "FAIL: $what: $out"
+		failed=1
+	fi
+}
+
+check "nss_wrapper resolves lena from the passwd file" sh -c 'getent passwd lena | grep -q ":4242:"'
+check "and alice through the userdb module" sh -c 'getent passwd alice | grep -q "^alice:x:"'
+
+before=$(unknown_failures)
+rm -f "$dir/gate/reached"
+export CRYPT_GATE_PASSWORD='lena password'
+for op in authenticate acct_mgmt chauthtok open_session close_session; do
+	refused_unknown "a local user is unknown to the module: $op" lena 'lena password' "$op"
+done
+check "no password was asked for the local user" sh -c "! echo \"\$0\" | grep -q Password" "$out"
+pam lena 'lena password
+' authenticate
+check "no prompt in auth either" sh -c "! echo \"\$0\" | grep -q Password" "$out"
+check "no hash was made of the local user's password" test ! -e "$dir/gate/reached"
+check "nothing was written for the local user" test "$(unknown_failures)" = "$before"
+
+export CRYPT_GATE_PASSWORD='whatever'
+refused_unknown "a name known nowhere is unknown" nobody_here whatever authenticate
+check "after the dummy hash" test -e "$dir/gate/reached"
+check "and a counted write" test "$(unknown_failures)" = "$((before + 1))"
+
+refused_unknown "frank, now a local name with another uid, is refused with his database password" \
+	frank 'frank password 1' authenticate
+refused_unknown "and in the account phase" frank '' acct_mgmt
+refused_unknown "and in the session" frank '' open_session
+
+check "alice, resolved through userdb, logs in" pam alice 'alice password 1
+' authenticate acct_mgmt open_session close_session
+exit $failed
