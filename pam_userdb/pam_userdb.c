@@ -215,7 +215,7 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 	rc = pud_ctx_config(ctx);
 	if (rc != PAM_SUCCESS)
 		return rc;
-/* A read-only handle serves a few statements per phase: the brief kind
+	/* A read-only handle serves a few statements per phase: the brief kind
 	 * opens in about half the time when no other process has the database
 	 * open (see db.h), which is the common case for the shadow file. */
 	if (mode == UDB_OPEN_WRITE)
