@@ -21,6 +21,9 @@ grep -q userdb-role-database-pam-module "$LINUX_PAM_MOD" &&
 	e2e_skip_all "$LINUX_PAM_MOD is userdb's own module: this host is not stock"
 e2e_overlay /usr || _e2e_die "cannot make /usr private"
 e2e_overlay /var/lib || _e2e_die "cannot make /var/lib private" # pam-auth-update's state
+# pam-auth-update goes through debconf: its database (and the lock another
+# apt-get on the host may hold) stays private.
+e2e_overlay /var/cache/debconf || _e2e_die "cannot make /var/cache/debconf private"
 USR_UPPER=$E2E_TMP/overlay/_usr/upper
 ETC_BEFORE=$E2E_TMP/etc-before
 cp -a /etc "$ETC_BEFORE" 2>/dev/null
