@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "hash.h"
+#include "trust.h"
 
 /* The error line for a configuration that did not load. It never quotes
  * the file (see config.h): someone allowed to run one `sudo userdb`
@@ -61,25 +62,24 @@ cli_load_config(struct cli *c)
 	return r;
 }
 
-/* Says which of the database's paths is a symlink or writable by others.
- * The files are looked at with lstat, not opened: closing a descriptor of
- * a database file would drop the locks of a connection this process may
- * have open to it (the NSS module's, after a getpwnam). */
-static const char *
-unsafe_path(const char *dbdir, char *buf, size_t size)
+/* Which of the database's paths is a symlink or may be changed by others,
+ * and why, for the error line; false when none is. The files are looked at
+ * with lstat, not opened: closing a descriptor of a database file would
+ * drop the locks of a connection this process may have open to it (the NSS
+ * module's, after a getpwnam). */
+static bool
+find_unsafe(const char *dbdir, struct udb_trust_problem *p)
 {
 	static const char *const files[] = {"", UDB_PUBLIC_FILE, UDB_SHADOW_FILE};
 	struct stat st;
 
 	for (size_t i = 0; i < 3; i++) {
-		snprintf(buf, size, "%s%s%s", dbdir, i ? "/" : "", files[i]);
-		if (lstat(buf, &st) < 0)
-			continue;
-		if (S_ISLNK(st.st_mode) || udb_check_trusted_stat(&st, i == 0) != UDB_OK)
-			return buf;
+		snprintf(p->path, sizeof(p->path), "%s%s%s", dbdir, i ? "/" : "", files[i]);
+		if (lstat(p->path, &st) == 0 &&
+		    udb_trust_explain(&st, i == 0, false, p->reason, sizeof(p->reason)))
+			return true;
 	}
-	snprintf(buf, size, "%s", dbdir);
-	return buf;
+	return false;
 }
 
 /* The error line for a database that cannot be opened (or initialised). */
@@ -87,8 +87,12 @@ static enum udb_result
 report_open(struct cli *c, enum udb_result r, enum cli_access access)
 {
 	const char *dir = c->cfg->dbdir;
-	char path[4200];
+	struct udb_trust_problem problem;
 
+	/* A symlinked dbdir fails to open like a missing one: say which. */
+	if ((r == UDB_UNSAFE || r == UDB_UNAVAILABLE) && find_unsafe(dir, &problem))
+		return cli_error(UDB_UNSAFE, "database %s: refusing it: %s %s", cli_quote(dir),
+				 cli_quote(problem.path), problem.reason);
 	switch (r) {
 	case UDB_UNAVAILABLE:
 		return cli_error(r, "database %s: not found (run `userdb init` to create it)",
@@ -104,11 +108,10 @@ report_open(struct cli *c, enum udb_result r, enum cli_access access)
 					 cli_quote(dir));
 		return cli_error(r, "database %s: permission denied", cli_quote(dir));
 	case UDB_UNSAFE:
-		return cli_error(
-			r,
-			"database %s: refusing it: a symlink, or writable by someone other "
-			"than root or its owner",
-			cli_quote(unsafe_path(dir, path, sizeof(path))));
+		return cli_error(r,
+				 "database %s: refusing it: a symlink, or changeable by "
+				 "someone other than root",
+				 cli_quote(dir));
 	case UDB_CORRUPT:
 		return cli_error(r, "database %s: not a userdb database, or damaged",
 				 cli_quote(dir));
@@ -196,6 +199,15 @@ cmd_init(struct cli *c, int argc, char **argv)
 	if (r != UDB_OK)
 		return r;
 	r = udb_db_init(c->cfg->dbdir, &old_version);
+	if (r == UDB_UNSAFE || r == UDB_UNAVAILABLE) {
+		struct udb_trust_problem problem;
+
+		/* The same walk again, read-only, for the path and reason. */
+		if (udb_trust_check_dbdir(c->cfg->dbdir, &problem) == r)
+			return cli_error(r, "database %s: refusing it: %s %s (nothing was changed)",
+					 cli_quote(c->cfg->dbdir), cli_quote(problem.path),
+					 problem.reason);
+	}
 	if (r == UDB_PERMISSION)
 		return cli_error(r, "database %s: permission denied (init needs root)",
 				 cli_quote(c->cfg->dbdir));

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db-internal.h"
 #include "schema.h"
+#include "trust.h"
 
 #define READER_BUSY_MS 200
 #define WRITER_BUSY_MS 5000
@@ -996,7 +997,14 @@ udb_db_init(const char *dbdir, unsigned *ret_old_version)
 	struct udb_db *db = NULL;
 	enum udb_result r;
 	unsigned version = 0;
+	struct udb_trust_problem problem;
 
+	/* Before anything is created or chowned: an untrusted ancestor, a
+	 * pre-created directory or planted files would otherwise be adopted
+	 * (trust.c says why). */
+	r = udb_trust_check_dbdir(dbdir, &problem);
+	if (r != UDB_OK)
+		return r;
 	if (mkdir(dbdir, 0755) == 0) {
 		/* mkdir applies root's umask; unprivileged NSS readers need 0755. */
 		if (chmod(dbdir, 0755) < 0)

@@ -45,7 +45,11 @@ void udb_db_close(struct udb_db *db);
 
 /* Creates dbdir and both files (public 0644, shadow 0640 root:shadow when run
  * as root), or brings an existing database up to the current schema.
- * *ret_old_version is the schema version found (0 for a new database). */
+ * *ret_old_version is the schema version found (0 for a new database).
+ * First, before it changes anything, dbdir's ancestors, dbdir if it exists
+ * and the database files in it are checked (trust.h): UDB_UNSAFE, or
+ * UDB_UNAVAILABLE for a missing ancestor, and udb_trust_check_dbdir() says
+ * which path and why. */
 enum udb_result udb_db_init(const char *dbdir, unsigned *ret_old_version);
 
 /* The schema version this build writes. */

@@ -252,6 +252,34 @@ if is_root; then
 fi
 MATCH='up to date' expect_ok "init again says the database is up to date" init
 expect_json "init --json" 'assert d["action"] == "unchanged" and d["version"] >= 1 and d["changed"] is False' --json init
+
+# init checks dbdir and every ancestor before it changes anything.
+tree_state() { find "$T/trap" -printf '%p %u %g %m %n\n' | sort; }
+mkdir -p "$T/trap/open" && chmod 777 "$T/trap/open"
+printf 'dbdir = %s\n' "$T/trap/open/db" >"$T/trap.conf"
+before=$(tree_state)
+MATCH="refusing it: '$T/trap/open' is writable by everyone \\(mode 0777\\) \\(nothing was changed\\)" \
+	expect_fail 78 "init under a world-writable parent" --config "$T/trap.conf" init
+check "  created nothing" test "$before" = "$(tree_state)"
+chmod 755 "$T/trap/open"
+ln -s "$T/trap/open" "$T/trap/link"
+printf 'dbdir = %s\n' "$T/trap/link" >"$T/trap.conf"
+MATCH="refusing it: '$T/trap/link' is a symlink" \
+	expect_fail 78 "init of a symlinked dbdir says so" --config "$T/trap.conf" init
+MATCH="refusing it: '$T/trap/link' is a symlink" \
+	expect_fail 78 "a symlinked dbdir is reported as a symlink, not missing" \
+	--config "$T/trap.conf" user list
+if is_root; then
+	mkdir "$T/trap/open/db"
+	echo "attacker's" >"$T/trap/open/db/public.db"
+	chmod 666 "$T/trap/open/db/public.db"
+	chown -R nobody "$T/trap/open/db"
+	printf 'dbdir = %s\n' "$T/trap/open/db" >"$T/trap.conf"
+	before=$(tree_state)
+	MATCH="refusing it: '$T/trap/open/db' is owned by uid [0-9]+, not root \\(nothing" \
+		expect_fail 78 "init of a directory another user pre-created" --config "$T/trap.conf" init
+	check "  changed no owner or mode inside it" test "$before" = "$(tree_state)"
+fi
 check "both files carry the same schema version" \
 	test "$(sql_read 'PRAGMA pub.user_version')" = "$(sql_read 'PRAGMA main.user_version')"
 
