@@ -74,6 +74,22 @@ echo '$ runuser -u alice -- sudo -n /usr/bin/id -un      (right after the revoke
 e2e_as alice sudo -n /usr/bin/id -un 2>&1 | sed 's/^/  /'
 show userdb grant alice admin
 
+step "4b. An ssh session opened before a revoke: sudo uses its login-time groups unless sudo.conf says 'Set group_source dynamic'"
+revoke_during_session()
+{
+	echo '$ sshpass -p ... ssh alice@127.0.0.1 ...      (a session opens and waits)'
+	e2e_open_session alice 'Wonderland-1865' 'id -Gn; sudo -n /usr/bin/id -un' ||
+		echo "  UNEXPECTED: the session did not open"
+	show userdb revoke alice admin
+	echo '$ id -Gn; sudo -n /usr/bin/id -un             (in the session opened before)'
+	e2e_session_continue 2>&1 | sed 's/^/  /'
+	show userdb grant alice admin
+}
+revoke_during_session
+echo '$ echo "Set group_source dynamic" >>/etc/sudo.conf'
+echo 'Set group_source dynamic' >>/etc/sudo.conf
+revoke_during_session
+
 step "5. A disabled user is refused at once"
 show userdb user disable bob
 echo '$ sshpass -p ... ssh bob@127.0.0.1 id'

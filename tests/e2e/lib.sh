@@ -582,6 +582,49 @@ e2e_su()
 	e2e_pty_run "$pw" runuser -u "$from" -- su "$to" -c "$cmd"
 }
 
+# e2e_open_session USER PASSWORD CMD: logs USER in over ssh (start sshd
+# first) and keeps the session open, its processes started with the groups
+# of that login, until e2e_session_continue lets it run CMD (one shell
+# command line). Returns 1 if the session did not come up.
+e2e_open_session()
+{
+	local user=$1 pw=$2 cmd=$3 i
+
+	E2E_SESSION_DIR=$(mktemp -d "$E2E_TMP/session.XXXXXX") || _e2e_die "mktemp failed"
+	chmod 0755 "$E2E_SESSION_DIR"
+	mkfifo -m 0666 "$E2E_SESSION_DIR/go" || _e2e_die "mkfifo failed"
+	{
+		e2e_ssh "$user" "$pw" "echo session-open; read -r _ <$E2E_SESSION_DIR/go; $cmd"
+		echo "$?" >"$E2E_SESSION_DIR/status"
+	} >"$E2E_SESSION_DIR/out" 2>&1 &
+	E2E_SESSION_PID=$!
+	for ((i = 0; i < E2E_SSH_TIMEOUT * 10; i++)); do
+		grep -qs '^session-open$' "$E2E_SESSION_DIR/out" && return 0
+		kill -0 "$E2E_SESSION_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$E2E_SESSION_DIR/out"
+	return 1
+}
+
+# e2e_session_continue: lets the session e2e_open_session opened run its
+# CMD; prints what the session printed after it opened, returns CMD's
+# status (e2e_ssh's). Works from a subshell (the checks run commands in
+# one), which cannot wait for the session: it watches for its status file.
+e2e_session_continue()
+{
+	local i
+
+	timeout 5 bash -c 'echo go >"$1"' _ "$E2E_SESSION_DIR/go"
+	for ((i = 0; i < E2E_SSH_TIMEOUT * 10; i++)); do
+		[[ -s $E2E_SESSION_DIR/status ]] && break
+		sleep 0.1
+	done
+	sed '0,/^session-open$/d' "$E2E_SESSION_DIR/out"
+	[[ -s $E2E_SESSION_DIR/status ]] || return 124
+	return "$(cat "$E2E_SESSION_DIR/status")"
+}
+
 # ---------------------------------------------------------------- checks --
 
 # Runs "$@" with stdin from /dev/null, output in E2E_OUTPUT, status in

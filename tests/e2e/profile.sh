@@ -35,6 +35,8 @@ chmod 0644 /etc/userdb.conf
 unset USERDB_CONF
 setup udb init
 printf '%s\n' 'Dana-pw.0a' | setup udb user add dana --password-stdin
+setup udb role add admin
+printf '%s\n' 'Alice-pw.0a' | setup udb user add alice --role admin --password-stdin
 
 e2e_private_accounts --writable
 e2e_add_user lena 4242 'Lena-pw.0a'
@@ -223,3 +225,32 @@ e2e_setup_pam e2e-session - <<'EOF'
 EOF
 e2e_expect_ok "an interactive session (common-session) by dana counts" \
 	login_count_is "$((n + 1))" pamtester e2e-session dana open_session close_session
+
+# --- revokes reach open sessions with sudo's group_source dynamic ---------------
+# sudo matches %admin against the group list a session got at login unless
+# /etc/sudo.conf says otherwise: README's command, run as written.
+sudo_conf_cmd=$(sed -n "s/^ *\(echo 'Set group_source dynamic' | .*\)$/\1/p" "$SRC/README.md")
+[[ $(wc -l <<<"$sudo_conf_cmd") == 1 && -n $sudo_conf_cmd ]] ||
+	_e2e_die "README has no one 'Set group_source dynamic' command"
+e2e_setup_sudoers '%admin ALL=(ALL) NOPASSWD: /usr/bin/id'
+e2e_start_sshd 2222
+revoke_in_open_session()
+{
+	e2e_open_session alice 'Alice-pw.0a' 'id -Gn; sudo -n /usr/bin/id -un' ||
+		_e2e_die "alice's ssh session did not open"
+	setup udb revoke alice admin
+}
+revoke_in_open_session
+e2e_expect_output "without group_source dynamic: an open session still sudos after the revoke" \
+	$'admin.*\nroot$' e2e_session_continue
+setup udb grant alice admin
+bash -e -c "$sudo_conf_cmd" >/dev/null || _e2e_die "README's sudo.conf command failed"
+grep -qx 'Set group_source dynamic' /etc/sudo.conf || _e2e_die "sudo.conf lacks the line"
+revoke_in_open_session
+e2e_expect_fail_output "with group_source dynamic in sudo.conf: the open session (still in admin) cannot sudo" \
+	$'admin\nsudo: a password is required$' e2e_session_continue
+e2e_expect_fail "... and a new one's too" e2e_as alice sudo -n /usr/bin/id -un
+setup udb grant alice admin
+e2e_expect_output "... and the grant admits a new sudo again" '^root$' \
+	e2e_as alice sudo -n /usr/bin/id -un
+e2e_stop_sshd
