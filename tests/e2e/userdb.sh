@@ -136,6 +136,8 @@ setup udb grant alice admin
 
 # --- Debian's stock common-* with the shipped pam-auth-update profile --------
 e2e_overlay /usr/share/pam-configs || _e2e_die "cannot make pam-configs private"
+# pam-auth-update records its choices in debconf's database: keep it private.
+e2e_overlay /var/cache/debconf || _e2e_die "cannot make /var/cache/debconf private"
 sed "s|@PAM_MODULE@|$PAM_MOD|" "$SRC/dist/pam-config.in" >/usr/share/pam-configs/userdb
 DEBIAN_FRONTEND=noninteractive pam-auth-update --enable userdb >/dev/null 2>&1 ||
 	_e2e_die "pam-auth-update --enable userdb failed"
