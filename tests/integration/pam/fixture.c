@@ -19,6 +19,7 @@
 #include "user.h"
 
 #define SET_ITEMS_DEFAULT "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
+#define GET_ITEMS_DEFAULT "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so"
 
 struct fx fx;
 bool fx_in_check = true;
@@ -124,6 +125,7 @@ expand(const char *text, char *out, size_t size)
 {
 	const char *module = getenv("PAM_USERDB_MODULE");
 	const char *set_items = getenv("PAM_SET_ITEMS_MODULE");
+	const char *get_items = getenv("PAM_GET_ITEMS_MODULE");
 	const struct {
 		const char *key, *value;
 	} subst[] = {
@@ -131,6 +133,7 @@ expand(const char *text, char *out, size_t size)
 		{"@CONF@", fx.conf},
 		{"@DIR@", fx.dir},
 		{"@SETITEMS@", set_items ? set_items : SET_ITEMS_DEFAULT},
+		{"@GETITEMS@", get_items ? get_items : GET_ITEMS_DEFAULT},
 	};
 	size_t n = 0;
 

@@ -41,7 +41,8 @@ void fx_teardown(void);
 
 /* Writes the service file name. In text, @MODULE@ becomes the module's
  * path, @CONF@ the config file's, @DIR@ the temporary directory and
- * @SETITEMS@ the path of pam_wrapper's pam_set_items.so. */
+ * @SETITEMS@ / @GETITEMS@ the paths of pam_wrapper's pam_set_items.so and
+ * pam_get_items.so (which copies the PAM items into the PAM environment). */
 void fx_service(const char *name, const char *text);
 /* Writes the config file dir/name: the usual settings, then extra. */
 void fx_conf(const char *name, const char *extra);

@@ -337,6 +337,78 @@ START_TEST(test_unknown_user)
 }
 END_TEST
 
+/* The value of PAM item name in the PAM environment pam_get_items made,
+ * or NULL. */
+static const char *
+env_item(char **envlist, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; envlist && envlist[i]; i++)
+		if (strncmp(envlist[i], name, len) == 0 && envlist[i][len] == '=')
+			return envlist[i] + len + 1;
+	return NULL;
+}
+
+/* Debian's common-password as pam-auth-update writes it: this module
+ * first, then a module whose line has use_authtok (pam_unix; here
+ * pam_get_items, which shows what PAM_AUTHTOK holds). For a user the
+ * database does not have, this module asks for the new password, asks
+ * nothing else, and leaves it for the module below. */
+START_TEST(test_new_password_passed_on_for_users_not_ours)
+{
+	static const char *answers[] = {"local new pw 1", "local new pw 1", NULL};
+	static const char *mismatch[] = {"local new pw 2", "local new pw 3", NULL};
+	struct pam_testcase cases[] = {
+		pam_test(PAMTEST_CHAUTHTOK, PAM_SUCCESS),
+		pam_test(PAMTEST_GETENVLIST, PAM_SUCCESS),
+	};
+	struct pam_testcase refused[] = {
+		pam_test(PAMTEST_CHAUTHTOK, PAM_TRY_AGAIN),
+	};
+	struct fx_msgs msgs;
+
+	fx_service("common-password",
+		   "password [success=done user_unknown=ignore authinfo_unavail=ignore "
+		   "default=die] @MODULE@ conf=@CONF@\n"
+		   "password required @GETITEMS@\n");
+	fx_run_msgs("common-password", "lena", answers, cases, &msgs);
+	ck_assert_str_eq(env_item(cases[1].case_out.envlist, "PAM_AUTHTOK"), "local new pw 1");
+	ck_assert_ptr_null(env_item(cases[1].case_out.envlist, "PAM_OLDAUTHTOK"));
+	pamtest_free_env(cases[1].case_out.envlist);
+	/* The two entries differ: the stack stops here. */
+	fx_run("common-password", "lena", mismatch, refused);
+	/* A database user is this module's alone: success=done. */
+	if (getuid() == 0) {
+		static const char *alice[] = {"alice new pw 4", "alice new pw 4", NULL};
+
+		chauthtok_expect("common-password", "alice", alice, 0, PAM_SUCCESS);
+		auth_expect("alice", "alice new pw 4", PAM_SUCCESS);
+	}
+}
+END_TEST
+
+/* The same while the database cannot be opened: root's own password
+ * must stay changeable. */
+START_TEST(test_new_password_passed_on_without_a_database)
+{
+	static const char *answers[] = {"root new pw 1", "root new pw 1", NULL};
+	struct pam_testcase cases[] = {
+		pam_test(PAMTEST_CHAUTHTOK, PAM_SUCCESS),
+		pam_test(PAMTEST_GETENVLIST, PAM_SUCCESS),
+	};
+
+	fx_conf("nodb.conf", "dbdir = /nonexistent/userdb");
+	fx_service("common-password",
+		   "password [success=done user_unknown=ignore authinfo_unavail=ignore "
+		   "default=die] @MODULE@ conf=@DIR@/nodb.conf\n"
+		   "password required @GETITEMS@\n");
+	fx_run("common-password", "root", answers, cases);
+	ck_assert_str_eq(env_item(cases[1].case_out.envlist, "PAM_AUTHTOK"), "root new pw 1");
+	pamtest_free_env(cases[1].case_out.envlist);
+}
+END_TEST
+
 static Suite *
 password_suite(void)
 {
@@ -357,6 +429,8 @@ password_suite(void)
 	tcase_add_test(tc, test_use_authtok_after_stacked_module);
 	tcase_add_test(tc, test_busy_database);
 	tcase_add_test(tc, test_unknown_user);
+	tcase_add_test(tc, test_new_password_passed_on_for_users_not_ours);
+	tcase_add_test(tc, test_new_password_passed_on_without_a_database);
 	tcase_add_test(tc, test_wrong_old_passwords_lock_the_account);
 	tcase_add_test(tc, test_wrong_old_password_is_delayed);
 	suite_add_tcase(s, tc);
