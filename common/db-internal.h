@@ -22,8 +22,11 @@ struct udb_db {
 	unsigned tx_depth;
 	bool tx_failed;
 	bool tx_cross_file;
-	int busy_ms; /* the busy timeout in force, restored after a checkpoint */
-	bool brief;  /* opened by udb_db_open_brief() */
+	int busy_ms;               /* the busy timeout in force, restored after a checkpoint */
+	bool brief;                /* opened by udb_db_open_brief() */
+	unsigned tx_images;        /* images the open transaction may change */
+	unsigned tx_images_forced; /* images found out of step at its begin */
+	int image_lock_fd;         /* held from the outermost begin to the install */
 };
 
 /* Returns the prepared statement for q, ready to bind. The caller must call
@@ -52,5 +55,18 @@ int udb_bind_time(sqlite3_stmt *stmt, int index, int64_t t);
 int64_t udb_column_time(sqlite3_stmt *stmt, int index);
 /* strdup of a text column ("" for NULL); NULL on allocation failure. */
 char *udb_column_strdup(sqlite3_stmt *stmt, int index);
+
+/* The image writer (image_write.c), called by the transaction code only.
+ * build writes the new files of the images in which beside the old ones,
+ * from the open transaction's snapshot, stamped with generation; install
+ * renames them into place after the commit and bumps nss.gen; discard
+ * removes what build wrote (after a rollback). */
+enum udb_result udb_image_build(struct udb_db *db, unsigned which, uint64_t generation);
+enum udb_result udb_image_install(struct udb_db *db, unsigned which);
+void udb_image_discard(struct udb_db *db, unsigned which);
+/* The generation in the header of an installed image; UDB_NOT_FOUND when
+ * there is none, UDB_CORRUPT when it is not a readable image. kind is an
+ * enum udb_img_kind. */
+enum udb_result udb_image_read_generation(const char *dbdir, int kind, uint64_t *ret_generation);
 
 #endif

@@ -12,20 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/file.h>
+
 #include "config.h"
 #include "db-internal.h"
+#include "image.h"
 #include "schema.h"
 #include "trust.h"
 
 #define READER_BUSY_MS 200
 #define WRITER_BUSY_MS 5000
 #define READER_MMAP    0x7fff0000LL /* SQLite's own limit, 2 GiB */
-
-int64_t
-udb_now(void)
-{
-	return (int64_t)time(NULL);
-}
 
 unsigned
 udb_db_schema_version(void)
@@ -205,6 +202,8 @@ udb_db_close(struct udb_db *db)
 	for (int i = 0; i < UDB_Q_COUNT; i++)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_close(db->sql);
+	if (db->image_lock_fd >= 0)
+		close(db->image_lock_fd);
 	free(db->dbdir);
 	free(db->pub_path);
 	free(db->sec_path);
@@ -455,6 +454,7 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 	if (!db)
 		return UDB_NO_MEMORY;
 	db->mode = mode;
+	db->image_lock_fd = -1;
 	db->dbdir = strdup(dbdir);
 	db->pub_path = path_join(dbdir, UDB_PUBLIC_FILE);
 	db->sec_path = path_join(dbdir, UDB_SHADOW_FILE);
@@ -561,7 +561,17 @@ udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 enum udb_result
 udb_db_open_brief(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 {
-	return open_checked(dbdir, mode, true, ret_db);
+	enum udb_result r = open_checked(dbdir, mode, true, ret_db);
+
+	/* A writer killed in its commit leaves a WAL whose index must be
+	 * rebuilt before anyone reads it, which a handle that leaves the
+	 * shared-memory index alone cannot do. Until the NSS module stopped
+	 * opening the store, some long-lived process usually had the index up
+	 * to date; now the brief handle falls back to an ordinary one, which
+	 * rebuilds it when this process may write the -shm file (root). */
+	if (mode != UDB_OPEN_WRITE && (r == UDB_INTERNAL || r == UDB_BUSY || r == UDB_IO))
+		r = open_checked(dbdir, mode, false, ret_db);
+	return r;
 }
 
 bool
@@ -768,6 +778,115 @@ repair_if_needed(struct udb_db *db)
 	return r;
 }
 
+/* Writers publish images in the order they commit: the lock file is held
+ * from the outermost begin until the images are installed, so a writer
+ * that commits later never has its images replaced by an earlier one's.
+ * The file is the writer's own (0600): no other user can open, let alone
+ * lock, it. Waits up to the busy timeout, like SQLite's own lock. */
+static void
+image_unlock(struct udb_db *db)
+{
+	if (db->image_lock_fd >= 0)
+		close(db->image_lock_fd);
+	db->image_lock_fd = -1;
+}
+
+static enum udb_result
+image_lock(struct udb_db *db)
+{
+	char path[4096];
+	int waited = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", db->dbdir, UDB_IMAGE_LOCK_FILE) >=
+	    sizeof(path))
+		return UDB_INVALID;
+	db->image_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (db->image_lock_fd < 0)
+		return result_from_errno(errno);
+	while (flock(db->image_lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= db->busy_ms) {
+			image_unlock(db);
+			return errno == EWOULDBLOCK ? UDB_BUSY : UDB_IO;
+		}
+		usleep(1000);
+		waited++;
+	}
+	return UDB_OK;
+}
+
+/* The generations the store says the images were last published at. */
+static enum udb_result
+stored_image_generations(struct udb_db *db, int64_t ret_gen[2])
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_IMAGE_GENERATIONS, &stmt);
+	if (r != UDB_OK)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		ret_gen[0] = sqlite3_column_int64(stmt, 0);
+		ret_gen[1] = sqlite3_column_int64(stmt, 1);
+	} else {
+		r = udb_sqlite_result(rc);
+	}
+	udb_stmt_done(db, UDB_Q_IMAGE_GENERATIONS);
+	return r;
+}
+
+/* An image that is missing, unreadable or of another generation than the
+ * store says (a writer killed between its commit and the install, a file
+ * removed by hand, an older format) is rebuilt by this transaction. */
+static enum udb_result
+check_images(struct udb_db *db)
+{
+	static const int kinds[2] = {UDB_IMG_PUBLIC, UDB_IMG_SHADOW};
+	int64_t stored[2] = {0, 0};
+	enum udb_result r;
+
+	r = stored_image_generations(db, stored);
+	for (int i = 0; i < 2 && r == UDB_OK; i++) {
+		uint64_t gen = 0;
+
+		if (udb_image_read_generation(db->dbdir, kinds[i], &gen) != UDB_OK ||
+		    gen != (uint64_t)stored[i])
+			db->tx_images_forced |= 1u << i;
+	}
+	return r;
+}
+
+/* Stamps the images about to be rebuilt with the next generation, in the
+ * transaction, and writes their new files. */
+static enum udb_result
+build_images(struct udb_db *db, unsigned which)
+{
+	static const char *const keys[2] = {"image_generation", "shadow_image_generation"};
+	int64_t stored[2] = {0, 0}, next;
+	enum udb_result r;
+
+	r = stored_image_generations(db, stored);
+	if (r != UDB_OK)
+		return r;
+	next = (stored[0] > stored[1] ? stored[0] : stored[1]) + 1;
+	for (int i = 0; i < 2 && r == UDB_OK; i++) {
+		sqlite3_stmt *stmt = NULL;
+
+		if (!(which & (1u << i)))
+			continue;
+		r = udb_stmt(db, UDB_Q_IMAGE_SET_GENERATION, &stmt);
+		if (r != UDB_OK)
+			break;
+		sqlite3_bind_text(stmt, 1, keys[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, next);
+		r = udb_stmt_exec(db, UDB_Q_IMAGE_SET_GENERATION);
+	}
+	if (r == UDB_OK)
+		r = udb_image_build(db, which, (uint64_t)next);
+	return r;
+}
+
 enum udb_result
 udb_db_begin(struct udb_db *db)
 {
@@ -780,17 +899,31 @@ udb_db_begin(struct udb_db *db)
 		return UDB_OK;
 	db->tx_failed = false;
 	db->tx_cross_file = false;
-	r = udb_stmt(db, UDB_Q_BEGIN_WRITE, &stmt);
+	db->tx_images = UDB_IMAGES_ALL;
+	db->tx_images_forced = UDB_IMAGES_NONE;
+	r = image_lock(db);
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_BEGIN_WRITE, &stmt);
 	if (r == UDB_OK)
 		r = udb_stmt_exec(db, UDB_Q_BEGIN_WRITE);
 	if (r != UDB_OK) {
+		image_unlock(db);
 		db->tx_depth = 0;
 		return r;
 	}
 	r = repair_if_needed(db);
+	if (r == UDB_OK)
+		r = check_images(db);
 	if (r != UDB_OK)
 		udb_db_rollback(db);
 	return r;
+}
+
+void
+udb_db_limit_images(struct udb_db *db, unsigned which)
+{
+	if (db->tx_depth == 1)
+		db->tx_images = which & UDB_IMAGES_ALL;
 }
 
 static void
@@ -822,6 +955,7 @@ udb_db_commit(struct udb_db *db)
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r = UDB_OK;
 	int64_t pub = 0, sec = 0;
+	unsigned images;
 
 	if (db->tx_depth == 0)
 		return UDB_INTERNAL;
@@ -833,20 +967,29 @@ udb_db_commit(struct udb_db *db)
 		udb_db_rollback(db);
 		return UDB_INTERNAL;
 	}
+	images = db->tx_images | db->tx_images_forced;
 	if (db->tx_cross_file) {
 		r = read_generations(db, &pub, &sec);
 		if (r == UDB_OK)
 			r = set_generations(db, pub + 1);
 	}
+	if (r == UDB_OK && images)
+		r = build_images(db, images);
 	if (r == UDB_OK)
 		r = udb_stmt(db, UDB_Q_COMMIT, &stmt);
 	if (r == UDB_OK)
 		r = udb_stmt_exec(db, UDB_Q_COMMIT);
 	if (r != UDB_OK) {
+		udb_image_discard(db, images);
 		db->tx_depth = 1;
 		udb_db_rollback(db);
 		return r;
 	}
+	/* Committed: a failure to install leaves the images one change
+	 * behind until the next write, which finds them out of step and
+	 * rebuilds them; the change itself stands. */
+	(void)udb_image_install(db, images);
+	image_unlock(db);
 	checkpoint(db);
 	return UDB_OK;
 }
@@ -862,6 +1005,7 @@ udb_db_rollback(struct udb_db *db)
 		db->tx_failed = true;
 		return;
 	}
+	image_unlock(db);
 	if (sqlite3_get_autocommit(db->sql))
 		return;
 	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
@@ -991,6 +1135,23 @@ apply_migrations(struct udb_db *db, unsigned from)
 	return r;
 }
 
+/* Rebuilds both images from the store: an empty write transaction, whose
+ * commit writes them. */
+static enum udb_result
+publish_images(const char *dbdir)
+{
+	struct udb_db *db = NULL;
+	enum udb_result r;
+
+	r = open_checked(dbdir, UDB_OPEN_WRITE, false, &db);
+	if (r == UDB_OK)
+		r = udb_db_begin(db);
+	if (r == UDB_OK)
+		r = udb_db_commit(db);
+	udb_db_close(db);
+	return r;
+}
+
 enum udb_result
 udb_db_init(const char *dbdir, unsigned *ret_old_version)
 {
@@ -1036,6 +1197,8 @@ udb_db_init(const char *dbdir, unsigned *ret_old_version)
 	 * sure they exist with the files' modes so unprivileged readers work. */
 	if (r == UDB_OK)
 		r = ensure_files(dbdir);
+	if (r == UDB_OK)
+		r = publish_images(dbdir);
 	if (r == UDB_OK && ret_old_version)
 		*ret_old_version = version;
 	return r;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "result.h"
 
 #define UDB_PUBLIC_FILE "public.db"
@@ -110,7 +111,20 @@ void udb_db_rollback(struct udb_db *db);
  * (user add / delete), so the commit records it for the repair above. */
 void udb_db_mark_cross_file(struct udb_db *db);
 
-/* Current time in Unix seconds. */
-int64_t udb_now(void);
+/* The compiled images NSS answers from (image.h). By default the
+ * outermost commit of a write transaction rebuilds both from what it
+ * commits and installs them after the commit. A transaction that knows it
+ * changes less says so right after its udb_db_begin(): which is the set of
+ * images it may change (UDB_IMAGES_NONE for a login record or a failure
+ * count that starts no lock). Only the outermost transaction's own call
+ * counts; an image found out of step with the store (a writer killed
+ * between its commit and the install) is rebuilt regardless. */
+enum udb_image_set {
+	UDB_IMAGES_NONE = 0,
+	UDB_IMAGE_PUBLIC = 1,
+	UDB_IMAGE_SHADOW = 2,
+	UDB_IMAGES_ALL = 3,
+};
+void udb_db_limit_images(struct udb_db *db, unsigned which);
 
 #endif

@@ -282,6 +282,29 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_EMAIL_COUNT] = "SELECT count(*) FROM sec.user_emails WHERE user_id = ?1",
 	[UDB_Q_EMAIL_HAS_CONFIRMED] = "SELECT EXISTS (SELECT 1 FROM sec.user_emails WHERE "
 				      "user_id = ?1 AND confirmed_at IS NOT NULL)",
+
+	/* The compiled images, rebuilt whole (image_write.c). Users in uid
+	 * order with their ready-made passwd entry and whether the primary
+	 * group is the personal one. */
+	[UDB_Q_IMAGE_USERS] = "SELECT p.id, p.uid, p.gid, u.primary_role_id IS NULL, p.entry FROM "
+			      "pub.passwd_entries p JOIN pub.users u ON u.id = p.id ORDER BY p.uid",
+	[UDB_Q_IMAGE_ROLES] = "SELECT id, name, gid FROM pub.roles ORDER BY id",
+	/* Every (role, user, grant window) that makes the user an effective
+	 * member of the role: direct grants and grants of every role that
+	 * includes it (role_closure is reflexive). */
+	[UDB_Q_IMAGE_MEMBERSHIPS] =
+		"SELECT c.role_id, ur.user_id, ur.not_before, ur.not_after FROM pub.role_closure c "
+		"JOIN pub.user_roles ur ON ur.role_id = c.member_role_id",
+	[UDB_Q_IMAGE_ACCOUNTS] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
+				 "sec.accounts a ON a.user_id = u.id ORDER BY u.id",
+	/* The generation each image was last published at, kept in the shadow
+	 * file, which the writer commits first. */
+	[UDB_Q_IMAGE_GENERATIONS] =
+		"SELECT (SELECT value FROM sec.meta WHERE key = 'image_generation'), "
+		"(SELECT value FROM sec.meta WHERE key = 'shadow_image_generation')",
+	[UDB_Q_IMAGE_SET_GENERATION] =
+		"INSERT INTO sec.meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET "
+		"value = ?2",
 };
 
 const char *

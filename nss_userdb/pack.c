@@ -213,6 +213,86 @@ udb_pack_group(const struct udb_group *g, const struct udb_config *cfg, struct g
 	return r;
 }
 
+/* Whether member i of role is shown at now; *t walks the role's timed
+ * members (sorted by member) along with i. */
+static bool
+member_shown(const struct udb_img_group *role, uint32_t i, uint32_t *t, int64_t now)
+{
+	bool bad = false;
+
+	while (*t < role->n_timed && role->timed[*t].member < i)
+		(*t)++;
+	if (*t >= role->n_timed || role->timed[*t].member != i)
+		return true;
+	return udb_img_windows_hold(role->img, role->timed[*t].win_first, role->timed[*t].win_count,
+				    now, &bad);
+}
+
+enum udb_result
+udb_pack_img_role(const struct udb_img_group *role, const struct udb_config *cfg, int64_t now,
+		  struct group *result, char *buf, size_t buflen)
+{
+	size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
+	size_t n = 0, strings = 0, need;
+	uint32_t t = 0;
+	char *no_members[] = {NULL};
+	struct group gr = {(char *)(uintptr_t)role->name, (char *)(uintptr_t) "x", role->gid,
+			    no_members};
+	struct out o;
+	char **mem;
+	enum udb_result r;
+
+	/* The name and gid here, the members by the writer (validate.h's rule
+	 * for a member is the user name rule): a role with a bad one is not
+	 * served. */
+	if (role->bad_member)
+		return UDB_CORRUPT;
+	r = udb_group_entry_check(&gr, cfg);
+	if (r != UDB_OK)
+		return r;
+	/* The reader checked every offset against the block, which ends with
+	 * a NUL: each member's strlen stays inside it. */
+	if (role->n_timed == 0) {
+		n = role->n_members;
+		strings = role->members_len;
+	} else {
+		for (uint32_t i = 0; i < role->n_members; i++) {
+			if (member_shown(role, i, &t, now)) {
+				n++;
+				strings += strlen(role->members + role->offs[i]) + 1;
+			}
+		}
+	}
+	need = pad + (n + 1) * sizeof(char *) + role->name_len + 1 + 2 + strings;
+	if (buflen < need)
+		return UDB_BUFFER_TOO_SMALL;
+	mem = (char **)(void *)(buf + pad);
+	o.p = (char *)(mem + n + 1);
+	if (role->n_timed == 0) {
+		if (n > 0)
+			memcpy(o.p, role->members, strings);
+		for (uint32_t i = 0; i < n; i++)
+			mem[i] = o.p + role->offs[i];
+		o.p += strings;
+	} else {
+		size_t k = 0;
+
+		t = 0;
+		for (uint32_t i = 0; i < role->n_members; i++) {
+			const char *m = role->members + role->offs[i];
+
+			if (member_shown(role, i, &t, now))
+				mem[k++] = put_str(&o, m, strlen(m));
+		}
+	}
+	mem[n] = NULL;
+	gr.gr_name = put_str(&o, role->name, role->name_len);
+	gr.gr_passwd = put_str(&o, "x", 1);
+	gr.gr_mem = mem;
+	*result = gr;
+	return UDB_OK;
+}
+
 static long
 days(int64_t t)
 {

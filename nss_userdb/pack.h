@@ -14,6 +14,7 @@
 #include "account.h"
 #include "config.h"
 #include "group.h"
+#include "image.h"
 #include "result.h"
 #include "user.h"
 
@@ -59,6 +60,13 @@ enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const c
 				  struct passwd *result, char *buf, size_t buflen);
 enum udb_result udb_pack_group(const struct udb_group *group, const struct udb_config *cfg,
 			       struct group *result, char *buf, size_t buflen);
+/* A role of the image with the members shown at time now: the members'
+ * block is copied whole when no member's grants start or end. The role's
+ * name and gid are checked against the entry rules here; its members were
+ * checked by the writer (a role with a bad member is marked so, and is
+ * UDB_CORRUPT here). */
+enum udb_result udb_pack_img_role(const struct udb_img_group *role, const struct udb_config *cfg,
+				  int64_t now, struct group *result, char *buf, size_t buflen);
 /* now decides whether a not-yet-valid account shows as expired. */
 enum udb_result udb_pack_shadow(const struct udb_account *account, int64_t now, struct spwd *result,
 				char *buf, size_t buflen);

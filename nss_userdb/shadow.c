@@ -1,84 +1,70 @@
 /* shadow entry points: getspnam_r and enumeration. Called by glibc
  * (nsswitch.conf `shadow: files userdb`) in processes that may read the
- * shadow file: root and group shadow. Everyone else gets UNAVAIL with
- * EACCES from opening the shadow connection, and their public connection
- * is not affected. Records come from account.h, packing from pack.h. */
-#include <stdlib.h>
+ * shadow image, which has the shadow file's owner and mode: root and group
+ * shadow. Every getspnam opens the image anew (map.c), so the caller's
+ * credentials are checked at that call; everyone else gets UNAVAIL with
+ * EACCES. An enumeration keeps the image it opened at its first call until
+ * it ends, as nss_files keeps /etc/shadow open. Packing is pack.h's, from
+ * the account's fields and the time of the call. */
+#include <string.h>
 
-#include "account.h"
 #include "nss_userdb.h"
 #include "pack.h"
 #include "validate.h"
 
-/* Enumeration: one buffered page of accounts. Guarded by the module lock. */
-struct sp_cursor {
-	struct udb_account **page;
-	size_t n, pos;
-	int64_t after_id;
+static struct {
+	struct udb_nss_shadow shadow; /* mapped while an enumeration runs */
+	uint32_t index;
 	bool end;
-};
-
-static struct sp_cursor sp_cursor;
-
-static void
-sp_cursor_reset_locked(void)
-{
-	/* udb_account_free wipes the hashes. */
-	udb_account_list_free(sp_cursor.page, sp_cursor.n);
-	sp_cursor = (struct sp_cursor){0};
-}
+} sp_cursor;
 
 static enum udb_result
-sp_cursor_fill_locked(void)
+pack_account(const struct udb_img_shadow *s, struct spwd *sp, char *buf, size_t buflen)
 {
-	struct udb_account **accounts = NULL;
-	struct udb_db *db = NULL;
-	enum udb_result r;
-	size_t n = 0;
+	const struct udb_img_account *a = &s->account;
+	struct udb_account acc = {
+		.username = (char *)(uintptr_t)s->name,
+		.password_hash = (char *)(uintptr_t)s->hash,
+		.password_changed_at = a->password_changed_at,
+		.min_days = a->min_days,
+		.max_days = a->max_days,
+		.warn_days = a->warn_days,
+		.inactive_days = a->inactive_days,
+		.must_change = a->must_change != 0,
+		.is_enabled = a->is_enabled != 0,
+		.not_before = a->not_before,
+		.not_after = a->not_after,
+		.failed_count = a->failed_count,
+		.last_failed_at = a->last_failed_at,
+		.locked_until = a->locked_until,
+	};
 
-	r = udb_nss_scan_db_locked(UDB_NSS_SHADOW, &db);
-	if (r == UDB_OK)
-		r = udb_shadow_page(db, sp_cursor.after_id, UDB_NSS_PAGE, &accounts, &n);
-	if (r != UDB_OK)
-		return r;
-	udb_account_list_free(sp_cursor.page, sp_cursor.n);
-	sp_cursor.page = accounts;
-	sp_cursor.n = n;
-	sp_cursor.pos = 0;
-	if (n == 0)
-		sp_cursor.end = true;
-	else
-		sp_cursor.after_id = accounts[n - 1]->user_id;
-	return UDB_OK;
+	return udb_pack_shadow(&acc, udb_now(), sp, buf, buflen);
 }
 
 enum nss_status
 _nss_userdb_getspnam_r(const char *name, struct spwd *spbuf, char *buf, size_t buflen, int *errnop)
 {
-	int cancel;
-	struct udb_account *account = NULL;
-	struct udb_db *db = NULL;
+	struct udb_nss_shadow shadow = {0};
+	struct udb_img_shadow s;
 	enum udb_result r;
 
 	if (!udb_valid_username(name))
 		return udb_nss_status(UDB_NOT_FOUND, errnop);
-	cancel = udb_nss_lock();
-	r = udb_nss_db_locked(UDB_NSS_SHADOW, &db);
-	if (r != UDB_OK)
-		goto out;
-	/* The user row and the account row: one snapshot of both files. */
-	r = udb_db_read_begin(db);
-	if (r != UDB_OK)
-		goto out;
-	r = udb_account_by_name(db, name, &account);
-	udb_db_read_end(db);
-	if (r != UDB_OK)
-		goto out;
-	r = udb_pack_shadow(account, udb_now(), spbuf, buf, buflen);
-out:
-	udb_nss_unlock(cancel);
-	udb_account_free(account);
+	r = udb_nss_shadow_open(&shadow);
+	if (r == UDB_OK)
+		r = udb_img_account_by_name(&shadow.img, name, &s);
+	if (r == UDB_OK)
+		r = pack_account(&s, spbuf, buf, buflen);
+	udb_nss_shadow_close(&shadow);
 	return udb_nss_status(r, errnop);
+}
+
+static void
+sp_cursor_reset_locked(void)
+{
+	udb_nss_shadow_close(&sp_cursor.shadow);
+	memset(&sp_cursor, 0, sizeof(sp_cursor));
 }
 
 enum nss_status
@@ -96,33 +82,37 @@ _nss_userdb_setspent(int stayopen)
 enum nss_status
 _nss_userdb_endspent(void)
 {
-	int cancel;
-
-	cancel = udb_nss_lock();
-	sp_cursor_reset_locked();
-	udb_nss_unlock(cancel);
-	return NSS_STATUS_SUCCESS;
+	return _nss_userdb_setspent(0);
 }
 
 enum nss_status
 _nss_userdb_getspent_r(struct spwd *spbuf, char *buf, size_t buflen, int *errnop)
 {
-	int cancel;
+	struct udb_img_shadow s;
 	enum udb_result r = UDB_OK;
+	int cancel;
 
 	cancel = udb_nss_lock();
-	if (sp_cursor.pos == sp_cursor.n && !sp_cursor.end)
-		r = sp_cursor_fill_locked();
-	if (r != UDB_OK)
-		goto out;
 	if (sp_cursor.end) {
 		r = UDB_NOT_FOUND;
 		goto out;
 	}
-	r = udb_pack_shadow(sp_cursor.page[sp_cursor.pos], udb_now(), spbuf, buf, buflen);
+	if (!sp_cursor.shadow.map)
+		r = udb_nss_shadow_open(&sp_cursor.shadow);
+	if (r != UDB_OK)
+		goto out;
+	if (sp_cursor.index >= udb_img_account_count(&sp_cursor.shadow.img)) {
+		udb_nss_shadow_close(&sp_cursor.shadow);
+		sp_cursor.end = true;
+		r = UDB_NOT_FOUND;
+		goto out;
+	}
+	r = udb_img_account_at(&sp_cursor.shadow.img, sp_cursor.index, &s);
+	if (r == UDB_OK)
+		r = pack_account(&s, spbuf, buf, buflen);
 	/* Not advancing on ERANGE: glibc asks again with a larger buffer. */
 	if (r == UDB_OK)
-		sp_cursor.pos++;
+		sp_cursor.index++;
 out:
 	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);

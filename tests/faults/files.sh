@@ -1,14 +1,17 @@
 #!/bin/sh
 # Broken database files, seen by every part of userdb (suite faults, TAP):
-# the public or the shadow file truncated (to nothing, to one page, to
-# half), replaced by garbage, by a directory, by a symlink, owned by a
-# non-root user, writable by others, unreadable for a non-root reader; the
-# database directory a symlink, writable by all or owned by someone else.
-# In each case:
-#   - the NSS module (probe nss, a fresh process) answers UNAVAIL for every
-#     lookup that needs the broken file, never NOTFOUND, and nothing
-#     crashes; a process that was already using the database (probe
-#     nss-warm) does the same once the file is broken under it;
+# the public or the shadow file, or one of the two compiled images,
+# truncated (to nothing, to one page, to half), replaced by garbage, by a
+# directory, by a symlink, owned by a non-root user, writable by others,
+# unreadable for a non-root reader; the database directory a symlink,
+# writable by all or owned by someone else. In each case:
+#   - the NSS module (probe nss, a fresh process), which reads the images
+#     only, answers from them whatever happens to the store; a broken image
+#     gives UNAVAIL for every lookup that needs it, never NOTFOUND, and
+#     nothing crashes; a process that was already answering (probe
+#     nss-warm) keeps the image it mapped, whole and consistent, until a
+#     writer publishes a new one (noticing costs no system call), and then
+#     fails closed on a broken one;
 #   - PAM gives PAM_AUTHINFO_UNAVAIL in auth, account and session;
 #   - `userdb user list` and `userdb user add` fail with one line
 #     "userdb: ..." on stderr and a sysexits status, and once the fault is
@@ -65,6 +68,7 @@ nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 ALL_UNAVAIL=" getpwnam=UNAVAIL getpwuid=UNAVAIL getgrnam=UNAVAIL initgroups=UNAVAIL getpwent=UNAVAIL getgrent=UNAVAIL getspnam=UNAVAIL"
 SHADOW_UNAVAIL=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS getpwent=SUCCESS getgrent=SUCCESS getspnam=UNAVAIL"
 HEALTHY=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS getpwent=SUCCESS getgrent=SUCCESS getspnam=SUCCESS"
+PUBLIC_UNAVAIL=" getpwnam=UNAVAIL getpwuid=UNAVAIL getgrnam=UNAVAIL initgroups=UNAVAIL getpwent=UNAVAIL getgrent=UNAVAIL getspnam=SUCCESS"
 PAM_UNAVAIL="auth=PAM_AUTHINFO_UNAVAIL account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
 # Damage inside the public file that its size does not show (auth checks the
 # file's owner, mode and size without opening it): auth reads the shadow file
@@ -188,7 +192,8 @@ writable by others|chmod o+w "$file"|chmod o-w "$file"|all
 CASES_END
 for f in public shadow; do
 	file=$T/db/$f.db
-	if [ $f = public ]; then want=$ALL_UNAVAIL; else want=$SHADOW_UNAVAIL; fi
+	# Lookups never read the store: its damage does not reach them.
+	want=$HEALTHY
 	while IFS='|' read -r name action undo pam_want; do
 		reset_db
 		eval "$action"
@@ -206,10 +211,28 @@ for f in public shadow; do
 	done <"$T/cases"
 done
 
+# The images, broken the same ways: UNAVAIL for the lookups each serves.
+for f in nss nss-shadow; do
+	file=$T/db/$f.img
+	if [ $f = nss ]; then want=$PUBLIC_UNAVAIL; else want=$SHADOW_UNAVAIL; fi
+	while IFS='|' read -r name action undo pam_want; do
+		reset_db
+		eval "$action"
+		check_nss "$f.img $name" "$want"
+	done <"$T/cases"
+	reset_db
+	if $root; then
+		chown 65534 "$file"
+		check_nss "$f.img owned by nobody" "$want"
+	else
+		skip "$f.img owned by another user"
+	fi
+done
+
 # Owned by someone else (root only: chown).
 for f in public shadow; do
 	file=$T/db/$f.db
-	if [ $f = public ]; then want=$ALL_UNAVAIL; else want=$SHADOW_UNAVAIL; fi
+	want=$HEALTHY
 	reset_db
 	if $root; then
 		chown 65534 "$file"
@@ -253,7 +276,10 @@ reset_db
 if $root; then
 	check_nss "healthy, reader nobody" "$SHADOW_UNAVAIL" nobody
 	chmod 000 "$pub"
-	check_nss "public.db mode 000, reader nobody" "$ALL_UNAVAIL" nobody
+	check_nss "public.db mode 000, reader nobody" "$SHADOW_UNAVAIL" nobody
+	chmod 000 "$T/db/nss.img"
+	check_nss "nss.img mode 000, reader nobody" "$ALL_UNAVAIL" nobody
+	chmod 644 "$T/db/nss.img"
 	got=$(nobody "$probe" pam "$T/pam" files alice 'alice password' 2>&1)
 	if [ "$got" = "$PAM_UNAVAIL" ]; then
 		ok "public.db mode 000, PAM as nobody: $got"
@@ -275,29 +301,37 @@ else
 	skip "unreadable for a non-root reader"
 fi
 
-# Broken under a process that is already reading. Pages written over in
-# place behind SQLite's back may still be answered from its cache, rightly:
-# then SUCCESS with the right data, or UNAVAIL, never NOTFOUND or WRONG.
+# Broken under a process that is already reading. The store's damage never
+# reaches it. A broken image does not either, until a writer publishes (the
+# word in nss.gen changes): the process then maps the file anew and fails
+# closed on what it finds.
+img=$T/db/nss.img
+bump='printf "\\001\\002\\003\\004\\005\\006\\007\\010" | dd of="$T/db/nss.gen" conv=notrunc 2>/dev/null'
 reset_db
-warm "public.db truncated in place" "$ALL_UNAVAIL" ': >"$pub"'
+warm "public.db truncated in place" "$HEALTHY" ': >"$pub"'
 reset_db
-warm "public.db garbage written in place" SUCCESS_OR_UNAVAIL \
-	'dd if=/dev/urandom of="$pub" bs=100 seek=1 count=$(($(stat -c %s "$pub") / 100)) conv=notrunc 2>/dev/null'
-reset_db
-warm "public.db replaced by garbage" "$ALL_UNAVAIL" \
+warm "public.db replaced by garbage" "$HEALTHY" \
 	'head -c 8192 /dev/urandom >"$pub.new" && mv "$pub.new" "$pub"'
 reset_db
-warm "public.db replaced by a symlink to itself" "$ALL_UNAVAIL" \
-	'mv "$pub" "$pub.real" && ln -s "$pub.real" "$pub"'
+warm "nss.img replaced by garbage, no publication" "$HEALTHY" \
+	'head -c 8192 /dev/urandom >"$img.new" && mv "$img.new" "$img"'
 reset_db
-warm "public.db made writable by others" "$ALL_UNAVAIL" 'chmod o+w "$pub"'
+warm "nss.img replaced by garbage, then a publication" "$PUBLIC_UNAVAIL" \
+	'head -c 8192 /dev/urandom >"$img.new" && mv "$img.new" "$img" && '"$bump"
 reset_db
-warm "shadow.db made writable by others" "$SHADOW_UNAVAIL" 'chmod o+w "$T/db/shadow.db"'
+warm "nss.img replaced by a symlink, then a publication" "$PUBLIC_UNAVAIL" \
+	'mv "$img" "$img.real" && ln -s "$img.real" "$img" && '"$bump"
+reset_db
+warm "nss.img made writable by others, then a publication" "$PUBLIC_UNAVAIL" \
+	'chmod o+w "$img" && '"$bump"
+reset_db
+warm "nss-shadow.img made writable by others" "$SHADOW_UNAVAIL" 'chmod o+w "$T/db/nss-shadow.img"'
 reset_db
 if $root; then
-	warm "public.db given to nobody" "$ALL_UNAVAIL" 'chown 65534 "$pub"'
+	warm "nss.img given to nobody, then a publication" "$PUBLIC_UNAVAIL" \
+		'chown 65534 "$img" && '"$bump"
 else
-	skip "public.db given to another user, process already running"
+	skip "nss.img given to another user, process already running"
 fi
 
 echo "1..$n"

@@ -80,7 +80,7 @@ status_name(enum nss_status st)
 }
 
 int
-public_file_mapped(void)
+file_mapped(const char *name)
 {
 	char line[1024];
 	int found = 0;
@@ -89,7 +89,9 @@ public_file_mapped(void)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "/public.db\n"))
+		if (strlen(line) > strlen(name) + 2 && line[strlen(line) - 1] == '\n' &&
+		    line[strlen(line) - strlen(name) - 2] == '/' &&
+		    strncmp(line + strlen(line) - strlen(name) - 1, name, strlen(name)) == 0)
 			found = 1;
 	fclose(f);
 	return found;

@@ -43,9 +43,9 @@ const char *status_name(enum nss_status st);
  * set want, in any order, without repeats. */
 int members_are(char **mem, const char *const *want);
 
-/* Whether this process has the database's public file (not its -shm)
- * mapped into memory, from /proc/self/maps. */
-int public_file_mapped(void);
+/* Whether this process has a file of that name (say "nss.img", not
+ * "public.db-shm") mapped into memory, from /proc/self/maps. */
+int file_mapped(const char *name);
 
 /* A buffer of exactly len bytes that ends where an inaccessible page
  * begins, so that a write past len crashes the test instead of passing

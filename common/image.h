@@ -1,0 +1,230 @@
+/* The compiled images the NSS module answers from, and the functions that
+ * read them. An image is an immutable file in dbdir, written whole by
+ * image_write.c in the transaction that changes what it shows and renamed
+ * into place after the commit; the NSS module maps it read-only and never
+ * opens the SQLite store. The reader here is pure: no SQL, no allocation, no
+ * system call; it takes the mapped bytes and their length and trusts none of
+ * them (every offset and count is checked before it is used), so a damaged
+ * or truncated image is UDB_CORRUPT, never a read out of bounds. Called by
+ * the NSS module (nss_userdb/), the image writer and the fuzz target.
+ *
+ * Two images: nss.img (0644: passwd, group, initgroups) and nss-shadow.img
+ * (the shadow file's owner and mode: shadow entries). A third file,
+ * nss.gen, holds one 64-bit word that every publication bumps: a process
+ * keeps it mapped and compares it at each lookup, so noticing a new image
+ * costs a load, not a system call.
+ *
+ * Layout (all integers little-endian as the host writes them, every section
+ * 8-byte aligned):
+ *   header: magic, format version, kind, the store's generation, the file
+ *     size and a table of sections (offset, length);
+ *   public image: a string pool; users in uid order (uid, gid, the passwd
+ *     entry as five NUL-ended strings in the pool, the user's groups for
+ *     initgroups); two open-addressing hash tables (by name, by uid);
+ *     roles with their effective members already resolved (inclusion
+ *     closure, primary roles) as one block of NUL-ended names and an array
+ *     of offsets into it, plus, for members whose grants start or end, their
+ *     time windows, so the reader filters them at lookup time; two hash
+ *     tables for roles (by name, by gid). A personal group is the user's
+ *     record: gid equal to uid and the PERSONAL flag.
+ *   shadow image: a string pool, accounts in user id order with the fields
+ *     a shadow entry is computed from, a hash table by name. */
+#ifndef UDB_IMAGE_H
+#define UDB_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+
+#define UDB_IMAGE_FILE        "nss.img"
+#define UDB_SHADOW_IMAGE_FILE "nss-shadow.img"
+#define UDB_IMAGE_GEN_FILE    "nss.gen"
+#define UDB_IMAGE_LOCK_FILE   "image.lock"
+
+#define UDB_IMG_MAGIC   "UDBIMG\r\n"
+#define UDB_IMG_VERSION 1u
+
+enum udb_img_kind {
+	UDB_IMG_PUBLIC = 1,
+	UDB_IMG_SHADOW = 2,
+};
+
+enum udb_img_section {
+	UDB_IMG_S_STRINGS,
+	UDB_IMG_S_USERS,        /* or accounts, in the shadow image */
+	UDB_IMG_S_USER_BY_NAME, /* or accounts by name */
+	UDB_IMG_S_USER_BY_UID,
+	UDB_IMG_S_ROLES,
+	UDB_IMG_S_ROLE_BY_NAME,
+	UDB_IMG_S_ROLE_BY_GID,
+	UDB_IMG_S_USER_GROUPS,
+	UDB_IMG_S_WINDOWS,
+	UDB_IMG_S_MEMBER_OFFS,
+	UDB_IMG_S_TIMED,
+	UDB_IMG_S_COUNT,
+};
+
+struct udb_img_span {
+	uint64_t off, len;
+};
+
+struct udb_img_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t kind;
+	uint64_t generation;
+	uint64_t size;
+	struct udb_img_span sect[UDB_IMG_S_COUNT];
+};
+
+/* A hash table slot: key is the uid or gid, or the hash of the name;
+ * idx is the record's index + 1 (0: empty). Tables have a power-of-two
+ * number of slots, at least twice the records, probed linearly. */
+struct udb_img_slot {
+	uint32_t key, idx;
+};
+
+#define UDB_IMG_PERSONAL 1u /* the user's primary group is the personal group */
+
+struct udb_img_user {
+	uint32_t uid, gid;
+	uint32_t entry_off, entry_len;   /* name\0x\0gecos\0home\0shell\0 in the pool */
+	uint32_t groups_first, n_groups; /* into USER_GROUPS */
+	uint32_t flags;
+	uint32_t name_len;
+};
+
+/* A group of the user (for initgroups): present at time t when win_count
+ * is 0 or t lies in one of its windows. */
+struct udb_img_user_group {
+	uint32_t gid;
+	uint32_t win_first, win_count;
+};
+
+/* [not_before, not_after): 0 means unbounded on that side. */
+struct udb_img_window {
+	int64_t not_before, not_after;
+};
+
+struct udb_img_role {
+	uint32_t gid;
+	uint32_t name_off, name_len;
+	uint32_t members_off, members_len; /* the members' names, NUL-ended, in the pool */
+	uint32_t offs_first, n_members;    /* into MEMBER_OFFS: each name's offset */
+	uint32_t timed_first, n_timed;     /* into TIMED, by member index */
+	uint32_t flags;                    /* UDB_IMG_BAD_MEMBER */
+};
+
+/* The writer found a member whose name breaks the entry rules (a row
+ * planted in the store): the role is not served. */
+#define UDB_IMG_BAD_MEMBER 1u
+
+/* A member whose grants all start or end: present at time t when t lies in
+ * one of its windows. Sorted by member within a role. */
+struct udb_img_timed {
+	uint32_t member;
+	uint32_t win_first, win_count;
+};
+
+#define UDB_IMG_NO_HASH UINT32_MAX
+
+struct udb_img_account {
+	uint32_t name_off, name_len;
+	uint32_t hash_off, hash_len; /* hash_off UDB_IMG_NO_HASH: no password */
+	int64_t password_changed_at;
+	int32_t min_days, max_days, warn_days, inactive_days;
+	int64_t not_before, not_after, locked_until, last_failed_at;
+	int32_t failed_count;
+	uint8_t must_change, is_enabled, pad[2];
+};
+
+/* A checked view of a mapped image: the header and every section were
+ * found inside the bytes given. Records are checked when they are read. */
+struct udb_img {
+	const unsigned char *base;
+	size_t size;
+	enum udb_img_kind kind;
+	uint64_t generation;
+	struct udb_img_span sect[UDB_IMG_S_COUNT];
+};
+
+uint32_t udb_img_hash_name(const char *name, size_t len);
+uint32_t udb_img_hash_id(uint32_t id);
+
+/* Checks the header and the section table of len bytes at base, which must
+ * stay mapped while *ret_img is used. UDB_CORRUPT for anything wrong,
+ * UDB_SCHEMA for another format version. */
+enum udb_result udb_img_open(const void *base, size_t len, enum udb_img_kind kind,
+			     struct udb_img *ret_img);
+
+/* A passwd entry: the five strings, each NUL-ended, at entry[0..len). */
+struct udb_img_passwd {
+	uint32_t uid, gid;
+	const char *entry;
+	size_t len;
+	size_t name_len;
+	bool personal;
+	uint32_t index; /* for udb_img_user_groups() and enumeration */
+};
+
+size_t udb_img_user_count(const struct udb_img *img);
+enum udb_result udb_img_user_at(const struct udb_img *img, uint32_t index,
+				struct udb_img_passwd *ret_user);
+enum udb_result udb_img_user_by_name(const struct udb_img *img, const char *name,
+				     struct udb_img_passwd *ret_user);
+/* The index of the first user (in uid order) with a uid above after_uid
+ * (-1: the first user); the user count when there is none. */
+uint32_t udb_img_user_after_uid(const struct udb_img *img, int64_t after_uid);
+enum udb_result udb_img_user_by_uid(const struct udb_img *img, uint32_t uid,
+				    struct udb_img_passwd *ret_user);
+
+/* A role: its name and its members as stored; whether member i is shown at
+ * time now is udb_img_role_member_active(). */
+struct udb_img_group {
+	uint32_t gid;
+	const char *name;
+	size_t name_len;
+	const char *members;  /* n_members names, each NUL-ended */
+	size_t members_len;   /* bytes of members */
+	const uint32_t *offs; /* offs[i]: member i's name in members */
+	uint32_t n_members;
+	const struct udb_img_timed *timed;
+	uint32_t n_timed;
+	bool bad_member;
+	const struct udb_img *img;
+};
+
+size_t udb_img_role_count(const struct udb_img *img);
+enum udb_result udb_img_role_at(const struct udb_img *img, uint32_t index,
+				struct udb_img_group *ret_role);
+enum udb_result udb_img_role_by_name(const struct udb_img *img, const char *name,
+				     struct udb_img_group *ret_role);
+enum udb_result udb_img_role_by_gid(const struct udb_img *img, uint32_t gid,
+				    struct udb_img_group *ret_role);
+/* Whether a window list [first, first + count) holds now; count 0 is
+ * "always". UDB_CORRUPT (as false with *ret_bad set) when out of bounds. */
+bool udb_img_windows_hold(const struct udb_img *img, uint32_t first, uint32_t count, int64_t now,
+			  bool *ret_bad);
+
+/* Calls fn for the gid of every group user is in at time now (no repeats). */
+enum udb_result udb_img_user_groups(const struct udb_img *img, const struct udb_img_passwd *user,
+				    int64_t now, void (*fn)(uint32_t gid, void *data), void *data);
+
+/* Shadow image. */
+struct udb_img_shadow {
+	struct udb_img_account account;
+	const char *name;
+	size_t name_len;
+	const char *hash; /* NULL: no password */
+	size_t hash_len;
+};
+
+size_t udb_img_account_count(const struct udb_img *img);
+enum udb_result udb_img_account_at(const struct udb_img *img, uint32_t index,
+				   struct udb_img_shadow *ret_account);
+enum udb_result udb_img_account_by_name(const struct udb_img *img, const char *name,
+					struct udb_img_shadow *ret_account);
+
+#endif
