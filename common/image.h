@@ -87,6 +87,11 @@ struct udb_img_slot {
 };
 
 #define UDB_IMG_PERSONAL 1u /* the user's primary group is the personal group */
+/* The writer found the entry damaged (a row planted in the store: a blob
+ * that is not the user's five strings, a name that breaks the rules): it
+ * is in the image so that lookups of it fail closed (UDB_CORRUPT), not
+ * answer "no such user". */
+#define UDB_IMG_DAMAGED 2u
 
 struct udb_img_user {
 	uint32_t uid, gid;
@@ -174,9 +179,6 @@ enum udb_result udb_img_user_at(const struct udb_img *img, uint32_t index,
 				struct udb_img_passwd *ret_user);
 enum udb_result udb_img_user_by_name(const struct udb_img *img, const char *name,
 				     struct udb_img_passwd *ret_user);
-/* The index of the first user (in uid order) with a uid above after_uid
- * (-1: the first user); the user count when there is none. */
-uint32_t udb_img_user_after_uid(const struct udb_img *img, int64_t after_uid);
 enum udb_result udb_img_user_by_uid(const struct udb_img *img, uint32_t uid,
 				    struct udb_img_passwd *ret_user);
 

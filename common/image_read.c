@@ -143,6 +143,8 @@ udb_img_user_at(const struct udb_img *img, uint32_t index, struct udb_img_passwd
 	if (img->kind != UDB_IMG_PUBLIC || index >= sect_count(img, UDB_IMG_S_USERS))
 		return UDB_CORRUPT;
 	u = (const struct udb_img_user *)sect_ptr(img, UDB_IMG_S_USERS) + index;
+	if (u->flags & UDB_IMG_DAMAGED)
+		return UDB_CORRUPT;
 	entry = pool_block(img, u->entry_off, u->entry_len);
 	/* name, "x", GECOS, home, shell: five strings, the name u->name_len
 	 * bytes long, the block ending with the fifth NUL. */
@@ -249,29 +251,6 @@ udb_img_user_by_uid(const struct udb_img *img, uint32_t uid, struct udb_img_pass
 		return UDB_CORRUPT;
 	r = probe(img, UDB_IMG_S_USER_BY_UID, uid, user_uid_match, &uid, &idx);
 	return r == UDB_OK ? udb_img_user_at(img, idx, ret_user) : r;
-}
-
-uint32_t
-udb_img_user_after_uid(const struct udb_img *img, int64_t after_uid)
-{
-	const struct udb_img_user *u;
-	uint32_t lo = 0, hi;
-
-	if (img->kind != UDB_IMG_PUBLIC)
-		return 0;
-	u = sect_ptr(img, UDB_IMG_S_USERS);
-	hi = sect_count(img, UDB_IMG_S_USERS);
-	/* A damaged image out of uid order misleads the search, never the
-	 * bounds: lo and hi stay within the section. */
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if ((int64_t)u[mid].uid <= after_uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 size_t

@@ -159,12 +159,13 @@ struct build {
 	struct image im;
 	struct id_map *users, *roles;
 	size_t n_users, n_roles;
+	uint32_t *name_keys; /* hash of each user's name, from the users table */
 	uint32_t *role_gids;
 	struct membership *ms;
 	size_t n_ms;
 };
 
-enum image_user_col { IU_ID, IU_UID, IU_GID, IU_PERSONAL, IU_ENTRY };
+enum image_user_col { IU_ID, IU_UID, IU_GID, IU_PERSONAL, IU_ENTRY, IU_USERNAME };
 
 static enum udb_result
 read_users(struct build *b)
@@ -182,32 +183,41 @@ read_users(struct build *b)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *entry = sqlite3_column_blob(st, IU_ENTRY);
 		int len = sqlite3_column_bytes(st, IU_ENTRY);
+		const char *username = (const char *)sqlite3_column_text(st, IU_USERNAME);
 		struct udb_img_user u = {0};
-
-		if (!entry || len < 1 || entry[len - 1] != '\0') {
-			r = UDB_CORRUPT;
-			break;
-		}
 		if (b->n_users == cap) {
 			struct id_map *grown;
+			uint32_t *keys;
 
 			cap = cap ? 2 * cap : 1024;
 			grown = realloc(b->users, cap * sizeof(*grown));
-			if (!grown) {
+			if (grown)
+				b->users = grown;
+			keys = grown ? realloc(b->name_keys, cap * sizeof(*keys)) : NULL;
+			if (!keys) {
 				r = UDB_NO_MEMORY;
 				break;
 			}
-			b->users = grown;
+			b->name_keys = keys;
 		}
+		b->name_keys[b->n_users] = udb_img_hash_name(username ? username : "",
+							     username ? strlen(username) : 0);
 		b->users[b->n_users] =
 			(struct id_map){sqlite3_column_int64(st, IU_ID), (uint32_t)b->n_users};
 		u.uid = (uint32_t)sqlite3_column_int64(st, IU_UID);
 		u.gid = (uint32_t)sqlite3_column_int64(st, IU_GID);
 		u.flags = sqlite3_column_int(st, IU_PERSONAL) ? UDB_IMG_PERSONAL : 0;
-		u.name_len = (uint32_t)strlen(entry);
+		u.name_len = entry ? (uint32_t)strnlen(entry, (size_t)len) : 0;
+		/* A blob that does not start with the user's valid name (rows
+		 * planted in the store) is kept, marked: looked up, it fails
+		 * closed. The reader checks the rest of its shape. */
+		if (!entry || !username || !udb_valid_username(username) ||
+		    strlen(username) != u.name_len || memcmp(entry, username, u.name_len) != 0)
+			u.flags |= UDB_IMG_DAMAGED;
 		u.entry_off = (uint32_t)pool->len;
 		u.entry_len = (uint32_t)len;
-		buf_add(pool, entry, (size_t)len);
+		if (len > 0)
+			buf_add(pool, entry, (size_t)len);
 		buf_add(users, &u, sizeof(u));
 		b->n_users++;
 	}
@@ -331,20 +341,6 @@ user_rec(struct build *b, uint32_t idx)
 	return (struct udb_img_user *)(void *)b->im.sect[UDB_IMG_S_USERS].p + idx;
 }
 
-/* Whether the user's name may be listed as a member (validate.h's rule for
- * group entries): a row planted in the store may break it. */
-static bool
-member_name_ok(const struct buf *pool, const struct udb_img_user *u)
-{
-	char name[UDB_NAME_MAX + 1];
-
-	if (pool->failed || u->name_len > UDB_NAME_MAX)
-		return false;
-	memcpy(name, pool->p + u->entry_off, u->name_len);
-	name[u->name_len] = '\0';
-	return udb_valid_username(name);
-}
-
 /* Roles with their members, memberships sorted by role then user. */
 static void
 build_roles(struct build *b, sqlite3_stmt *names)
@@ -385,7 +381,9 @@ build_roles(struct build *b, sqlite3_stmt *names)
 				g.n_timed++;
 			}
 			buf_add(offs, &off, sizeof(off));
-			if (!member_name_ok(pool, u))
+			/* A damaged member (see read_users) is not listed
+			 * quietly: the role fails closed. */
+			if (u->flags & UDB_IMG_DAMAGED)
 				g.flags |= UDB_IMG_BAD_MEMBER;
 			/* The name is the first string of the user's entry,
 			 * in this same pool, which may move as it grows: room
@@ -439,10 +437,9 @@ build_tables(struct build *b)
 
 	if (!keys)
 		return UDB_NO_MEMORY;
-	for (size_t i = 0; i < b->n_users; i++)
-		keys[i] = udb_img_hash_name(pool + user_rec(b, (uint32_t)i)->entry_off,
-					    user_rec(b, (uint32_t)i)->name_len);
-	r = table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], keys, (uint32_t)b->n_users);
+	/* By the name in the users table, so that a user whose entry is
+	 * damaged is found, and fails closed. */
+	r = table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], b->name_keys, (uint32_t)b->n_users);
 	for (size_t i = 0; i < b->n_users; i++)
 		keys[i] = user_rec(b, (uint32_t)i)->uid;
 	if (r == UDB_OK)
@@ -486,6 +483,7 @@ build_public(struct udb_db *db, struct image *ret_im)
 	if (r == UDB_OK)
 		r = build_tables(&b);
 	free(b.users);
+	free(b.name_keys);
 	free(b.roles);
 	free(b.role_gids);
 	free(b.ms);

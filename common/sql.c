@@ -286,8 +286,10 @@ static const char *const queries[UDB_Q_COUNT] = {
 	/* The compiled images, rebuilt whole (image_write.c). Users in uid
 	 * order with their ready-made passwd entry and whether the primary
 	 * group is the personal one. */
-	[UDB_Q_IMAGE_USERS] = "SELECT p.id, p.uid, p.gid, u.primary_role_id IS NULL, p.entry FROM "
-			      "pub.passwd_entries p JOIN pub.users u ON u.id = p.id ORDER BY p.uid",
+	[UDB_Q_IMAGE_USERS] =
+		"SELECT p.id, p.uid, p.gid, u.primary_role_id IS NULL, p.entry, "
+		"u.username FROM pub.passwd_entries p JOIN pub.users u ON u.id = p.id "
+		"ORDER BY p.uid",
 	[UDB_Q_IMAGE_ROLES] = "SELECT id, name, gid FROM pub.roles ORDER BY id",
 	/* Every (role, user, grant window) that makes the user an effective
 	 * member of the role: direct grants and grants of every role that

@@ -11,20 +11,23 @@
 #include "pack.h"
 #include "validate.h"
 
-/* Enumeration: roles by index, then users by index, of which those with a
- * personal group are shown. */
+/* Enumeration: its own mapping of the image, taken at the first call of a
+ * pass (one snapshot); roles by index, then users by index, of which those
+ * with a personal group are shown. */
 static struct {
-	bool started, personal, end;
+	bool open, personal, end;
+	struct udb_nss_view view;
 	uint32_t index;
 } gr_cursor;
 
 static enum udb_result
-pack_personal(const struct udb_img_passwd *u, struct group *grp, char *buf, size_t buflen)
+pack_personal(const struct udb_img_passwd *u, const struct udb_config *cfg, struct group *grp,
+	      char *buf, size_t buflen)
 {
 	/* The entry's first string is the user name, NUL-ended in the image. */
 	struct udb_group g = {.name = (char *)(uintptr_t)u->entry, .gid = u->gid};
 
-	return udb_pack_group(&g, udb_nss_config(), grp, buf, buflen);
+	return udb_pack_group(&g, cfg, grp, buf, buflen);
 }
 
 enum nss_status
@@ -53,7 +56,7 @@ _nss_userdb_getgrnam_r(const char *name, struct group *grp, char *buf, size_t bu
 	if (r == UDB_OK && !u.personal)
 		r = UDB_NOT_FOUND;
 	if (r == UDB_OK)
-		r = pack_personal(&u, grp, buf, buflen);
+		r = pack_personal(&u, udb_nss_config(), grp, buf, buflen);
 out:
 	return udb_nss_status(r, errnop);
 }
@@ -84,9 +87,17 @@ _nss_userdb_getgrgid_r(gid_t gid, struct group *grp, char *buf, size_t buflen, i
 	if (r == UDB_OK && (!u.personal || u.gid != u.uid))
 		r = UDB_NOT_FOUND;
 	if (r == UDB_OK)
-		r = pack_personal(&u, grp, buf, buflen);
+		r = pack_personal(&u, udb_nss_config(), grp, buf, buflen);
 out:
 	return udb_nss_status(r, errnop);
+}
+
+static void
+gr_cursor_reset_locked(void)
+{
+	if (gr_cursor.open)
+		udb_nss_view_close(&gr_cursor.view);
+	memset(&gr_cursor, 0, sizeof(gr_cursor));
 }
 
 enum nss_status
@@ -96,7 +107,7 @@ _nss_userdb_setgrent(int stayopen)
 
 	(void)stayopen;
 	cancel = udb_nss_lock();
-	gr_cursor.started = false;
+	gr_cursor_reset_locked();
 	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
@@ -109,8 +120,10 @@ _nss_userdb_endgrent(void)
 
 /* The group at the cursor, or the cursor moved to the end. */
 static enum udb_result
-gr_next_locked(const struct udb_img *img, struct group *grp, char *buf, size_t buflen)
+gr_next_locked(struct group *grp, char *buf, size_t buflen)
 {
+	const struct udb_img *img = &gr_cursor.view.img;
+	const struct udb_config *cfg = gr_cursor.view.cfg;
 	struct udb_img_group role;
 	struct udb_img_passwd u;
 	enum udb_result r;
@@ -119,7 +132,7 @@ gr_next_locked(const struct udb_img *img, struct group *grp, char *buf, size_t b
 		if (gr_cursor.index < udb_img_role_count(img)) {
 			r = udb_img_role_at(img, gr_cursor.index, &role);
 			if (r == UDB_OK)
-				r = udb_pack_img_role(&role, udb_nss_config(), udb_now(), grp, buf, buflen);
+				r = udb_pack_img_role(&role, cfg, udb_now(), grp, buf, buflen);
 			return r;
 		}
 		gr_cursor.personal = true;
@@ -130,8 +143,9 @@ gr_next_locked(const struct udb_img *img, struct group *grp, char *buf, size_t b
 		if (r != UDB_OK)
 			return r;
 		if (u.personal)
-			return pack_personal(&u, grp, buf, buflen);
+			return pack_personal(&u, cfg, grp, buf, buflen);
 	}
+	gr_cursor_reset_locked();
 	gr_cursor.end = true;
 	return UDB_NOT_FOUND;
 }
@@ -139,22 +153,21 @@ gr_next_locked(const struct udb_img *img, struct group *grp, char *buf, size_t b
 enum nss_status
 _nss_userdb_getgrent_r(struct group *grp, char *buf, size_t buflen, int *errnop)
 {
-	const struct udb_img *img = NULL;
-	enum udb_result r;
+	enum udb_result r = UDB_OK;
 	int cancel;
 
 	cancel = udb_nss_lock();
-	if (!gr_cursor.started) {
-		memset(&gr_cursor, 0, sizeof(gr_cursor));
-		gr_cursor.started = true;
-	}
 	if (gr_cursor.end) {
 		r = UDB_NOT_FOUND;
 		goto out;
 	}
-	r = udb_nss_image(&img);
-	if (r == UDB_OK)
-		r = gr_next_locked(img, grp, buf, buflen);
+	if (!gr_cursor.open) {
+		r = udb_nss_view_open(&gr_cursor.view);
+		if (r != UDB_OK)
+			goto out;
+		gr_cursor.open = true;
+	}
+	r = gr_next_locked(grp, buf, buflen);
 	/* Not advancing on ERANGE: glibc asks again with a larger buffer. */
 	if (r == UDB_OK)
 		gr_cursor.index++;

@@ -29,23 +29,13 @@
 #include "config.h"
 #include "nss_userdb.h"
 
-struct view {
-	void *map;
-	size_t map_len;
-	const uint64_t *gen_word;
-	uint64_t seen;
-	struct udb_img img;
-	struct udb_config *cfg; /* read with the image: the id ranges entries must keep */
-	bool registered;
-};
-
-static __thread struct view view;
+static __thread struct udb_nss_view view;
 static pthread_key_t view_key;
 static pthread_once_t view_once = PTHREAD_ONCE_INIT;
 static bool view_key_ok;
 
 static void
-view_drop(struct view *v)
+view_drop(struct udb_nss_view *v)
 {
 	if (v->map)
 		munmap(v->map, v->map_len);
@@ -166,11 +156,11 @@ out:
 }
 
 static enum udb_result
-remap(struct view *v)
+remap(struct udb_nss_view *v)
 {
 	void *gen = NULL, *map = NULL;
 	size_t gen_len = 0, len = 0;
-	struct view fresh = {0};
+	struct udb_nss_view fresh = {0};
 	enum udb_result r;
 	int dirfd = -1;
 
@@ -207,9 +197,22 @@ out:
 }
 
 enum udb_result
+udb_nss_view_open(struct udb_nss_view *v)
+{
+	*v = (struct udb_nss_view){0};
+	return remap(v);
+}
+
+void
+udb_nss_view_close(struct udb_nss_view *v)
+{
+	view_drop(v);
+}
+
+enum udb_result
 udb_nss_image(const struct udb_img **ret_img)
 {
-	struct view *v = &view;
+	struct udb_nss_view *v = &view;
 	enum udb_result r;
 
 	if (v->map && __atomic_load_n(v->gen_word, __ATOMIC_ACQUIRE) == v->seen) {

@@ -34,6 +34,23 @@ NSS_DECLARE_MODULE_FUNCTIONS(userdb)
 int udb_nss_lock(void);
 void udb_nss_unlock(int cancel_state);
 
+/* A mapping of the public image with the configuration read with it. */
+struct udb_nss_view {
+	void *map;
+	size_t map_len;
+	const uint64_t *gen_word;
+	uint64_t seen;
+	struct udb_img img;
+	struct udb_config *cfg; /* the id ranges entries must keep */
+	bool registered;
+};
+
+/* A mapping of its own for an enumeration: one snapshot for the whole
+ * pass, whatever a writer publishes meanwhile (taken and dropped under the
+ * enumeration lock). */
+enum udb_result udb_nss_view_open(struct udb_nss_view *ret_view);
+void udb_nss_view_close(struct udb_nss_view *view);
+
 /* The calling thread's mapping of the public image (map.c), current as of
  * this call: remapped when a writer has published a new one since. Valid
  * until the thread's next call. */

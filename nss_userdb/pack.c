@@ -237,7 +237,7 @@ udb_pack_img_role(const struct udb_img_group *role, const struct udb_config *cfg
 	uint32_t t = 0;
 	char *no_members[] = {NULL};
 	struct group gr = {(char *)(uintptr_t)role->name, (char *)(uintptr_t) "x", role->gid,
-			    no_members};
+			   no_members};
 	struct out o;
 	char **mem;
 	enum udb_result r;

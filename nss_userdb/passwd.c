@@ -6,20 +6,21 @@
 #include "pack.h"
 #include "validate.h"
 
-/* Enumeration: the uid of the last entry handed out. Users are in uid order
- * in every image, so a new image published during a pass is picked up
- * where the pass stands. */
+/* Enumeration: its own mapping of the image, taken at the first call of a
+ * pass, so that a pass is one snapshot; the index of the next entry. */
 static struct {
-	bool started, end;
-	int64_t after_uid;
+	bool open, end;
+	struct udb_nss_view view;
+	uint32_t index;
 } pw_cursor;
 
 static enum udb_result
-pack_user(const struct udb_img_passwd *u, struct passwd *pwd, char *buf, size_t buflen)
+pack_user(const struct udb_img_passwd *u, const struct udb_config *cfg, struct passwd *pwd,
+	  char *buf, size_t buflen)
 {
 	struct udb_passwd_entry e = {u->uid, u->gid, u->entry, u->len};
 
-	return udb_pack_passwd_from_entry(&e, udb_nss_config(), pwd, buf, buflen);
+	return udb_pack_passwd_from_entry(&e, cfg, pwd, buf, buflen);
 }
 
 enum nss_status
@@ -36,7 +37,7 @@ _nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t b
 	if (r == UDB_OK)
 		r = udb_img_user_by_name(img, name, &u);
 	if (r == UDB_OK)
-		r = pack_user(&u, pwd, buf, buflen);
+		r = pack_user(&u, udb_nss_config(), pwd, buf, buflen);
 	return udb_nss_status(r, errnop);
 }
 
@@ -54,8 +55,18 @@ _nss_userdb_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, 
 	if (r == UDB_OK)
 		r = udb_img_user_by_uid(img, (uint32_t)uid, &u);
 	if (r == UDB_OK)
-		r = pack_user(&u, pwd, buf, buflen);
+		r = pack_user(&u, udb_nss_config(), pwd, buf, buflen);
 	return udb_nss_status(r, errnop);
+}
+
+static void
+pw_cursor_reset_locked(void)
+{
+	if (pw_cursor.open)
+		udb_nss_view_close(&pw_cursor.view);
+	pw_cursor.open = false;
+	pw_cursor.end = false;
+	pw_cursor.index = 0;
 }
 
 enum nss_status
@@ -65,7 +76,7 @@ _nss_userdb_setpwent(int stayopen)
 
 	(void)stayopen;
 	cancel = udb_nss_lock();
-	pw_cursor.started = false;
+	pw_cursor_reset_locked();
 	udb_nss_unlock(cancel);
 	return NSS_STATUS_SUCCESS;
 }
@@ -79,39 +90,35 @@ _nss_userdb_endpwent(void)
 enum nss_status
 _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
-	const struct udb_img *img = NULL;
 	struct udb_img_passwd u;
-	enum udb_result r;
-	uint32_t index = 0;
+	enum udb_result r = UDB_OK;
 	int cancel;
 
 	cancel = udb_nss_lock();
-	/* Enumeration without setpwent starts at the beginning. */
-	if (!pw_cursor.started) {
-		pw_cursor.started = true;
-		pw_cursor.end = false;
-		pw_cursor.after_uid = -1;
-	}
 	if (pw_cursor.end) {
 		r = UDB_NOT_FOUND;
 		goto out;
 	}
-	r = udb_nss_image(&img);
-	if (r != UDB_OK)
-		goto out;
-	index = udb_img_user_after_uid(img, pw_cursor.after_uid);
-	if (index >= udb_img_user_count(img)) {
+	/* Enumeration without setpwent starts at the beginning. */
+	if (!pw_cursor.open) {
+		r = udb_nss_view_open(&pw_cursor.view);
+		if (r != UDB_OK)
+			goto out;
+		pw_cursor.open = true;
+	}
+	if (pw_cursor.index >= udb_img_user_count(&pw_cursor.view.img)) {
+		pw_cursor_reset_locked();
 		pw_cursor.end = true;
 		r = UDB_NOT_FOUND;
 		goto out;
 	}
-	r = udb_img_user_at(img, index, &u);
+	r = udb_img_user_at(&pw_cursor.view.img, pw_cursor.index, &u);
 	if (r == UDB_OK)
-		r = pack_user(&u, pwd, buf, buflen);
+		r = pack_user(&u, pw_cursor.view.cfg, pwd, buf, buflen);
 	/* glibc retries with a larger buffer after ERANGE, so the cursor must
 	 * not advance unless the entry was handed out. */
 	if (r == UDB_OK)
-		pw_cursor.after_uid = u.uid;
+		pw_cursor.index++;
 out:
 	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);

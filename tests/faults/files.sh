@@ -313,7 +313,10 @@ reset_db
 warm "public.db replaced by garbage" "$HEALTHY" \
 	'head -c 8192 /dev/urandom >"$pub.new" && mv "$pub.new" "$pub"'
 reset_db
-warm "nss.img replaced by garbage, no publication" "$HEALTHY" \
+# Its lookups keep the mapped image; an enumeration maps the file anew for
+# its pass (one snapshot per pass), and fails closed.
+warm "nss.img replaced by garbage, no publication" \
+	" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS getpwent=UNAVAIL getgrent=UNAVAIL getspnam=SUCCESS" \
 	'head -c 8192 /dev/urandom >"$img.new" && mv "$img.new" "$img"'
 reset_db
 warm "nss.img replaced by garbage, then a publication" "$PUBLIC_UNAVAIL" \

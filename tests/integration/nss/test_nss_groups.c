@@ -182,8 +182,8 @@ getgrnam_like_glibc(const char *name, struct group *gr, char **buf, int *retries
 	}
 }
 
-/* An enumeration, however long, reads the mapped image: it allocates
- * nothing per entry and never opens or maps the store. */
+/* An enumeration, however long, reads a mapping of the image: it
+ * allocates nothing per entry and never opens or maps the store. */
 START_TEST(test_enumeration_maps_nothing)
 {
 	static char buf[4096];
@@ -197,7 +197,6 @@ START_TEST(test_enumeration_maps_nothing)
 	mod.endpwent();
 	ck_assert_uint_gt(n, 100000);
 	ck_assert_int_eq(file_mapped("public.db"), 0);
-	ck_assert_int_eq(file_mapped("nss.img"), 1);
 }
 END_TEST
 
