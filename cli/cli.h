@@ -180,6 +180,8 @@ void out_done(struct cli *c, bool changed, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A note on stderr that is not an error (the command still succeeds). */
 void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The i-th note of the run, NULL past the last; main() prints them. */
+const char *out_note_text(size_t i);
 
 /* Everything `user show` shows. Fields stay NULL / 0 when not read. */
 struct cli_user_view {

@@ -107,30 +107,76 @@ cli_error(enum udb_result r, const char *fmt, ...)
 	return r;
 }
 
-/* Prints the error: `userdb: <message>`, or with json
- * {"error": <message>, "reason": <result>, "status": <exit status>}. */
-static void
-print_error(bool json, int status)
+/* Adds key: s to o; false when out of memory. */
+static bool
+jadd_str(struct json_object *o, const char *key, const char *s)
 {
-	struct json_object *o;
+	struct json_object *v = json_object_new_string(s);
+
+	if (v && json_object_object_add(o, key, v) == 0)
+		return true;
+	json_object_put(v);
+	return false;
+}
+
+/* The error object: {"error", "reason", "status" (the exit status), and
+ * "notes" when the run made any}. */
+static bool
+build_error(struct json_object *o, int status)
+{
+	struct json_object *a = NULL;
+	const char *note;
+
+	if (!jadd_str(o, "error", error.message) ||
+	    !jadd_str(o, "reason", udb_result_to_string(error.result)) ||
+	    json_object_object_add(o, "status", json_object_new_int(status)) != 0)
+		return false;
+	if (!out_note_text(0))
+		return true;
+	a = json_object_new_array();
+	if (!a || json_object_object_add(o, "notes", a) != 0) {
+		json_object_put(a);
+		return false;
+	}
+	for (size_t i = 0; (note = out_note_text(i)); i++)
+		if (json_object_array_add(a, json_object_new_string(note)) != 0)
+			return false;
+	return true;
+}
+
+/* One JSON object on stderr: {"note": note}, or the error when note is
+ * NULL. False when it could not be built (then nothing was printed). */
+static bool
+print_json(const char *note, int status)
+{
+	struct json_object *o = json_object_new_object();
 	const char *s = NULL;
 
-	if (!json) {
-		fprintf(stderr, "userdb: %s\n", error.message);
-		return;
-	}
-	o = json_object_new_object();
-	if (o && json_object_object_add(o, "error", json_object_new_string(error.message)) == 0 &&
-	    json_object_object_add(
-		    o, "reason", json_object_new_string(udb_result_to_string(error.result))) == 0 &&
-	    json_object_object_add(o, "status", json_object_new_int(status)) == 0)
+	if (o && (note ? jadd_str(o, "note", note) : build_error(o, status)))
 		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s)
 		fprintf(stderr, "%s\n", s);
-	else
-		fprintf(stderr, "userdb: %s\n", error.message);
 	json_object_put(o);
+	return s != NULL;
+}
+
+/* The notes and the error of the run on stderr: `userdb: note: ...` lines,
+ * then `userdb: <message>`. With json a failed run prints only the error
+ * object, notes inside it, and a successful one each note as {"note"}. */
+static void
+print_diagnostics(bool json, int status)
+{
+	const char *note;
+
+	for (size_t i = 0; (note = out_note_text(i)); i++) {
+		if (json && error.reported)
+			break;
+		if (!json || !print_json(note, status))
+			fprintf(stderr, "userdb: note: %s\n", note);
+	}
+	if (error.reported && (!json || !print_json(NULL, status)))
+		fprintf(stderr, "userdb: %s\n", error.message);
 }
 
 /* --json anywhere before `--`: an error found while parsing, before the
@@ -337,7 +383,6 @@ main(int argc, char **argv)
 			r = cli_error(UDB_IO, "standard output: %s", strerror(errno));
 	}
 	status = exit_status(r, c.config_failed);
-	if (error.reported)
-		print_error(c.json || wants_json(argc, argv), status);
+	print_diagnostics(c.json || wants_json(argc, argv), status);
 	return status;
 }

@@ -396,16 +396,29 @@ out_done(struct cli *c, bool changed, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* Notes wait for main(), which prints them with the error, if any, so that
+ * with --json a failed run still leaves exactly one object on stderr. */
+static struct {
+	char text[8][512];
+	size_t n;
+} notes;
+
 void
 out_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("userdb: note: ", stderr);
+	if (notes.n == sizeof(notes.text) / sizeof(notes.text[0]))
+		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(notes.text[notes.n++], sizeof(notes.text[0]), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+const char *
+out_note_text(size_t i)
+{
+	return i < notes.n ? notes.text[i] : NULL;
 }
 
 struct json_object *

@@ -1096,7 +1096,8 @@ if is_root && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
 	before=$(state)
 	run_as "${nobody[@]}" -- user show alice --json
 	check "unprivileged user show: exit 0" test "$RC" = 0
-	check "it says the shadow file was not readable" grep -q '^userdb: note: the shadow file' "$T/err"
+	check "it says the shadow file was not readable (a JSON note with --json)" \
+		grep -q '^{ "note": "the shadow file is not readable' "$T/err"
 	check "public data shown, emails and account null" $PY -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -1104,6 +1105,7 @@ assert d["username"] == "alice" and d["emails"] is None and d["account"] is None
 assert [r["name"] for r in d["roles"]] == ["admin", "moderator", "user"]' "$T/out"
 	run_as "${nobody[@]}" -- user show alice
 	check "unprivileged human output says what is left out" grep -q '^account: *not shown' "$T/out"
+	check "  and notes it on stderr" grep -q '^userdb: note: the shadow file is not readable' "$T/err"
 	run_as "${nobody[@]}" -- user list --json
 	check "unprivileged user list works" test "$RC" = 0
 	check "  with the account state null" $PY -c '

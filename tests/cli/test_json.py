@@ -10,7 +10,7 @@ have the given types (a change always has "changed" and "message" and names
 what it touched or allocated), nothing is on stderr, and an empty array is
 written `[]`; on failure, stdout is empty and stderr is exactly one JSON
 object {"error": str, "reason": str, "status": int} whose status is the
-exit status. Every command appears at least once on each side; the final
+exit status, with "notes" when the run made notes before failing. Every command appears at least once on each side; the final
 check says so.
 """
 
@@ -57,7 +57,9 @@ def change(**extra):
     return dict(CHANGE, **extra)
 
 
-# (description, arguments, stdin, shape); shape None: an error is expected.
+# (description, arguments, stdin, shape); shape None: an error is expected,
+# NOTES: an error after a note, which the error object carries.
+NOTES = "notes"
 # The rows run in order against one database.
 CASES = [
     ("init", ["init"], "", INIT),
@@ -125,6 +127,8 @@ CASES = [
     ("email primary, missing address", ["email", "primary", "ann", "x@example.com"], "", None),
     ("email list, no such user", ["email", "list", "nobody1"], "", None),
     ("unknown command", ["frobnicate"], "", None),
+    ("user add: a note, then a failure", ["user", "add", "zed", "--shell", "/bin/nonexistent",
+                                          "--force", "--email", "ann@example.com"], "", NOTES),
 ]
 
 COMMANDS = ["init", "user add", "user mod", "user del", "user show", "user list",
@@ -184,7 +188,7 @@ def check_success(rc, out, err, shape):
     return problems
 
 
-def check_failure(rc, out, err):
+def check_failure(rc, out, err, with_notes):
     problems = []
     if rc == 0:
         problems.append("exit status 0")
@@ -197,7 +201,12 @@ def check_failure(rc, out, err):
         doc = json.loads(lines[0])
     except ValueError as e:
         return problems + [f"stderr is not JSON: {e}"]
-    problems += shape_problems(doc, {"error": STR, "reason": STR, "status": INT})
+    shape = {"error": STR, "reason": STR, "status": INT}
+    if with_notes:
+        shape["notes"] = [STR]
+        if isinstance(doc, dict) and not doc.get("notes"):
+            problems.append("no notes in the error object")
+    problems += shape_problems(doc, shape)
     if isinstance(doc, dict) and doc.get("status") != rc:
         problems.append(f"status {doc.get('status')} is not the exit status {rc}")
     return problems
@@ -222,8 +231,9 @@ def main():
         for desc, args, stdin, shape in CASES:
             proc = subprocess.run([USERDB, *args, "--json"], input=stdin, env=env,
                                   capture_output=True, text=True)
-            if shape is None:
-                problems = check_failure(proc.returncode, proc.stdout, proc.stderr)
+            if shape is None or shape == NOTES:
+                problems = check_failure(proc.returncode, proc.stdout, proc.stderr,
+                                         shape == NOTES)
                 fail_seen.add(command_of(args))
             else:
                 problems = check_success(proc.returncode, proc.stdout, proc.stderr, shape)
