@@ -7,9 +7,10 @@
 # the admin should then see: the install and the database, getent and id
 # through the nsswitch lines, the sshd gate (root by key, a local user, a
 # database user with the role get in; one without is refused, by password
-# and by key), the back-out leaving nothing installed; the man pages'
-# examples the same way; the README tour's schema version is the one
-# `userdb init` prints. Run by meson as e2e-docs: run.sh docs.sh BUILD SRC
+# and by key), passwd -S seeing the account state and chage -l not knowing
+# database users (as README says), the back-out leaving nothing installed;
+# the man pages' examples the same way; the README tour's schema version is
+# the one `userdb init` prints. Run by meson as e2e-docs: run.sh docs.sh BUILD SRC
 set -u
 source "$E2E_DIR/lib.sh"
 BUILD=$1
@@ -154,6 +155,14 @@ while IFS=$'\t' read -r -a spec; do
 		e2e_expect_output "after the README: id dana lists the role" 'ops' id dana
 		e2e_expect_output "after the README: root is still root" '^root:x:0:0:' getent passwd root
 		check_gate "README gate"
+		# README and libnss_userdb.so.2(8): passwd -S sees the state.
+		e2e_expect_output "after the README: passwd -S dana says P (usable password)" \
+			'^dana P ' passwd -S dana
+		e2e_expect_ok "(setup) disable erin" userdb user disable erin
+		e2e_expect_output "after the README: passwd -S erin says L once disabled" \
+			'^erin L ' passwd -S erin
+		# ... and chage does not (README says so rather than claim it).
+		e2e_expect_fail "after the README: chage -l does not know database users" chage -l dana
 	fi
 	case ${spec[0]} in
 	not-run*) e2e_skip "$where (not run)" "${spec[*]#not-run }" ;;
