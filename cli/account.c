@@ -13,24 +13,45 @@ static enum udb_result
 set_enabled(struct cli *c, int argc, char **argv, bool enabled)
 {
 	const char *name = NULL;
-	bool changed = false;
+	struct udb_user *u = NULL;
+	bool changed = false, terminate = false;
+	const struct cli_opt opts[] = {
+		{"terminate", CLI_FLAG, &terminate},
+		{0},
+	};
 	enum udb_result r;
 
-	r = cli_user_command(c, argc, argv,
-			     enabled ? "Allows the user to log in again.\n"
-				     : "Stops the user from logging in; shadow entries show the "
-				       "account as expired.\n",
-			     &name);
+	r = cli_user_command(
+		c, argc, argv,
+		enabled ? "Allows the user to log in again.\n"
+			: "Stops the user from logging in; shadow entries show the "
+			  "account as expired.\n"
+			  "  --terminate  also end the user's running processes (SIGHUP, "
+			  "then SIGKILL\n"
+			  "               after a second) and say how many were "
+			  "signalled\n",
+		enabled ? NULL : opts, &name);
 	if (r != UDB_OK || !name)
 		return r;
 	r = udb_account_set_enabled(c->db, name, enabled, &changed);
 	if (r != UDB_OK)
 		return report_user(r, name);
+	/* Disabled now, whether by this run or before: end what still runs. */
+	if (terminate) {
+		r = udb_user_by_name(c->db, name, &u);
+		if (r != UDB_OK)
+			return report_user(r, name);
+		r = cli_terminate(c, name, u->uid);
+		udb_user_free(u);
+		if (r != UDB_OK)
+			return r;
+	}
 	if (changed)
-		out_done(c, true, "%s user %s", enabled ? "enabled" : "disabled", name);
+		out_done(c, true, "%s user %s%s", enabled ? "enabled" : "disabled", name,
+			 cli_terminated_text(c));
 	else
-		out_done(c, false, "user %s was already %s", name,
-			 enabled ? "enabled" : "disabled");
+		out_done(c, c->subject.terminated > 0, "user %s was already %s%s", name,
+			 enabled ? "enabled" : "disabled", cli_terminated_text(c));
 	return UDB_OK;
 }
 
@@ -56,7 +77,8 @@ cmd_user_unlock(struct cli *c, int argc, char **argv)
 	int failed;
 
 	r = cli_user_command(c, argc, argv,
-			     "Clears the failed-login counter and any lockout it caused.\n", &name);
+			     "Clears the failed-login counter and any lockout it caused.\n", NULL,
+			     &name);
 	if (r != UDB_OK || !name)
 		return r;
 	r = udb_account_by_name(c->db, name, &a);
@@ -172,6 +194,38 @@ expire_locked(struct cli *c, const char *name, const struct expire_args *x)
 	return r;
 }
 
+/* --terminate of `user expire`: the processes end only if the account, as
+ * changed, can no longer log in now (expired, not yet valid, disabled, or
+ * a password expired past its inactive days). */
+static enum udb_result
+terminate_if_shut_out(struct cli *c, const char *name)
+{
+	struct udb_account *a = NULL;
+	struct udb_user *u = NULL;
+	enum udb_account_status st;
+	enum udb_result r;
+
+	r = udb_account_by_name(c->db, name, &a);
+	if (r == UDB_OK)
+		r = udb_user_by_name(c->db, name, &u);
+	if (r != UDB_OK) {
+		udb_account_free(a);
+		return report_user(r, name);
+	}
+	st = udb_account_status(a, c->now);
+	if (st == UDB_ACCOUNT_OK || st == UDB_ACCOUNT_PASSWORD_MUST_CHANGE) {
+		c->subject.terminate = true;
+		c->subject.terminated = 0;
+		out_note("user %s can still log in (%s): no process was signalled", name,
+			 udb_account_status_to_string(st));
+	} else {
+		r = cli_terminate(c, name, u->uid);
+	}
+	udb_account_free(a);
+	udb_user_free(u);
+	return r;
+}
+
 enum udb_result
 cmd_user_expire(struct cli *c, int argc, char **argv)
 {
@@ -181,6 +235,7 @@ cmd_user_expire(struct cli *c, int argc, char **argv)
 	const char *account = NULL, *not_before = NULL, *day_args[4] = {0};
 	struct expire_args x = {0};
 	const char *name = NULL;
+	bool terminate = false;
 	const struct cli_opt opts[] = {
 		{"account", CLI_VALUE, &account},
 		{"not-before", CLI_VALUE, &not_before},
@@ -189,6 +244,7 @@ cmd_user_expire(struct cli *c, int argc, char **argv)
 		{"max-days", CLI_VALUE, &day_args[1]},
 		{"warn-days", CLI_VALUE, &day_args[2]},
 		{"inactive-days", CLI_VALUE, &day_args[3]},
+		{"terminate", CLI_FLAG, &terminate},
 		{0},
 	};
 	struct cli_args a = {
@@ -197,7 +253,11 @@ cmd_user_expire(struct cli *c, int argc, char **argv)
 			"  --password-now           the password must be changed at the next "
 			"login\n"
 			"  --min-days N|never, --max-days N|never, --warn-days N|never,\n"
-			"  --inactive-days N|never  password aging, as in shadow(5)\n",
+			"  --inactive-days N|never  password aging, as in shadow(5)\n"
+			"  --terminate              if the account can no longer log in after "
+			"the change,\n"
+			"                           end the user's running processes and say "
+			"how many\n",
 		.opts = opts,
 		.names = names,
 		.min_args = 1,
@@ -235,7 +295,9 @@ cmd_user_expire(struct cli *c, int argc, char **argv)
 		r = cli_finish(c, expire_locked(c, name, &x));
 	if (r == UDB_OK)
 		c->subject.user = name;
+	if (r == UDB_OK && terminate)
+		r = terminate_if_shut_out(c, name);
 	if (r == UDB_OK)
-		out_done(c, true, "changed the account of user %s", name);
+		out_done(c, true, "changed the account of user %s%s", name, cli_terminated_text(c));
 	return r;
 }

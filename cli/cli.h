@@ -38,7 +38,10 @@ struct cli {
 		const char *user, *role, *email;
 		uint32_t uid, gid;
 		int64_t from, until; /* a grant's dates */
+		bool terminate;      /* --terminate was given: "terminated" is shown */
+		unsigned terminated; /* the processes it signalled */
 	} subject;
+	bool changed;          /* out_done() reported a change (nscd is then flushed) */
 	const char **lists[8]; /* the option lists of cli_parse() */
 	size_t n_lists;
 };
@@ -89,11 +92,20 @@ enum cli_parse_result cli_parse(struct cli *c, int argc, char **argv, const stru
 enum udb_result cli_parse_status(enum cli_parse_result p);
 void cli_parse_free(struct cli *c);
 
-/* parse.c: a command that takes only a user NAME (user del, enable, ...): parses,
- * checks the name and opens the database for writing. *ret_name stays
- * NULL when --help was printed instead. */
+/* parse.c: a command that takes a user NAME and options (NULL: none) (user
+ * del, enable, ...): parses, checks the name and opens the database for
+ * writing. *ret_name stays NULL when --help was printed instead. */
 enum udb_result cli_user_command(struct cli *c, int argc, char **argv, const char *help,
-				 const char **ret_name);
+				 const struct cli_opt *opts, const char **ret_name);
+
+/* session.c: a user's running processes. cli_terminate() ends them
+ * (SIGHUP, then SIGKILL after a short grace) when the account's change
+ * took its access away (the caller decides), reports a failure with
+ * cli_error() and sets c->subject.terminate and .terminated (shown in the
+ * JSON) to the number signalled. */
+enum udb_result cli_terminate(struct cli *c, const char *name, uint32_t uid);
+/* The text for a change message: "; ended N processes" or "". */
+const char *cli_terminated_text(const struct cli *c);
 
 /* open.c: configuration and database. */
 enum cli_access {

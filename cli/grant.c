@@ -2,6 +2,7 @@
  * optionally only from or until a time (the grant then starts or ends by
  * itself). Dispatched from main.c. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "validate.h"
@@ -114,17 +115,63 @@ cmd_grant(struct cli *c, int argc, char **argv)
 	return UDB_OK;
 }
 
+/* --terminate of `revoke`: a process keeps the group list it started
+ * with, so the user's processes end, but only when the role is really gone
+ * (not still held through another role). */
+static enum udb_result
+terminate_if_role_gone(struct cli *c, const char *user, const char *role)
+{
+	struct udb_user *u = NULL;
+	char **roles = NULL;
+	size_t n = 0;
+	bool still = false;
+	enum udb_result r;
+
+	r = udb_user_by_name(c->db, user, &u);
+	if (r == UDB_OK)
+		r = udb_user_effective_roles(c->db, u->id, c->now, &roles, &n);
+	if (r != UDB_OK) {
+		udb_user_free(u);
+		return cli_fail(r, "revoke");
+	}
+	for (size_t i = 0; i < n; i++)
+		still = still || strcmp(roles[i], role) == 0;
+	udb_strv_free(roles, n);
+	if (still) {
+		c->subject.terminate = true;
+		c->subject.terminated = 0;
+		out_note("user %s still has role %s through another role: no process was "
+			 "signalled",
+			 user, role);
+	} else {
+		r = cli_terminate(c, user, u->uid);
+	}
+	udb_user_free(u);
+	return r;
+}
+
 enum udb_result
 cmd_revoke(struct cli *c, int argc, char **argv)
 {
 	const char *args[2] = {0};
-	struct cli_args a = {.help = "Removes a direct grant. Roles the user has through another "
-				     "role's\n"
-				     "inclusion stay.\n",
-			     .names = user_role_names,
-			     .min_args = 2,
-			     .max_args = 2,
-			     .args = args};
+	bool terminate = false;
+	const struct cli_opt opts[] = {
+		{"terminate", CLI_FLAG, &terminate},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "Removes a direct grant. Roles the user has through another "
+			"role's\n"
+			"inclusion stay.\n"
+			"  --terminate  if the user no longer has the role, end the "
+			"user's running\n"
+			"               processes (their group lists still hold it) and "
+			"say how many\n",
+		.opts = opts,
+		.names = user_role_names,
+		.min_args = 2,
+		.max_args = 2,
+		.args = args};
 	bool changed = false;
 	enum cli_parse_result p;
 	enum udb_result r;
@@ -145,8 +192,13 @@ cmd_revoke(struct cli *c, int argc, char **argv)
 				 cli_quote(args[1]), cli_quote(args[0]));
 	if (r != UDB_OK)
 		return report_missing(c, r, args[0], args[1]);
+	if (changed && terminate)
+		r = terminate_if_role_gone(c, args[0], args[1]);
+	if (r != UDB_OK)
+		return r;
 	if (changed)
-		out_done(c, true, "revoked role %s from user %s", args[1], args[0]);
+		out_done(c, true, "revoked role %s from user %s%s", args[1], args[0],
+			 cli_terminated_text(c));
 	else
 		out_done(c, false, "user %s had no direct grant of role %s", args[0], args[1]);
 	return UDB_OK;

@@ -369,6 +369,8 @@ json_subject(struct json_object *o, const struct cli_subject *sub, bool *ok)
 		out_jset_time(o, "from", sub->from, ok);
 	if (sub->until)
 		out_jset_time(o, "until", sub->until, ok);
+	if (sub->terminate)
+		out_jset_int(o, "terminated", sub->terminated, ok);
 }
 
 void
@@ -377,6 +379,7 @@ out_done(struct cli *c, bool changed, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 
+	c->changed = c->changed || changed;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

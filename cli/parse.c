@@ -180,12 +180,17 @@ cli_parse_status(enum cli_parse_result p)
 }
 
 enum udb_result
-cli_user_command(struct cli *c, int argc, char **argv, const char *help, const char **ret_name)
+cli_user_command(struct cli *c, int argc, char **argv, const char *help, const struct cli_opt *opts,
+		 const char **ret_name)
 {
 	static const char *const names[] = {"NAME"};
 	const char *name = NULL;
-	struct cli_args a = {
-		.help = help, .names = names, .min_args = 1, .max_args = 1, .args = &name};
+	struct cli_args a = {.help = help,
+			     .opts = opts,
+			     .names = names,
+			     .min_args = 1,
+			     .max_args = 1,
+			     .args = &name};
 	enum cli_parse_result p;
 	enum udb_result r;
 
