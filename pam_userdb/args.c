@@ -124,6 +124,10 @@ parse_one(pam_handle_t *pamh, const char *arg, struct pud_args *a)
 		a->conf = v;
 		return *v == '/';
 	}
+	if (has_prefix(arg, "chkpwd=", &v)) {
+		a->chkpwd = v;
+		return *v == '/';
+	}
 	if (has_prefix(arg, "deny=", &v))
 		return parse_number(v, DENY_MAX, &a->has_deny, &a->deny);
 	if (has_prefix(arg, "unlock_time=", &v))

@@ -24,6 +24,8 @@ struct pud_args {
 	bool debug;
 	bool nodelay;     /* no pam_fail_delay (pam_unix's nodelay) */
 	const char *conf; /* NULL: udb_config_load's default */
+	/* NULL: the installed userdb-chkpwd (PUD_CHKPWD_PATH, from meson) */
+	const char *chkpwd;
 	bool has_deny;
 	unsigned deny;
 	bool has_unlock_time;
@@ -73,6 +75,12 @@ struct pud_ctx {
 	bool cached;                 /* cfg and db belong to the PAM handle's cache */
 	enum udb_result open_result; /* of the last open that was tried */
 };
+
+/* For a caller that cannot open the shadow file: runs userdb-chkpwd, which
+ * checks that user is the caller (or the caller root), verifies password
+ * and records the attempt. PAM_SUCCESS, PAM_USER_UNKNOWN (not a database
+ * user), else PAM_AUTH_ERR, also when the helper cannot be run (chkpwd.c). */
+int pud_chkpwd_run(struct pud_ctx *ctx, const char *user, const char *password);
 
 /* Loads the configuration into ctx->cfg unless it is there (pam_userdb.c);
  * a PAM code, logged on failure. */

@@ -391,6 +391,21 @@ auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *p
 	return rc;
 }
 
+static int
+auth_with_database(struct pud_ctx *ctx, const char *user, const char *password)
+{
+	struct udb_account *account = NULL;
+	int rc;
+
+	rc = ctx_account(ctx, user, LOG_NOTICE, "authentication failure", &account);
+	if (rc == PAM_USER_UNKNOWN)
+		rc = auth_unknown(ctx, password);
+	else if (rc == PAM_SUCCESS)
+		rc = auth_known(ctx, account, password);
+	udb_account_free(account);
+	return rc;
+}
+
 static void
 free_auth_result(pam_handle_t *pamh, void *data, int error_status)
 {
@@ -415,7 +430,6 @@ PUD_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pud_ctx ctx = {.pamh = pamh};
-	struct udb_account *account = NULL;
 	const char *user = NULL, *password = NULL;
 	int rc;
 
@@ -443,21 +457,18 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	}
 	/* The shadow file alone, read-only: that is all a password check
-	 * needs (ctx_make_writer opens the writer when there is something to
-	 * write). A caller that cannot read the shadow file gets
-	 * AUTHINFO_UNAVAIL here. */
+	 * needs before the hash (the writer is opened afterwards, to record
+	 * the attempt). A caller that may not read it (a screen locker
+	 * running as the user) asks the setuid helper, which records the
+	 * attempt too: no caller verifies a database password uncounted. */
 	rc = ctx_open(&ctx, UDB_OPEN_CREDENTIALS);
-	if (rc != PAM_SUCCESS)
-		goto out;
-	rc = ctx_account(&ctx, user, LOG_NOTICE, "authentication failure", &account);
-	if (rc == PAM_USER_UNKNOWN)
-		rc = auth_unknown(&ctx, password);
+	if (rc != PAM_SUCCESS && ctx.open_result == UDB_PERMISSION && geteuid() != 0)
+		rc = pud_chkpwd_run(&ctx, user, password);
 	else if (rc == PAM_SUCCESS)
-		rc = auth_known(&ctx, account, password);
+		rc = auth_with_database(&ctx, user, password);
 out:
 	if (rc != PAM_INCOMPLETE)
 		remember_auth_result(pamh, rc);
-	udb_account_free(account);
 	ctx_close(&ctx);
 	return rc;
 }

@@ -158,6 +158,8 @@ ref_one(const char *arg, struct pud_args *a)
 		return a->require_confirmed_email = true;
 	if (prefixed(arg, "conf=", &v))
 		return a->conf = v, v[0] == '/';
+	if (prefixed(arg, "chkpwd=", &v))
+		return a->chkpwd = v, v[0] == '/';
 	if (prefixed(arg, "deny=", &v))
 		return number(v, 1000000, &a->has_deny, &a->deny);
 	if (prefixed(arg, "unlock_time=", &v))
@@ -255,6 +257,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   got.require_confirmed_email == ref.require_confirmed_email,
 			   "flags");
 		fuzz_check(same(got.conf, ref.conf), "conf");
+		fuzz_check(same(got.chkpwd, ref.chkpwd), "chkpwd");
 		fuzz_check(got.has_deny == ref.has_deny && (!got.has_deny || got.deny == ref.deny),
 			   "deny");
 		fuzz_check(got.has_unlock_time == ref.has_unlock_time &&

@@ -30,6 +30,8 @@ check "its SONAME is libnss_userdb.so.2" \
 	sh -c "objdump -p '$root$prefix/$libdir/libnss_userdb.so.2' | grep -q 'SONAME *libnss_userdb.so.2'"
 check "pam_userdb.so is in the PAM module dir under the prefix" test -f "$root$moddir/pam_userdb.so"
 check "userdb is in sbin" test -x "$root$prefix/sbin/userdb"
+check "userdb-chkpwd is in libexec, setuid (4755)" \
+	test "$(stat -c %a "$root$prefix/libexec/userdb-chkpwd" 2>&1)" = 4755
 # pam-auth-update reads /usr/share/pam-configs only: a /usr install puts
 # the profile there, any other prefix under its own datadir.
 if [ "$prefix" = /usr ]; then profile=/usr/share/pam-configs/userdb; else profile=$prefix/share/pam-configs/userdb; fi
