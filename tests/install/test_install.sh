@@ -42,7 +42,15 @@ for m in man8/userdb.8 man8/pam_userdb.8 man8/libnss_userdb.so.2.8 man5/userdb.c
 	check "man page $m is installed" test -f "$root$prefix/share/man/$m"
 done
 check "the example nsswitch.conf lines are installed" \
-	grep -q '^passwd: *files userdb' "$root$prefix/share/doc/userdb/nsswitch.conf.example"
+	grep -q '^passwd: *files systemd userdb' "$root$prefix/share/doc/userdb/nsswitch.conf.example"
+# The example config with every key uncommented (its defaults) loads: the
+# tool then gets as far as the missing database (69), not a config error (78).
+sed -e 's/^#\([a-z_]* = \)/\1/' -e "s|^dbdir = .*|dbdir = $root.nodb|" \
+	"$root$prefix/share/doc/userdb/userdb.conf.example" >"$root.conf"
+"$build/cli/userdb" --config "$root.conf" role list >/dev/null 2>"$root.err"
+rc=$?
+check "the example userdb.conf, every key uncommented, loads ($(head -c 200 "$root.err"))" test "$rc" -eq 69
+rm -f "$root.conf" "$root.err"
 
 # Installed twice (an upgrade), then uninstalled: nothing is left, not even
 # the directories the install created.
