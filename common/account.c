@@ -316,6 +316,8 @@ change_account(struct udb_db *db, const char *name, const struct change *c, bool
 		udb_db_rollback(db);
 		return r;
 	}
+	/* The account is in the shadow file: only its image can change. */
+	udb_db_limit_images(db, UDB_IMAGE_SHADOW);
 	return udb_db_commit(db);
 }
 
@@ -366,6 +368,7 @@ udb_account_upgrade_hash(struct udb_db *db, int64_t user_id, const char *old_has
 		udb_db_rollback(db);
 		return r;
 	}
+	udb_db_limit_images(db, UDB_IMAGE_SHADOW);
 	return udb_db_commit(db);
 }
 
@@ -418,6 +421,7 @@ udb_account_record_failure(struct udb_db *db, int64_t user_id, int64_t now, unsi
 {
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
+	bool locked_now = false;
 	int rc;
 
 	r = udb_db_begin(db);
@@ -434,8 +438,9 @@ udb_account_record_failure(struct udb_db *db, int64_t user_id, int64_t now, unsi
 		if (rc == SQLITE_ROW) {
 			int64_t until = udb_column_time(stmt, 1);
 
+			locked_now = until != 0 && now < until;
 			if (ret_locked)
-				*ret_locked = until != 0 && now < until;
+				*ret_locked = locked_now;
 			rc = sqlite3_step(stmt);
 		} else if (rc == SQLITE_DONE) {
 			r = UDB_NOT_FOUND;
@@ -448,6 +453,8 @@ udb_account_record_failure(struct udb_db *db, int64_t user_id, int64_t now, unsi
 		udb_db_rollback(db);
 		return r;
 	}
+	/* Only a lock that starts now changes what NSS shows. */
+	udb_db_limit_images(db, locked_now ? UDB_IMAGE_SHADOW : UDB_IMAGES_NONE);
 	return udb_db_commit(db);
 }
 
@@ -474,6 +481,8 @@ record_by_id(struct udb_db *db, enum udb_query q, int64_t user_id, int64_t now, 
 		udb_db_rollback(db);
 		return r;
 	}
+	/* Login records and counters: nothing NSS shows. */
+	udb_db_limit_images(db, UDB_IMAGES_NONE);
 	return udb_db_commit(db);
 }
 

@@ -28,6 +28,8 @@ begin_with_user(struct udb_db *db, const char *user, int64_t *ret_id)
 	r = udb_db_begin(db);
 	if (r != UDB_OK)
 		return r;
+	/* Emails are in no image. */
+	udb_db_limit_images(db, UDB_IMAGES_NONE);
 	r = udb_user_by_name(db, user, &u);
 	if (r == UDB_OK)
 		*ret_id = u->id;

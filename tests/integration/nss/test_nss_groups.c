@@ -15,6 +15,8 @@
 #include "module.h"
 #include "role.h"
 
+static char big[1 << 16];
+
 #define BIG_GID     5000
 #define BIG_MEMBERS 100000
 
@@ -274,6 +276,53 @@ START_TEST(test_big_group_retry_sees_expiry)
 }
 END_TEST
 
+/* Grants that end or start cross their second with no write in between:
+ * the image keeps their times and the module filters at each lookup. */
+START_TEST(test_grants_cross_their_second_without_a_write)
+{
+	static const char *const with_carol[] = {"alice", "bob", "carol", NULL};
+	static const char *const without[] = {"alice", "bob", NULL};
+	struct group gr;
+	long start = 1, size = 4;
+	gid_t *groups = calloc(4, sizeof(gid_t));
+	int64_t at = udb_now() + 2;
+	int err = 0;
+	enum nss_status st;
+
+	ck_assert_ptr_nonnull(groups);
+	/* carol's grant of staff ends at `at`, erin's (already there, see
+	 * fixture.h) starts an hour on; admins starts for carol at `at`. */
+	nfx_grant("carol", "staff", 0, at);
+	nfx_grant("carol", "admins", at, 0);
+	st = mod.getgrnam_r("staff", &gr, big, sizeof(big), &err);
+	ck_assert_nss(st, err, NSS_STATUS_SUCCESS, 0);
+	ck_assert(members_are(gr.gr_mem, with_carol));
+	groups[0] = 2003;
+	st = mod.initgroups_dyn("carol", 2003, &start, &size, &groups, -1, &err);
+	ck_assert_nss(st, err, NSS_STATUS_SUCCESS, 0);
+	ck_assert_int_eq(start, 2);
+	ck_assert_uint_eq(groups[1], NFX_STAFF_GID);
+	while (udb_now() < at)
+		usleep(20 * 1000);
+	st = mod.getgrgid_r(NFX_STAFF_GID, &gr, big, sizeof(big), &err);
+	ck_assert_nss(st, err, NSS_STATUS_SUCCESS, 0);
+	/* admins includes staff: carol is back in staff through admins. */
+	ck_assert(members_are(gr.gr_mem, with_carol));
+	st = mod.getgrnam_r("admins", &gr, big, sizeof(big), &err);
+	ck_assert_nss(st, err, NSS_STATUS_SUCCESS, 0);
+	ck_assert(members_are(gr.gr_mem, (const char *const[]){"alice", "carol", NULL}));
+	start = 1;
+	st = mod.initgroups_dyn("carol", 2003, &start, &size, &groups, -1, &err);
+	ck_assert_nss(st, err, NSS_STATUS_SUCCESS, 0);
+	ck_assert_int_eq(start, 3);
+	nfx_revoke("carol", "admins");
+	st = mod.getgrnam_r("staff", &gr, big, sizeof(big), &err);
+	ck_assert_nss(st, err, NSS_STATUS_SUCCESS, 0);
+	ck_assert(members_are(gr.gr_mem, without));
+	free(groups);
+}
+END_TEST
+
 /* A retry for another group must not get the kept one. */
 START_TEST(test_retry_cache_keyed_by_group)
 {
@@ -313,6 +362,7 @@ main(void)
 	tcase_add_test(tc, test_initgroups_respects_limit);
 	tcase_add_test(tc, test_initgroups_skips_primary_and_duplicates);
 	tcase_add_test(tc, test_initgroups_no_roles_notfound);
+	tcase_add_test(tc, test_grants_cross_their_second_without_a_write);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("big");
 	tcase_add_unchecked_fixture(tc, big_setup_once, nfx_teardown);

@@ -122,6 +122,51 @@ START_TEST(test_unprivileged_caller)
 }
 END_TEST
 
+/* A process that read a hash as root and then dropped to nobody gets no
+ * hash at its next getspnam: every call opens the shadow image anew, so
+ * the credentials checked are the ones the process has at that call, as
+ * with nss_files and /etc/shadow. Root only. */
+START_TEST(test_dropped_privileges_no_hash)
+{
+	int report[2], status = 0;
+	char msg[512] = "";
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(pipe(report), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct spwd sp;
+		int err = 0;
+		enum nss_status st;
+
+		close(report[0]);
+		report_fd = report[1];
+		st = mod.getspnam_r("alice", &sp, big, sizeof(big), &err);
+		expect("getspnam as root", st, err, NSS_STATUS_SUCCESS, 0);
+		if (strcmp(sp.sp_pwdp, NFX_HASH) != 0)
+			child_fail("the hash as root", st, 0);
+		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+			child_fail("dropping privileges", NSS_STATUS_UNAVAIL, errno);
+		memset(big, 0, sizeof(big));
+		err = 0;
+		st = mod.getspnam_r("alice", &sp, big, sizeof(big), &err);
+		expect("getspnam after dropping", st, err, NSS_STATUS_UNAVAIL, EACCES);
+		if (memmem(big, sizeof(big), NFX_HASH, strlen(NFX_HASH)))
+			child_fail("the hash is in the buffer", st, 0);
+		_exit(0);
+	}
+	close(report[1]);
+	n = read(report[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", msg);
+}
+END_TEST
+
 #ifndef __SANITIZE_ADDRESS__
 /* pthread_cancel() of a thread in the middle of a lookup. An unprivileged
  * reader goes through pread() inside SQLite, a cancellation point: if
@@ -196,6 +241,7 @@ main(void)
 	tc = tcase_create("nobody");
 	tcase_add_checked_fixture(tc, nfx_setup, nfx_teardown);
 	tcase_add_test(tc, test_unprivileged_caller);
+	tcase_add_test(tc, test_dropped_privileges_no_hash);
 #ifndef __SANITIZE_ADDRESS__
 	/* ASan reports a stack overflow of its own in any thread that ends by
 	 * pthread_cancel (google/sanitizers#1399): a false positive. */
