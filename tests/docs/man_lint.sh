@@ -1,9 +1,10 @@
 #!/bin/sh
 # tests/docs: every man page in doc/ passes `mandoc -T lint` with nothing to
 # say (style notes included) and renders with `man -l` without a groff
-# warning; README.md and the man pages carry a marker on every snippet
-# (tests/e2e/docs_blocks.py; e2e-docs then runs them). Run by meson as
-# docs-man and docs-markers: man_lint.sh SRC
+# warning; every option of the tool is in userdb(8) and every module
+# argument in pam_userdb(8); README.md and the man pages carry a marker on
+# every snippet (tests/e2e/docs_blocks.py; e2e-docs then runs them). Run by
+# meson as docs-man: man_lint.sh SRC
 set -u
 src=$1
 n=0
@@ -30,6 +31,22 @@ for page in "$src"/doc/*.[1-8]; do
 	check "$name: mandoc -T lint -W style is silent" mandoc -T lint -W style "$page"
 	check "$name: man -l renders it without warnings" renders "$page"
 done
+# Every option the tool parses (cli/*.c option tables) is in userdb(8), and
+# every argument pam_userdb parses (pam_userdb/args.c) in pam_userdb(8).
+missing_options() {
+	for o in $(grep -ho '{"[a-z-]*", CLI_' "$src"/cli/*.c | sed 's/{"\([a-z-]*\)".*/\1/' | sort -u); do
+		e=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+		grep -q -- "\\\\-\\\\-$e" "$src/doc/userdb.8" || echo "--$o is not in userdb(8)"
+	done
+}
+missing_arguments() {
+	for a in $(grep -o 'strcmp(arg, "[a-z_]*")\|has_prefix(arg, "[a-z_]*="' "$src/pam_userdb/args.c" |
+		sed 's/.*"\([a-z_]*\)=\{0,1\}".*/\1/') use_first_pass try_first_pass use_authtok; do
+		grep -qw -- "$a" "$src/doc/pam_userdb.8" || echo "$a is not in pam_userdb(8)"
+	done
+}
+check "every command-line option is in userdb(8)" missing_options
+check "every module argument is in pam_userdb(8)" missing_arguments
 check "every README.md and man page snippet has a marker" \
 	python3 "$src/tests/e2e/docs_blocks.py" "$(mktemp -d)" "$src/README.md" "$src"/doc/*.[1-8]
 echo "1..$n"
