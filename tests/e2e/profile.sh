@@ -148,6 +148,15 @@ e2e_expect_fail "database missing: root cannot set dana's password (fails closed
 mv /var/lib/userdb.away /var/lib/userdb || _e2e_die "cannot move the database back"
 e2e_expect_ok "database back: dana's password is unchanged" login_ok dana "$PW_DANA"
 
+# An expired /etc/shadow password changed at login (su asks, as login and
+# sshd do, with PAM_CHANGE_EXPIRED_AUTHTOK).
+chage -d 0 lena || _e2e_die "chage -d 0 lena failed"
+new=$(newpw)
+e2e_expect_ok "an expired local password is changed when lena logs in with su" \
+	e2e_pty_answers 4 "$PW_LENA" "$PW_LENA" "$new" "$new" runuser -u dana -- su lena -c true
+e2e_expect_ok "... the new one works" login_ok lena "$new"
+PW_LENA=$new
+
 # --- the same next to libpam-pwquality ----------------------------------------
 # Its files are unpacked from the .deb files and put in place inside this
 # namespace only (overlays), then pam-auth-update adds it as on a host
