@@ -642,7 +642,7 @@ list_users(struct cli *c, const char *role_name, const struct list_filter *f)
 		return r;
 	}
 	do {
-		r = udb_user_page(c->db, after, LIST_PAGE, NULL, c->now, &users, &n);
+		r = udb_user_page(c->db, after, LIST_PAGE, &users, &n);
 		if (r != UDB_OK)
 			break;
 		for (size_t i = 0; r == UDB_OK && i < n; i++) {

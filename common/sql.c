@@ -50,24 +50,14 @@ static const char *const queries[UDB_Q_COUNT] = {
 				"JOIN pub.users u ON u.id = e.user_id WHERE e.email = ?1",
 	[UDB_Q_USER_PAGE] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id > ?1 "
 			    "ORDER BY u.id LIMIT ?2",
-	/* Correlated EXISTS, not `u.id IN (SELECT ...)`: SQLite drove the IN
-	 * form from the whole membership list and filtered u.id > ?1 inside
-	 * it, so every page read every member again (quadratic). This form
-	 * walks users from ?1 in id order and checks each one's grants by
-	 * primary key: over all pages, every user is read once. */
-	[UDB_Q_USER_PAGE_BY_ROLE] =
-		"SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id > ?1 AND EXISTS "
-		"(SELECT 1 FROM pub.user_roles ur JOIN pub.role_closure c "
-		"ON c.member_role_id = ur.role_id WHERE ur.user_id = u.id AND c.role_id = ?3 AND "
-		"(ur.not_before IS NULL OR ur.not_before <= ?4) AND "
-		"(ur.not_after IS NULL OR ur.not_after > ?4)) ORDER BY u.id LIMIT ?2",
-	/* All effective members in one statement: the membership list is
-	 * built once and drives rowid lookups in id order. */
-	[UDB_Q_USERS_IN_ROLE] = "SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id IN "
-				"(SELECT ur.user_id FROM pub.role_closure c JOIN pub.user_roles ur "
-				"ON ur.role_id = c.member_role_id WHERE c.role_id = ?1 AND "
-				"(ur.not_before IS NULL OR ur.not_before <= ?2) AND "
-				"(ur.not_after IS NULL OR ur.not_after > ?2)) ORDER BY u.id",
+	/* The membership list is built once (a LIST SUBQUERY, not correlated)
+	 * and drives rowid lookups in id order; udb_user_each_in_role() steps
+	 * it to the end, because paging it would build it again per page. */
+	[UDB_Q_USERS_IN_ROLE] =
+		"SELECT " USER_COLUMNS " FROM pub.users u WHERE u.id IN "
+		"(SELECT ur.user_id FROM pub.role_closure c JOIN pub.user_roles ur "
+		"ON ur.role_id = c.member_role_id WHERE c.role_id = ?1 AND " GRANT_ACTIVE
+		") ORDER BY u.id",
 	/* The covering index of schema 2: one b-tree read instead of two. */
 	[UDB_Q_PASSWD_BY_NAME] = "SELECT " PASSWD_COLUMNS " FROM pub.users INDEXED BY "
 				 "users_passwd_by_name WHERE username = ?1",

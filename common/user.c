@@ -132,23 +132,16 @@ udb_user_by_email(struct udb_db *db, const char *email, struct udb_user **ret_us
 }
 
 enum udb_result
-udb_user_page(struct udb_db *db, int64_t after_id, size_t max, const char *role, int64_t now,
-	      struct udb_user ***ret_users, size_t *ret_n)
+udb_user_page(struct udb_db *db, int64_t after_id, size_t max, struct udb_user ***ret_users,
+	      size_t *ret_n)
 {
-	enum udb_query q = role ? UDB_Q_USER_PAGE_BY_ROLE : UDB_Q_USER_PAGE;
 	struct udb_user **users = NULL;
-	struct udb_role *r_role = NULL;
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
 	size_t n = 0;
 	int rc = SQLITE_DONE;
 
-	if (role) {
-		r = udb_role_by_name(db, role, &r_role);
-		if (r != UDB_OK)
-			return r;
-	}
-	r = udb_stmt(db, q, &stmt);
+	r = udb_stmt(db, UDB_Q_USER_PAGE, &stmt);
 	if (r != UDB_OK)
 		goto out;
 	users = calloc(max ? max : 1, sizeof(*users));
@@ -158,10 +151,6 @@ udb_user_page(struct udb_db *db, int64_t after_id, size_t max, const char *role,
 	}
 	sqlite3_bind_int64(stmt, 1, after_id);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)max);
-	if (role) {
-		sqlite3_bind_int64(stmt, 3, r_role->id);
-		sqlite3_bind_int64(stmt, 4, now);
-	}
 	while (n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		r = user_from_row(stmt, &users[n]);
 		if (r != UDB_OK)
@@ -171,8 +160,7 @@ udb_user_page(struct udb_db *db, int64_t after_id, size_t max, const char *role,
 	if (n < max && rc != SQLITE_DONE)
 		r = udb_sqlite_result(rc);
 out:
-	udb_stmt_done(db, q);
-	udb_role_free(r_role);
+	udb_stmt_done(db, UDB_Q_USER_PAGE);
 	if (r != UDB_OK) {
 		udb_user_list_free(users, n);
 		return r;

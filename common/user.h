@@ -43,11 +43,11 @@ enum udb_result udb_user_by_email(struct udb_db *db, const char *email, struct u
 enum udb_result udb_user_each_in_role(struct udb_db *db, const char *role, int64_t now,
 				      enum udb_result (*fn)(void *ctx, const struct udb_user *user),
 				      void *ctx);
-/* One page of users with id > after_id, in id order, at most max of them;
- * with role set, only effective members of that role at time now. Keyset
- * paging: no statement stays open between pages. */
-enum udb_result udb_user_page(struct udb_db *db, int64_t after_id, size_t max, const char *role,
-			      int64_t now, struct udb_user ***ret_users, size_t *ret_n);
+/* One page of users with id > after_id, in id order, at most max of them.
+ * Keyset paging: no statement stays open between pages. A role's members
+ * come from udb_user_each_in_role(). */
+enum udb_result udb_user_page(struct udb_db *db, int64_t after_id, size_t max,
+			      struct udb_user ***ret_users, size_t *ret_n);
 
 /* Allocation-free fast paths for the NSS module (passwd lookups and
  * enumeration): fn sees each row as a view whose strings belong to SQLite
