@@ -15,6 +15,7 @@
 #   /var/log             overlay (su and sshd append to btmp, wtmp, lastlog)
 #   /var/cache/ldconfig  overlay (ldconfig -C still rewrites its aux-cache)
 #   /var/lib/sudo        overlay (sudo's lecture status)
+#   /var/cache/debconf   overlay (pam-auth-update writes config.dat)
 #   /etc                 overlay, so a file can be created where none exists
 #                        (e.g. /etc/userdb.conf) and a stray write stays here
 # Everything ends with the namespace: its last process is the test script,
@@ -80,7 +81,8 @@ e2e_unbind()
 # e2e_overlay DIR: makes DIR writable for this namespace only. The host's
 # content stays visible; every change lands in a tmpfs. Mounts below DIR
 # (binds made earlier, a container's /etc/hosts) are moved on top again.
-# Returns 1 if the kernel refuses the overlay.
+# Returns 1 if the kernel refuses the overlay; a DIR that already is one
+# (lib.sh makes some at start) is left as it is.
 e2e_overlay()
 {
 	local dir=$1 key base sub i=0
@@ -89,7 +91,7 @@ e2e_overlay()
 	[[ -d $dir && ! -L $dir ]] || _e2e_die "e2e_overlay: $dir is not a directory"
 	key=${dir//\//_}
 	base=$E2E_TMP/overlay/$key
-	[[ ! -e $base ]] || _e2e_die "e2e_overlay: $dir is already an overlay"
+	[[ ! -e $base ]] || return 0
 	mkdir -p "$base/upper" "$base/work" "$base/keep" || _e2e_die "e2e_overlay: mkdir failed"
 
 	# Top-level mounts strictly below DIR, outermost first.
@@ -159,6 +161,8 @@ _e2e_init()
 	_e2e_private_dir /var/log 0755
 	_e2e_private_dir /var/cache/ldconfig 0700
 	_e2e_private_dir /var/lib/sudo 0711
+	# pam-auth-update records the profiles it saw in debconf's database.
+	_e2e_private_dir /var/cache/debconf 0755
 	if e2e_overlay /etc; then
 		E2E_ETC_OVERLAY=1
 	else
