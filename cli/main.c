@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "nscd.h"
 
 #ifndef UDB_VERSION
 #define UDB_VERSION "unknown"
@@ -373,6 +374,16 @@ main(int argc, char **argv)
 	}
 	if (!done)
 		r = dispatch(&c, argc - optind, argv + optind);
+	/* As useradd does: a running nscd would otherwise serve the old
+	 * entries (and a revoked role) until its cache expires. */
+	if (c.changed) {
+		enum udb_result n = udb_nscd_invalidate(NULL);
+
+		if (n != UDB_OK)
+			out_note("nscd did not confirm dropping its passwd and group caches (%s): "
+				 "run `nscd -i passwd; nscd -i group`",
+				 udb_result_to_string(n));
+	}
 	udb_db_close(c.db);
 	udb_config_free(c.cfg);
 	cli_parse_free(&c);
