@@ -8,7 +8,11 @@
  *      own cost beyond the hash is its time minus the hash's;
  *  (b) pam_userdb.so with the default method (yescrypt): a wrong password
  *      for a real user against an unknown user, which must take the same
- *      time (SPEC: within 10%).
+ *      time (SPEC: within 10%), and a wrong password for a user imported
+ *      with a sha512crypt hash (issue 11: within 10% of an unknown name);
+ *  (d) a whole login of a local user (in /etc/passwd and /etc/shadow only,
+ *      yescrypt) through Debian's common-* lines without and with the
+ *      shipped profile's pam_userdb lines (issue 11: within 10%).
  *
  * pam_unix reads /etc/passwd and /etc/shadow. The program moves into a
  * private mount namespace and binds private copies that also hold the bench
@@ -41,9 +45,16 @@
 
 #define BENCH_USER     "udbbench"
 #define BENCH_PASSWORD "bench password 1"
+#define IMPORTED_USER  "udbimported"
+#define LOCAL_USER     "udblocal"
+#define LOCAL_PASSWORD "local password 1"
 #define PAM_UNIX_PATH  "/lib/x86_64-linux-gnu/security/pam_unix.so"
 
 static char dir[64];
+/* The bench user's uid in the databases, which /etc/passwd must repeat:
+ * pam_userdb answers for a name only when NSS resolves it to the
+ * database's uid (a name another source gives another uid is not ours). */
+static uint32_t bench_uid;
 
 __attribute__((format(printf, 1, 2), noreturn)) static void
 die(const char *fmt, ...)
@@ -171,6 +182,10 @@ make_db(const char *name, const char *conf_text)
 	spec.password_hash = hash;
 	if (udb_user_add(db, cfg, &spec, false, udb_now(), &u) != UDB_OK)
 		die("cannot add the bench user");
+	if (bench_uid && u->uid != bench_uid)
+		die("the bench user has uid %u and %u in two databases", (unsigned)bench_uid,
+		    (unsigned)u->uid);
+	bench_uid = u->uid;
 	/* The first write transaction after an add confirms the new name in
 	 * the shadow file, as on any database in use (schema/0002-*.sql);
 	 * until then an authentication also reads the public file. */
@@ -182,24 +197,106 @@ make_db(const char *name, const char *conf_text)
 	return hash;
 }
 
+/* A hash of password with libxcrypt's own default setting for prefix. */
+static char *
+hash_of(const char *prefix, const char *password)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data data = {0};
+	char *out;
+
+	if (!crypt_gensalt_rn(prefix, 0, NULL, 0, setting, sizeof(setting)) ||
+	    !crypt_rn(password, setting, &data, sizeof(data)) || data.output[0] == '*')
+		die("cannot hash with %s", prefix);
+	out = strdup(data.output);
+	if (!out)
+		die("out of memory");
+	return out;
+}
+
+/* A user imported with a sha512crypt hash (5000 rounds, libxcrypt's
+ * default) into the database dir/name. */
+static void
+add_imported(const char *name)
+{
+	struct udb_user_spec spec = {.username = IMPORTED_USER};
+	char conf[128], dbdir[128];
+	struct udb_config *cfg = NULL;
+	struct udb_db *db = NULL;
+	struct udb_user *u = NULL;
+	unsigned line = 0;
+
+	snprintf(conf, sizeof(conf), "%s/%s.conf", dir, name);
+	snprintf(dbdir, sizeof(dbdir), "%s/%s", dir, name);
+	spec.password_hash = hash_of("$6$", BENCH_PASSWORD);
+	if (udb_config_load(conf, &cfg, &line) != UDB_OK ||
+	    udb_db_open(dbdir, UDB_OPEN_WRITE, &db) != UDB_OK ||
+	    udb_user_add(db, cfg, &spec, false, udb_now(), &u) != UDB_OK ||
+	    udb_db_begin(db) != UDB_OK || udb_db_commit(db) != UDB_OK)
+		die("cannot add the imported user");
+	udb_user_free(u);
+	udb_db_close(db);
+	udb_config_free(cfg);
+	free((char *)(uintptr_t)spec.password_hash);
+}
+
+/* Debian's common-auth, -account and -session lines for a service, without
+ * (module NULL) and with the lines pam-auth-update writes for the shipped
+ * profile (dist/pam-config.in; its success=end becomes a jump past
+ * pam_unix's block). */
+static void
+write_debian_stack(const char *service, const char *module)
+{
+	char path[160], text[2048], ours[256] = "";
+
+	if (module)
+		snprintf(ours, sizeof(ours), "%s conf=%s/default.conf", module, dir);
+	snprintf(path, sizeof(path), "%s/pam.d/%s", dir, service);
+	snprintf(text, sizeof(text),
+		 "%s%s%s"
+		 "auth [success=1 default=ignore] " PAM_UNIX_PATH " nullok%s\n"
+		 "auth requisite pam_deny.so\nauth required pam_permit.so\n"
+		 "account [success=1 new_authtok_reqd=done default=ignore] " PAM_UNIX_PATH "\n"
+		 "account requisite pam_deny.so\naccount required pam_permit.so\n"
+		 "%s%s%s"
+		 "session [default=1] pam_permit.so\nsession requisite pam_deny.so\n"
+		 "session required pam_permit.so\nsession required " PAM_UNIX_PATH "\n"
+		 "%s%s%s",
+		 module ? "auth [success=2 user_unknown=ignore authinfo_unavail=ignore "
+			  "default=die] "
+			: "",
+		 ours, module ? "\n" : "", module ? " try_first_pass" : "",
+		 module ? "account [success=ok new_authtok_reqd=done user_unknown=ignore "
+			  "authinfo_unavail=ignore default=bad] "
+			: "",
+		 ours, module ? "\n" : "", module ? "session optional " : "", ours,
+		 module ? "\n" : "");
+	write_file(path, text, 0644);
+}
+
 /* pam_unix's view: private passwd and shadow with the bench user, bound
  * over the real ones inside a private mount namespace. */
 static void
-private_etc(const char *hash)
+private_etc(const char *hash, const char *local_hash)
 {
-	char path[128], line[512];
+	char path[128], line[1024], pw[256];
 
 	if (unshare(CLONE_NEWNS) != 0)
 		die("unshare: %s (run as root)", strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		die("making / private: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/passwd", dir);
-	copy_with("/etc/passwd", path, BENCH_USER ":x:3999999:3999999::/nonexistent:/bin/false\n",
-		  0644);
+	snprintf(pw, sizeof(pw),
+		 BENCH_USER ":x:%u:%u::/nonexistent:/bin/false\n" LOCAL_USER
+			    ":x:3999998:3999998::/nonexistent:/bin/false\n",
+		 (unsigned)bench_uid, (unsigned)bench_uid);
+	copy_with("/etc/passwd", path, pw, 0644);
 	if (mount(path, "/etc/passwd", NULL, MS_BIND, NULL) != 0)
 		die("bind passwd: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/shadow", dir);
-	snprintf(line, sizeof(line), BENCH_USER ":%s:19000:0:99999:7:::\n", hash);
+	snprintf(line, sizeof(line),
+		 BENCH_USER ":%s:19000:0:99999:7:::\n" LOCAL_USER ":%s:19000:0:99999:7:::\n", hash,
+		 local_hash);
 	copy_with("/etc/shadow", path, line, 0640);
 	if (mount(path, "/etc/shadow", NULL, MS_BIND, NULL) != 0)
 		die("bind shadow: %s", strerror(errno));
@@ -422,11 +519,11 @@ main(int argc, char **argv)
 	size_t n_cheap = argc > 2 ? strtoul(argv[2], NULL, 10) : 2000;
 	size_t n_timing = argc > 3 ? strtoul(argv[3], NULL, 10) : 200;
 	char services[96], path[160], text[512];
-	char *cheap_hash, *default_hash;
+	char *cheap_hash, *default_hash, *local_hash;
 	struct sample *crypt_t, *userdb_t, *unix_t, *wrong_t, *unknown_t, *login_userdb_t,
-		*login_unix_t;
+		*login_unix_t, *imported_t, *local_plain_t, *local_profile_t;
 	void *keep_userdb, *keep_unix;
-	struct dist cc, cu, cx, dw, dn;
+	struct dist cc, cu, cx, dw, dn, di, dlp, dlq;
 	double own_userdb, own_unix;
 	unsigned hashes_userdb, hashes_unix;
 
@@ -439,6 +536,8 @@ main(int argc, char **argv)
 
 	cheap_hash = make_db("cheap", "hash_method = sha512\nhash_cost = 1000\n");
 	default_hash = make_db("default", "");
+	add_imported("default");
+	local_hash = hash_of("$y$", LOCAL_PASSWORD);
 	snprintf(services, sizeof(services), "%s/pam.d", dir);
 	mkdir(services, 0755);
 	snprintf(path, sizeof(path), "%s/userdb-cheap", services);
@@ -460,7 +559,9 @@ main(int argc, char **argv)
 		   "auth required " PAM_UNIX_PATH "\naccount required " PAM_UNIX_PATH
 		   "\nsession required " PAM_UNIX_PATH "\n",
 		   0644);
-	private_etc(cheap_hash);
+	write_debian_stack("local-plain", NULL);
+	write_debian_stack("local-profile", module);
+	private_etc(cheap_hash, local_hash);
 	/* Loaded once here, so that libpam's dlopen at each pam_start only
 	 * takes a reference: the loader's work is not the module's. */
 	keep_userdb = dlopen(module, RTLD_NOW);
@@ -475,8 +576,11 @@ main(int argc, char **argv)
 	unknown_t = calloc(n_timing, sizeof(*unknown_t));
 	login_userdb_t = calloc(n_cheap, sizeof(*login_userdb_t));
 	login_unix_t = calloc(n_cheap, sizeof(*login_unix_t));
+	imported_t = calloc(n_timing, sizeof(*imported_t));
+	local_plain_t = calloc(n_timing, sizeof(*local_plain_t));
+	local_profile_t = calloc(n_timing, sizeof(*local_profile_t));
 	if (!crypt_t || !userdb_t || !unix_t || !wrong_t || !unknown_t || !login_userdb_t ||
-	    !login_unix_t)
+	    !login_unix_t || !imported_t || !local_plain_t || !local_profile_t)
 		die("out of memory");
 
 	/* (a) the same hash through both modules and alone, interleaved. */
@@ -509,22 +613,49 @@ main(int argc, char **argv)
 	/* (b) default method: wrong password vs unknown user, alternating
 	 * which goes first so that neither always follows the other. */
 	for (size_t i = 0; i < n_timing + 5; i++) {
-		struct sample w, n;
+		struct sample w, n, m;
 
 		if (i % 2) {
 			w = time_auth("userdb-default", BENCH_USER, "not the password",
+				      PAM_AUTH_ERR);
+			m = time_auth("userdb-default", IMPORTED_USER, "not the password",
 				      PAM_AUTH_ERR);
 			n = time_auth("userdb-default", "nosuchuser", "not the password",
 				      PAM_USER_UNKNOWN);
 		} else {
 			n = time_auth("userdb-default", "nosuchuser", "not the password",
 				      PAM_USER_UNKNOWN);
+			m = time_auth("userdb-default", IMPORTED_USER, "not the password",
+				      PAM_AUTH_ERR);
 			w = time_auth("userdb-default", BENCH_USER, "not the password",
 				      PAM_AUTH_ERR);
 		}
 		if (i >= 5) {
 			wrong_t[i - 5] = w;
 			unknown_t[i - 5] = n;
+			imported_t[i - 5] = m;
+		}
+	}
+
+	/* (d) a local user's whole login, without and with the profile's
+	 * lines, alternating which goes first. */
+	for (size_t i = 0; i < n_timing + 5; i++) {
+		struct sample p, q;
+
+		if (i % 2) {
+			p = time_login("local-plain", LOCAL_USER, LOCAL_PASSWORD, PAM_SUCCESS,
+				       true);
+			q = time_login("local-profile", LOCAL_USER, LOCAL_PASSWORD, PAM_SUCCESS,
+				       true);
+		} else {
+			q = time_login("local-profile", LOCAL_USER, LOCAL_PASSWORD, PAM_SUCCESS,
+				       true);
+			p = time_login("local-plain", LOCAL_USER, LOCAL_PASSWORD, PAM_SUCCESS,
+				       true);
+		}
+		if (i >= 5) {
+			local_plain_t[i - 5] = p;
+			local_profile_t[i - 5] = q;
 		}
 	}
 
@@ -533,6 +664,9 @@ main(int argc, char **argv)
 	cx = dist_of(unix_t, n_cheap, true);
 	dw = dist_of(wrong_t, n_timing, false);
 	dn = dist_of(unknown_t, n_timing, false);
+	di = dist_of(imported_t, n_timing, false);
+	dlp = dist_of(local_plain_t, n_timing, false);
+	dlq = dist_of(local_profile_t, n_timing, false);
 
 	printf("(a) successful pam_authenticate, sha512crypt 1000 rounds, the same hash, "
 	       "%zu logins each, fresh handle per login, µs\n\n",
@@ -569,8 +703,20 @@ main(int argc, char **argv)
 	printf("| | median | p10 | p90 | CPU median |\n| --- | ---: | ---: | ---: | ---: |\n");
 	print_row("wrong password", wrong_t, n_timing, 1000);
 	print_row("unknown user", unknown_t, n_timing, 1000);
+	print_row("wrong password, user imported with a $6$ hash", imported_t, n_timing, 1000);
 	printf("\nunknown / wrong: median %.3f, p10 %.3f, p90 %.3f (bar: within 10%%)\n",
 	       dn.median / dw.median, dn.p10 / dw.p10, dn.p90 / dw.p90);
+	printf("imported $6$ / unknown: median %.3f, p10 %.3f, p90 %.3f (bar: within 10%%)\n\n",
+	       di.median / dn.median, di.p10 / dn.p10, di.p90 / dn.p90);
+	printf("(d) a local /etc/passwd user's whole login (yescrypt), Debian's common-* "
+	       "lines without and with the profile's pam_userdb lines, %zu each, "
+	       "interleaved, ms\n\n",
+	       n_timing);
+	printf("| | median | p10 | p90 | CPU median |\n| --- | ---: | ---: | ---: | ---: |\n");
+	print_row("without the profile", local_plain_t, n_timing, 1000);
+	print_row("with the profile", local_profile_t, n_timing, 1000);
+	printf("\nwith / without: median %.3f, p10 %.3f, p90 %.3f (bar: within 10%%)\n",
+	       dlq.median / dlp.median, dlq.p10 / dlp.p10, dlq.p90 / dlp.p90);
 
 	dlclose(keep_userdb);
 	dlclose(keep_unix);
@@ -583,6 +729,10 @@ main(int argc, char **argv)
 	free(unknown_t);
 	free(login_userdb_t);
 	free(login_unix_t);
+	free(imported_t);
+	free(local_plain_t);
+	free(local_profile_t);
+	free(local_hash);
 	if (!getenv("PAM_BENCH_KEEP"))
 		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return 0;

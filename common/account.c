@@ -467,6 +467,10 @@ record_by_id(struct udb_db *db, enum udb_query q, int64_t user_id, int64_t now, 
 	r = udb_db_begin(db);
 	if (r != UDB_OK)
 		return r;
+	/* An unknown name's count and a login record change nothing NSS
+	 * shows (a reset can end a lock: the default rebuilds). */
+	if (q != UDB_Q_ACCOUNT_SUCCESS)
+		udb_db_limit_images(db, UDB_IMAGES_NONE);
 	r = udb_stmt(db, q, &stmt);
 	if (r == UDB_OK) {
 		if (q != UDB_Q_COUNT_UNKNOWN_FAILURE)

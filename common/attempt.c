@@ -85,6 +85,9 @@ udb_attempt_record(struct udb_db *db, const struct udb_account *account, bool ri
 	r = udb_db_begin(db);
 	if (r != UDB_OK)
 		return r;
+	/* What NSS shows changes only when this attempt starts a lock (the
+	 * shadow entry's "!"): no image is rebuilt for the rest. */
+	udb_db_limit_images(db, UDB_IMAGES_NONE);
 	r = read_state_in_tx(db, account->user_id, now, account->password_hash, &was_locked,
 			     &same_hash);
 	if (r == UDB_OK && right && !was_locked && same_hash) {
@@ -98,6 +101,8 @@ udb_attempt_record(struct udb_db *db, const struct udb_account *account, bool ri
 		}
 	} else if (r == UDB_OK) {
 		r = count_failure_in_tx(db, account->user_id, now, deny, unlock_time, &now_locked);
+		if (r == UDB_OK && !was_locked && now_locked)
+			udb_db_limit_images(db, UDB_IMAGE_SHADOW);
 		attempt = was_locked   ? UDB_ATTEMPT_LOCKED
 			  : now_locked ? UDB_ATTEMPT_LOCKED_NOW
 				       : UDB_ATTEMPT_WRONG;
