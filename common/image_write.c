@@ -226,7 +226,8 @@ read_users(struct build *b)
 	udb_stmt_done(b->db, UDB_Q_IMAGE_USERS);
 	if (r == UDB_OK && (pool->failed || users->failed || pool->len > UINT32_MAX))
 		r = UDB_NO_MEMORY;
-	if (r == UDB_OK)
+	/* qsort's array must not be NULL, even for no elements. */
+	if (r == UDB_OK && b->n_users > 1)
 		qsort(b->users, b->n_users, sizeof(*b->users), id_map_cmp);
 	return r;
 }
@@ -350,7 +351,8 @@ build_roles(struct build *b, sqlite3_stmt *names)
 	struct buf *timed = &b->im.sect[UDB_IMG_S_TIMED];
 	size_t i = 0;
 
-	qsort(b->ms, b->n_ms, sizeof(*b->ms), by_role_user);
+	if (b->n_ms > 1)
+		qsort(b->ms, b->n_ms, sizeof(*b->ms), by_role_user);
 	for (uint32_t role = 0; role < b->n_roles; role++) {
 		struct udb_img_role g = {.gid = b->role_gids[role]};
 		const char *name;
@@ -407,7 +409,8 @@ build_user_groups(struct build *b)
 	struct buf *ug = &b->im.sect[UDB_IMG_S_USER_GROUPS];
 	size_t i = 0;
 
-	qsort(b->ms, b->n_ms, sizeof(*b->ms), by_user_role);
+	if (b->n_ms > 1)
+		qsort(b->ms, b->n_ms, sizeof(*b->ms), by_user_role);
 	while (i < b->n_ms && !ug->failed) {
 		size_t end = i;
 		struct udb_img_user_group g = {.gid = b->role_gids[b->ms[i].role]};
