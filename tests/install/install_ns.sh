@@ -59,20 +59,29 @@ libdir=$(meson introspect --buildoptions "$BUILD" |
 	python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="libdir"][0])')
 [[ $prefix != /usr ]] || e2e_skip_all "the build's prefix is /usr"
 MOD=$prefix/$libdir/security/pam_userdb.so
+# The option wins over the default (a build directory configured before
+# the default became '' may still name /usr/share/pam-configs).
+pcd=$(meson introspect --buildoptions "$BUILD" |
+	python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="pam_configs_dir"][0])')
+PROFILE=${pcd:-$prefix/share/pam-configs}/userdb
 
 e2e_expect_ok "meson install into $prefix succeeds" meson install --no-rebuild --quiet -C "$BUILD"
 e2e_expect_output "ldconfig knows libnss_userdb.so.2 under the prefix" \
 	"libnss_userdb.so.2 .*=> $prefix/$libdir/libnss_userdb.so.2" ldconfig -p
 e2e_expect_ok "the module is at $MOD" test -f "$MOD"
-e2e_expect_ok "the profile is under the prefix's datadir, not /usr/share" \
-	test -f "$prefix/share/pam-configs/userdb" -a ! -e /usr/share/pam-configs/userdb
-e2e_expect_output "the profile names our module" "$MOD" cat "$prefix/share/pam-configs/userdb"
+if [[ -z $pcd ]]; then
+	e2e_expect_ok "the profile is under the prefix's datadir, not /usr/share" \
+		test -f "$PROFILE" -a ! -e /usr/share/pam-configs/userdb
+else
+	e2e_expect_ok "the profile is where -Dpam_configs_dir=$pcd says" test -f "$PROFILE"
+fi
+e2e_expect_output "the profile names our module" "$MOD" cat "$PROFILE"
 for page in man8/userdb.8 man8/pam_userdb.8 man8/libnss_userdb.so.2.8 man5/userdb.conf.5; do
 	e2e_expect_ok "man page $page is installed" test -f "$prefix/share/man/$page"
 done
 
 # README: link the profile in, then enable it.
-ln -s "$prefix/share/pam-configs/userdb" /usr/share/pam-configs/userdb
+[[ $PROFILE == /usr/share/pam-configs/userdb ]] || ln -s "$PROFILE" /usr/share/pam-configs/userdb
 e2e_expect_ok "pam-auth-update --enable userdb" \
 	env DEBIAN_FRONTEND=noninteractive pam-auth-update --enable userdb
 e2e_expect_output "common-auth names our module" "$MOD" cat /etc/pam.d/common-auth
@@ -81,7 +90,7 @@ e2e_expect_fail_output "uninstall refuses while common-auth names the module" \
 e2e_expect_ok "the module is still there" test -f "$MOD"
 e2e_expect_ok "pam-auth-update --disable userdb" \
 	env DEBIAN_FRONTEND=noninteractive pam-auth-update --disable userdb
-rm -f /usr/share/pam-configs/userdb
+[[ $PROFILE == /usr/share/pam-configs/userdb ]] || rm -f /usr/share/pam-configs/userdb
 e2e_expect_ok "uninstall succeeds" ninja -C "$BUILD" uninstall-userdb
 e2e_expect_ok "it left nothing in /usr (files: $(usr_changes | tr '\n' ' '))" no_usr_changes
 e2e_expect_fail "ldconfig no longer lists libnss_userdb.so.2" \

@@ -34,7 +34,13 @@ check "userdb-chkpwd is in libexec, setuid (4755)" \
 	test "$(stat -c %a "$root$prefix/libexec/userdb-chkpwd" 2>&1)" = 4755
 # pam-auth-update reads /usr/share/pam-configs only: a /usr install puts
 # the profile there, any other prefix under its own datadir.
-if [ "$prefix" = /usr ]; then profile=/usr/share/pam-configs/userdb; else profile=$prefix/share/pam-configs/userdb; fi
+# A build directory configured before the option's default became '' may
+# still carry -Dpam_configs_dir=/usr/share/pam-configs: the option wins.
+pcd=$(meson introspect --buildoptions "$build" |
+	python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="pam_configs_dir"][0])')
+if [ -n "$pcd" ]; then profile=$pcd/userdb
+elif [ "$prefix" = /usr ]; then profile=/usr/share/pam-configs/userdb
+else profile=$prefix/share/pam-configs/userdb; fi
 check "the profile is at $profile" test -f "$root$profile"
 check "the pam-auth-update profile names the module by absolute path" \
 	grep -q "$moddir/pam_userdb.so" "$root$profile"
