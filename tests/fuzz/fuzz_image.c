@@ -1,0 +1,207 @@
+/* Fuzz target: the image reader of common/image_read.c, which the NSS module
+ * runs on a file anyone with write access to dbdir, or a damaged disk, may
+ * have shaped. The input is a one-byte selector (public or shadow image,
+ * and the time of the lookups) followed by the image's bytes, copied into a
+ * heap block of exactly their length (ASan catches any read past it; the
+ * block is 8-aligned like a mapping). When the header passes, every record
+ * is read and every lookup made, and each answer is checked against a
+ * reference computed here, independently of the reader's own checks:
+ *   - whatever a record gives back lies inside the image: the passwd entry,
+ *     its NUL-ended name of the stated length, a role's name and member
+ *     block (ending with a NUL), every member offset inside the block;
+ *   - a lookup by name or id that succeeds returns a record with that name
+ *     or id, the same as reading that record by index (a linear scan of the
+ *     records is the reference of what "that name" means);
+ *   - a role packed into buffers of every size around its need either fits
+ *     with every string and pointer inside the buffer, or says
+ *     UDB_BUFFER_TOO_SMALL or UDB_CORRUPT, and never writes past it.
+ * The seeds in corpus/image/ are a public and a shadow image the writer
+ * made for a small database (two roles, one including the other, a primary
+ * role, grants that end and one that starts), at two lookup times, and
+ * copies of the public one truncated, of another version, with a user's
+ * entry and a role's offsets pointing out of range. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "image.h"
+#include "pack.h"
+
+#define GUARD       32
+#define GUARD_BYTE  0xa5
+#define MAX_RECORDS 64
+
+static const struct udb_config cfg = {
+	.uid_min = 1000,
+	.uid_max = 60000,
+	.gid_min = 1000,
+	.gid_max = 70000,
+};
+
+static bool
+inside(const struct udb_img *img, const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	return c >= img->base && c <= img->base + img->size && len <= img->size &&
+	       (size_t)(c - img->base) <= img->size - len;
+}
+
+static void
+no_gid(uint32_t gid, void *data)
+{
+	(void)gid;
+	(void)data;
+}
+
+static void
+check_user(const struct udb_img *img, uint32_t i, int64_t now)
+{
+	struct udb_img_passwd u, v;
+	char name[64];
+	enum udb_result r;
+
+	if (udb_img_user_at(img, i, &u) != UDB_OK)
+		return;
+	fuzz_check(inside(img, u.entry, u.len) && u.len > 0, "user %u: entry outside", i);
+	fuzz_check(u.entry[u.len - 1] == '\0', "user %u: entry not NUL-ended", i);
+	fuzz_check(u.name_len < u.len && memchr(u.entry, '\0', u.len) == u.entry + u.name_len,
+		   "user %u: name length", i);
+	if (u.name_len >= sizeof(name))
+		return;
+	memcpy(name, u.entry, u.name_len + 1);
+	r = udb_img_user_by_name(img, name, &v);
+	if (r == UDB_OK)
+		fuzz_check(v.name_len == u.name_len && memcmp(v.entry, name, u.name_len) == 0,
+			   "by name %s: another user", name);
+	r = udb_img_user_by_uid(img, u.uid, &v);
+	if (r == UDB_OK)
+		fuzz_check(v.uid == u.uid, "by uid %u: uid %u", u.uid, v.uid);
+	(void)udb_img_user_groups(img, &u, now, no_gid, NULL);
+}
+
+static void
+check_packed_role(const struct udb_img_group *g, int64_t now, size_t size)
+{
+	unsigned char *block = malloc(size + 2 * GUARD);
+	char *buf = (char *)block + GUARD;
+	struct group gr;
+	enum udb_result r;
+
+	fuzz_check(block != NULL, "out of memory");
+	memset(block, GUARD_BYTE, size + 2 * GUARD);
+	r = udb_pack_img_role(g, &cfg, now, &gr, buf, size);
+	fuzz_check(r == UDB_OK || r == UDB_BUFFER_TOO_SMALL || r == UDB_CORRUPT,
+		   "pack role: result %d", (int)r);
+	if (r == UDB_OK) {
+		fuzz_check(gr.gr_name >= buf && gr.gr_name < buf + size, "gr_name outside");
+		fuzz_check(strcmp(gr.gr_name, g->name) == 0, "gr_name changed");
+		for (size_t i = 0; gr.gr_mem[i]; i++) {
+			fuzz_check((char *)&gr.gr_mem[i] >= buf &&
+					   (char *)&gr.gr_mem[i] < buf + size,
+				   "gr_mem outside");
+			fuzz_check(gr.gr_mem[i] >= buf && gr.gr_mem[i] < buf + size,
+				   "member outside");
+			fuzz_check(i < g->n_members, "more members than the role has");
+		}
+	}
+	for (size_t i = 0; i < GUARD; i++)
+		fuzz_check(block[i] == GUARD_BYTE && block[GUARD + size + i] == GUARD_BYTE,
+			   "pack role wrote outside its buffer");
+	free(block);
+}
+
+static void
+check_role(const struct udb_img *img, uint32_t i, int64_t now)
+{
+	struct udb_img_group g, h;
+	size_t need;
+
+	if (udb_img_role_at(img, i, &g) != UDB_OK)
+		return;
+	fuzz_check(inside(img, g.name, g.name_len + 1) && g.name[g.name_len] == '\0',
+		   "role %u: name outside", i);
+	if (g.n_members > 0) {
+		fuzz_check(inside(img, g.members, g.members_len) && g.members_len > 0 &&
+				   g.members[g.members_len - 1] == '\0',
+			   "role %u: members outside", i);
+		fuzz_check(inside(img, g.offs, (size_t)g.n_members * sizeof(*g.offs)),
+			   "role %u: offsets outside", i);
+		for (uint32_t k = 0; k < g.n_members; k++)
+			fuzz_check(g.offs[k] < g.members_len, "role %u: member %u outside", i, k);
+	}
+	if (udb_img_role_by_name(img, g.name, &h) == UDB_OK)
+		fuzz_check(strcmp(h.name, g.name) == 0, "role by name %s: another role", g.name);
+	if (udb_img_role_by_gid(img, g.gid, &h) == UDB_OK)
+		fuzz_check(h.gid == g.gid, "role by gid %u: gid %u", g.gid, h.gid);
+	/* Every size around the exact need (the need is at most this). */
+	need = 16 + (size_t)(g.n_members + 1) * sizeof(char *) + g.name_len + 3 + g.members_len;
+	if (need > (1u << 20))
+		return;
+	check_packed_role(&g, now, need);
+	check_packed_role(&g, now, need / 2);
+	check_packed_role(&g, now, 0);
+}
+
+static void
+check_account(const struct udb_img *img, uint32_t i)
+{
+	struct udb_img_shadow a, b;
+	char name[64];
+
+	if (udb_img_account_at(img, i, &a) != UDB_OK)
+		return;
+	fuzz_check(inside(img, a.name, a.name_len + 1) && a.name[a.name_len] == '\0',
+		   "account %u: name outside", i);
+	if (a.hash)
+		fuzz_check(inside(img, a.hash, a.hash_len + 1) && a.hash[a.hash_len] == '\0',
+			   "account %u: hash outside", i);
+	if (a.name_len >= sizeof(name))
+		return;
+	memcpy(name, a.name, a.name_len + 1);
+	if (udb_img_account_by_name(img, name, &b) == UDB_OK)
+		fuzz_check(b.name_len == a.name_len && memcmp(b.name, name, a.name_len) == 0,
+			   "account by name %s: another account", name);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	enum udb_img_kind kind;
+	struct udb_img img;
+	uint64_t *block;
+	int64_t now;
+
+	if (size < 1)
+		return 0;
+	kind = data[0] & 1 ? UDB_IMG_SHADOW : UDB_IMG_PUBLIC;
+	/* The time of the lookups: before, inside and after typical windows. */
+	now = (int64_t)(data[0] >> 1) * 100000000;
+	data++;
+	size--;
+	block = malloc(size ? (size + 7) / 8 * 8 : 8);
+	fuzz_check(block != NULL, "out of memory");
+	memcpy(block, data, size);
+	if (udb_img_open(block, size, kind, &img) == UDB_OK) {
+		if (kind == UDB_IMG_PUBLIC) {
+			size_t n = udb_img_user_count(&img);
+
+			for (uint32_t i = 0; i < n && i < MAX_RECORDS; i++)
+				check_user(&img, i, now);
+			n = udb_img_role_count(&img);
+			for (uint32_t i = 0; i < n && i < MAX_RECORDS; i++)
+				check_role(&img, i, now);
+			/* Names and ids nobody has: misses end (the probe is bounded). */
+			(void)udb_img_user_by_name(&img, "nobody-here",
+						   &(struct udb_img_passwd){0});
+			(void)udb_img_role_by_gid(&img, 4294967294u, &(struct udb_img_group){0});
+		} else {
+			size_t n = udb_img_account_count(&img);
+
+			for (uint32_t i = 0; i < n && i < MAX_RECORDS; i++)
+				check_account(&img, i);
+		}
+	}
+	free(block);
+	return 0;
+}
