@@ -103,16 +103,19 @@ cmd_user_passwd(struct cli *c, int argc, char **argv)
 {
 	static const char *const names[] = {"NAME"};
 	struct udb_user *user = NULL;
-	bool from_stdin = false;
+	bool from_stdin = false, hash_stdin = false;
 	const char *name = NULL;
 	char *hash = NULL;
 	const struct cli_opt opts[] = {
 		{"password-stdin", CLI_FLAG, &from_stdin},
+		{"password-hash-stdin", CLI_FLAG, &hash_stdin},
 		{0},
 	};
 	struct cli_args a = {
 		.help = "  --password-stdin  read the password as one line from stdin;\n"
-			"                    otherwise it is asked twice on the terminal\n",
+			"                    otherwise it is asked twice on the terminal\n"
+			"  --password-hash-stdin  read a libxcrypt hash ($y$..., $6$...) as\n"
+			"                    one line from stdin and store it as it is\n",
 		.opts = opts,
 		.names = names,
 		.min_args = 1,
@@ -125,6 +128,9 @@ cmd_user_passwd(struct cli *c, int argc, char **argv)
 	if (p != CLI_PARSED)
 		return cli_parse_status(p);
 	r = arg_username(name);
+	if (r == UDB_OK && from_stdin && hash_stdin)
+		r = cli_error(UDB_INVALID, "--password-stdin and --password-hash-stdin exclude "
+					   "each other");
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
@@ -134,7 +140,10 @@ cmd_user_passwd(struct cli *c, int argc, char **argv)
 	udb_user_free(user);
 	if (r != UDB_OK)
 		return report_user(r, name);
-	r = cli_password_hash(c, from_stdin, name, &hash);
+	if (hash_stdin)
+		r = cli_password_hash_stdin(c, &hash);
+	else
+		r = cli_password_hash(c, from_stdin, name, &hash);
 	if (r == UDB_OK) {
 		r = udb_account_set_password(c->db, name, hash, udb_now());
 		if (r != UDB_OK)

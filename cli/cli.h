@@ -152,6 +152,9 @@ enum udb_result report_role(enum udb_result r, const char *name);
 /* password.c: a new password, hashed with the configured method. */
 enum udb_result cli_password_hash(struct cli *c, bool from_stdin, const char *username,
 				  char **ret_hash);
+/* password.c: a ready-made hash from one line of stdin (one trailing \r
+ * dropped), checked with udb_hash_check_stored(). */
+enum udb_result cli_password_hash_stdin(struct cli *c, char **ret_hash);
 
 /* Commands (user.c, account.c, role.c, grant.c, email.c). */
 enum udb_result cmd_user_add(struct cli *c, int argc, char **argv);
@@ -176,6 +179,7 @@ enum udb_result cmd_email_del(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_confirm(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_primary(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_list(struct cli *c, int argc, char **argv);
+enum udb_result cmd_import(struct cli *c, int argc, char **argv);
 
 /* output.c: printing. */
 

@@ -32,7 +32,8 @@ static const struct command commands[] = {
 	{NULL, "init", cmd_init, "", "create the database, or upgrade it to the current schema"},
 	{"user", "add", cmd_user_add,
 	 "NAME [--uid N] [--primary-role ROLE] [--first-name S] [--last-name S] [--email ADDR]... "
-	 "[--home DIR] [--shell PATH] [--role ROLE]... [--disabled] [--password-stdin] [--force]",
+	 "[--home DIR] [--shell PATH] [--role ROLE]... [--disabled] [--password-stdin | "
+	 "--password-hash-stdin] [--force] [--create-home]",
 	 "create a user"},
 	{"user", "mod", cmd_user_mod,
 	 "NAME [--first-name S] [--last-name S] [--home DIR] [--shell PATH] [--force]",
@@ -43,7 +44,8 @@ static const struct command commands[] = {
 	 "list users, or the effective members of a role"},
 	{"user", "enable", cmd_user_enable, "NAME", "allow a user to log in"},
 	{"user", "disable", cmd_user_disable, "NAME", "stop a user from logging in"},
-	{"user", "passwd", cmd_user_passwd, "NAME [--password-stdin]", "set a user's password"},
+	{"user", "passwd", cmd_user_passwd, "NAME [--password-stdin | --password-hash-stdin]",
+	 "set a user's password"},
 	{"user", "unlock", cmd_user_unlock, "NAME", "clear the failed-login lockout"},
 	{"user", "expire", cmd_user_expire,
 	 "NAME [--account DATE|never] [--not-before DATE|never] [--password-now] "
@@ -69,6 +71,9 @@ static const struct command commands[] = {
 	{"email", "confirm", cmd_email_confirm, "USER ADDR", "mark an address confirmed"},
 	{"email", "primary", cmd_email_primary, "USER ADDR", "make an address the primary one"},
 	{"email", "list", cmd_email_list, "USER", "list a user's addresses"},
+	{NULL, "import", cmd_import,
+	 "--from-system [--root DIR] [--min-uid N] [--max-uid N] [--dry-run]",
+	 "create users, roles and grants from passwd, shadow, group and gshadow"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -4,7 +4,8 @@
  * from /dev/tty with echo off. Never
  * from argv or the environment. Every buffer that held the password is
  * wiped before it is released, on every path. Called by `user add` and
- * `user passwd` (user.c, account.c). */
+ * `user passwd` (user.c, account.c), which also take a ready-made hash
+ * from one line of stdin with --password-hash-stdin. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -186,5 +187,39 @@ cli_password_hash(struct cli *c, bool from_stdin, const char *username, char **r
 				  c->cfg->path ? cli_quote(c->cfg->path) : "the defaults");
 	}
 	explicit_bzero(pw, sizeof(pw));
+	return r;
+}
+
+enum udb_result
+cli_password_hash_stdin(struct cli *c, char **ret_hash)
+{
+	char line[BUF_SIZE];
+	size_t len = 0;
+	enum udb_result r;
+
+	r = cli_load_config(c);
+	if (r != UDB_OK)
+		return r;
+	if (isatty(STDIN_FILENO))
+		r = read_tty(STDIN_FILENO, "Password hash: ", line, &len);
+	else
+		r = read_line(STDIN_FILENO, line, &len);
+	if (r == UDB_OK && len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (r == UDB_BUFFER_TOO_SMALL)
+		r = cli_error(UDB_INVALID, "password hash: longer than %d bytes", UDB_PASSWORD_MAX);
+	else if (r != UDB_OK)
+		r = cli_error(r, "password hash: cannot read it");
+	else if (strlen(line) != len || udb_hash_check_stored(line) != UDB_OK)
+		r = cli_error(UDB_INVALID,
+			      "password hash: not a hash libxcrypt can verify (a method it knows "
+			      "and allows, such as $y$ or $6$; not empty, '*' or '!'; no ':' or "
+			      "control characters)");
+	if (r == UDB_OK) {
+		*ret_hash = strdup(line);
+		if (!*ret_hash)
+			r = cli_error(UDB_NO_MEMORY, "password hash: out of memory");
+	}
+	explicit_bzero(line, sizeof(line));
 	return r;
 }

@@ -26,6 +26,8 @@ static const char add_help[] =
 	"  --role ROLE          grant a role, repeatable\n"
 	"  --disabled           create the account disabled\n"
 	"  --password-stdin     read the password as one line from stdin\n"
+	"  --password-hash-stdin  read a libxcrypt hash ($y$..., $6$...) as one line\n"
+	"                       from stdin and store it as it is\n"
 	"  --force              take a --shell not in /etc/shells or a --uid outside\n"
 	"                       uid_min..uid_max\n"
 	"  --create-home        create the home (mode 0700) with a copy of /etc/skel;\n"
@@ -161,7 +163,7 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 	const char *uid_arg = NULL;
 	char *hash = NULL;
 	char home[UDB_PATH_MAX + 1] = "";
-	bool password_stdin = false, create_home = false, home_made = false;
+	bool password_stdin = false, hash_stdin = false, create_home = false, home_made = false;
 	const struct cli_opt opts[] = {
 		{"uid", CLI_VALUE, &uid_arg},
 		{"primary-role", CLI_VALUE, &spec.primary_role},
@@ -173,6 +175,7 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 		{"role", CLI_LIST, &roles},
 		{"disabled", CLI_FLAG, &spec.disabled},
 		{"password-stdin", CLI_FLAG, &password_stdin},
+		{"password-hash-stdin", CLI_FLAG, &hash_stdin},
 		{"force", CLI_FLAG, &c->force},
 		{"create-home", CLI_FLAG, &create_home},
 		{0},
@@ -210,8 +213,13 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 		r = arg_email(emails.v[i]);
 	/* The password is read before the database is opened, so nobody holds
 	 * the write lock while someone types. */
+	if (r == UDB_OK && password_stdin && hash_stdin)
+		r = cli_error(UDB_INVALID, "--password-stdin and --password-hash-stdin exclude "
+					   "each other");
 	if (r == UDB_OK && password_stdin)
 		r = cli_password_hash(c, true, spec.username, &hash);
+	if (r == UDB_OK && hash_stdin)
+		r = cli_password_hash_stdin(c, &hash);
 	spec.password_hash = hash;
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);

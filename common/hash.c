@@ -132,6 +132,33 @@ hash_is_usable(const char *hash)
 }
 
 enum udb_result
+udb_hash_check_stored(const char *hash)
+{
+	const char *tail;
+	int check;
+
+	if (!hash || strnlen(hash, CRYPT_OUTPUT_SIZE) >= CRYPT_OUTPUT_SIZE)
+		return UDB_INVALID;
+	for (const char *p = hash; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ':')
+			return UDB_INVALID;
+	if (!hash_is_usable(hash) || hash[0] != '$')
+		return UDB_INVALID;
+	/* After the method, its parameters and the salt, each ending in `$`,
+	 * comes the hash proper: crypt's base-64 alphabet, never empty. */
+	tail = strrchr(hash, '$') + 1;
+	if (tail[0] == '\0' ||
+	    strspn(tail, "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") !=
+		    strlen(tail))
+		return UDB_INVALID;
+	check = crypt_checksalt(hash);
+	return check == CRYPT_SALT_OK || check == CRYPT_SALT_METHOD_LEGACY ||
+			       check == CRYPT_SALT_TOO_CHEAP
+		       ? UDB_OK
+		       : UDB_INVALID;
+}
+
+enum udb_result
 udb_hash_verify(const struct udb_config *cfg, const char *password, const char *hash)
 {
 	enum udb_result r = UDB_AUTH_FAILED;

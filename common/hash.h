@@ -59,6 +59,15 @@ bool udb_hash_is_outdated(const struct udb_config *cfg, const char *hash);
  * right after loading the configuration and refuse it in the same way. */
 enum udb_result udb_config_check_hash(const struct udb_config *cfg);
 
+/* UDB_OK when hash may be stored as a user's password hash as it is (an
+ * imported hash, `--password-hash-stdin`): `$method$...$hash` with a
+ * method libxcrypt knows and has enabled (crypt_checksalt) and a non-empty
+ * hash part in crypt's base-64 alphabet, so not `*`, `!` or empty, no `:`
+ * and no control character (it becomes a field of a shadow entry), shorter
+ * than CRYPT_OUTPUT_SIZE. DES and BSDi hashes (no leading `$`) are refused.
+ * UDB_INVALID otherwise. */
+enum udb_result udb_hash_check_stored(const char *hash);
+
 /* explicit_bzero, then free. NULL is a no-op. */
 void udb_secret_free(char *secret);
 

@@ -1,0 +1,586 @@
+/* Reading the system's account files into an import plan: glibc's
+ * fgetpwent_r, fgetspent_r, fgetgrent_r and fgetsgent_r parse the files
+ * (so a copy under --root is read exactly as the files module reads
+ * /etc), and the plan maps them onto userdb's model: users with their
+ * uid, names, home, shell, hash and aging; personal groups (name = user,
+ * gid = uid); other groups in the gid range as roles with their members.
+ * What does not fit becomes a problem sentence in the plan. Called by the
+ * CLI through import.h; the database side is in import_apply.c. */
+#include <errno.h>
+#include <grp.h>
+#include <gshadow.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "hash.h"
+#include "import.h"
+#include "validate.h"
+
+#define DAY       86400
+#define ENTRY_BUF 65536
+
+/* The files as read: only what the plan needs. */
+struct pw_row {
+	char *name, *passwd, *gecos, *dir, *shell;
+	uint32_t uid, gid;
+};
+struct sp_row {
+	char *name, *hash;
+	long lstchg, min, max, warn, inact, expire;
+};
+struct gr_row {
+	char *name;
+	uint32_t gid;
+	char **mem;
+	size_t n_mem;
+};
+struct files {
+	struct pw_row *pw;
+	size_t n_pw;
+	struct sp_row *sp;
+	size_t n_sp;
+	struct gr_row *gr;
+	size_t n_gr;
+};
+
+static bool
+grow(void *pv, size_t n, size_t size)
+{
+	void **p = pv;
+	void *q;
+
+	if (n & (n - 1) && n > 0)
+		return true; /* room left until the next power of two */
+	q = realloc(*p, (n ? 2 * n : 1) * size);
+	if (!q)
+		return false;
+	*p = q;
+	return true;
+}
+
+static enum udb_result
+push_text(char ***v, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (len < 0 || !grow(v, *n, sizeof(**v))) {
+		if (len >= 0)
+			free(s);
+		return UDB_NO_MEMORY;
+	}
+	(*v)[(*n)++] = s;
+	return UDB_OK;
+}
+
+#define PROBLEM(plan, ...) push_text(&(plan)->problems, &(plan)->n_problems, __VA_ARGS__)
+#define NOTE(plan, ...)    push_text(&(plan)->notes, &(plan)->n_notes, __VA_ARGS__)
+
+static void
+files_free(struct files *f)
+{
+	for (size_t i = 0; i < f->n_pw; i++) {
+		free(f->pw[i].name);
+		free(f->pw[i].passwd);
+		free(f->pw[i].gecos);
+		free(f->pw[i].dir);
+		free(f->pw[i].shell);
+	}
+	for (size_t i = 0; i < f->n_sp; i++) {
+		free(f->sp[i].name);
+		udb_secret_free(f->sp[i].hash);
+	}
+	for (size_t i = 0; i < f->n_gr; i++) {
+		free(f->gr[i].name);
+		for (size_t j = 0; j < f->gr[i].n_mem; j++)
+			free(f->gr[i].mem[j]);
+		free(f->gr[i].mem);
+	}
+	free(f->pw);
+	free(f->sp);
+	free(f->gr);
+}
+
+static FILE *
+open_file(const char *root, const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "%s/etc/%s", root && strcmp(root, "/") != 0 ? root : "", name);
+	return fopen(path, "re");
+}
+
+static enum udb_result
+read_error(int err)
+{
+	if (err == EACCES || err == EPERM)
+		return UDB_PERMISSION;
+	return err == ENOMEM ? UDB_NO_MEMORY : UDB_IO;
+}
+
+/* Adds name to a group row's members unless it is there already (gshadow
+ * repeats group's list). */
+static enum udb_result
+add_member(struct gr_row *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_mem; i++)
+		if (strcmp(g->mem[i], name) == 0)
+			return UDB_OK;
+	if (!grow(&g->mem, g->n_mem, sizeof(*g->mem)))
+		return UDB_NO_MEMORY;
+	g->mem[g->n_mem] = strdup(name);
+	return g->mem[g->n_mem++] ? UDB_OK : UDB_NO_MEMORY;
+}
+
+static enum udb_result
+read_passwd(FILE *fp, struct files *f, char *buf)
+{
+	struct passwd pw, *res;
+	int err;
+
+	while ((err = fgetpwent_r(fp, &pw, buf, ENTRY_BUF, &res)) == 0) {
+		struct pw_row *row;
+
+		if (!grow(&f->pw, f->n_pw, sizeof(*f->pw)))
+			return UDB_NO_MEMORY;
+		row = &f->pw[f->n_pw++];
+		*row = (struct pw_row){
+			strdup(pw.pw_name), strdup(pw.pw_passwd), strdup(pw.pw_gecos),
+			strdup(pw.pw_dir),  strdup(pw.pw_shell),  pw.pw_uid,
+			pw.pw_gid};
+		if (!row->name || !row->passwd || !row->gecos || !row->dir || !row->shell)
+			return UDB_NO_MEMORY;
+	}
+	return err == ENOENT ? UDB_OK : read_error(err);
+}
+
+static enum udb_result
+read_shadow(FILE *fp, struct files *f, char *buf)
+{
+	struct spwd sp, *res;
+	int err;
+
+	while ((err = fgetspent_r(fp, &sp, buf, ENTRY_BUF, &res)) == 0) {
+		struct sp_row *row;
+
+		if (!grow(&f->sp, f->n_sp, sizeof(*f->sp)))
+			return UDB_NO_MEMORY;
+		row = &f->sp[f->n_sp++];
+		*row = (struct sp_row){strdup(sp.sp_namp), strdup(sp.sp_pwdp), sp.sp_lstchg,
+				       sp.sp_min,          sp.sp_max,          sp.sp_warn,
+				       sp.sp_inact,        sp.sp_expire};
+		if (!row->name || !row->hash)
+			return UDB_NO_MEMORY;
+	}
+	return err == ENOENT ? UDB_OK : read_error(err);
+}
+
+static enum udb_result
+read_group(FILE *fp, struct files *f, char *buf)
+{
+	struct group gr, *res;
+	enum udb_result r = UDB_OK;
+	int err;
+
+	while ((err = fgetgrent_r(fp, &gr, buf, ENTRY_BUF, &res)) == 0) {
+		struct gr_row *row;
+
+		if (!grow(&f->gr, f->n_gr, sizeof(*f->gr)))
+			return UDB_NO_MEMORY;
+		row = &f->gr[f->n_gr++];
+		*row = (struct gr_row){.name = strdup(gr.gr_name), .gid = gr.gr_gid};
+		if (!row->name)
+			return UDB_NO_MEMORY;
+		for (char **m = gr.gr_mem; r == UDB_OK && *m; m++)
+			r = add_member(row, *m);
+		if (r != UDB_OK)
+			return r;
+	}
+	return err == ENOENT ? UDB_OK : read_error(err);
+}
+
+/* gshadow's member lists join group's (they should be the same). */
+static enum udb_result
+read_gshadow(FILE *fp, struct files *f, char *buf)
+{
+	struct sgrp sg, *res;
+	enum udb_result r = UDB_OK;
+	int err;
+
+	while ((err = fgetsgent_r(fp, &sg, buf, ENTRY_BUF, &res)) == 0) {
+		for (size_t i = 0; i < f->n_gr; i++)
+			if (strcmp(f->gr[i].name, sg.sg_namp) == 0)
+				for (char **m = sg.sg_mem; r == UDB_OK && *m; m++)
+					r = add_member(&f->gr[i], *m);
+		if (r != UDB_OK)
+			return r;
+	}
+	explicit_bzero(buf, ENTRY_BUF);
+	return err == ENOENT ? UDB_OK : read_error(err);
+}
+
+static enum udb_result
+read_files(const char *root, struct files *f, const char **ret_path)
+{
+	static char path[4096];
+	static const char *const names[] = {"passwd", "shadow", "group", "gshadow"};
+	enum udb_result (*const readers[])(FILE *, struct files *, char *) = {
+		read_passwd, read_shadow, read_group, read_gshadow};
+	enum udb_result r = UDB_OK;
+	char *buf = malloc(ENTRY_BUF);
+
+	if (!buf)
+		return UDB_NO_MEMORY;
+	for (size_t i = 0; r == UDB_OK && i < 4; i++) {
+		FILE *fp = open_file(root, names[i], path, sizeof(path));
+
+		if (!fp && errno == ENOENT && i == 3)
+			break; /* gshadow is optional */
+		if (!fp) {
+			r = read_error(errno);
+			break;
+		}
+		r = readers[i](fp, f, buf);
+		fclose(fp);
+	}
+	explicit_bzero(buf, ENTRY_BUF);
+	free(buf);
+	if (r != UDB_OK)
+		*ret_path = path;
+	return r;
+}
+
+static const struct sp_row *
+find_shadow(const struct files *f, const char *name)
+{
+	for (size_t i = 0; i < f->n_sp; i++)
+		if (strcmp(f->sp[i].name, name) == 0)
+			return &f->sp[i];
+	return NULL;
+}
+
+/* shadow's day counts: -1 (empty) stays unset; userdb takes 0..99999. */
+static bool
+days_field(long v, int *ret)
+{
+	if (v == -1) {
+		*ret = UDB_DAYS_UNSET;
+		return true;
+	}
+	*ret = (int)v;
+	return v >= 0 && v <= 99999;
+}
+
+/* The password field: a hash as is, `!hash` (passwd -l) disabled with its
+ * hash, and `*`, `!`, `!*` or empty as no password. */
+static enum udb_result
+plan_hash(struct udb_import_plan *plan, struct udb_import_user *u, const char *field)
+{
+	const char *h = field;
+
+	if (h[0] == '!' && h[1] != '\0' && h[1] != '*' && h[1] != '!') {
+		u->disabled = true;
+		h++;
+	}
+	if (h[0] == '\0' || h[0] == '*' || h[0] == '!')
+		return UDB_OK;
+	if (udb_hash_check_stored(h) != UDB_OK)
+		return PROBLEM(plan, "user %s: the password hash is not one libxcrypt can verify",
+			       u->name);
+	u->hash = strdup(h);
+	if (!u->hash)
+		return UDB_NO_MEMORY;
+	if (u->disabled)
+		return NOTE(plan,
+			    "user %s: the password is locked (!) in shadow: imported disabled "
+			    "(userdb user enable %s allows logins again)",
+			    u->name, u->name);
+	return UDB_OK;
+}
+
+static enum udb_result
+plan_aging(struct udb_import_plan *plan, struct udb_import_user *u, const struct sp_row *sp)
+{
+	u->min_days = u->max_days = u->warn_days = u->inactive_days = UDB_DAYS_UNSET;
+	if (!sp)
+		return UDB_OK;
+	if (!days_field(sp->min, &u->min_days) || !days_field(sp->max, &u->max_days) ||
+	    !days_field(sp->warn, &u->warn_days) || !days_field(sp->inact, &u->inactive_days))
+		return PROBLEM(plan, "user %s: an aging field in shadow is outside 0..99999",
+			       u->name);
+	if (sp->lstchg == 0)
+		u->must_change = true;
+	else if (sp->lstchg > 0)
+		u->changed_at = (int64_t)sp->lstchg * DAY;
+	if (sp->expire == 0)
+		return PROBLEM(plan,
+			       "user %s: account expiry day 0 in shadow means either never or "
+			       "1970-01-01: set it to empty or a date first",
+			       u->name);
+	if (sp->expire > 0)
+		u->not_after = (int64_t)sp->expire * DAY;
+	return UDB_OK;
+}
+
+/* GECOS: its first comma-separated field is the full name, split at the
+ * first space into first and last name (they are joined with one space
+ * again in the passwd entry); the other fields (room, phones) have no
+ * place in userdb and are dropped with a note. */
+static enum udb_result
+plan_names(struct udb_import_plan *plan, struct udb_import_user *u, const char *gecos)
+{
+	size_t full = strcspn(gecos, ",");
+	const char *space = memchr(gecos, ' ', full);
+	size_t first = space ? (size_t)(space - gecos) : full;
+
+	u->first_name = strndup(gecos, first);
+	u->last_name = space ? strndup(space + 1, full - first - 1) : strdup("");
+	if (!u->first_name || !u->last_name)
+		return UDB_NO_MEMORY;
+	if (!udb_valid_text(u->first_name) || !udb_valid_text(u->last_name))
+		return PROBLEM(plan, "user %s: the GECOS name is not valid text for userdb",
+			       u->name);
+	if (gecos[full] == ',' && strspn(gecos + full, ",") != strlen(gecos + full))
+		return NOTE(plan, "user %s: GECOS fields after the name are not imported", u->name);
+	return UDB_OK;
+}
+
+static enum udb_result
+plan_user(struct udb_import_plan *plan, const struct files *f, const struct pw_row *pw)
+{
+	struct udb_import_user *u;
+	const struct sp_row *sp = find_shadow(f, pw->name);
+	enum udb_result r;
+
+	if (!grow(&plan->users, plan->n_users, sizeof(*plan->users)))
+		return UDB_NO_MEMORY;
+	u = &plan->users[plan->n_users++];
+	*u = (struct udb_import_user){.uid = pw->uid, .gid = pw->gid};
+	u->name = strdup(pw->name);
+	u->home = strdup(pw->dir);
+	u->shell = strdup(pw->shell);
+	if (!u->name || !u->home || !u->shell)
+		return UDB_NO_MEMORY;
+	if (!udb_valid_username(u->name))
+		return PROBLEM(plan, "user '%s': not a valid userdb user name", u->name);
+	if (!udb_valid_path(u->home) || !udb_valid_path(u->shell))
+		return PROBLEM(plan, "user %s: the home or the shell is not an absolute path",
+			       u->name);
+	r = plan_names(plan, u, pw->gecos);
+	if (r == UDB_OK)
+		r = plan_hash(plan, u, sp ? sp->hash : strcmp(pw->passwd, "x") ? pw->passwd : "");
+	if (r == UDB_OK)
+		r = plan_aging(plan, u, sp);
+	return r;
+}
+
+static const struct udb_import_user *
+plan_find_user(const struct udb_import_plan *plan, const char *name)
+{
+	for (size_t i = 0; i < plan->n_users; i++)
+		if (strcmp(plan->users[i].name, name) == 0)
+			return &plan->users[i];
+	return NULL;
+}
+
+/* The files' own duplicates: glibc answers the first, userdb would refuse
+ * the second. */
+static enum udb_result
+plan_duplicates(struct udb_import_plan *plan)
+{
+	enum udb_result r = UDB_OK;
+
+	for (size_t i = 0; r == UDB_OK && i < plan->n_users; i++)
+		for (size_t j = 0; r == UDB_OK && j < i; j++)
+			if (strcmp(plan->users[i].name, plan->users[j].name) == 0 ||
+			    plan->users[i].uid == plan->users[j].uid)
+				r = PROBLEM(plan, "users %s and %s: the same name or uid twice",
+					    plan->users[j].name, plan->users[i].name);
+	return r;
+}
+
+static bool
+has_member(const struct gr_row *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_mem; i++)
+		if (strcmp(g->mem[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A group named like an imported user is its personal group: gid = uid,
+ * no other member. */
+static enum udb_result
+plan_personal(struct udb_import_plan *plan, const struct udb_import_user *u, const struct gr_row *g)
+{
+	if (g->gid != u->uid)
+		return PROBLEM(plan,
+			       "group %s: the personal group of user %s has gid %u, not the uid "
+			       "%u (userdb gives a personal group the uid as gid)",
+			       g->name, u->name, (unsigned)g->gid, (unsigned)u->uid);
+	for (size_t i = 0; i < g->n_mem; i++)
+		if (strcmp(g->mem[i], u->name) != 0)
+			return PROBLEM(plan,
+				       "group %s: the personal group of user %s has another "
+				       "member, %s",
+				       g->name, u->name, g->mem[i]);
+	return UDB_OK;
+}
+
+static enum udb_result
+plan_role(struct udb_import_plan *plan, const struct gr_row *g)
+{
+	struct udb_import_role *role;
+	enum udb_result r = UDB_OK;
+
+	if (!udb_valid_rolename(g->name))
+		return PROBLEM(plan, "group '%s': not a valid userdb role name", g->name);
+	for (size_t i = 0; i < g->n_mem; i++)
+		if (!plan_find_user(plan, g->mem[i]))
+			return PROBLEM(plan, "group %s: member %s is not among the imported users",
+				       g->name, g->mem[i]);
+	for (size_t i = 0; i < plan->n_roles; i++)
+		if (plan->roles[i].gid == g->gid)
+			return PROBLEM(plan, "groups %s and %s: the same gid %u twice",
+				       plan->roles[i].name, g->name, (unsigned)g->gid);
+	if (!grow(&plan->roles, plan->n_roles, sizeof(*plan->roles)))
+		return UDB_NO_MEMORY;
+	role = &plan->roles[plan->n_roles++];
+	*role = (struct udb_import_role){.name = strdup(g->name), .gid = g->gid};
+	if (!role->name)
+		return UDB_NO_MEMORY;
+	for (size_t i = 0; r == UDB_OK && i < g->n_mem; i++) {
+		if (!grow(&role->members, role->n_members, sizeof(*role->members)))
+			return UDB_NO_MEMORY;
+		role->members[role->n_members] = strdup(g->mem[i]);
+		r = role->members[role->n_members++] ? UDB_OK : UDB_NO_MEMORY;
+	}
+	return r;
+}
+
+/* Any other group an imported user belongs to (by membership or as the
+ * primary group): a role when its gid is in the gid range; otherwise it
+ * stays in the group file, and so does the membership. */
+static enum udb_result
+plan_group(struct udb_import_plan *plan, const struct udb_config *cfg, const struct gr_row *g)
+{
+	enum udb_result r = UDB_OK;
+	bool related = false;
+
+	for (size_t i = 0; i < plan->n_users; i++)
+		related = related || plan->users[i].gid == g->gid ||
+			  has_member(g, plan->users[i].name);
+	if (!related)
+		return UDB_OK;
+	for (size_t i = 0; i < plan->n_users; i++)
+		if (plan->users[i].uid == g->gid)
+			return PROBLEM(plan,
+				       "group %s: its gid %u is user %s's uid, which userdb keeps "
+				       "for that user's personal group",
+				       g->name, (unsigned)g->gid, plan->users[i].name);
+	if (g->gid >= cfg->gid_min && g->gid <= cfg->gid_max)
+		return plan_role(plan, g);
+	for (size_t i = 0; r == UDB_OK && i < g->n_mem; i++)
+		if (plan_find_user(plan, g->mem[i]))
+			r = NOTE(plan,
+				 "user %s stays a member of group %s (gid %u, outside "
+				 "gid_min..gid_max) "
+				 "through the group file",
+				 g->mem[i], g->name, (unsigned)g->gid);
+	return r;
+}
+
+static enum udb_result
+plan_groups(struct udb_import_plan *plan, const struct udb_config *cfg, const struct files *f)
+{
+	enum udb_result r = UDB_OK;
+
+	for (size_t i = 0; r == UDB_OK && i < f->n_gr; i++) {
+		const struct udb_import_user *owner = plan_find_user(plan, f->gr[i].name);
+
+		r = owner ? plan_personal(plan, owner, &f->gr[i])
+			  : plan_group(plan, cfg, &f->gr[i]);
+	}
+	for (size_t i = 0; r == UDB_OK && i < plan->n_users; i++) {
+		struct udb_import_user *u = &plan->users[i];
+
+		if (u->gid == u->uid)
+			continue;
+		for (size_t j = 0; j < plan->n_roles; j++)
+			if (plan->roles[j].gid == u->gid)
+				u->primary_role = plan->roles[j].name;
+		if (!u->primary_role)
+			r = PROBLEM(
+				plan,
+				"user %s: the primary gid %u is neither a personal group (gid = "
+				"uid) nor a group imported as a role",
+				u->name, (unsigned)u->gid);
+	}
+	return r;
+}
+
+enum udb_result
+udb_import_read(const char *root, const struct udb_config *cfg, uint32_t min_uid, uint32_t max_uid,
+		struct udb_import_plan **ret_plan, const char **ret_path)
+{
+	struct files f = {0};
+	struct udb_import_plan *plan = calloc(1, sizeof(*plan));
+	enum udb_result r;
+
+	if (!plan)
+		return UDB_NO_MEMORY;
+	r = read_files(root, &f, ret_path);
+	for (size_t i = 0; r == UDB_OK && i < f.n_pw; i++)
+		if (f.pw[i].uid >= min_uid && f.pw[i].uid <= max_uid)
+			r = plan_user(plan, &f, &f.pw[i]);
+	if (r == UDB_OK)
+		r = plan_duplicates(plan);
+	if (r == UDB_OK)
+		r = plan_groups(plan, cfg, &f);
+	files_free(&f);
+	if (r != UDB_OK) {
+		udb_import_plan_free(plan);
+		return r;
+	}
+	*ret_plan = plan;
+	return UDB_OK;
+}
+
+void
+udb_import_plan_free(struct udb_import_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n_users; i++) {
+		struct udb_import_user *u = &plan->users[i];
+
+		free(u->name);
+		free(u->first_name);
+		free(u->last_name);
+		free(u->home);
+		free(u->shell);
+		udb_secret_free(u->hash);
+	}
+	for (size_t i = 0; i < plan->n_roles; i++) {
+		free(plan->roles[i].name);
+		for (size_t j = 0; j < plan->roles[i].n_members; j++)
+			free(plan->roles[i].members[j]);
+		free(plan->roles[i].members);
+	}
+	for (size_t i = 0; i < plan->n_problems; i++)
+		free(plan->problems[i]);
+	for (size_t i = 0; i < plan->n_notes; i++)
+		free(plan->notes[i]);
+	free(plan->users);
+	free(plan->roles);
+	free(plan->problems);
+	free(plan->notes);
+	free(plan);
+}
