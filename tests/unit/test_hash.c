@@ -55,6 +55,37 @@ long_password(size_t n)
 	return p;
 }
 
+/* --- udb_hash_check_stored --- */
+
+START_TEST(test_udb_hash_check_stored_known_methods)
+{
+	const char *good[] = {SHA512_1000, SHA512_DEFAULT, YESCRYPT, BCRYPT, MD5};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(udb_hash_check_stored(good[i]) == UDB_OK, "refused %s", good[i]);
+}
+END_TEST
+
+START_TEST(test_udb_hash_check_stored_refuses_what_cannot_be_a_shadow_hash)
+{
+	const char *bad[] = {"",          "*",           "!",           "!" YESCRYPT,
+			     DES,         "_J9..rasm",   "$6$",         "$6$salt$",
+			     "$6$a:b$cd", "$6$salt$a b", YESCRYPT "\n", "$nosuch$salt$abcd",
+			     "plain"};
+	char *huge = malloc(600);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(udb_hash_check_stored(bad[i]) == UDB_INVALID, "took '%s'", bad[i]);
+	ck_assert_int_eq(udb_hash_check_stored(NULL), UDB_INVALID);
+	ck_assert_ptr_nonnull(huge);
+	memset(huge, 'a', 599);
+	memcpy(huge, "$6$salt$", 8);
+	huge[599] = '\0';
+	ck_assert_int_eq(udb_hash_check_stored(huge), UDB_INVALID);
+	free(huge);
+}
+END_TEST
+
 /* --- udb_hash_password --- */
 
 START_TEST(test_udb_hash_password_default_is_yescrypt)
@@ -324,6 +355,9 @@ hash_suite(void)
 	Suite *s = suite_create("hash");
 	TCase *tc;
 
+	tc = fx_tcase(s, "udb_hash_check_stored", false);
+	tcase_add_test(tc, test_udb_hash_check_stored_known_methods);
+	tcase_add_test(tc, test_udb_hash_check_stored_refuses_what_cannot_be_a_shadow_hash);
 	tc = fx_tcase(s, "udb_hash_password", false);
 	tcase_add_test(tc, test_udb_hash_password_default_is_yescrypt);
 	tcase_add_test(tc, test_udb_hash_password_configured_sha512);
