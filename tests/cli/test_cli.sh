@@ -1194,6 +1194,17 @@ else
 	echo "# skipped the process checks (not root, or no setpriv)"
 fi
 
+# A range used up above its mark says so, even with freed ids below it.
+printf 'dbdir = %s\nhash_method = sha512\nhash_cost = 1000\nuid_min = 50000\nuid_max = 50001\n' \
+	"$DB" >"$T/tiny.conf"
+expect_ok "user add in a two-id range" --config "$T/tiny.conf" user add tiny1
+expect_ok "user add, the last id" --config "$T/tiny.conf" user add tiny2
+expect_ok "user del frees one" --config "$T/tiny.conf" user del tiny1
+MATCH='no uid left above the high-water mark in uid_min..uid_max \(50000..50001\); freed uids are not handed out again \(name one with --uid\)' \
+	expect_fail 78 "the freed uid is not handed out: the range is used up" \
+	--config "$T/tiny.conf" user add tiny3
+expect_ok "clean up" user del tiny2
+
 # --- as a user without the shadow file --------------------------------------
 
 if is_root && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
