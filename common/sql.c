@@ -33,8 +33,12 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_SET_GENERATION_SEC] = "UPDATE sec.meta SET value = ?1 WHERE key = 'generation'",
 	[UDB_Q_REPAIR_ORPHAN_ACCOUNTS] =
 		"DELETE FROM sec.accounts WHERE user_id NOT IN (SELECT id FROM pub.users)",
-	[UDB_Q_CONFIRM_ACCOUNT_NAMES] = "UPDATE sec.account_names SET confirmed = 1 WHERE NOT "
-					"confirmed AND user_id IN (SELECT id FROM pub.users)",
+	/* Runs at the start of every write transaction: it walks the
+	 * unconfirmed names (a partial index) and looks each user up by its
+	 * key. `user_id IN (SELECT id FROM pub.users)` read every user id. */
+	[UDB_Q_CONFIRM_ACCOUNT_NAMES] =
+		"UPDATE sec.account_names SET confirmed = 1 WHERE NOT confirmed AND EXISTS "
+		"(SELECT 1 FROM pub.users u WHERE u.id = account_names.user_id)",
 	[UDB_Q_REPAIR_ORPHAN_USERS] =
 		"DELETE FROM pub.users WHERE id NOT IN (SELECT user_id FROM sec.accounts)",
 	[UDB_Q_META_PAIR] = "SELECT (SELECT value FROM pub.meta WHERE key = 'pair'), "

@@ -15,6 +15,7 @@
 #include "account.h"
 #include "fixture.h"
 #include "role.h"
+#include "sql.h"
 #include "user.h"
 
 #define NOBODY 65534
@@ -978,6 +979,36 @@ END_TEST
 
 /* --- udb_db_begin --- */
 
+/* The statement every write transaction starts with reads the unconfirmed
+ * names and each one's user by key, never every user: its plan scans
+ * nothing but the partial index of unconfirmed names. */
+START_TEST(test_udb_db_begin_confirms_names_without_reading_all_users)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char sql[1024];
+
+	ck_assert_int_eq(sqlite3_open_v2(fx_dbfile("shadow.db"), &db, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS pub", fx_dbfile("public.db"));
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_MAINDBNAME, "sec");
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
+		 udb_sql_text(UDB_Q_CONFIRM_ACCOUNT_NAMES));
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *step = (const char *)sqlite3_column_text(st, 3);
+
+		ck_assert_msg(!strstr(step, "users") || strstr(step, "PRIMARY KEY"),
+			      "reads users: %s", step);
+		ck_assert_msg(!strstr(step, "SCAN") || strstr(step, "account_names_unconfirmed"),
+			      "scans: %s", step);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(test_udb_db_begin_read_only_handle_refused)
 {
 	fx_reopen(UDB_OPEN_SHADOW);
@@ -1346,6 +1377,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_open_brief_unprivileged_reader);
 	tc = fx_tcase(s, "udb_db_begin", true);
 	tcase_add_test(tc, test_udb_db_begin_read_only_handle_refused);
+	tcase_add_test(tc, test_udb_db_begin_confirms_names_without_reading_all_users);
 	tcase_add_test(tc, test_udb_db_begin_busy_while_other_writer);
 	tcase_add_test(tc, test_udb_db_begin_after_killed_writer);
 	tcase_add_test(tc, test_udb_db_begin_repairs_half_added_user);
