@@ -56,6 +56,12 @@ int64_t udb_column_time(sqlite3_stmt *stmt, int index);
 /* strdup of a text column ("" for NULL); NULL on allocation failure. */
 char *udb_column_strdup(sqlite3_stmt *stmt, int index);
 
+/* errno of a failed file operation as a result (db.c). */
+enum udb_result udb_result_from_errno(int e);
+/* Empties both WALs if no reader is in the way, without waiting
+ * (transaction.c); called after every commit and by udb_db_init. */
+void udb_db_checkpoint(struct udb_db *db);
+
 /* The image writer (image_write.c), called by the transaction code only.
  * build writes the new files of the images in which beside the old ones,
  * from the open transaction's snapshot, stamped with generation; install

@@ -1,6 +1,7 @@
-/* Opening, creating and upgrading the two database files, the statement
- * cache, and transactions that span both files. Called by every part of
- * userdb through db.h; the other files of common/ use db-internal.h. */
+/* Opening, checking, creating and upgrading the two database files.
+ * Called by every part of userdb through db.h; statements are in stmt.c,
+ * write transactions and the commit protocol in transaction.c, the images
+ * in image_write.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -9,14 +10,10 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <sys/file.h>
 
 #include "config.h"
 #include "db-internal.h"
-#include "image.h"
 #include "schema.h"
 #include "trust.h"
 
@@ -28,170 +25,6 @@ unsigned
 udb_db_schema_version(void)
 {
 	return udb_migration_count;
-}
-
-enum udb_result
-udb_sqlite_result(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return UDB_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return UDB_BUSY;
-	case SQLITE_NOMEM:
-		return UDB_NO_MEMORY;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-	case SQLITE_FORMAT:
-		return UDB_CORRUPT;
-	case SQLITE_CANTOPEN:
-		return UDB_UNAVAILABLE;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-	case SQLITE_READONLY:
-		return UDB_PERMISSION;
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-		return UDB_IO;
-	case SQLITE_CONSTRAINT:
-		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return UDB_EXISTS;
-		return UDB_INVALID;
-	default:
-		return UDB_INTERNAL;
-	}
-}
-
-int
-udb_bind_text(sqlite3_stmt *stmt, int index, const char *s)
-{
-	if (!s)
-		return sqlite3_bind_null(stmt, index);
-	return sqlite3_bind_text(stmt, index, s, -1, SQLITE_STATIC);
-}
-
-int
-udb_bind_time(sqlite3_stmt *stmt, int index, int64_t t)
-{
-	if (t == 0)
-		return sqlite3_bind_null(stmt, index);
-	return sqlite3_bind_int64(stmt, index, t);
-}
-
-int64_t
-udb_column_time(sqlite3_stmt *stmt, int index)
-{
-	return sqlite3_column_int64(stmt, index);
-}
-
-char *
-udb_column_strdup(sqlite3_stmt *stmt, int index)
-{
-	const unsigned char *s = sqlite3_column_text(stmt, index);
-
-	return strdup(s ? (const char *)s : "");
-}
-
-enum udb_result
-udb_stmt(struct udb_db *db, enum udb_query q, sqlite3_stmt **ret_stmt)
-{
-	int rc;
-
-	if (!db->stmts[q]) {
-		rc = sqlite3_prepare_v3(db->sql, udb_sql_text(q), -1, SQLITE_PREPARE_PERSISTENT,
-					&db->stmts[q], NULL);
-		if (rc != SQLITE_OK) {
-			enum udb_result r = udb_sqlite_result(rc);
-
-			/* A table that is not there means this is not our database. */
-			return r == UDB_INTERNAL ? UDB_CORRUPT : r;
-		}
-	}
-	*ret_stmt = db->stmts[q];
-	return UDB_OK;
-}
-
-void
-udb_stmt_done(struct udb_db *db, enum udb_query q)
-{
-	if (db->stmts[q]) {
-		sqlite3_reset(db->stmts[q]);
-		sqlite3_clear_bindings(db->stmts[q]);
-	}
-}
-
-enum udb_result
-udb_stmt_exec(struct udb_db *db, enum udb_query q)
-{
-	enum udb_result r;
-	int rc;
-
-	do
-		rc = sqlite3_step(db->stmts[q]);
-	while (rc == SQLITE_ROW);
-	r = udb_sqlite_result(rc);
-	udb_stmt_done(db, q);
-	return r;
-}
-
-enum udb_result
-udb_stmt_collect_text(struct udb_db *db, enum udb_query q, char ***ret_v, size_t *ret_n)
-{
-	sqlite3_stmt *stmt = db->stmts[q];
-	enum udb_result r = UDB_OK;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			char **grown;
-
-			cap = cap ? 2 * cap : 16;
-			grown = realloc(v, cap * sizeof(*v));
-			if (!grown) {
-				r = UDB_NO_MEMORY;
-				break;
-			}
-			v = grown;
-		}
-		v[n] = udb_column_strdup(stmt, 0);
-		if (!v[n]) {
-			r = UDB_NO_MEMORY;
-			break;
-		}
-		n++;
-	}
-	if (r == UDB_OK && rc != SQLITE_DONE)
-		r = udb_sqlite_result(rc);
-	udb_stmt_done(db, q);
-	if (r != UDB_OK) {
-		for (size_t i = 0; i < n; i++)
-			free(v[i]);
-		free(v);
-		return r;
-	}
-	*ret_v = v;
-	*ret_n = n;
-	return UDB_OK;
-}
-
-enum udb_result
-udb_stmt_int(struct udb_db *db, enum udb_query q, int64_t *ret_value)
-{
-	enum udb_result r = UDB_OK;
-	int rc;
-
-	rc = sqlite3_step(db->stmts[q]);
-	if (rc == SQLITE_ROW)
-		*ret_value = sqlite3_column_int64(db->stmts[q], 0);
-	else
-		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
-	udb_stmt_done(db, q);
-	return r;
 }
 
 void
@@ -221,8 +54,8 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
-static enum udb_result
-result_from_errno(int e)
+enum udb_result
+udb_result_from_errno(int e)
 {
 	switch (e) {
 	case ENOENT:
@@ -249,7 +82,7 @@ check_dir(const char *path)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECTORY);
 	if (fd < 0)
-		return result_from_errno(errno);
+		return udb_result_from_errno(errno);
 	r = udb_check_trusted_fd(fd, 1);
 	close(fd);
 	return r;
@@ -271,12 +104,12 @@ check_db_file(const char *path, bool whole_pages, dev_t *ret_dev, ino_t *ret_ino
 	enum udb_result r;
 
 	if (lstat(path, &st) < 0)
-		return result_from_errno(errno);
+		return udb_result_from_errno(errno);
 	if (S_ISLNK(st.st_mode))
 		return UDB_UNSAFE;
 	r = udb_check_trusted_stat(&st, 0);
 	if (r == UDB_OK && faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0)
-		r = result_from_errno(errno);
+		r = udb_result_from_errno(errno);
 	if (r == UDB_OK && whole_pages && (st.st_size <= 0 || st.st_size % 512 != 0))
 		r = UDB_CORRUPT;
 	if (r == UDB_OK) {
@@ -689,335 +522,6 @@ udb_db_set_busy_timeout(struct udb_db *db, int ms)
 	sqlite3_busy_timeout(db->sql, ms);
 }
 
-static enum udb_result
-read_generations(struct udb_db *db, int64_t *ret_pub, int64_t *ret_sec)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	int rc;
-
-	r = udb_stmt(db, UDB_Q_GENERATIONS, &stmt);
-	if (r != UDB_OK)
-		return r;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		*ret_pub = sqlite3_column_int64(stmt, 0);
-		*ret_sec = sqlite3_column_int64(stmt, 1);
-	} else {
-		r = udb_sqlite_result(rc);
-	}
-	udb_stmt_done(db, UDB_Q_GENERATIONS);
-	return r;
-}
-
-static enum udb_result
-set_generations(struct udb_db *db, int64_t generation)
-{
-	static const enum udb_query q[] = {UDB_Q_SET_GENERATION_SEC, UDB_Q_SET_GENERATION_PUB};
-	enum udb_result r = UDB_OK;
-
-	for (size_t i = 0; i < 2 && r == UDB_OK; i++) {
-		sqlite3_stmt *stmt;
-
-		r = udb_stmt(db, q[i], &stmt);
-		if (r != UDB_OK)
-			break;
-		sqlite3_bind_int64(stmt, 1, generation);
-		r = udb_stmt_exec(db, q[i]);
-	}
-	return r;
-}
-
-/* Names added since the last write transaction whose users the public file
- * has: their add finished (see schema/0002-*.sql). Cheap when there are
- * none (a partial index). */
-static enum udb_result
-confirm_account_names(struct udb_db *db)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-
-	r = udb_stmt(db, UDB_Q_CONFIRM_ACCOUNT_NAMES, &stmt);
-	if (r == UDB_OK)
-		r = udb_stmt_exec(db, UDB_Q_CONFIRM_ACCOUNT_NAMES);
-	return r;
-}
-
-/* A writer killed between the two commits of a cross-file change leaves the
- * generations different. Undo what that can leave behind: an account with no
- * user (a half user add) goes, and a user with no account (a half user
- * delete) goes too; neither could log in meanwhile. */
-static enum udb_result
-repair_if_needed(struct udb_db *db)
-{
-	int64_t pub = 0, sec = 0;
-	enum udb_result r;
-	sqlite3_stmt *stmt = NULL;
-
-	r = read_generations(db, &pub, &sec);
-	if (r != UDB_OK)
-		return r;
-	if (pub == sec)
-		return confirm_account_names(db);
-	/* The shadow file commits first, so a crash leaves it exactly one
-	 * generation ahead. Anything else (say, a shadow file restored from an
-	 * older backup) is not ours to "repair": deleting users would be wrong. */
-	if (sec != pub + 1)
-		return UDB_CORRUPT;
-	r = udb_stmt(db, UDB_Q_REPAIR_ORPHAN_ACCOUNTS, &stmt);
-	if (r == UDB_OK)
-		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_ACCOUNTS);
-	if (r == UDB_OK)
-		r = udb_stmt(db, UDB_Q_REPAIR_ORPHAN_USERS, &stmt);
-	if (r == UDB_OK)
-		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_USERS);
-	if (r == UDB_OK)
-		r = set_generations(db, sec);
-	if (r == UDB_OK)
-		r = confirm_account_names(db);
-	return r;
-}
-
-/* Writers publish images in the order they commit: the lock file is held
- * from the outermost begin until the images are installed, so a writer
- * that commits later never has its images replaced by an earlier one's.
- * The file is the writer's own (0600): no other user can open, let alone
- * lock, it. Waits up to the busy timeout, like SQLite's own lock. */
-static void
-image_unlock(struct udb_db *db)
-{
-	if (db->image_lock_fd >= 0)
-		close(db->image_lock_fd);
-	db->image_lock_fd = -1;
-}
-
-static enum udb_result
-image_lock(struct udb_db *db)
-{
-	char path[4096];
-	int waited = 0;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", db->dbdir, UDB_IMAGE_LOCK_FILE) >=
-	    sizeof(path))
-		return UDB_INVALID;
-	db->image_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (db->image_lock_fd < 0)
-		return result_from_errno(errno);
-	while (flock(db->image_lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= db->busy_ms) {
-			image_unlock(db);
-			return errno == EWOULDBLOCK ? UDB_BUSY : UDB_IO;
-		}
-		usleep(1000);
-		waited++;
-	}
-	return UDB_OK;
-}
-
-/* The generations the store says the images were last published at. */
-static enum udb_result
-stored_image_generations(struct udb_db *db, int64_t ret_gen[2])
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	int rc;
-
-	r = udb_stmt(db, UDB_Q_IMAGE_GENERATIONS, &stmt);
-	if (r != UDB_OK)
-		return r;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		ret_gen[0] = sqlite3_column_int64(stmt, 0);
-		ret_gen[1] = sqlite3_column_int64(stmt, 1);
-	} else {
-		r = udb_sqlite_result(rc);
-	}
-	udb_stmt_done(db, UDB_Q_IMAGE_GENERATIONS);
-	return r;
-}
-
-/* An image that is missing, unreadable or of another generation than the
- * store says (a writer killed between its commit and the install, a file
- * removed by hand, an older format) is rebuilt by this transaction. */
-static enum udb_result
-check_images(struct udb_db *db)
-{
-	static const int kinds[2] = {UDB_IMG_PUBLIC, UDB_IMG_SHADOW};
-	int64_t stored[2] = {0, 0};
-	enum udb_result r;
-
-	r = stored_image_generations(db, stored);
-	for (int i = 0; i < 2 && r == UDB_OK; i++) {
-		uint64_t gen = 0;
-
-		if (udb_image_read_generation(db->dbdir, kinds[i], &gen) != UDB_OK ||
-		    gen != (uint64_t)stored[i])
-			db->tx_images_forced |= 1u << i;
-	}
-	return r;
-}
-
-/* Stamps the images about to be rebuilt with the next generation, in the
- * transaction, and writes their new files. */
-static enum udb_result
-build_images(struct udb_db *db, unsigned which)
-{
-	static const char *const keys[2] = {"image_generation", "shadow_image_generation"};
-	int64_t stored[2] = {0, 0}, next;
-	enum udb_result r;
-
-	r = stored_image_generations(db, stored);
-	if (r != UDB_OK)
-		return r;
-	next = (stored[0] > stored[1] ? stored[0] : stored[1]) + 1;
-	for (int i = 0; i < 2 && r == UDB_OK; i++) {
-		sqlite3_stmt *stmt = NULL;
-
-		if (!(which & (1u << i)))
-			continue;
-		r = udb_stmt(db, UDB_Q_IMAGE_SET_GENERATION, &stmt);
-		if (r != UDB_OK)
-			break;
-		sqlite3_bind_text(stmt, 1, keys[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 2, next);
-		r = udb_stmt_exec(db, UDB_Q_IMAGE_SET_GENERATION);
-	}
-	if (r == UDB_OK)
-		r = udb_image_build(db, which, (uint64_t)next);
-	return r;
-}
-
-enum udb_result
-udb_db_begin(struct udb_db *db)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-
-	if (db->mode != UDB_OPEN_WRITE)
-		return UDB_PERMISSION;
-	if (db->tx_depth++ > 0)
-		return UDB_OK;
-	db->tx_failed = false;
-	db->tx_cross_file = false;
-	db->tx_images = UDB_IMAGES_ALL;
-	db->tx_images_forced = UDB_IMAGES_NONE;
-	r = image_lock(db);
-	if (r == UDB_OK)
-		r = udb_stmt(db, UDB_Q_BEGIN_WRITE, &stmt);
-	if (r == UDB_OK)
-		r = udb_stmt_exec(db, UDB_Q_BEGIN_WRITE);
-	if (r != UDB_OK) {
-		image_unlock(db);
-		db->tx_depth = 0;
-		return r;
-	}
-	r = repair_if_needed(db);
-	if (r == UDB_OK)
-		r = check_images(db);
-	if (r != UDB_OK)
-		udb_db_rollback(db);
-	return r;
-}
-
-void
-udb_db_limit_images(struct udb_db *db, unsigned which)
-{
-	if (db->tx_depth == 1)
-		db->tx_images = which & UDB_IMAGES_ALL;
-}
-
-static void
-checkpoint(struct udb_db *db)
-{
-	static const char *const schemas[] = {"sec", "pub"};
-
-	/* Keep the WAL empty: readers without write access to -shm must scan
-	 * the whole WAL on every transaction. Without waiting, though: a
-	 * TRUNCATE checkpoint holds the writer lock while its busy handler
-	 * waits for readers to leave the WAL, so under steady lookups it
-	 * would stall every other writer (PAM counting a failed login) for
-	 * the whole busy timeout. PASSIVE copies what it can and never waits;
-	 * TRUNCATE then empties the WAL only if no reader is in the way, and
-	 * otherwise the next commit tries again. */
-	sqlite3_busy_timeout(db->sql, 0);
-	for (size_t i = 0; i < 2; i++) {
-		sqlite3_wal_checkpoint_v2(db->sql, schemas[i], SQLITE_CHECKPOINT_PASSIVE, NULL,
-					  NULL);
-		sqlite3_wal_checkpoint_v2(db->sql, schemas[i], SQLITE_CHECKPOINT_TRUNCATE, NULL,
-					  NULL);
-	}
-	sqlite3_busy_timeout(db->sql, db->busy_ms);
-}
-
-enum udb_result
-udb_db_commit(struct udb_db *db)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r = UDB_OK;
-	int64_t pub = 0, sec = 0;
-	unsigned images;
-
-	if (db->tx_depth == 0)
-		return UDB_INTERNAL;
-	if (--db->tx_depth > 0)
-		return UDB_OK;
-	if (db->tx_failed) {
-		/* Depth is 0 now; rollback only acts on the outermost level. */
-		db->tx_depth = 1;
-		udb_db_rollback(db);
-		return UDB_INTERNAL;
-	}
-	images = db->tx_images | db->tx_images_forced;
-	if (db->tx_cross_file) {
-		r = read_generations(db, &pub, &sec);
-		if (r == UDB_OK)
-			r = set_generations(db, pub + 1);
-	}
-	if (r == UDB_OK && images)
-		r = build_images(db, images);
-	if (r == UDB_OK)
-		r = udb_stmt(db, UDB_Q_COMMIT, &stmt);
-	if (r == UDB_OK)
-		r = udb_stmt_exec(db, UDB_Q_COMMIT);
-	if (r != UDB_OK) {
-		udb_image_discard(db, images);
-		db->tx_depth = 1;
-		udb_db_rollback(db);
-		return r;
-	}
-	/* Committed: a failure to install leaves the images one change
-	 * behind until the next write, which finds them out of step and
-	 * rebuilds them; the change itself stands. */
-	(void)udb_image_install(db, images);
-	image_unlock(db);
-	checkpoint(db);
-	return UDB_OK;
-}
-
-void
-udb_db_rollback(struct udb_db *db)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	if (db->tx_depth == 0)
-		return;
-	if (--db->tx_depth > 0) {
-		db->tx_failed = true;
-		return;
-	}
-	image_unlock(db);
-	if (sqlite3_get_autocommit(db->sql))
-		return;
-	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
-		udb_stmt_exec(db, UDB_Q_ROLLBACK);
-}
-
-void
-udb_db_mark_cross_file(struct udb_db *db)
-{
-	db->tx_cross_file = true;
-}
-
 /* Creates path with mode if it does not exist, and makes an existing one
  * carry the mode and group given (group -1: leave it). */
 static enum udb_result
@@ -1028,7 +532,7 @@ ensure_file(const char *path, mode_t mode, gid_t group)
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
 	if (fd < 0)
-		return result_from_errno(errno);
+		return udb_result_from_errno(errno);
 	if (geteuid() == 0 && fchown(fd, 0, group) < 0)
 		r = UDB_IO;
 	if (r == UDB_OK && fchmod(fd, mode) < 0)
@@ -1169,9 +673,9 @@ udb_db_init(const char *dbdir, unsigned *ret_old_version)
 	if (mkdir(dbdir, 0755) == 0) {
 		/* mkdir applies root's umask; unprivileged NSS readers need 0755. */
 		if (chmod(dbdir, 0755) < 0)
-			return result_from_errno(errno);
+			return udb_result_from_errno(errno);
 	} else if (errno != EEXIST) {
-		return result_from_errno(errno);
+		return udb_result_from_errno(errno);
 	}
 	r = ensure_files(dbdir);
 	if (r == UDB_OK)
@@ -1191,7 +695,7 @@ udb_db_init(const char *dbdir, unsigned *ret_old_version)
 		r = exec_sql(db, r == UDB_OK ? "COMMIT" : "ROLLBACK") == UDB_OK ? r : UDB_IO;
 	}
 	if (r == UDB_OK)
-		checkpoint(db);
+		udb_db_checkpoint(db);
 	udb_db_close(db);
 	/* SQLite may have created -wal and -shm with the caller's umask; make
 	 * sure they exist with the files' modes so unprivileged readers work. */
