@@ -1,0 +1,577 @@
+/* Building the sections of the compiled images (format in image.h) from
+ * the store, inside the write transaction that publishes them: the users
+ * with their ready-made entries, the roles with their effective members
+ * resolved from role_closure and user_roles (a member whose grants all
+ * start or end keeps their windows), each user's groups, the hash tables;
+ * the accounts for the shadow image. Called by image_write.c only, through
+ * image-internal.h. Every statement is in sql.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-internal.h"
+#include "image-internal.h"
+#include "image.h"
+#include "validate.h"
+
+static void *
+buf_add(struct udb_image_buf *b, const void *data, size_t n)
+{
+	void *at;
+
+	if (b->failed)
+		return NULL;
+	if (b->cap - b->len < n) {
+		size_t cap = b->cap ? b->cap : 4096;
+		unsigned char *grown;
+
+		while (cap - b->len < n)
+			cap *= 2;
+		grown = realloc(b->p, cap);
+		if (!grown) {
+			b->failed = true;
+			return NULL;
+		}
+		b->p = grown;
+		b->cap = cap;
+	}
+	at = b->p + b->len;
+	if (data)
+		memcpy(at, data, n);
+	else
+		memset(at, 0, n);
+	b->len += n;
+	return at;
+}
+
+/* Offset of the string s[0..n) in the pool, followed by a NUL. */
+static uint32_t
+pool_add(struct udb_image_buf *pool, const void *s, size_t n)
+{
+	uint32_t off = (uint32_t)pool->len;
+
+	buf_add(pool, s, n);
+	buf_add(pool, "", 1);
+	if (pool->len > UINT32_MAX)
+		pool->failed = true;
+	return off;
+}
+
+void
+udb_image_sections_free(struct udb_image_sections *im)
+{
+	/* The shadow image's pool holds hashes: every buffer is wiped. */
+	for (int s = 0; s < UDB_IMG_S_COUNT; s++) {
+		if (im->sect[s].p)
+			explicit_bzero(im->sect[s].p, im->sect[s].cap);
+		free(im->sect[s].p);
+	}
+}
+
+/* A hash table over n records: keys[i] is record i's key. */
+static enum udb_result
+table_build(struct udb_image_buf *t, const uint32_t *keys, uint32_t n)
+{
+	struct udb_img_slot *slots;
+	size_t size = 8;
+
+	while (size < 2 * (size_t)n)
+		size *= 2;
+	slots = buf_add(t, NULL, size * sizeof(*slots));
+	if (!slots)
+		return UDB_NO_MEMORY;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t at = udb_img_hash_id(keys[i]);
+
+		while (slots[at & (size - 1)].idx != 0)
+			at++;
+		slots[at & (size - 1)] = (struct udb_img_slot){keys[i], i + 1};
+	}
+	return UDB_OK;
+}
+
+/* The store's id of user index i, for mapping grants to users. */
+struct id_map {
+	int64_t id;
+	uint32_t idx;
+};
+
+static int
+id_map_cmp(const void *a, const void *b)
+{
+	const struct id_map *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static bool
+id_map_find(const struct id_map *m, size_t n, int64_t id, uint32_t *ret_idx)
+{
+	struct id_map key = {id, 0};
+	const struct id_map *hit = bsearch(&key, m, n, sizeof(*m), id_map_cmp);
+
+	if (hit)
+		*ret_idx = hit->idx;
+	return hit != NULL;
+}
+
+/* One effective membership: user (index) in role (index) during a window. */
+struct membership {
+	uint32_t role, user;
+	int64_t not_before, not_after;
+};
+
+static int
+by_role_user(const void *a, const void *b)
+{
+	const struct membership *x = a, *y = b;
+
+	if (x->role != y->role)
+		return (x->role > y->role) - (x->role < y->role);
+	return (x->user > y->user) - (x->user < y->user);
+}
+
+static int
+by_user_role(const void *a, const void *b)
+{
+	const struct membership *x = a, *y = b;
+
+	if (x->user != y->user)
+		return (x->user > y->user) - (x->user < y->user);
+	return (x->role > y->role) - (x->role < y->role);
+}
+
+struct build {
+	struct udb_db *db;
+	struct udb_image_sections im;
+	struct id_map *users, *roles;
+	size_t n_users, n_roles;
+	uint32_t *name_keys; /* hash of each user's name, from the users table */
+	uint32_t *role_gids;
+	struct membership *ms;
+	size_t n_ms;
+};
+
+enum image_user_col { IU_ID, IU_UID, IU_GID, IU_PERSONAL, IU_ENTRY, IU_USERNAME };
+
+static enum udb_result
+read_users(struct build *b)
+{
+	struct udb_image_buf *pool = &b->im.sect[UDB_IMG_S_STRINGS];
+	struct udb_image_buf *users = &b->im.sect[UDB_IMG_S_USERS];
+	sqlite3_stmt *st = NULL;
+	enum udb_result r;
+	size_t cap = 0;
+	int rc;
+
+	r = udb_stmt(b->db, UDB_Q_IMAGE_USERS, &st);
+	if (r != UDB_OK)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *entry = sqlite3_column_blob(st, IU_ENTRY);
+		int len = sqlite3_column_bytes(st, IU_ENTRY);
+		const char *username = (const char *)sqlite3_column_text(st, IU_USERNAME);
+		struct udb_img_user u = {0};
+		if (b->n_users == cap) {
+			struct id_map *grown;
+			uint32_t *keys;
+
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(b->users, cap * sizeof(*grown));
+			if (grown)
+				b->users = grown;
+			keys = grown ? realloc(b->name_keys, cap * sizeof(*keys)) : NULL;
+			if (!keys) {
+				r = UDB_NO_MEMORY;
+				break;
+			}
+			b->name_keys = keys;
+		}
+		b->name_keys[b->n_users] = udb_img_hash_name(username ? username : "",
+							     username ? strlen(username) : 0);
+		b->users[b->n_users] =
+			(struct id_map){sqlite3_column_int64(st, IU_ID), (uint32_t)b->n_users};
+		u.uid = (uint32_t)sqlite3_column_int64(st, IU_UID);
+		u.gid = (uint32_t)sqlite3_column_int64(st, IU_GID);
+		u.flags = sqlite3_column_int(st, IU_PERSONAL) ? UDB_IMG_PERSONAL : 0;
+		u.name_len = entry ? (uint32_t)strnlen(entry, (size_t)len) : 0;
+		/* A blob that does not start with the user's valid name (rows
+		 * planted in the store) is kept, marked: looked up, it fails
+		 * closed. The reader checks the rest of its shape. */
+		if (!entry || !username || !udb_valid_username(username) ||
+		    strlen(username) != u.name_len || memcmp(entry, username, u.name_len) != 0)
+			u.flags |= UDB_IMG_DAMAGED;
+		u.entry_off = (uint32_t)pool->len;
+		u.entry_len = (uint32_t)len;
+		if (len > 0)
+			buf_add(pool, entry, (size_t)len);
+		buf_add(users, &u, sizeof(u));
+		b->n_users++;
+	}
+	if (r == UDB_OK && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(b->db, UDB_Q_IMAGE_USERS);
+	if (r == UDB_OK && (pool->failed || users->failed || pool->len > UINT32_MAX))
+		r = UDB_NO_MEMORY;
+	/* qsort's array must not be NULL, even for no elements. */
+	if (r == UDB_OK && b->n_users > 1)
+		qsort(b->users, b->n_users, sizeof(*b->users), id_map_cmp);
+	return r;
+}
+
+enum image_role_col { IR_ID, IR_NAME, IR_GID };
+
+static enum udb_result
+read_roles(struct build *b)
+{
+	sqlite3_stmt *st = NULL;
+	enum udb_result r;
+	size_t cap = 0;
+	int rc;
+
+	r = udb_stmt(b->db, UDB_Q_IMAGE_ROLES, &st);
+	if (r != UDB_OK)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (b->n_roles == cap) {
+			struct id_map *grown;
+			uint32_t *gids;
+
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(b->roles, cap * sizeof(*grown));
+			if (grown)
+				b->roles = grown;
+			gids = grown ? realloc(b->role_gids, cap * sizeof(*gids)) : NULL;
+			if (!gids) {
+				r = UDB_NO_MEMORY;
+				break;
+			}
+			b->role_gids = gids;
+		}
+		b->roles[b->n_roles] =
+			(struct id_map){sqlite3_column_int64(st, IR_ID), (uint32_t)b->n_roles};
+		b->role_gids[b->n_roles] = (uint32_t)sqlite3_column_int64(st, IR_GID);
+		b->n_roles++;
+	}
+	if (r == UDB_OK && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(b->db, UDB_Q_IMAGE_ROLES);
+	/* Roles were read in id order, so the map is sorted already. */
+	return r;
+}
+
+enum image_membership_col { IM_ROLE, IM_USER, IM_NOT_BEFORE, IM_NOT_AFTER };
+
+static enum udb_result
+read_memberships(struct build *b)
+{
+	sqlite3_stmt *st = NULL;
+	enum udb_result r;
+	size_t cap = 0;
+	int rc;
+
+	r = udb_stmt(b->db, UDB_Q_IMAGE_MEMBERSHIPS, &st);
+	if (r != UDB_OK)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct membership m;
+
+		/* A user in one file only (a writer killed between the two
+		 * commits) has no passwd entry: nothing to list. */
+		if (!id_map_find(b->roles, b->n_roles, sqlite3_column_int64(st, IM_ROLE),
+				 &m.role) ||
+		    !id_map_find(b->users, b->n_users, sqlite3_column_int64(st, IM_USER), &m.user))
+			continue;
+		m.not_before = udb_column_time(st, IM_NOT_BEFORE);
+		m.not_after = udb_column_time(st, IM_NOT_AFTER);
+		if (b->n_ms == cap) {
+			struct membership *grown;
+
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(b->ms, cap * sizeof(*grown));
+			if (!grown) {
+				r = UDB_NO_MEMORY;
+				break;
+			}
+			b->ms = grown;
+		}
+		b->ms[b->n_ms++] = m;
+	}
+	if (r == UDB_OK && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(b->db, UDB_Q_IMAGE_MEMBERSHIPS);
+	return r;
+}
+
+/* The windows of the run ms[from..to) (one user and one role): none when
+ * one of them is unbounded on both sides (the membership always holds),
+ * else all of them. Returns the window count, 0 for "always". */
+static uint32_t
+add_windows(struct build *b, size_t from, size_t to, uint32_t *ret_first)
+{
+	struct udb_image_buf *w = &b->im.sect[UDB_IMG_S_WINDOWS];
+
+	for (size_t i = from; i < to; i++)
+		if (b->ms[i].not_before == 0 && b->ms[i].not_after == 0)
+			return 0;
+	*ret_first = (uint32_t)(w->len / sizeof(struct udb_img_window));
+	for (size_t i = from; i < to; i++) {
+		struct udb_img_window win = {b->ms[i].not_before, b->ms[i].not_after};
+
+		buf_add(w, &win, sizeof(win));
+	}
+	return (uint32_t)(to - from);
+}
+
+static struct udb_img_user *
+user_rec(struct build *b, uint32_t idx)
+{
+	return (struct udb_img_user *)(void *)b->im.sect[UDB_IMG_S_USERS].p + idx;
+}
+
+/* Roles with their members, memberships sorted by role then user. */
+static void
+build_roles(struct build *b, sqlite3_stmt *names)
+{
+	struct udb_image_buf *pool = &b->im.sect[UDB_IMG_S_STRINGS];
+	struct udb_image_buf *offs = &b->im.sect[UDB_IMG_S_MEMBER_OFFS];
+	struct udb_image_buf *timed = &b->im.sect[UDB_IMG_S_TIMED];
+	size_t i = 0;
+
+	if (b->n_ms > 1)
+		qsort(b->ms, b->n_ms, sizeof(*b->ms), by_role_user);
+	for (uint32_t role = 0; role < b->n_roles; role++) {
+		struct udb_img_role g = {.gid = b->role_gids[role]};
+		const char *name;
+
+		if (sqlite3_step(names) != SQLITE_ROW) {
+			pool->failed = true;
+			return;
+		}
+		name = (const char *)sqlite3_column_text(names, IR_NAME);
+		g.name_len = (uint32_t)strlen(name ? name : "");
+		g.name_off = pool_add(pool, name ? name : "", g.name_len);
+		g.members_off = (uint32_t)pool->len;
+		g.offs_first = (uint32_t)(offs->len / sizeof(uint32_t));
+		g.timed_first = (uint32_t)(timed->len / sizeof(struct udb_img_timed));
+		while (i < b->n_ms && b->ms[i].role == role) {
+			size_t end = i;
+			struct udb_img_user *u = user_rec(b, b->ms[i].user);
+			uint32_t off = (uint32_t)(pool->len - g.members_off), first = 0, n;
+
+			while (end < b->n_ms && b->ms[end].role == role &&
+			       b->ms[end].user == b->ms[i].user)
+				end++;
+			n = add_windows(b, i, end, &first);
+			if (n > 0) {
+				struct udb_img_timed t = {g.n_members, first, n};
+
+				buf_add(timed, &t, sizeof(t));
+				g.n_timed++;
+			}
+			buf_add(offs, &off, sizeof(off));
+			/* A damaged member (see read_users) is not listed
+			 * quietly: the role fails closed. */
+			if (u->flags & UDB_IMG_DAMAGED)
+				g.flags |= UDB_IMG_BAD_MEMBER;
+			/* The name is the first string of the user's entry,
+			 * in this same pool, which may move as it grows: room
+			 * first, then the copy by offset. */
+			buf_add(pool, NULL, u->name_len + 1);
+			if (!pool->failed)
+				memcpy(pool->p + pool->len - u->name_len - 1,
+				       pool->p + u->entry_off, u->name_len);
+			g.n_members++;
+			i = end;
+		}
+		g.members_len = (uint32_t)(pool->len - g.members_off);
+		buf_add(&b->im.sect[UDB_IMG_S_ROLES], &g, sizeof(g));
+	}
+}
+
+/* Each user's groups for initgroups, memberships sorted by user then role. */
+static void
+build_user_groups(struct build *b)
+{
+	struct udb_image_buf *ug = &b->im.sect[UDB_IMG_S_USER_GROUPS];
+	size_t i = 0;
+
+	if (b->n_ms > 1)
+		qsort(b->ms, b->n_ms, sizeof(*b->ms), by_user_role);
+	while (i < b->n_ms && !ug->failed) {
+		size_t end = i;
+		struct udb_img_user_group g = {.gid = b->role_gids[b->ms[i].role]};
+		struct udb_img_user *u = user_rec(b, b->ms[i].user);
+
+		while (end < b->n_ms && b->ms[end].user == b->ms[i].user &&
+		       b->ms[end].role == b->ms[i].role)
+			end++;
+		if (u->n_groups == 0)
+			u->groups_first = (uint32_t)(ug->len / sizeof(g));
+		g.win_count = add_windows(b, i, end, &g.win_first);
+		buf_add(ug, &g, sizeof(g));
+		u->n_groups++;
+		i = end;
+	}
+}
+
+static enum udb_result
+build_tables(struct build *b)
+{
+	struct udb_image_sections *im = &b->im;
+	size_t n = b->n_users > b->n_roles ? b->n_users : b->n_roles;
+	uint32_t *keys = malloc((n ? n : 1) * sizeof(*keys));
+	const char *pool = (const char *)im->sect[UDB_IMG_S_STRINGS].p;
+	const struct udb_img_role *roles = (const void *)im->sect[UDB_IMG_S_ROLES].p;
+	enum udb_result r;
+
+	if (!keys)
+		return UDB_NO_MEMORY;
+	/* By the name in the users table, so that a user whose entry is
+	 * damaged is found, and fails closed. */
+	r = table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], b->name_keys, (uint32_t)b->n_users);
+	for (size_t i = 0; i < b->n_users; i++)
+		keys[i] = user_rec(b, (uint32_t)i)->uid;
+	if (r == UDB_OK)
+		r = table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys, (uint32_t)b->n_users);
+	for (size_t i = 0; i < b->n_roles; i++)
+		keys[i] = udb_img_hash_name(pool + roles[i].name_off, roles[i].name_len);
+	if (r == UDB_OK)
+		r = table_build(&im->sect[UDB_IMG_S_ROLE_BY_NAME], keys, (uint32_t)b->n_roles);
+	for (size_t i = 0; i < b->n_roles; i++)
+		keys[i] = roles[i].gid;
+	if (r == UDB_OK)
+		r = table_build(&im->sect[UDB_IMG_S_ROLE_BY_GID], keys, (uint32_t)b->n_roles);
+	free(keys);
+	return r;
+}
+
+enum udb_result
+udb_image_build_public(struct udb_db *db, struct udb_image_sections *ret_im)
+{
+	struct build b = {.db = db};
+	sqlite3_stmt *names = NULL;
+	enum udb_result r;
+
+	r = read_users(&b);
+	if (r == UDB_OK)
+		r = read_roles(&b);
+	if (r == UDB_OK)
+		r = read_memberships(&b);
+	/* Role names are read again, in the same id order, as the pool is
+	 * filled: the map above keeps ids only. */
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_IMAGE_ROLES, &names);
+	if (r == UDB_OK) {
+		build_roles(&b, names);
+		udb_stmt_done(db, UDB_Q_IMAGE_ROLES);
+		build_user_groups(&b);
+		for (int s = 0; s < UDB_IMG_S_COUNT; s++)
+			if (b.im.sect[s].failed)
+				r = UDB_NO_MEMORY;
+	}
+	if (r == UDB_OK)
+		r = build_tables(&b);
+	free(b.users);
+	free(b.name_keys);
+	free(b.roles);
+	free(b.role_gids);
+	free(b.ms);
+	if (r != UDB_OK) {
+		udb_image_sections_free(&b.im);
+		return r;
+	}
+	*ret_im = b.im;
+	return UDB_OK;
+}
+
+/* ACCOUNT_COLUMNS after the name, as UDB_Q_IMAGE_ACCOUNTS reads them. */
+enum image_account_col {
+	IA_NAME,
+	IA_USER_ID,
+	IA_HASH,
+	IA_CHANGED,
+	IA_MIN,
+	IA_MAX,
+	IA_WARN,
+	IA_INACTIVE,
+	IA_MUST_CHANGE,
+	IA_ENABLED,
+	IA_NOT_BEFORE,
+	IA_NOT_AFTER,
+	IA_FAILED_COUNT,
+	IA_LAST_FAILED,
+	IA_LOCKED_UNTIL,
+};
+
+static int32_t
+column_days(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
+}
+
+enum udb_result
+udb_image_build_shadow(struct udb_db *db, struct udb_image_sections *ret_im)
+{
+	struct udb_image_sections im = {0};
+	struct udb_image_buf *pool = &im.sect[UDB_IMG_S_STRINGS];
+	struct udb_image_buf *recs = &im.sect[UDB_IMG_S_USERS];
+	sqlite3_stmt *st = NULL;
+	enum udb_result r;
+	uint32_t *keys = NULL, n = 0;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_IMAGE_ACCOUNTS, &st);
+	if (r != UDB_OK)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, IA_NAME);
+		const char *hash = (const char *)sqlite3_column_text(st, IA_HASH);
+		struct udb_img_account a = {0};
+
+		a.name_len = (uint32_t)strlen(name ? name : "");
+		a.name_off = pool_add(pool, name ? name : "", a.name_len);
+		a.hash_off = UDB_IMG_NO_HASH;
+		if (hash) {
+			a.hash_len = (uint32_t)strlen(hash);
+			a.hash_off = pool_add(pool, hash, a.hash_len);
+		}
+		a.password_changed_at = udb_column_time(st, IA_CHANGED);
+		a.min_days = column_days(st, IA_MIN);
+		a.max_days = column_days(st, IA_MAX);
+		a.warn_days = column_days(st, IA_WARN);
+		a.inactive_days = column_days(st, IA_INACTIVE);
+		a.must_change = sqlite3_column_int(st, IA_MUST_CHANGE) != 0;
+		a.is_enabled = sqlite3_column_int(st, IA_ENABLED) != 0;
+		a.not_before = udb_column_time(st, IA_NOT_BEFORE);
+		a.not_after = udb_column_time(st, IA_NOT_AFTER);
+		a.failed_count = sqlite3_column_int(st, IA_FAILED_COUNT);
+		a.last_failed_at = udb_column_time(st, IA_LAST_FAILED);
+		a.locked_until = udb_column_time(st, IA_LOCKED_UNTIL);
+		buf_add(recs, &a, sizeof(a));
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, UDB_Q_IMAGE_ACCOUNTS);
+	if (r == UDB_OK && (pool->failed || recs->failed))
+		r = UDB_NO_MEMORY;
+	if (r == UDB_OK) {
+		keys = malloc((n ? n : 1) * sizeof(*keys));
+		if (!keys)
+			r = UDB_NO_MEMORY;
+	}
+	for (uint32_t i = 0; r == UDB_OK && i < n; i++) {
+		const struct udb_img_account *a = (const void *)(recs->p + i * sizeof(*a));
+
+		keys[i] = udb_img_hash_name((const char *)pool->p + a->name_off, a->name_len);
+	}
+	if (r == UDB_OK)
+		r = table_build(&im.sect[UDB_IMG_S_USER_BY_NAME], keys, n);
+	free(keys);
+	if (r != UDB_OK) {
+		udb_image_sections_free(&im);
+		return r;
+	}
+	*ret_im = im;
+	return UDB_OK;
+}
