@@ -16,39 +16,13 @@
 #include "account.h"
 #include "config.h"
 #include "db.h"
+#include "pam_args.h"
 #include "result.h"
-
-/* The arguments of one module line. Strings point into the argv PAM gives
- * the entry point, so a struct pud_args lives no longer than that call. */
-struct pud_args {
-	bool debug;
-	bool nodelay;     /* no pam_fail_delay (pam_unix's nodelay) */
-	const char *conf; /* NULL: udb_config_load's default */
-	/* NULL: the installed userdb-chkpwd (PUD_CHKPWD_PATH, from meson) */
-	const char *chkpwd;
-	bool has_deny;
-	unsigned deny;
-	bool has_unlock_time;
-	unsigned unlock_time;
-	bool has_minlen;
-	unsigned minlen;
-	/* Comma-separated lists exactly as given, every item checked to be a
-	 * valid role name / permission; NULL when the argument is absent. */
-	const char *roles_required;
-	const char *roles_accepted;
-	const char *permissions_required;
-	const char *permissions_accepted;
-	bool require_confirmed_email;
-};
 
 /* Parses argv into *ret_args. Unknown arguments are logged once per PAM
  * handle and ignored. A known argument with a bad value is PAM_SERVICE_ERR:
  * a typo in `deny=` or `roles_required=` must not quietly weaken a gate. */
-int pud_args_parse(pam_handle_t *pamh, int argc, const char **argv, struct pud_args *ret_args);
-
-/* Copies the next item of a comma-separated list (validated by
- * pud_args_parse) into buf and advances *cursor; false at the end. */
-bool pud_list_next(const char **cursor, char *buf, size_t size);
+int pud_args_parse(pam_handle_t *pamh, int argc, const char **argv, struct udb_pam_args *ret_args);
 
 /* What the module was doing when a core call failed: the same result means
  * different things to PAM in different steps (UDB_NOT_FOUND is an unknown
@@ -68,7 +42,7 @@ int pud_pam_code(enum pud_step step, enum udb_result r);
  * configuration and the database (pam_userdb.c opens and closes them). */
 struct pud_ctx {
 	pam_handle_t *pamh;
-	struct pud_args args;
+	struct udb_pam_args args;
 	struct udb_config *cfg;
 	struct udb_db *db;
 	enum udb_open_mode mode;     /* what db was opened for */
@@ -134,8 +108,8 @@ int pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb
 /* The account phase after the user has been found: state, validity, aging,
  * then the gating arguments. Logs one line for a refusal and returns its
  * PAM code, or PAM_SUCCESS. */
-int pud_gate_account(pam_handle_t *pamh, int flags, const struct pud_args *args, struct udb_db *db,
-		     const struct udb_account *account, int64_t now);
+int pud_gate_account(pam_handle_t *pamh, int flags, const struct udb_pam_args *args,
+		     struct udb_db *db, const struct udb_account *account, int64_t now);
 
 /* pam_sm_chauthtok's two steps (passwd.c). The first proves the current
  * password (users, and root changing an expired password on a user's

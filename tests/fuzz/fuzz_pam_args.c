@@ -145,7 +145,7 @@ list(const char *v, bool (*valid)(const char *))
 
 /* 1: ours and good, 0: ours with a bad value, -1: not ours. */
 static int
-ref_one(const char *arg, struct pud_args *a)
+ref_one(const char *arg, struct udb_pam_args *a)
 {
 	static const char *const flags[] = {"use_first_pass", "try_first_pass", "use_authtok"};
 	const char *v;
@@ -182,7 +182,7 @@ ref_one(const char *arg, struct pud_args *a)
 	return -1;
 }
 
-/* Walks list with pud_list_next and compares each item with a split on
+/* Walks list with udb_pam_list_next and compares each item with a split on
  * commas. */
 static void
 check_list(const char *list_text)
@@ -192,14 +192,14 @@ check_list(const char *list_text)
 
 	if (!list_text)
 		return;
-	while (pud_list_next(&cursor, item, sizeof(item))) {
+	while (udb_pam_list_next(&cursor, item, sizeof(item))) {
 		size_t len = strcspn(p, ",");
 
 		fuzz_check(strlen(item) == len && memcmp(item, p, len) == 0,
 			   "list item \"%s\" of \"%s\"", item, list_text);
 		p += len + (p[len] == ',');
 	}
-	fuzz_check(*p == '\0', "pud_list_next stopped early in \"%s\"", list_text);
+	fuzz_check(*p == '\0', "udb_pam_list_next stopped early in \"%s\"", list_text);
 }
 
 static bool
@@ -212,7 +212,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = {data, size};
-	struct pud_args got, ref = {0};
+	struct udb_pam_args got, ref = {0};
 	const char *argv[MAX_ARGS];
 	char *pieces[MAX_ARGS], escaped[MAX_ARGS][128];
 	unsigned n_unknown = 0, n_bad = 0;

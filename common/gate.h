@@ -1,0 +1,55 @@
+/* The account phase's decision for a user that exists, as a structured
+ * verdict: the account state (enabled, validity, password aging), then the
+ * gating arguments roles_required, roles_accepted, permissions_required,
+ * permissions_accepted and require_confirmed_email, in that order. The one
+ * home of these rules: pam_userdb's account phase (pam_userdb/gate.c maps
+ * the verdict to a PAM code and messages) and `userdb explain` both call
+ * udb_gate_account, so explain's answer is the module's. */
+#ifndef UDB_GATE_H
+#define UDB_GATE_H
+
+#include <stdint.h>
+
+#include "account.h"
+#include "db.h"
+#include "pam_args.h"
+#include "result.h"
+#include "validate.h"
+
+enum udb_gate_reason {
+	UDB_GATE_OK,          /* the login may go on */
+	UDB_GATE_MUST_CHANGE, /* it may, after a password change */
+	UDB_GATE_DISABLED,    /* refused from here on */
+	UDB_GATE_NOT_YET_VALID,
+	UDB_GATE_EXPIRED,          /* the account's validity has ended */
+	UDB_GATE_PASSWORD_EXPIRED, /* past max_days + inactive_days */
+	UDB_GATE_MISSING,          /* a *_required item is missing */
+	UDB_GATE_NONE_ACCEPTED,    /* none of a *_accepted list */
+	UDB_GATE_NO_CONFIRMED_EMAIL,
+};
+
+struct udb_gate_verdict {
+	enum udb_gate_reason reason;
+	enum udb_account_status status; /* udb_account_status at now */
+	/* For MISSING and NONE_ACCEPTED: the argument ("roles_required") and
+	 * its list as given; else NULL. */
+	const char *argument;
+	const char *list;
+	char missing[UDB_PERMISSION_MAX + 1]; /* MISSING: the first missing item */
+};
+
+/* Decides for account at now under args. UDB_OK with *ret_verdict filled,
+ * or the failure to read the roles, permissions or emails (the verdict is
+ * then not usable: fail closed). */
+enum udb_result udb_gate_account(struct udb_db *db, const struct udb_pam_args *args,
+				 const struct udb_account *account, int64_t now,
+				 struct udb_gate_verdict *ret_verdict);
+
+/* Whether the reason lets the login go on (OK, MUST_CHANGE). */
+bool udb_gate_allows(enum udb_gate_reason reason);
+
+/* Whether a name list (sorted or not) holds name, case-sensitively: role
+ * `Admins` is not role `admins`. */
+bool udb_gate_has(char *const *names, size_t n, const char *name);
+
+#endif
