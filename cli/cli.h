@@ -41,6 +41,7 @@ struct cli {
 		bool terminate;      /* --terminate was given: "terminated" is shown */
 		unsigned terminated; /* the processes it signalled */
 	} subject;
+	bool refused;          /* explain: the login would be refused (exit 1) */
 	bool changed;          /* out_done() reported a change (nscd is then flushed) */
 	const char **lists[8]; /* the option lists of cli_parse() */
 	size_t n_lists;
@@ -180,6 +181,7 @@ enum udb_result cmd_email_confirm(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_primary(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_list(struct cli *c, int argc, char **argv);
 enum udb_result cmd_import(struct cli *c, int argc, char **argv);
+enum udb_result cmd_explain(struct cli *c, int argc, char **argv);
 
 /* output.c: printing. */
 

@@ -74,6 +74,8 @@ static const struct command commands[] = {
 	{NULL, "import", cmd_import,
 	 "--from-system [--root DIR] [--min-uid N] [--max-uid N] [--dry-run]",
 	 "create users, roles and grants from passwd, shadow, group and gshadow"},
+	{NULL, "explain", cmd_explain, "USER SERVICE [--pam-dir DIR]",
+	 "why SERVICE's account phase would allow or refuse USER now (exit 0 / 1)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -399,6 +401,9 @@ main(int argc, char **argv)
 			r = cli_error(UDB_IO, "standard output: %s", strerror(errno));
 	}
 	status = exit_status(r, c.config_failed);
+	/* explain's answer "refused" is not an error. */
+	if (r == UDB_OK && c.refused)
+		status = 1;
 	print_diagnostics(c.json || wants_json(argc, argv), status);
 	return status;
 }

@@ -33,6 +33,10 @@ __attribute__((used)) static const char install_marker[] = "userdb-role-database
 
 #define PUD_EXPORT __attribute__((visibility("default")))
 
+/* Never read here: `userdb explain` finds it in the file to tell this
+ * module from Linux-PAM's pam_userdb.so (pam_args.h). */
+__attribute__((used)) static const char pud_marker[] = UDB_PAM_MODULE_MARKER;
+
 #define AUTH_RESULT_KEY "pam_userdb:auth_result"
 
 int
