@@ -485,8 +485,6 @@ record_by_id(struct udb_db *db, enum udb_query q, int64_t user_id, int64_t now, 
 		udb_db_rollback(db);
 		return r;
 	}
-	/* Login records and counters: nothing NSS shows. */
-	udb_db_limit_images(db, UDB_IMAGES_NONE);
 	return udb_db_commit(db);
 }
 

@@ -111,10 +111,6 @@ udb_attempt_record(struct udb_db *db, const struct udb_account *account, bool ri
 		udb_db_rollback(db);
 		return r;
 	}
-	/* A login's own bookkeeping changes nothing NSS shows, except a lock
-	 * that starts now (the shadow entry shows the hash behind "!"). */
-	udb_db_limit_images(db,
-			    attempt == UDB_ATTEMPT_LOCKED_NOW ? UDB_IMAGE_SHADOW : UDB_IMAGES_NONE);
 	r = udb_db_commit(db);
 	if (r == UDB_OK)
 		*ret_attempt = attempt;

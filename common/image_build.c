@@ -107,7 +107,8 @@ static bool
 id_map_find(const struct id_map *m, size_t n, int64_t id, uint32_t *ret_idx)
 {
 	struct id_map key = {id, 0};
-	const struct id_map *hit = bsearch(&key, m, n, sizeof(*m), id_map_cmp);
+	/* bsearch's array must not be NULL either, even for no elements. */
+	const struct id_map *hit = n ? bsearch(&key, m, n, sizeof(*m), id_map_cmp) : NULL;
 
 	if (hit)
 		*ret_idx = hit->idx;
