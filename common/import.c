@@ -125,18 +125,53 @@ read_error(int err)
 	return err == ENOMEM ? UDB_NO_MEMORY : UDB_IO;
 }
 
-/* Adds name to a group row's members unless it is there already (gshadow
- * repeats group's list). */
+/* Appends name to a group row's members; duplicates (gshadow repeats
+ * group's list) go in members_settle(). */
 static enum udb_result
 add_member(struct gr_row *g, const char *name)
 {
-	for (size_t i = 0; i < g->n_mem; i++)
-		if (strcmp(g->mem[i], name) == 0)
-			return UDB_OK;
 	if (!grow(&g->mem, g->n_mem, sizeof(*g->mem)))
 		return UDB_NO_MEMORY;
 	g->mem[g->n_mem] = strdup(name);
 	return g->mem[g->n_mem++] ? UDB_OK : UDB_NO_MEMORY;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts each group's members and drops repeats: a sort, not a search per
+ * member, because a group may have 100k of them. */
+static void
+members_settle(struct files *f)
+{
+	for (size_t i = 0; i < f->n_gr; i++) {
+		struct gr_row *g = &f->gr[i];
+		size_t n = 0;
+
+		qsort(g->mem, g->n_mem, sizeof(*g->mem), cmp_str);
+		for (size_t j = 0; j < g->n_mem; j++) {
+			if (n > 0 && strcmp(g->mem[n - 1], g->mem[j]) == 0)
+				free(g->mem[j]);
+			else
+				g->mem[n++] = g->mem[j];
+		}
+		g->n_mem = n;
+	}
+}
+
+static int
+cmp_sp(const void *a, const void *b)
+{
+	return strcmp(((const struct sp_row *)a)->name, ((const struct sp_row *)b)->name);
+}
+
+static int
+cmp_gr_ptr(const void *a, const void *b)
+{
+	return strcmp((*(struct gr_row *const *)a)->name, (*(struct gr_row *const *)b)->name);
 }
 
 static enum udb_result
@@ -179,6 +214,8 @@ read_shadow(FILE *fp, struct files *f, char *buf)
 		if (!row->name || !row->hash)
 			return UDB_NO_MEMORY;
 	}
+	/* By name, for find_shadow(); the file's order does not matter. */
+	qsort(f->sp, f->n_sp, sizeof(*f->sp), cmp_sp);
 	return err == ENOENT ? UDB_OK : read_error(err);
 }
 
@@ -210,19 +247,27 @@ read_group(FILE *fp, struct files *f, char *buf)
 static enum udb_result
 read_gshadow(FILE *fp, struct files *f, char *buf)
 {
+	struct gr_row **by_name = malloc((f->n_gr ? f->n_gr : 1) * sizeof(*by_name));
 	struct sgrp sg, *res;
 	enum udb_result r = UDB_OK;
-	int err;
+	int err = 0;
 
-	while ((err = fgetsgent_r(fp, &sg, buf, ENTRY_BUF, &res)) == 0) {
-		for (size_t i = 0; i < f->n_gr; i++)
-			if (strcmp(f->gr[i].name, sg.sg_namp) == 0)
-				for (char **m = sg.sg_mem; r == UDB_OK && *m; m++)
-					r = add_member(&f->gr[i], *m);
-		if (r != UDB_OK)
-			return r;
+	if (!by_name)
+		return UDB_NO_MEMORY;
+	for (size_t i = 0; i < f->n_gr; i++)
+		by_name[i] = &f->gr[i];
+	qsort(by_name, f->n_gr, sizeof(*by_name), cmp_gr_ptr);
+	while (r == UDB_OK && (err = fgetsgent_r(fp, &sg, buf, ENTRY_BUF, &res)) == 0) {
+		struct gr_row key = {.name = sg.sg_namp}, *kp = &key, **hit;
+
+		hit = bsearch(&kp, by_name, f->n_gr, sizeof(kp), cmp_gr_ptr);
+		for (char **m = sg.sg_mem; hit && r == UDB_OK && *m; m++)
+			r = add_member(*hit, *m);
 	}
+	free(by_name);
 	explicit_bzero(buf, ENTRY_BUF);
+	if (r != UDB_OK)
+		return r;
 	return err == ENOENT ? UDB_OK : read_error(err);
 }
 
@@ -254,16 +299,17 @@ read_files(const char *root, struct files *f, const char **ret_path)
 	free(buf);
 	if (r != UDB_OK)
 		*ret_path = path;
+	else
+		members_settle(f);
 	return r;
 }
 
 static const struct sp_row *
 find_shadow(const struct files *f, const char *name)
 {
-	for (size_t i = 0; i < f->n_sp; i++)
-		if (strcmp(f->sp[i].name, name) == 0)
-			return &f->sp[i];
-	return NULL;
+	struct sp_row key = {.name = (char *)(uintptr_t)name};
+
+	return bsearch(&key, f->sp, f->n_sp, sizeof(key), cmp_sp);
 }
 
 /* shadow's day counts: -1 (empty) stays unset; userdb takes 0..99999. */
@@ -381,38 +427,98 @@ plan_user(struct udb_import_plan *plan, const struct files *f, const struct pw_r
 	return r;
 }
 
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(struct udb_import_user *const *)a)->name,
+		      (*(struct udb_import_user *const *)b)->name);
+}
+
+static int
+cmp_id(uint32_t a, uint32_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int
+cmp_uid(const void *a, const void *b)
+{
+	return cmp_id((*(struct udb_import_user *const *)a)->uid,
+		      (*(struct udb_import_user *const *)b)->uid);
+}
+
+static int
+cmp_gid(const void *a, const void *b)
+{
+	return cmp_id((*(struct udb_import_user *const *)a)->gid,
+		      (*(struct udb_import_user *const *)b)->gid);
+}
+
+/* Sorts the users three ways, so that a group's lookups cost a logarithm
+ * of the user count, not the count (100k users, as many groups). */
+static enum udb_result
+plan_index(struct udb_import_plan *plan)
+{
+	struct udb_import_user ***v[] = {&plan->by_name, &plan->by_uid, &plan->by_gid};
+	int (*const cmp[])(const void *, const void *) = {cmp_name, cmp_uid, cmp_gid};
+
+	for (size_t k = 0; k < 3; k++) {
+		*v[k] = malloc((plan->n_users ? plan->n_users : 1) * sizeof(**v[k]));
+		if (!*v[k])
+			return UDB_NO_MEMORY;
+		for (size_t i = 0; i < plan->n_users; i++)
+			(*v[k])[i] = &plan->users[i];
+		qsort(*v[k], plan->n_users, sizeof(**v[k]), cmp[k]);
+	}
+	return UDB_OK;
+}
+
+static void
+plan_unindex(struct udb_import_plan *plan)
+{
+	free(plan->by_name);
+	free(plan->by_uid);
+	free(plan->by_gid);
+	plan->by_name = plan->by_uid = plan->by_gid = NULL;
+}
+
 static const struct udb_import_user *
 plan_find_user(const struct udb_import_plan *plan, const char *name)
 {
-	for (size_t i = 0; i < plan->n_users; i++)
-		if (strcmp(plan->users[i].name, name) == 0)
-			return &plan->users[i];
-	return NULL;
+	struct udb_import_user key = {.name = (char *)(uintptr_t)name}, *kp = &key, **hit;
+
+	hit = bsearch(&kp, plan->by_name, plan->n_users, sizeof(kp), cmp_name);
+	return hit ? *hit : NULL;
+}
+
+/* The imported user with this uid (by_uid) or this primary gid (by_gid). */
+static const struct udb_import_user *
+plan_find_id(struct udb_import_user *const *v, size_t n, uint32_t id, bool gid)
+{
+	struct udb_import_user key = {.uid = id, .gid = id}, *kp = &key, *const * hit;
+
+	hit = bsearch(&kp, v, n, sizeof(kp), gid ? cmp_gid : cmp_uid);
+	return hit ? *hit : NULL;
 }
 
 /* The files' own duplicates: glibc answers the first, userdb would refuse
- * the second. */
+ * the second. Neighbours in the sorted indexes. */
 static enum udb_result
 plan_duplicates(struct udb_import_plan *plan)
 {
 	enum udb_result r = UDB_OK;
 
-	for (size_t i = 0; r == UDB_OK && i < plan->n_users; i++)
-		for (size_t j = 0; r == UDB_OK && j < i; j++)
-			if (strcmp(plan->users[i].name, plan->users[j].name) == 0 ||
-			    plan->users[i].uid == plan->users[j].uid)
-				r = PROBLEM(plan, "users %s and %s: the same name or uid twice",
-					    plan->users[j].name, plan->users[i].name);
-	return r;
-}
+	for (size_t i = 1; r == UDB_OK && i < plan->n_users; i++) {
+		const struct udb_import_user *a = plan->by_name[i - 1], *b = plan->by_name[i];
+		const struct udb_import_user *c = plan->by_uid[i - 1], *d = plan->by_uid[i];
 
-static bool
-has_member(const struct gr_row *g, const char *name)
-{
-	for (size_t i = 0; i < g->n_mem; i++)
-		if (strcmp(g->mem[i], name) == 0)
-			return true;
-	return false;
+		if (strcmp(a->name, b->name) == 0)
+			r = PROBLEM(plan, "users %s and %s: the same name twice", a->name, b->name);
+		else if (c->uid == d->uid)
+			r = PROBLEM(plan, "users %s and %s: the same uid %u twice", c->name,
+				    d->name, (unsigned)c->uid);
+	}
+	return r;
 }
 
 /* A group named like an imported user is its personal group: gid = uid,
@@ -472,19 +578,19 @@ static enum udb_result
 plan_group(struct udb_import_plan *plan, const struct udb_config *cfg, const struct gr_row *g)
 {
 	enum udb_result r = UDB_OK;
-	bool related = false;
+	const struct udb_import_user *owner;
+	bool related = plan_find_id(plan->by_gid, plan->n_users, g->gid, true) != NULL;
 
-	for (size_t i = 0; i < plan->n_users; i++)
-		related = related || plan->users[i].gid == g->gid ||
-			  has_member(g, plan->users[i].name);
+	for (size_t i = 0; !related && i < g->n_mem; i++)
+		related = plan_find_user(plan, g->mem[i]) != NULL;
 	if (!related)
 		return UDB_OK;
-	for (size_t i = 0; i < plan->n_users; i++)
-		if (plan->users[i].uid == g->gid)
-			return PROBLEM(plan,
-				       "group %s: its gid %u is user %s's uid, which userdb keeps "
-				       "for that user's personal group",
-				       g->name, (unsigned)g->gid, plan->users[i].name);
+	owner = plan_find_id(plan->by_uid, plan->n_users, g->gid, false);
+	if (owner)
+		return PROBLEM(plan,
+			       "group %s: its gid %u is user %s's uid, which userdb keeps "
+			       "for that user's personal group",
+			       g->name, (unsigned)g->gid, owner->name);
 	if (g->gid >= cfg->gid_min && g->gid <= cfg->gid_max)
 		return plan_role(plan, g);
 	for (size_t i = 0; r == UDB_OK && i < g->n_mem; i++)
@@ -541,9 +647,12 @@ udb_import_read(const char *root, const struct udb_config *cfg, uint32_t min_uid
 		if (f.pw[i].uid >= min_uid && f.pw[i].uid <= max_uid)
 			r = plan_user(plan, &f, &f.pw[i]);
 	if (r == UDB_OK)
+		r = plan_index(plan);
+	if (r == UDB_OK)
 		r = plan_duplicates(plan);
 	if (r == UDB_OK)
 		r = plan_groups(plan, cfg, &f);
+	plan_unindex(plan);
 	files_free(&f);
 	if (r != UDB_OK) {
 		udb_import_plan_free(plan);
@@ -582,5 +691,6 @@ udb_import_plan_free(struct udb_import_plan *plan)
 	free(plan->roles);
 	free(plan->problems);
 	free(plan->notes);
+	plan_unindex(plan);
 	free(plan);
 }

@@ -46,6 +46,9 @@ struct udb_import_plan {
 	size_t n_problems;
 	char **notes;
 	size_t n_notes;
+	/* import.c's own: users sorted by name, uid and gid while it reads
+	 * the groups (NULL afterwards). */
+	struct udb_import_user **by_name, **by_uid, **by_gid;
 };
 
 /* Reads root's etc/passwd, etc/shadow, etc/group and, if present,

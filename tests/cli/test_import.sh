@@ -191,6 +191,23 @@ run --json import --from-system --root "$R" --min-uid 10004 --dry-run
 check "--json: one object with the conflicts" "$(json_get '(d["changed"], d["dry_run"], len(d["conflicts"]))' |
 	grep -qxF "(False, True, 2)"; echo $?)" "$OUT"
 
+# Names and ids that the host's own sources give to other accounts.
+R2=$T/root2
+mkdir -p "$R2/etc"
+printf 'nobody:x:10050:10050::/home/n:/bin/sh\nfrank:x:10051:10051::/home/f:/bin/sh\n' \
+	>"$R2/etc/passwd"
+printf 'nobody:%s:19500::::::\nfrank:%s:19500::::::\n' "$H6" "$H6" >"$R2/etc/shadow"
+printf 'nobody:x:10050:\nfrank:x:10051:\nsudo:x:10060:frank\n' >"$R2/etc/group"
+if getent passwd nobody >/dev/null && getent group sudo >/dev/null; then
+	expect "a name another source gives another uid is a conflict" 65 \
+		'conflict: user nobody: another account has this name or uid 10050' \
+		import --from-system --root "$R2"
+	printf '%s\n' "$OUT" | grep -q 'conflict: group sudo: another group has this name or gid 10060'
+	check "a group name another source has with another gid is a conflict" $? "$OUT"
+else
+	echo "ok $((n += 1)) - # SKIP the host has no user nobody or group sudo"
+fi
+
 expect "--min-uid above --max-uid" 64 'above --max-uid' import --from-system --root "$R" --min-uid 5 --max-uid 4
 expect "without --from-system" 64 'from-system' import --root "$R"
 expect "a uid outside uid_min..uid_max is refused" 65 'uid 1000 is outside uid_min..uid_max' \
