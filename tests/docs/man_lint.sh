@@ -40,8 +40,18 @@ missing_options() {
 	done
 }
 missing_arguments() {
-	for a in $(grep -o 'strcmp(arg, "[a-z_]*")\|has_prefix(arg, "[a-z_]*="' "$src/pam_userdb/args.c" |
-		sed 's/.*"\([a-z_]*\)=\{0,1\}".*/\1/') use_first_pass try_first_pass use_authtok; do
+	# The parser's names: strcmp/has_prefix on arg, its table of list
+	# arguments and its list of libpam's authtok flags (common/pam_args.c;
+	# pam_userdb/args.c before the move). Fewer than 12 means this no
+	# longer finds them, which must fail rather than check nothing.
+	args=$(cat "$src"/common/pam_args.c "$src"/pam_userdb/args.c 2>/dev/null |
+		sed -n -e 's/.*strcmp(arg, "\([a-z_]*\)").*/\1/p' \
+			-e 's/.*has_prefix(arg, "\([a-z_]*\)=".*/\1/p' \
+			-e 's/.*{"\([a-z_]*\)=", offsetof.*/\1/p' \
+			-e 's/^[[:space:]]*"\([a-z_]*\)",$/\1/p' | sort -u)
+	[ "$(printf '%s\n' $args | wc -l)" -ge 12 ] ||
+		echo "found only these module arguments in the source: $args"
+	for a in $args; do
 		grep -qw -- "$a" "$src/doc/pam_userdb.8" || echo "$a is not in pam_userdb(8)"
 	done
 }
