@@ -265,7 +265,6 @@ read_gshadow(FILE *fp, struct files *f, char *buf)
 			r = add_member(*hit, *m);
 	}
 	free(by_name);
-	explicit_bzero(buf, ENTRY_BUF);
 	if (r != UDB_OK)
 		return r;
 	return err == ENOENT ? UDB_OK : read_error(err);
