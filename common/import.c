@@ -151,6 +151,8 @@ members_settle(struct files *f)
 		struct gr_row *g = &f->gr[i];
 		size_t n = 0;
 
+		if (g->n_mem < 2)
+			continue;
 		qsort(g->mem, g->n_mem, sizeof(*g->mem), cmp_str);
 		for (size_t j = 0; j < g->n_mem; j++) {
 			if (n > 0 && strcmp(g->mem[n - 1], g->mem[j]) == 0)
@@ -215,7 +217,8 @@ read_shadow(FILE *fp, struct files *f, char *buf)
 			return UDB_NO_MEMORY;
 	}
 	/* By name, for find_shadow(); the file's order does not matter. */
-	qsort(f->sp, f->n_sp, sizeof(*f->sp), cmp_sp);
+	if (f->n_sp > 1)
+		qsort(f->sp, f->n_sp, sizeof(*f->sp), cmp_sp);
 	return err == ENOENT ? UDB_OK : read_error(err);
 }
 
@@ -308,7 +311,7 @@ find_shadow(const struct files *f, const char *name)
 {
 	struct sp_row key = {.name = (char *)(uintptr_t)name};
 
-	return bsearch(&key, f->sp, f->n_sp, sizeof(key), cmp_sp);
+	return f->n_sp ? bsearch(&key, f->sp, f->n_sp, sizeof(key), cmp_sp) : NULL;
 }
 
 /* shadow's day counts: -1 (empty) stays unset; userdb takes 0..99999. */

@@ -99,6 +99,8 @@ table_sort(struct sys_table *t)
 	t->by_id = malloc((t->n ? t->n : 1) * sizeof(*t->by_id));
 	if (!t->by_id)
 		return UDB_NO_MEMORY;
+	if (t->n == 0)
+		return UDB_OK;
 	memcpy(t->by_id, t->by_name, t->n * sizeof(*t->by_id));
 	qsort(t->by_name, t->n, sizeof(*t->by_name), cmp_entry_name);
 	qsort(t->by_id, t->n, sizeof(*t->by_id), cmp_entry_id);
