@@ -71,7 +71,7 @@ is_ours(const char *path, bool *ret_exists)
 	int fd;
 
 	*ret_exists = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	*ret_exists = true;
@@ -206,6 +206,10 @@ read_lines(struct reader *rd, FILE *f, const char *name, const char *prefix)
 		lineno++;
 		if (!first)
 			first = lineno;
+		/* As libpam: the comment goes first, then a trailing `\`
+		 * joins the next line. */
+		line[strcspn(line, "#")] = '\0';
+		got = (ssize_t)strlen(line);
 		while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
 			line[--got] = '\0';
 		more = got > 0 && line[got - 1] == '\\';
@@ -221,7 +225,6 @@ read_lines(struct reader *rd, FILE *f, const char *name, const char *prefix)
 		len += (size_t)got;
 		if (more)
 			continue;
-		joined[strcspn(joined, "#")] = '\0';
 		free(where);
 		where = NULL;
 		if (asprintf(&where, "%s%s%s:%u", prefix, *prefix ? " > " : "", name, first) < 0) {
@@ -241,6 +244,28 @@ read_lines(struct reader *rd, FILE *f, const char *name, const char *prefix)
 	return r;
 }
 
+/* A regular file only: a FIFO or a device named by an include must not
+ * hang or feed the reader. */
+static FILE *
+open_regular(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static enum udb_result
 read_file(struct reader *rd, const char *name, const char *prefix)
 {
@@ -251,10 +276,12 @@ read_file(struct reader *rd, const char *name, const char *prefix)
 	path = name[0] == '/' ? strdup(name) : xasprintf("%s/%s", rd->dir, name);
 	if (!path)
 		return UDB_NO_MEMORY;
-	if (!realpath(path, real) || !(f = fopen(real, "re"))) {
-		r = cli_error(errno == EACCES ? UDB_PERMISSION : UDB_UNAVAILABLE,
-			      "%s%s%s: cannot read %s: %s", prefix, *prefix ? ": " : "",
-			      "PAM configuration", cli_quote(path), strerror(errno));
+	if (!realpath(path, real) || !(f = open_regular(real))) {
+		int e = errno;
+
+		r = cli_error(e == EACCES ? UDB_PERMISSION : UDB_UNAVAILABLE,
+			      "%s%sPAM configuration: cannot read %s: %s", prefix,
+			      *prefix ? ": " : "", cli_quote(path), strerror(e));
 		goto out;
 	}
 	for (size_t i = 0; i < rd->depth; i++)

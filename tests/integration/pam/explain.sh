@@ -185,6 +185,15 @@ for svc in viainclude viainc2 viasub continued; do
 done
 check_out "where an included line is" "viainclude:1 > common-account:1" \
 	udb explain bob viainclude --pam-dir "$S"
+printf '# c \\\naccount required %s %s roles_required=chief\n' "$m" "$c" >"$S/commented"
+p=$(pam_decision commented bob)
+e=$(explain_decision commented bob)
+[ "$p" = "$e" ] && echo "ok: a comment ends before its backslash ($p)" ||
+	fail "commented: pamtester $p, explain $e"
+# (not in $S: pam_wrapper copies that directory and would block on it)
+mkfifo "$T/fifo"
+printf '@include %s\n' "$T/fifo" >"$S/viafifo"
+check_out "a FIFO is not read" "cannot read" timeout 10 "$USERDB" explain bob viafifo --pam-dir "$S"
 printf '@include loop2\n' >"$S/loop1"
 printf 'account include loop1\n' >"$S/loop2"
 check_out "a loop is refused" "includes itself" udb explain bob loop1 --pam-dir "$S"
