@@ -242,8 +242,11 @@ items(struct cli *c, const struct explain_view *v, const struct explain_data *d,
 				break;
 			source_text(&s, c->now, text, sizeof(text));
 			if (!c->json) {
-				snprintf(key, sizeof(key), "  %s", item);
-				out_kv_fmt(key, "%s, %s", has ? "yes" : "no", text);
+				/* An item may be longer than the key column. */
+				snprintf(key, sizeof(key), "  %s:", item);
+				printf("%-*s %s, ", KEY_WIDTH, key, has ? "yes" : "no");
+				out_text(text);
+				putchar('\n');
 				continue;
 			}
 			o = json_object_new_object();
@@ -277,13 +280,19 @@ lines(struct cli *c, const struct explain_view *v, bool *ok)
 
 		if (!c->json) {
 			out_key("line");
-			printf("%s: account %s %s", l->where, l->control, l->module);
+			/* Text from the PAM files goes through out_text. */
+			out_text(l->where);
+			printf(": account ");
+			out_text(l->control);
+			putchar(' ');
+			out_text(l->module);
 			for (int k = 0; k < l->argc; k++) {
 				putchar(' ');
 				out_text(l->argv[k]);
 			}
-			printf("\n%*s%s%s\n", KEY_WIDTH + 1, "", l->why,
-			       l == v->line ? " (decides)" : "");
+			printf("\n%*s", KEY_WIDTH + 1, "");
+			out_text(l->why);
+			printf("%s\n", l == v->line ? " (decides)" : "");
 			continue;
 		}
 		o = json_object_new_object();
