@@ -8,19 +8,24 @@
 # LD_PRELOAD=libpam_wrapper.so set.
 set -u
 
+# pam_wrapper for pamtester only: preloaded into every process of the
+# script, a failed pwrap_init (its /tmp/pam.X name taken) ends even `head`.
+PRELOAD=${LD_PRELOAD:-}
+unset LD_PRELOAD PAM_WRAPPER
+pamtester() { LD_PRELOAD=$PRELOAD PAM_WRAPPER=1 "$PAMTESTER" "$@"; }
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/userdb-explain.XXXXXX") || exit 99
 trap 'rm -rf "$T"' EXIT
 export LC_ALL=C USERDB_CONF=$T/userdb.conf
 printf 'dbdir = %s\nhash_method = sha512\nhash_cost = 1000\n' "$T/db" >"$USERDB_CONF"
 S=$T/services
 mkdir "$S"
-export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S"
+export PAM_WRAPPER_SERVICE_DIR="$S"
 m=$PAM_USERDB_MODULE
 c=conf=$USERDB_CONF
 failed=0
 
-# userdb without the wrapper (it needs none, and it reads real files).
-udb() { env -u LD_PRELOAD -u PAM_WRAPPER "$USERDB" "$@"; }
+udb() { "$USERDB" "$@"; }
 fail() { echo "FAIL: $*"; failed=1; }
 
 udb init >/dev/null || exit 1
@@ -65,7 +70,7 @@ plant_age() { # USER DAYS: the password was changed DAYS ago
 }
 tries=0
 while ! udb user show lock | grep -q '^locked: *yes' && [ $tries -lt 10 ]; do
-	printf 'wrong\n' | "$PAMTESTER" plain lock authenticate >/dev/null 2>&1
+	printf 'wrong\n' | pamtester plain lock authenticate >/dev/null 2>&1
 	tries=$((tries + 1))
 done
 plant_age aged 2
@@ -77,7 +82,7 @@ pam_decision() {
 	# pam_wrapper picks a /tmp/pam.X directory with one random character
 	# and gives up when it exists: try again.
 	for try in 1 2 3 4 5 6 7 8; do
-		out=$("$PAMTESTER" -v "$1" "$2" acct_mgmt 2>&1) && { echo allowed; return; }
+		out=$(pamtester -v "$1" "$2" acct_mgmt 2>&1) && { echo allowed; return; }
 		case $out in *PWRAP_ERROR*"pwrap_init"*) continue ;; esac
 		break
 	done
@@ -161,7 +166,7 @@ check_out "lockout shown" "lockout: locked until unlocked after 2 failed logins"
 check_out "the line taken" "taken: the absolute path is userdb's pam_userdb.so" \
 	udb explain bob plain --pam-dir "$S"
 out=$(udb --json explain gone admins --pam-dir "$S")
-if printf '%s' "$out" | env -u LD_PRELOAD python3 -c '
+if printf '%s' "$out" | python3 -c '
 import json, sys
 o = json.load(sys.stdin)
 c = o["checks"][0]
