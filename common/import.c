@@ -5,12 +5,9 @@
  * uid, names, home, shell, hash and aging; personal groups (name = user,
  * gid = uid); other groups in the gid range as roles with their members.
  * What does not fit becomes a problem sentence in the plan. Called by the
- * CLI through import.h; the database side is in import_apply.c. */
+ * CLI through import.h; the files are read by import_files.c, the
+ * database side is in import_apply.c. */
 #include <errno.h>
-#include <grp.h>
-#include <gshadow.h>
-#include <pwd.h>
-#include <shadow.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,51 +15,11 @@
 
 #include "account.h"
 #include "hash.h"
+#include "import-files.h"
 #include "import.h"
 #include "validate.h"
 
-#define DAY       86400
-#define ENTRY_BUF 65536
-
-/* The files as read: only what the plan needs. */
-struct pw_row {
-	char *name, *passwd, *gecos, *dir, *shell;
-	uint32_t uid, gid;
-};
-struct sp_row {
-	char *name, *hash;
-	long lstchg, min, max, warn, inact, expire;
-};
-struct gr_row {
-	char *name;
-	uint32_t gid;
-	char **mem;
-	size_t n_mem;
-};
-struct files {
-	struct pw_row *pw;
-	size_t n_pw;
-	struct sp_row *sp;
-	size_t n_sp;
-	struct gr_row *gr;
-	size_t n_gr;
-};
-
-static bool
-grow(void *pv, size_t n, size_t size)
-{
-	void **p = pv;
-	void *q;
-
-	if (n & (n - 1) && n > 0)
-		return true; /* room left until the next power of two */
-	q = realloc(*p, (n ? 2 * n : 1) * size);
-	if (!q)
-		return false;
-	*p = q;
-	return true;
-}
-
+#define DAY 86400
 static enum udb_result
 push_text(char ***v, size_t *n, const char *fmt, ...)
 {
@@ -73,7 +30,7 @@ push_text(char ***v, size_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	len = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (len < 0 || !grow(v, *n, sizeof(**v))) {
+	if (len < 0 || !udb_import_grow(v, *n, sizeof(**v))) {
 		if (len >= 0)
 			free(s);
 		return UDB_NO_MEMORY;
@@ -84,235 +41,6 @@ push_text(char ***v, size_t *n, const char *fmt, ...)
 
 #define PROBLEM(plan, ...) push_text(&(plan)->problems, &(plan)->n_problems, __VA_ARGS__)
 #define NOTE(plan, ...)    push_text(&(plan)->notes, &(plan)->n_notes, __VA_ARGS__)
-
-static void
-files_free(struct files *f)
-{
-	for (size_t i = 0; i < f->n_pw; i++) {
-		free(f->pw[i].name);
-		free(f->pw[i].passwd);
-		free(f->pw[i].gecos);
-		free(f->pw[i].dir);
-		free(f->pw[i].shell);
-	}
-	for (size_t i = 0; i < f->n_sp; i++) {
-		free(f->sp[i].name);
-		udb_secret_free(f->sp[i].hash);
-	}
-	for (size_t i = 0; i < f->n_gr; i++) {
-		free(f->gr[i].name);
-		for (size_t j = 0; j < f->gr[i].n_mem; j++)
-			free(f->gr[i].mem[j]);
-		free(f->gr[i].mem);
-	}
-	free(f->pw);
-	free(f->sp);
-	free(f->gr);
-}
-
-static FILE *
-open_file(const char *root, const char *name, char *path, size_t size)
-{
-	snprintf(path, size, "%s/etc/%s", root && strcmp(root, "/") != 0 ? root : "", name);
-	return fopen(path, "re");
-}
-
-static enum udb_result
-read_error(int err)
-{
-	if (err == EACCES || err == EPERM)
-		return UDB_PERMISSION;
-	return err == ENOMEM ? UDB_NO_MEMORY : UDB_IO;
-}
-
-/* Appends name to a group row's members; duplicates (gshadow repeats
- * group's list) go in members_settle(). */
-static enum udb_result
-add_member(struct gr_row *g, const char *name)
-{
-	if (!grow(&g->mem, g->n_mem, sizeof(*g->mem)))
-		return UDB_NO_MEMORY;
-	g->mem[g->n_mem] = strdup(name);
-	return g->mem[g->n_mem++] ? UDB_OK : UDB_NO_MEMORY;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorts each group's members and drops repeats: a sort, not a search per
- * member, because a group may have 100k of them. */
-static void
-members_settle(struct files *f)
-{
-	for (size_t i = 0; i < f->n_gr; i++) {
-		struct gr_row *g = &f->gr[i];
-		size_t n = 0;
-
-		if (g->n_mem < 2)
-			continue;
-		qsort(g->mem, g->n_mem, sizeof(*g->mem), cmp_str);
-		for (size_t j = 0; j < g->n_mem; j++) {
-			if (n > 0 && strcmp(g->mem[n - 1], g->mem[j]) == 0)
-				free(g->mem[j]);
-			else
-				g->mem[n++] = g->mem[j];
-		}
-		g->n_mem = n;
-	}
-}
-
-static int
-cmp_sp(const void *a, const void *b)
-{
-	return strcmp(((const struct sp_row *)a)->name, ((const struct sp_row *)b)->name);
-}
-
-static int
-cmp_gr_ptr(const void *a, const void *b)
-{
-	return strcmp((*(struct gr_row *const *)a)->name, (*(struct gr_row *const *)b)->name);
-}
-
-static enum udb_result
-read_passwd(FILE *fp, struct files *f, char *buf)
-{
-	struct passwd pw, *res;
-	int err;
-
-	while ((err = fgetpwent_r(fp, &pw, buf, ENTRY_BUF, &res)) == 0) {
-		struct pw_row *row;
-
-		if (!grow(&f->pw, f->n_pw, sizeof(*f->pw)))
-			return UDB_NO_MEMORY;
-		row = &f->pw[f->n_pw++];
-		*row = (struct pw_row){
-			strdup(pw.pw_name), strdup(pw.pw_passwd), strdup(pw.pw_gecos),
-			strdup(pw.pw_dir),  strdup(pw.pw_shell),  pw.pw_uid,
-			pw.pw_gid};
-		if (!row->name || !row->passwd || !row->gecos || !row->dir || !row->shell)
-			return UDB_NO_MEMORY;
-	}
-	return err == ENOENT ? UDB_OK : read_error(err);
-}
-
-static enum udb_result
-read_shadow(FILE *fp, struct files *f, char *buf)
-{
-	struct spwd sp, *res;
-	int err;
-
-	while ((err = fgetspent_r(fp, &sp, buf, ENTRY_BUF, &res)) == 0) {
-		struct sp_row *row;
-
-		if (!grow(&f->sp, f->n_sp, sizeof(*f->sp)))
-			return UDB_NO_MEMORY;
-		row = &f->sp[f->n_sp++];
-		*row = (struct sp_row){strdup(sp.sp_namp), strdup(sp.sp_pwdp), sp.sp_lstchg,
-				       sp.sp_min,          sp.sp_max,          sp.sp_warn,
-				       sp.sp_inact,        sp.sp_expire};
-		if (!row->name || !row->hash)
-			return UDB_NO_MEMORY;
-	}
-	/* By name, for find_shadow(); the file's order does not matter. */
-	if (f->n_sp > 1)
-		qsort(f->sp, f->n_sp, sizeof(*f->sp), cmp_sp);
-	return err == ENOENT ? UDB_OK : read_error(err);
-}
-
-static enum udb_result
-read_group(FILE *fp, struct files *f, char *buf)
-{
-	struct group gr, *res;
-	enum udb_result r = UDB_OK;
-	int err;
-
-	while ((err = fgetgrent_r(fp, &gr, buf, ENTRY_BUF, &res)) == 0) {
-		struct gr_row *row;
-
-		if (!grow(&f->gr, f->n_gr, sizeof(*f->gr)))
-			return UDB_NO_MEMORY;
-		row = &f->gr[f->n_gr++];
-		*row = (struct gr_row){.name = strdup(gr.gr_name), .gid = gr.gr_gid};
-		if (!row->name)
-			return UDB_NO_MEMORY;
-		for (char **m = gr.gr_mem; r == UDB_OK && *m; m++)
-			r = add_member(row, *m);
-		if (r != UDB_OK)
-			return r;
-	}
-	return err == ENOENT ? UDB_OK : read_error(err);
-}
-
-/* gshadow's member lists join group's (they should be the same). */
-static enum udb_result
-read_gshadow(FILE *fp, struct files *f, char *buf)
-{
-	struct gr_row **by_name = malloc((f->n_gr ? f->n_gr : 1) * sizeof(*by_name));
-	struct sgrp sg, *res;
-	enum udb_result r = UDB_OK;
-	int err = 0;
-
-	if (!by_name)
-		return UDB_NO_MEMORY;
-	for (size_t i = 0; i < f->n_gr; i++)
-		by_name[i] = &f->gr[i];
-	qsort(by_name, f->n_gr, sizeof(*by_name), cmp_gr_ptr);
-	while (r == UDB_OK && (err = fgetsgent_r(fp, &sg, buf, ENTRY_BUF, &res)) == 0) {
-		struct gr_row key = {.name = sg.sg_namp}, *kp = &key, **hit;
-
-		hit = bsearch(&kp, by_name, f->n_gr, sizeof(kp), cmp_gr_ptr);
-		for (char **m = sg.sg_mem; hit && r == UDB_OK && *m; m++)
-			r = add_member(*hit, *m);
-	}
-	free(by_name);
-	if (r != UDB_OK)
-		return r;
-	return err == ENOENT ? UDB_OK : read_error(err);
-}
-
-static enum udb_result
-read_files(const char *root, struct files *f, const char **ret_path)
-{
-	static char path[4096];
-	static const char *const names[] = {"passwd", "shadow", "group", "gshadow"};
-	enum udb_result (*const readers[])(FILE *, struct files *, char *) = {
-		read_passwd, read_shadow, read_group, read_gshadow};
-	enum udb_result r = UDB_OK;
-	char *buf = malloc(ENTRY_BUF);
-
-	if (!buf)
-		return UDB_NO_MEMORY;
-	for (size_t i = 0; r == UDB_OK && i < 4; i++) {
-		FILE *fp = open_file(root, names[i], path, sizeof(path));
-
-		if (!fp && errno == ENOENT && i == 3)
-			break; /* gshadow is optional */
-		if (!fp) {
-			r = read_error(errno);
-			break;
-		}
-		r = readers[i](fp, f, buf);
-		fclose(fp);
-	}
-	explicit_bzero(buf, ENTRY_BUF);
-	free(buf);
-	if (r != UDB_OK)
-		*ret_path = path;
-	else
-		members_settle(f);
-	return r;
-}
-
-static const struct sp_row *
-find_shadow(const struct files *f, const char *name)
-{
-	struct sp_row key = {.name = (char *)(uintptr_t)name};
-
-	return f->n_sp ? bsearch(&key, f->sp, f->n_sp, sizeof(key), cmp_sp) : NULL;
-}
 
 /* shadow's day counts: -1 (empty) stays unset; userdb takes 0..99999. */
 static bool
@@ -354,7 +82,7 @@ plan_hash(struct udb_import_plan *plan, struct udb_import_user *u, const char *f
 }
 
 static enum udb_result
-plan_aging(struct udb_import_plan *plan, struct udb_import_user *u, const struct sp_row *sp)
+plan_aging(struct udb_import_plan *plan, struct udb_import_user *u, const struct udb_import_sp *sp)
 {
 	u->min_days = u->max_days = u->warn_days = u->inactive_days = UDB_DAYS_UNSET;
 	if (!sp)
@@ -401,13 +129,14 @@ plan_names(struct udb_import_plan *plan, struct udb_import_user *u, const char *
 }
 
 static enum udb_result
-plan_user(struct udb_import_plan *plan, const struct files *f, const struct pw_row *pw)
+plan_user(struct udb_import_plan *plan, const struct udb_import_files *f,
+	  const struct udb_import_pw *pw)
 {
 	struct udb_import_user *u;
-	const struct sp_row *sp = find_shadow(f, pw->name);
+	const struct udb_import_sp *sp = udb_import_find_shadow(f, pw->name);
 	enum udb_result r;
 
-	if (!grow(&plan->users, plan->n_users, sizeof(*plan->users)))
+	if (!udb_import_grow(&plan->users, plan->n_users, sizeof(*plan->users)))
 		return UDB_NO_MEMORY;
 	u = &plan->users[plan->n_users++];
 	*u = (struct udb_import_user){.uid = pw->uid, .gid = pw->gid};
@@ -526,7 +255,8 @@ plan_duplicates(struct udb_import_plan *plan)
 /* A group named like an imported user is its personal group: gid = uid,
  * no other member. */
 static enum udb_result
-plan_personal(struct udb_import_plan *plan, const struct udb_import_user *u, const struct gr_row *g)
+plan_personal(struct udb_import_plan *plan, const struct udb_import_user *u,
+	      const struct udb_import_gr *g)
 {
 	if (g->gid != u->uid)
 		return PROBLEM(plan,
@@ -543,7 +273,7 @@ plan_personal(struct udb_import_plan *plan, const struct udb_import_user *u, con
 }
 
 static enum udb_result
-plan_role(struct udb_import_plan *plan, const struct gr_row *g)
+plan_role(struct udb_import_plan *plan, const struct udb_import_gr *g)
 {
 	struct udb_import_role *role;
 	enum udb_result r = UDB_OK;
@@ -558,14 +288,14 @@ plan_role(struct udb_import_plan *plan, const struct gr_row *g)
 		if (plan->roles[i].gid == g->gid)
 			return PROBLEM(plan, "groups %s and %s: the same gid %u twice",
 				       plan->roles[i].name, g->name, (unsigned)g->gid);
-	if (!grow(&plan->roles, plan->n_roles, sizeof(*plan->roles)))
+	if (!udb_import_grow(&plan->roles, plan->n_roles, sizeof(*plan->roles)))
 		return UDB_NO_MEMORY;
 	role = &plan->roles[plan->n_roles++];
 	*role = (struct udb_import_role){.name = strdup(g->name), .gid = g->gid};
 	if (!role->name)
 		return UDB_NO_MEMORY;
 	for (size_t i = 0; r == UDB_OK && i < g->n_mem; i++) {
-		if (!grow(&role->members, role->n_members, sizeof(*role->members)))
+		if (!udb_import_grow(&role->members, role->n_members, sizeof(*role->members)))
 			return UDB_NO_MEMORY;
 		role->members[role->n_members] = strdup(g->mem[i]);
 		r = role->members[role->n_members++] ? UDB_OK : UDB_NO_MEMORY;
@@ -577,7 +307,8 @@ plan_role(struct udb_import_plan *plan, const struct gr_row *g)
  * primary group): a role when its gid is in the gid range; otherwise it
  * stays in the group file, and so does the membership. */
 static enum udb_result
-plan_group(struct udb_import_plan *plan, const struct udb_config *cfg, const struct gr_row *g)
+plan_group(struct udb_import_plan *plan, const struct udb_config *cfg,
+	   const struct udb_import_gr *g)
 {
 	enum udb_result r = UDB_OK;
 	const struct udb_import_user *owner;
@@ -606,7 +337,8 @@ plan_group(struct udb_import_plan *plan, const struct udb_config *cfg, const str
 }
 
 static enum udb_result
-plan_groups(struct udb_import_plan *plan, const struct udb_config *cfg, const struct files *f)
+plan_groups(struct udb_import_plan *plan, const struct udb_config *cfg,
+	    const struct udb_import_files *f)
 {
 	enum udb_result r = UDB_OK;
 
@@ -638,13 +370,13 @@ enum udb_result
 udb_import_read(const char *root, const struct udb_config *cfg, uint32_t min_uid, uint32_t max_uid,
 		struct udb_import_plan **ret_plan, const char **ret_path)
 {
-	struct files f = {0};
+	struct udb_import_files f = {0};
 	struct udb_import_plan *plan = calloc(1, sizeof(*plan));
 	enum udb_result r;
 
 	if (!plan)
 		return UDB_NO_MEMORY;
-	r = read_files(root, &f, ret_path);
+	r = udb_import_files_read(root, &f, ret_path);
 	for (size_t i = 0; r == UDB_OK && i < f.n_pw; i++)
 		if (f.pw[i].uid >= min_uid && f.pw[i].uid <= max_uid)
 			r = plan_user(plan, &f, &f.pw[i]);
@@ -655,7 +387,7 @@ udb_import_read(const char *root, const struct udb_config *cfg, uint32_t min_uid
 	if (r == UDB_OK)
 		r = plan_groups(plan, cfg, &f);
 	plan_unindex(plan);
-	files_free(&f);
+	udb_import_files_free(&f);
 	if (r != UDB_OK) {
 		udb_import_plan_free(plan);
 		return r;
