@@ -18,19 +18,20 @@ show() {
 
 step "1. A role database: roles admin ⊇ moderator ⊇ user, users with emails"
 e2e_overlay /var/lib
+e2e_overlay /home
 printf 'dbdir = /var/lib/userdb\n' >/etc/userdb.conf
 show userdb init
 show userdb role add user --description "Can log in" --permission ssh:login
 show userdb role add moderator --includes user --permission forum:moderate
 show userdb role add admin --includes moderator --permission system:sudo
-echo '$ echo ... | userdb user add alice --first-name Alice --last-name Liddell --email alice@example.org --role admin --password-stdin'
+echo '$ echo ... | userdb user add alice --first-name Alice --last-name Liddell --email alice@example.org --role admin --create-home --password-stdin'
 echo 'Wonderland-1865' | userdb user add alice --first-name Alice --last-name Liddell \
-	--email alice@example.org --role admin --password-stdin | sed 's/^/  /'
-echo '$ echo ... | userdb user add bob --first-name Bob --email bob@example.org --role user --password-stdin'
+	--email alice@example.org --role admin --create-home --password-stdin 2>&1 | sed 's/^/  /'
+echo '$ echo ... | userdb user add bob --first-name Bob --email bob@example.org --role user --create-home --password-stdin'
 echo 'Builder-1999' | userdb user add bob --first-name Bob --email bob@example.org \
-	--role user --password-stdin | sed 's/^/  /'
-echo '$ echo ... | userdb user add carol --role moderator --password-stdin'
-echo 'Carol-2024!' | userdb user add carol --role moderator --password-stdin | sed 's/^/  /'
+	--role user --create-home --password-stdin 2>&1 | sed 's/^/  /'
+echo '$ echo ... | userdb user add carol --role moderator --create-home --password-stdin'
+echo 'Carol-2024!' | userdb user add carol --role moderator --create-home --password-stdin 2>&1 | sed 's/^/  /'
 show userdb user show alice
 
 step "2. Every program sees the database through NSS (nsswitch: files userdb)"
@@ -41,9 +42,7 @@ show getent passwd alice bob carol
 show getent group admin moderator user
 show id alice
 show id bob
-# Home directories, created by name: chown resolves alice through NSS too.
-e2e_overlay /home
-for u in alice bob carol; do install -d -o "$u" -g "$u" -m 0750 "/home/$u"; done
+show ls -ld /home/alice /home/bob /home/carol
 
 step "3. alice logs in over ssh; sshd's PAM stack uses pam_userdb with roles_required=user"
 e2e_setup_pam sshd - <<PAM
