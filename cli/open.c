@@ -84,7 +84,7 @@ find_unsafe(const char *dbdir, struct udb_trust_problem *p)
 
 /* The error line for a database that cannot be opened (or initialised). */
 static enum udb_result
-report_open(struct cli *c, enum udb_result r, enum cli_access access)
+report_open(struct cli *c, enum udb_result r)
 {
 	const char *dir = c->cfg->dbdir;
 	struct udb_trust_problem problem;
@@ -98,15 +98,8 @@ report_open(struct cli *c, enum udb_result r, enum cli_access access)
 		return cli_error(r, "database %s: not found (run `userdb init` to create it)",
 				 cli_quote(dir));
 	case UDB_PERMISSION:
-		if (access == CLI_WRITE)
-			return cli_error(r, "database %s: permission denied (changes need root)",
-					 cli_quote(dir));
-		if (access == CLI_READ_SHADOW)
-			return cli_error(r,
-					 "database %s: permission denied (this needs the shadow "
-					 "file: root or group shadow)",
-					 cli_quote(dir));
-		return cli_error(r, "database %s: permission denied", cli_quote(dir));
+		/* The store is private to root (README "Decisions"). */
+		return cli_error(r, "database %s: permission denied: run as root", cli_quote(dir));
 	case UDB_UNSAFE:
 		return cli_error(r,
 				 "database %s: refusing it: a symlink, or changeable by "
@@ -153,7 +146,7 @@ cli_open(struct cli *c, enum cli_access access)
 		break;
 	}
 	if (r != UDB_OK)
-		return report_open(c, r, access);
+		return report_open(c, r);
 	return UDB_OK;
 }
 
@@ -163,7 +156,7 @@ cli_begin(struct cli *c)
 	enum udb_result r = udb_db_begin(c->db);
 
 	if (r != UDB_OK)
-		return report_open(c, r, CLI_WRITE);
+		return report_open(c, r);
 	return UDB_OK;
 }
 
@@ -176,17 +169,16 @@ cli_finish(struct cli *c, enum udb_result r)
 	}
 	r = udb_db_commit(c->db);
 	if (r != UDB_OK)
-		return report_open(c, r, CLI_WRITE);
+		return report_open(c, r);
 	return UDB_OK;
 }
 
 enum udb_result
 cmd_init(struct cli *c, int argc, char **argv)
 {
-	struct cli_args a = {
-		.help = "Creates dbdir with public.db (0644) and shadow.db (root:shadow "
-			"0640),\nor applies the missing migrations to an older "
-			"database.\n"};
+	struct cli_args a = {.help = "Creates dbdir with public.db and shadow.db (root's, "
+				     "0600),\nor applies the missing migrations to an older "
+				     "database.\n"};
 	unsigned old_version = 0;
 	enum cli_parse_result p;
 	enum udb_result r = UDB_OK;
@@ -209,7 +201,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 					 problem.reason);
 	}
 	if (r == UDB_PERMISSION)
-		return cli_error(r, "database %s: permission denied (init needs root)",
+		return cli_error(r, "database %s: permission denied: run as root",
 				 cli_quote(c->cfg->dbdir));
 	if (r == UDB_CORRUPT)
 		return cli_error(r, "database %s: the files there are not a userdb database",
@@ -218,7 +210,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 		return cli_error(r, "database %s: made by a newer userdb (schema version above %u)",
 				 cli_quote(c->cfg->dbdir), udb_db_schema_version());
 	if (r != UDB_OK)
-		return report_open(c, r, CLI_WRITE);
+		return report_open(c, r);
 	return out_init(c, c->cfg->dbdir, old_version, udb_db_schema_version());
 }
 

@@ -541,9 +541,16 @@ ensure_file(const char *path, mode_t mode, gid_t group)
 	return r;
 }
 
-/* Creates or repairs the six files of dbdir. It opens and closes them, which
- * would drop the locks of any SQLite connection of this process to them:
- * udb_db_init() calls it only while it has none open. */
+/* Creates or repairs the six files of dbdir: all root's and 0600, the
+ * shadow file's in group shadow, which gives nss-shadow.img its group
+ * (image_write.c) and no access to the store. The store is private to root
+ * (README "Decisions"): anyone who can open a -shm file can hold a read
+ * lock on its write-lock byte and make every write wait; NSS reads the
+ * images, other PAM callers go through userdb-chkpwd. SQLite gives a -wal,
+ * -shm or journal it creates the owner and mode of its database file. A
+ * non-root caller (tests) keeps its own files. It opens and closes them,
+ * which would drop the locks of any SQLite connection of this process to
+ * them: udb_db_init() calls it only while it has none open. */
 static enum udb_result
 ensure_files(const char *dbdir)
 {
@@ -563,9 +570,9 @@ ensure_files(const char *dbdir)
 
 		snprintf(pub, sizeof(pub), "%s/%s%s", dbdir, UDB_PUBLIC_FILE, suffixes[i]);
 		snprintf(sec, sizeof(sec), "%s/%s%s", dbdir, UDB_SHADOW_FILE, suffixes[i]);
-		r = ensure_file(pub, 0644, geteuid() == 0 ? 0 : (gid_t)-1);
+		r = ensure_file(pub, 0600, geteuid() == 0 ? 0 : (gid_t)-1);
 		if (r == UDB_OK)
-			r = ensure_file(sec, 0640, shadow_gid);
+			r = ensure_file(sec, 0600, shadow_gid);
 	}
 	return r;
 }

@@ -44,13 +44,13 @@ enum udb_result udb_db_open_brief(const char *dbdir, enum udb_open_mode mode,
 bool udb_db_is_brief(const struct udb_db *db);
 void udb_db_close(struct udb_db *db);
 
-/* Creates dbdir and both files (public 0644, shadow 0640 root:shadow when run
- * as root), or brings an existing database up to the current schema.
- * *ret_old_version is the schema version found (0 for a new database).
- * First, before it changes anything, dbdir's ancestors, dbdir if it exists
- * and the database files in it are checked (trust.h): UDB_UNSAFE, or
- * UDB_UNAVAILABLE for a missing ancestor, and udb_trust_check_dbdir() says
- * which path and why. */
+/* Creates dbdir and both files (0600, root's and the shadow file in group
+ * shadow when run as root: the store is private to root), or brings an
+ * existing database up to the current schema. *ret_old_version is the
+ * schema version found (0 for a new database). First, before it changes
+ * anything, dbdir's ancestors, dbdir if it exists and the database files in
+ * it are checked (trust.h): UDB_UNSAFE, or UDB_UNAVAILABLE for a missing
+ * ancestor, and udb_trust_check_dbdir() says which path and why. */
 enum udb_result udb_db_init(const char *dbdir, unsigned *ret_old_version);
 
 /* The schema version this build writes. */

@@ -5,10 +5,11 @@
  * udb_image_install() after it. Both images are rebuilt whole from the
  * transaction's snapshot.
  *
- * Files in dbdir: nss.img (0644), nss-shadow.img (the shadow file's owner,
- * group and mode), each written as .NAME.new, fsynced, and renamed over
- * NAME after the commit; then the word in nss.gen is bumped, which is how
- * every process that has an image mapped notices the new one. */
+ * Files in dbdir: nss.img (0644), nss-shadow.img (0640, the shadow file's
+ * owner and group: root:shadow, whatever the store's own 0600), each
+ * written as .NAME.new, fsynced, and renamed over NAME after the commit;
+ * then the word in nss.gen is bumped, which is how every process that has
+ * an image mapped notices the new one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -142,7 +143,7 @@ write_file(struct udb_db *db, enum udb_img_kind kind, uint64_t generation)
 	if (kind == UDB_IMG_SHADOW) {
 		if (stat(db->sec_path, &st) < 0 ||
 		    (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0) ||
-		    fchmod(fd, st.st_mode & 0640) < 0)
+		    fchmod(fd, 0640) < 0)
 			r = UDB_IO;
 	} else if (fchmod(fd, 0644) < 0) {
 		r = UDB_IO;

@@ -13,10 +13,16 @@
  *       auth=CODE account=CODE session=CODE  (CODE: PAM_SUCCESS, ...)
  *   probe integrity DBDIR
  *       integrity=ok half=N   (N users in one file only), or the complaint
+ *   probe hold DIR
+ *       opens DIR and every file in it it can, takes a read lock on every
+ *       byte of each (fcntl, from 0 to the end of all offsets), prints
+ *       "NAME locked" or "NAME not-opened" per file, then "held", and keeps
+ *       the locks until it is killed
  *
  * Any other status than the listed words is printed as a number, and a
  * crash shows as the probe's exit status; the scripts treat both as
  * failures. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -164,6 +170,48 @@ probe_integrity(const char *dbdir)
 	return 0;
 }
 
+/* A read lock on every byte of fd; true when it was granted. */
+static bool
+lock_all(int fd)
+{
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+
+	return fcntl(fd, F_SETLK, &fl) == 0;
+}
+
+static int
+probe_hold(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+
+	if (dfd < 0) {
+		printf(". not-opened\nheld\n");
+		fflush(stdout);
+		pause();
+		return 0;
+	}
+	printf(". %s\n", lock_all(dfd) ? "locked" : "not-locked");
+	d = fdopendir(dup(dfd));
+	while (d && (e = readdir(d))) {
+		int fd;
+
+		if (e->d_name[0] == '.' && (!e->d_name[1] || strcmp(e->d_name, "..") == 0))
+			continue;
+		/* Never closed: closing would drop the locks. */
+		fd = openat(dfd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			printf("%s not-opened\n", e->d_name);
+		else
+			printf("%s %s\n", e->d_name, lock_all(fd) ? "locked" : "not-locked");
+	}
+	printf("held\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -171,6 +219,8 @@ main(int argc, char **argv)
 
 	if (argc >= 6 && strcmp(argv[1], "pam") == 0)
 		return probe_pam(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "hold") == 0)
+		return probe_hold(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "integrity") == 0)
 		return probe_integrity(argv[2]);
 	if (argc < 6 || (strcmp(argv[1], "nss") != 0 && strcmp(argv[1], "nss-warm") != 0) ||
@@ -178,7 +228,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: probe nss MODULE USER UID ROLE\n"
 				"       probe nss-warm MODULE USER UID ROLE READY GO\n"
 				"       probe pam PAMDIR SERVICE USER PASSWORD [RHOST]\n"
-				"       probe integrity DBDIR\n");
+				"       probe integrity DBDIR\n"
+				"       probe hold DIR\n");
 		return 64;
 	}
 	hx_nss_load(argv[2], &nss);

@@ -110,8 +110,8 @@ START_TEST(test_udb_db_init_creates_files_with_modes)
 
 		ck_assert_msg(lstat(fx_dbfile(db_files[i]), &st) == 0, "%s missing", db_files[i]);
 		ck_assert_msg(S_ISREG(st.st_mode), "%s is not a regular file", db_files[i]);
-		ck_assert_msg((st.st_mode & 07777) == (shadow ? 0640u : 0644u), "%s has mode %o",
-			      db_files[i], st.st_mode & 07777);
+		ck_assert_msg((st.st_mode & 07777) == 0600u, "%s has mode %o", db_files[i],
+			      st.st_mode & 07777);
 		if (geteuid() == 0) {
 			ck_assert_uint_eq(st.st_uid, 0);
 			ck_assert_msg(st.st_gid == (shadow ? shadow_gid() : 0), "%s has group %u",
@@ -130,14 +130,14 @@ START_TEST(test_udb_db_init_under_strict_umask)
 	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
 	umask(old);
 	ck_assert_uint_eq(version, 0);
-	/* Unprivileged NSS readers must get through the directory and read the
-	 * public file, -wal and -shm whatever root's umask was. */
+	/* Unprivileged NSS readers must get through the directory (to the
+	 * images) whatever root's umask was; the store stays root's alone. */
 	ck_assert_int_eq(stat(fx.dbdir, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0755);
 	ck_assert_int_eq(stat(fx_dbfile(UDB_PUBLIC_FILE "-shm"), &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 	ck_assert_int_eq(stat(fx_dbfile(UDB_SHADOW_FILE "-wal"), &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 }
 END_TEST
 
@@ -161,9 +161,12 @@ START_TEST(test_udb_db_init_restores_modes)
 
 	close_fixture_db();
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0644), 0);
+	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE "-shm"), 0644), 0);
 	ck_assert_int_eq(udb_db_init(fx.dbdir, NULL), UDB_OK);
 	ck_assert_int_eq(stat(fx_dbfile(UDB_SHADOW_FILE), &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(stat(fx_dbfile(UDB_PUBLIC_FILE "-shm"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 }
 END_TEST
 
@@ -607,24 +610,27 @@ START_TEST(test_udb_db_open_unprivileged_reader)
 		return; /* needs root to switch to nobody */
 	fx_add_user("alice");
 	close_fixture_db();
-	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+	/* The store is root's alone: NSS reads the images. */
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_PERMISSION);
 	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_shadow_reader), UDB_PERMISSION);
 	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, begin_as_writer), UDB_PERMISSION);
-	/* After more writes (and their checkpoints) readers still work. */
+	/* After more writes (and their checkpoints) still. */
 	fx_reopen(UDB_OPEN_WRITE);
 	fx_add_user("bob");
 	close_fixture_db();
-	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_PERMISSION);
+	ck_assert_int_eq(lookup_as_public_reader(), UDB_OK);
 }
 END_TEST
 
-START_TEST(test_udb_db_open_shadow_group_reader)
+START_TEST(test_udb_db_open_shadow_group_refused)
 {
 	if (geteuid() != 0 || shadow_gid() == 0)
 		return; /* needs root and a shadow group */
 	fx_add_user("alice");
 	close_fixture_db();
-	ck_assert_int_eq(fx_run_as(NOBODY, shadow_gid(), lookup_as_shadow_reader), UDB_OK);
+	/* Group shadow reads nss-shadow.img, never the store. */
+	ck_assert_int_eq(fx_run_as(NOBODY, shadow_gid(), lookup_as_shadow_reader), UDB_PERMISSION);
 	ck_assert_int_eq(fx_run_as(NOBODY, shadow_gid(), begin_as_writer), UDB_PERMISSION);
 	fx_reopen(UDB_OPEN_SHADOW);
 	ck_assert(!role_exists(fx.db, "intruders"));
@@ -638,8 +644,6 @@ START_TEST(test_udb_db_open_reader_after_writer_killed_before_checkpoint)
 	pid_t pid;
 	int status, off = 1;
 
-	if (geteuid() != 0)
-		return; /* needs root to switch to nobody */
 	close_fixture_db();
 	/* A reader in the middle of a lookup holds an old snapshot, so the
 	 * writer's checkpoint cannot empty the public WAL... */
@@ -672,14 +676,14 @@ START_TEST(test_udb_db_open_reader_after_writer_killed_before_checkpoint)
 	sqlite3_close(snapshot);
 	ck_assert_int_eq(stat(fx_dbfile(UDB_PUBLIC_FILE "-wal"), &st), 0);
 	ck_assert_int_gt(st.st_size, 0); /* the commit is only in the WAL */
-	/* Unprivileged readers, who cannot write -shm, see the committed user. */
-	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+	/* A reader sees the committed user. */
+	ck_assert_int_eq(lookup_as_public_reader(), UDB_OK);
 	fx_reopen(UDB_OPEN_SHADOW);
 	ck_assert(user_exists(fx.db, "alice"));
 	fx_reopen(UDB_OPEN_WRITE);
 	fx_add_user("bob");
 	close_fixture_db();
-	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, lookup_as_public_reader), UDB_OK);
+	ck_assert_int_eq(lookup_as_public_reader(), UDB_OK);
 }
 END_TEST
 
@@ -973,7 +977,7 @@ START_TEST(test_udb_db_open_brief_unprivileged_reader)
 		return; /* needs root to switch to nobody */
 	fx_add_user("alice");
 	close_fixture_db();
-	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, brief_lookup_as_reader), UDB_OK);
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, brief_lookup_as_reader), UDB_PERMISSION);
 }
 END_TEST
 
@@ -1363,7 +1367,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_open_newer_schema_refused);
 	tcase_add_test(tc, test_udb_db_open_version_mismatch_corrupt);
 	tcase_add_test(tc, test_udb_db_open_unprivileged_reader);
-	tcase_add_test(tc, test_udb_db_open_shadow_group_reader);
+	tcase_add_test(tc, test_udb_db_open_shadow_group_refused);
 	tcase_add_test(tc, test_udb_db_open_reader_after_writer_killed_before_checkpoint);
 	tcase_add_test(tc, test_udb_db_open_credentials_reads_shadow_file_alone);
 	tcase_add_test(tc, test_udb_db_open_credentials_unconfirmed_name);
