@@ -4,12 +4,18 @@
  * the shadow file, so that a local user's login costs one getpwnam and,
  * when that finds the name, one read of the public file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <security/pam_ext.h>
 
+#include "image.h"
 #include "module.h"
 #include "user.h"
 
@@ -59,12 +65,55 @@ log_shadowed_once(struct pud_ctx *ctx, const char *user, uint32_t ours, uid_t th
 	pam_set_data(ctx->pamh, SHADOWED_KEY, (void *)(uintptr_t)1, NULL);
 }
 
+/* The user's uid from nss.img, which is what NSS answers: for a caller that
+ * may not read the store (it is root's alone), such as a screen locker
+ * running as the user. The image is checked as the NSS module checks it. */
+static enum udb_result
+image_uid(const char *dbdir, const char *user, uint32_t *ret_uid)
+{
+	struct udb_img_passwd pw;
+	struct udb_img img;
+	enum udb_result r;
+	struct stat st;
+	char path[4096];
+	void *map;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dbdir, UDB_IMAGE_FILE) >= sizeof(path))
+		return UDB_INVALID;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT   ? UDB_UNAVAILABLE
+		       : errno == EACCES ? UDB_PERMISSION
+					 : UDB_IO;
+	if (fstat(fd, &st) < 0)
+		r = UDB_IO;
+	else
+		r = udb_check_trusted_stat(&st, 0);
+	if (r == UDB_OK && (st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX))
+		r = UDB_CORRUPT;
+	map = r == UDB_OK ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+	close(fd);
+	if (r != UDB_OK)
+		return r;
+	if (map == MAP_FAILED)
+		return UDB_IO;
+	r = udb_img_open(map, (size_t)st.st_size, UDB_IMG_PUBLIC, &img);
+	if (r == UDB_OK)
+		r = udb_img_user_by_name(&img, user, &pw);
+	if (r == UDB_OK)
+		*ret_uid = pw.uid;
+	munmap(map, (size_t)st.st_size);
+	return r;
+}
+
 int
 pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 {
 	struct udb_user *u = NULL;
 	struct udb_db *pub = NULL;
 	enum udb_result r;
+	uint32_t ours = 0;
 	uid_t uid = 0;
 	int rc;
 
@@ -73,12 +122,17 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 	rc = pud_ctx_config(ctx);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	/* The public file has every user's uid and any caller may read it;
-	 * the handle is closed at once (see ctx_open on brief handles). */
+	/* The public file has every user's uid; the handle is closed at once
+	 * (see ctx_open on brief handles). Only root may read it: others
+	 * (then sent to userdb-chkpwd) get the uid from the image. */
 	r = udb_db_open_brief(ctx->cfg->dbdir, UDB_OPEN_PUBLIC, &pub);
 	if (r == UDB_OK)
 		r = udb_user_by_name(pub, user, &u);
 	udb_db_close(pub);
+	if (r == UDB_PERMISSION && geteuid() != 0)
+		r = image_uid(ctx->cfg->dbdir, user, &ours);
+	else if (r == UDB_OK)
+		ours = u->uid;
 	if (r == UDB_NOT_FOUND) {
 		if (ctx->args.debug)
 			pam_syslog(ctx->pamh, LOG_DEBUG, "%s: not a database user", what);
@@ -90,8 +144,8 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
 	rc = PAM_SUCCESS;
-	if (u->uid != uid) {
-		log_shadowed_once(ctx, u->username, u->uid, uid, what);
+	if (ours != uid) {
+		log_shadowed_once(ctx, user, ours, uid, what);
 		rc = PAM_USER_UNKNOWN;
 	}
 	udb_user_free(u);
