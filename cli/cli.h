@@ -112,7 +112,7 @@ const char *cli_terminated_text(const struct cli *c);
 enum cli_access {
 	CLI_WRITE,       /* both files, read-write: root */
 	CLI_READ,        /* both files if allowed, else the public file only */
-	CLI_READ_SHADOW, /* both files, read-only: root or group shadow */
+	CLI_READ_SHADOW, /* both files, read-only: root (or the files' owner) */
 };
 enum udb_result cli_load_config(struct cli *c);
 enum udb_result cli_open(struct cli *c, enum cli_access access);

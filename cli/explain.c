@@ -152,8 +152,7 @@ cmd_explain(struct cli *c, int argc, char **argv)
 	struct cli_args a = {
 		.help = "Reads SERVICE's PAM configuration, finds userdb's pam_userdb.so in its\n"
 			"account phase and decides for USER now, as the module would. Prints the\n"
-			"decision and its reason first. Exit 0: allowed; 1: refused. Needs root\n"
-			"or group shadow.\n"
+			"decision and its reason first. Exit 0: allowed; 1: refused. Needs root.\n"
 			"  --pam-dir DIR  read DIR instead of /etc/pam.d\n"
 			"  --json         one JSON object\n",
 		.opts = opts,

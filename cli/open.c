@@ -139,7 +139,9 @@ cli_open(struct cli *c, enum cli_access access)
 	case CLI_READ:
 		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_SHADOW, &c->db);
 		if (r == UDB_PERMISSION) {
-			/* Not root or group shadow: show what the public file has. */
+			/* The caller owns the public file but not the shadow file (a test
+			 * setup; an installed store is root-only): show what the public
+			 * file has. */
 			r = udb_db_open(c->cfg->dbdir, UDB_OPEN_PUBLIC, &c->db);
 			c->public_only = r == UDB_OK;
 		}

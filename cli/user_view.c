@@ -89,7 +89,7 @@ cmd_user_show(struct cli *c, int argc, char **argv)
 	};
 	struct cli_args a = {
 		.help = "  --email ADDR  find the user by email address (case-insensitive;\n"
-			"                needs root or group shadow)\n"
+			"                needs root)\n"
 			"  --json        one JSON object\n"
 			"Without read access to the shadow file, emails and account state "
 			"are\n"
@@ -294,7 +294,7 @@ cmd_user_list(struct cli *c, int argc, char **argv)
 			"  --expired    only accounts whose validity has ended (user expire\n"
 			"               --account)\n"
 			"               Filters combine: a user must match each one given;\n"
-			"               they need root or group shadow.\n"
+			"               they need root.\n"
 			"  --json       a JSON array\n"
 			"The STATUS column (and enabled, locked, expired, status in JSON) is\n"
 			"shown when the shadow file is readable.\n",

@@ -1,6 +1,6 @@
 /* The shadow record of a user: password hash, aging, enabled flag,
  * validity dates, failed-login lockout and login tracking. Stored in the
- * shadow file, readable by root and group shadow only. Called by the PAM
+ * shadow file, readable by root only. Called by the PAM
  * module (auth, account, password, session), the NSS module (shadow
  * entries) and the CLI. */
 #ifndef UDB_ACCOUNT_H
