@@ -9,6 +9,7 @@
 
 #include "explain.h"
 #include "output.h"
+#include "window.h"
 
 #define PATH_MAX_DEPTH 32
 
@@ -59,12 +60,6 @@ struct item_source {
 	char path[512];
 };
 
-static bool
-grant_active(const struct udb_grant *g, int64_t now)
-{
-	return !(g->not_after && now >= g->not_after) && !(g->not_before && now < g->not_before);
-}
-
 static enum udb_result
 find_source(struct udb_db *db, const struct udb_grant *grants, size_t n, int64_t now,
 	    const char *item, bool is_permission, struct item_source *s)
@@ -76,7 +71,8 @@ find_source(struct udb_db *db, const struct udb_grant *grants, size_t n, int64_t
 		for (size_t i = 0; i < n && r == UDB_OK && !s->grant; i++) {
 			bool found = false;
 
-			if (grant_active(&grants[i], now) != (pass == 0))
+			if ((udb_window_state(grants[i].not_before, grants[i].not_after, now) ==
+			     UDB_WINDOW_OPEN) != (pass == 0))
 				continue;
 			s->path[0] = '\0';
 			r = reach(db, grants[i].role, is_permission ? NULL : item,

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "window.h"
 
 /* The libxcrypt method a hash was made with, from its prefix. */
 static const char *
@@ -37,20 +38,14 @@ hash_method_name(const char *hash)
 	return "unknown";
 }
 
-static enum grant_state {
-	GRANT_ACTIVE,
-	GRANT_PENDING,
-	GRANT_EXPIRED,
-} grant_state(const struct udb_grant *g, int64_t now)
-{
-	if (g->not_after && now >= g->not_after)
-		return GRANT_EXPIRED;
-	if (g->not_before && now < g->not_before)
-		return GRANT_PENDING;
-	return GRANT_ACTIVE;
-}
-
+/* Indexed by enum udb_window_state. */
 static const char *const grant_state_names[] = {"active", "not yet active", "expired"};
+
+static const char *
+grant_state_name(const struct udb_grant *g, int64_t now)
+{
+	return grant_state_names[udb_window_state(g->not_before, g->not_after, now)];
+}
 
 /* Appends word to the ", "-separated list in buf, if it fits whole. */
 static void
@@ -186,7 +181,7 @@ json_user(const struct cli_user_view *v)
 			out_jset_time(j, "not_before", g->not_before, &ok);
 			out_jset_time(j, "not_after", g->not_after, &ok);
 			out_jset_time(j, "granted_at", g->granted_at, &ok);
-			out_jset_str(j, "state", grant_state_names[grant_state(g, v->now)], &ok);
+			out_jset_str(j, "state", grant_state_name(g, v->now), &ok);
 		}
 		out_jpush(grants, j, &ok);
 	}
@@ -293,7 +288,7 @@ human_user(const struct cli_user_view *v)
 
 		out_key("grant");
 		out_text(g->role);
-		printf(" (%s", grant_state_names[grant_state(g, v->now)]);
+		printf(" (%s", grant_state_name(g, v->now));
 		if (g->not_before)
 			printf(", from %s", out_when(g->not_before, b1, sizeof(b1), "-"));
 		printf(", %s%s", g->not_after ? "until " : "no expiry",

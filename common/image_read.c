@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "window.h"
 
 static const size_t record_size[UDB_IMG_S_COUNT] = {
 	[UDB_IMG_S_STRINGS] = 1,
@@ -374,8 +375,7 @@ udb_img_windows_hold(const struct udb_img *img, uint32_t first, uint32_t count, 
 		return false;
 	}
 	for (uint32_t i = first; i < first + count; i++)
-		if ((w[i].not_before == 0 || w[i].not_before <= now) &&
-		    (w[i].not_after == 0 || now < w[i].not_after))
+		if (udb_window_state(w[i].not_before, w[i].not_after, now) == UDB_WINDOW_OPEN)
 			return true;
 	return false;
 }
