@@ -134,10 +134,10 @@ cli_open(struct cli *c, enum cli_access access)
 		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_WRITE, &c->db);
 		break;
 	case CLI_READ_SHADOW:
-		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_SHADOW, &c->db);
+		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_READ_BOTH, &c->db);
 		break;
 	case CLI_READ:
-		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_SHADOW, &c->db);
+		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_READ_BOTH, &c->db);
 		if (r == UDB_PERMISSION) {
 			/* The caller owns the public file but not the shadow file (a test
 			 * setup; an installed store is root-only): show what the public

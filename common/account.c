@@ -175,7 +175,7 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 	 * between the two commits left only the account). */
 	udb_account_free(a);
 	a = NULL;
-	r = udb_db_open_brief(udb_db_dir(db), UDB_OPEN_SHADOW, &both);
+	r = udb_db_open_transient(udb_db_dir(db), UDB_OPEN_READ_BOTH, &both);
 	if (r == UDB_OK)
 		r = account_query(both, name, &a, &confirmed);
 	udb_db_close(both);

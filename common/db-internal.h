@@ -23,7 +23,7 @@ struct udb_db {
 	bool tx_failed;
 	bool tx_cross_file;
 	int busy_ms;               /* the busy timeout in force, restored after a checkpoint */
-	bool brief;                /* opened by udb_db_open_brief() */
+	bool transient;            /* opened by udb_db_open_transient() */
 	unsigned tx_images;        /* images the open transaction may change */
 	unsigned tx_images_forced; /* images found out of step at its begin */
 	int image_lock_fd;         /* held from the outermost begin to the install */

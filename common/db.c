@@ -193,7 +193,7 @@ check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
 	unsigned pub = 0, sec = 0;
 	enum udb_result r;
 
-	if (db->mode != UDB_OPEN_CREDENTIALS)
+	if (db->mode != UDB_OPEN_SHADOW_ONLY)
 		r = read_user_version(db, "pub", &pub);
 	else
 		r = UDB_OK;
@@ -203,7 +203,7 @@ check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
 		return r;
 	if (db->mode == UDB_OPEN_PUBLIC)
 		sec = pub;
-	else if (db->mode == UDB_OPEN_CREDENTIALS)
+	else if (db->mode == UDB_OPEN_SHADOW_ONLY)
 		pub = sec;
 	if (pub != sec)
 		return UDB_CORRUPT;
@@ -238,7 +238,7 @@ shm_writable(const char *path)
  * statements. Nothing here opens the -shm file itself: closing a descriptor
  * of it would drop the locks this process's other connections hold. */
 static char *
-brief_uri(const char *path)
+transient_uri(const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	static const char suffix[] = "?readonly_shm=1";
@@ -267,20 +267,20 @@ brief_uri(const char *path)
 
 /* Opens the connection without checking the schema (init needs that). */
 static enum udb_result
-open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db **ret_db)
+open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_db **ret_db)
 {
 	struct udb_db *db;
 	enum udb_result r;
 	char *pub_name = NULL, *sec_name = NULL;
 	int flags, rc;
 	bool write = mode == UDB_OPEN_WRITE;
-	bool has_pub = mode != UDB_OPEN_CREDENTIALS, has_sec = mode != UDB_OPEN_PUBLIC;
+	bool has_pub = mode != UDB_OPEN_SHADOW_ONLY, has_sec = mode != UDB_OPEN_PUBLIC;
 	/* The writer opens the shadow file as main and attaches the public one:
 	 * SQLite commits main first, so a user add reaches the shadow file
 	 * before the public one and a user delete leaves the shadow file first. */
 	bool sec_main = write || !has_pub;
 
-	if (brief && write)
+	if (transient && write)
 		return UDB_INTERNAL;
 
 	db = calloc(1, sizeof(*db));
@@ -306,16 +306,16 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 	if (r != UDB_OK)
 		goto out;
 
-	db->brief = brief;
-	pub_name = brief && has_pub ? brief_uri(db->pub_path) : strdup(db->pub_path);
-	sec_name = brief && has_sec ? brief_uri(db->sec_path) : strdup(db->sec_path);
+	db->transient = transient;
+	pub_name = transient && has_pub ? transient_uri(db->pub_path) : strdup(db->pub_path);
+	sec_name = transient && has_sec ? transient_uri(db->sec_path) : strdup(db->sec_path);
 	if (!pub_name || !sec_name) {
 		r = UDB_NO_MEMORY;
 		goto out;
 	}
 	flags = (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE |
-		(brief ? SQLITE_OPEN_URI : 0);
+		(transient ? SQLITE_OPEN_URI : 0);
 	rc = sqlite3_open_v2(sec_main ? sec_name : pub_name, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql)) : UDB_NO_MEMORY;
@@ -342,7 +342,7 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db *
 
 	if (write)
 		r = attach(db, pub_name, "pub");
-	else if (mode == UDB_OPEN_SHADOW)
+	else if (mode == UDB_OPEN_READ_BOTH)
 		r = attach(db, sec_name, "sec");
 	if (r != UDB_OK)
 		goto out;
@@ -365,17 +365,17 @@ out:
 }
 
 static enum udb_result
-open_checked(const char *dbdir, enum udb_open_mode mode, bool brief, struct udb_db **ret_db)
+open_checked(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_db **ret_db)
 {
 	struct udb_db *db = NULL;
 	enum udb_result r;
 
-	r = open_raw(dbdir, mode, brief, &db);
+	r = open_raw(dbdir, mode, transient, &db);
 	if (r == UDB_OK)
 		r = check_versions(db, false, NULL);
 	/* A credentials handle has only the shadow file: like a public one,
 	 * which has only the other, it trusts the file it reads. */
-	if (r == UDB_OK && (mode == UDB_OPEN_SHADOW || mode == UDB_OPEN_WRITE))
+	if (r == UDB_OK && (mode == UDB_OPEN_READ_BOTH || mode == UDB_OPEN_WRITE))
 		r = check_pair(db);
 	if (r != UDB_OK) {
 		udb_db_close(db);
@@ -392,7 +392,7 @@ udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 }
 
 enum udb_result
-udb_db_open_brief(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
+udb_db_open_transient(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 {
 	enum udb_result r = open_checked(dbdir, mode, true, ret_db);
 
@@ -400,7 +400,7 @@ udb_db_open_brief(const char *dbdir, enum udb_open_mode mode, struct udb_db **re
 	 * rebuilt before anyone reads it, which a handle that leaves the
 	 * shared-memory index alone cannot do. Until the NSS module stopped
 	 * opening the store, some long-lived process usually had the index up
-	 * to date; now the brief handle falls back to an ordinary one, which
+	 * to date; now the transient handle falls back to an ordinary one, which
 	 * rebuilds it when this process may write the -shm file (root). */
 	if (mode != UDB_OPEN_WRITE && (r == UDB_INTERNAL || r == UDB_BUSY || r == UDB_IO))
 		r = open_checked(dbdir, mode, false, ret_db);
@@ -408,9 +408,9 @@ udb_db_open_brief(const char *dbdir, enum udb_open_mode mode, struct udb_db **re
 }
 
 bool
-udb_db_is_brief(const struct udb_db *db)
+udb_db_is_transient(const struct udb_db *db)
 {
-	return db->brief;
+	return db->transient;
 }
 
 /* Whether path is still the file (dev, ino) that was opened and still
@@ -453,9 +453,9 @@ udb_db_enable_mmap(struct udb_db *db)
 	 * process) makes SQLite treat every transaction as "changed" and unmap
 	 * and remap the whole file each time: 4x slower per lookup at 1M users
 	 * than reading pages into the cache. */
-	if (db->mode != UDB_OPEN_PUBLIC && db->mode != UDB_OPEN_SHADOW)
+	if (db->mode != UDB_OPEN_PUBLIC && db->mode != UDB_OPEN_READ_BOTH)
 		return;
-	if (db->brief || !sqlite3_get_autocommit(db->sql) || !shm_writable(db->pub_path))
+	if (db->transient || !sqlite3_get_autocommit(db->sql) || !shm_writable(db->pub_path))
 		return;
 	snprintf(sql, sizeof(sql), "PRAGMA pub.mmap_size = %lld", READER_MMAP);
 	/* Without the map, pages are read into SQLite's cache: slower at a
@@ -472,7 +472,7 @@ udb_db_dir(const struct udb_db *db)
 bool
 udb_db_has_public(const struct udb_db *db)
 {
-	return db->mode != UDB_OPEN_CREDENTIALS;
+	return db->mode != UDB_OPEN_SHADOW_ONLY;
 }
 
 enum udb_result

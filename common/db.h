@@ -22,12 +22,12 @@
 #define UDB_SHADOW_FILE "shadow.db"
 
 enum udb_open_mode {
-	UDB_OPEN_PUBLIC, /* read-only, public file only: any user */
-	UDB_OPEN_SHADOW, /* read-only, both files: root and group shadow */
-	UDB_OPEN_WRITE,  /* read-write, both files: root (or the owner) */
+	UDB_OPEN_PUBLIC,    /* read-only, public file only: any user */
+	UDB_OPEN_READ_BOTH, /* read-only, both files: root and group shadow */
+	UDB_OPEN_WRITE,     /* read-write, both files: root (or the owner) */
 	/* read-only, the shadow file alone: accounts by name and nothing that
 	 * needs the public file (an authentication); root and group shadow */
-	UDB_OPEN_CREDENTIALS,
+	UDB_OPEN_SHADOW_ONLY,
 };
 
 struct udb_db;
@@ -39,9 +39,9 @@ enum udb_result udb_db_open(const char *dbdir, enum udb_open_mode mode, struct u
  * process has the database open, since it leaves SQLite's shared-memory index
  * alone, and dearer per transaction (no page cache kept between them, no
  * mmap). mode must not be UDB_OPEN_WRITE. */
-enum udb_result udb_db_open_brief(const char *dbdir, enum udb_open_mode mode,
-				  struct udb_db **ret_db);
-bool udb_db_is_brief(const struct udb_db *db);
+enum udb_result udb_db_open_transient(const char *dbdir, enum udb_open_mode mode,
+				      struct udb_db **ret_db);
+bool udb_db_is_transient(const struct udb_db *db);
 void udb_db_close(struct udb_db *db);
 
 /* Creates dbdir and both files (0600, root's and the shadow file in group
@@ -63,7 +63,7 @@ unsigned udb_db_schema_version(void);
 bool udb_db_is_current(struct udb_db *db);
 
 bool udb_db_has_shadow(const struct udb_db *db);
-/* False for a UDB_OPEN_CREDENTIALS handle, which has the shadow file only. */
+/* False for a UDB_OPEN_SHADOW_ONLY handle, which has the shadow file only. */
 bool udb_db_has_public(const struct udb_db *db);
 
 /* Maps the public file into memory (up to SQLite's limit, 2 GiB) for a read-only handle

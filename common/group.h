@@ -27,16 +27,6 @@ enum udb_result udb_group_by_name(struct udb_db *db, const char *name, int64_t n
 enum udb_result udb_group_by_gid(struct udb_db *db, uint32_t gid, int64_t now,
 				 struct udb_group **ret_group);
 
-/* One statement for the common case of a lookup, a personal group: the
- * group as above, or NOT_FOUND, or UDB_OK with *ret_group NULL and
- * *ret_is_role true when a role has the key. The caller then reads the role
- * with udb_group_by_name() or udb_group_by_gid() inside a read transaction,
- * as its members are further statements that must see the same snapshot. */
-enum udb_result udb_group_brief_by_name(struct udb_db *db, const char *name,
-					struct udb_group **ret_group, bool *ret_is_role);
-enum udb_result udb_group_brief_by_gid(struct udb_db *db, uint32_t gid,
-				       struct udb_group **ret_group, bool *ret_is_role);
-
 /* Enumeration: roles by id, then personal groups by user id. Start with a
  * zeroed cursor; a page with *ret_n == 0 is the end. */
 struct udb_group_cursor {

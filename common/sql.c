@@ -189,18 +189,6 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"SELECT u.username FROM pub.users u WHERE u.id IN (SELECT ur.user_id FROM "
 		"pub.role_closure c JOIN pub.user_roles ur ON ur.role_id = c.member_role_id "
 		"WHERE c.role_id = ?1 AND " GRANT_ACTIVE ")",
-	/* The NSS module's common case, a personal group, in one statement:
-	 * its row (user name or passwd entry, gid, 0), or (NULL, NULL, 1) when
-	 * a role has the key; the caller then reads the role whole in a read
-	 * transaction. Personal groups by gid read the passwd entry, as
-	 * UDB_Q_PERSONAL_GROUP_BY_GID does. */
-	[UDB_Q_GROUP_BRIEF_BY_NAME] =
-		"SELECT NULL, NULL, 1 FROM pub.roles WHERE name = ?1 UNION ALL SELECT username, "
-		"gid, 0 FROM pub.users INDEXED BY users_passwd_by_name WHERE username = ?1 AND "
-		"primary_role_id IS NULL",
-	[UDB_Q_GROUP_BRIEF_BY_GID] =
-		"SELECT NULL, NULL, 1 FROM pub.roles WHERE gid = ?1 UNION ALL SELECT entry, gid, 0 "
-		"FROM pub.passwd_entries WHERE uid = ?1 AND gid = ?1",
 	[UDB_Q_PERSONAL_GROUP_BY_NAME] = "SELECT username, gid FROM pub.users INDEXED BY "
 					 "users_passwd_by_name WHERE username = ?1 AND "
 					 "primary_role_id IS NULL",
@@ -216,7 +204,7 @@ static const char *const queries[UDB_Q_COUNT] = {
 
 	[UDB_Q_ACCOUNT_BY_USER_ID] = "SELECT " ACCOUNT_COLUMNS " FROM sec.accounts a "
 				     "WHERE a.user_id = ?1",
-	/* The shadow file alone (UDB_OPEN_CREDENTIALS). */
+	/* The shadow file alone (UDB_OPEN_SHADOW_ONLY). */
 	[UDB_Q_CREDENTIALS_BY_NAME] = "SELECT n.username, " ACCOUNT_COLUMNS ", n.confirmed FROM "
 				      "sec.account_names n JOIN sec.accounts a ON a.user_id = "
 				      "n.user_id WHERE n.username = ?1",

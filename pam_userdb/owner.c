@@ -123,9 +123,9 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 	if (rc != PAM_SUCCESS)
 		return rc;
 	/* The public file has every user's uid; the handle is closed at once
-	 * (see ctx_open on brief handles). Only root may read it: others
+	 * (see ctx_open on transient handles). Only root may read it: others
 	 * (then sent to userdb-chkpwd) get the uid from the image. */
-	r = udb_db_open_brief(ctx->cfg->dbdir, UDB_OPEN_PUBLIC, &pub);
+	r = udb_db_open_transient(ctx->cfg->dbdir, UDB_OPEN_PUBLIC, &pub);
 	if (r == UDB_OK)
 		r = udb_user_by_name(pub, user, &u);
 	udb_db_close(pub);

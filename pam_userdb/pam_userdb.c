@@ -70,7 +70,7 @@ pud_pam_code(enum pud_step step, enum udb_result r)
 /* The writer handle of one PAM transaction, kept with pam_set_data so that
  * the phases after the first one that writes (a counted failure, the
  * session's login record) do not open the two files again (an open is most
- * of the module's own cost); read-only phases before it use brief handles of
+ * of the module's own cost); read-only phases before it use transient handles of
  * their own (see ctx_open). It is reused only by the process that opened it
  * (a forked child opens its own: SQLite connections must not cross fork),
  * for the same conf=, in a mode at least as strong, and while neither file
@@ -114,7 +114,7 @@ static bool
 mode_covers(enum udb_open_mode have, enum udb_open_mode want)
 {
 	return have == want || have == UDB_OPEN_WRITE ||
-	       (have == UDB_OPEN_SHADOW && want != UDB_OPEN_WRITE);
+	       (have == UDB_OPEN_READ_BOTH && want != UDB_OPEN_WRITE);
 }
 
 static bool
@@ -201,7 +201,7 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 	 * always followed by a session (sshd, login, su, sudo, cron), whose
 	 * login record needs it, and one writer for both costs half of a
 	 * reader and then a writer. Other callers cannot write anyway. */
-	if (mode == UDB_OPEN_SHADOW && geteuid() == 0)
+	if (mode == UDB_OPEN_READ_BOTH && geteuid() == 0)
 		mode = UDB_OPEN_WRITE;
 	if (pam_get_data(ctx->pamh, CACHE_KEY, &data) == PAM_SUCCESS && data &&
 	    cache_fits(data, ctx->args.conf, mode)) {
@@ -219,13 +219,13 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 	rc = pud_ctx_config(ctx);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	/* A read-only handle serves a few statements per phase: the brief kind
+	/* A read-only handle serves a few statements per phase: the transient kind
 	 * opens in about half the time when no other process has the database
 	 * open (see db.h), which is the common case for the shadow file. */
 	if (mode == UDB_OPEN_WRITE)
 		r = udb_db_open(ctx->cfg->dbdir, mode, &ctx->db);
 	else
-		r = udb_db_open_brief(ctx->cfg->dbdir, mode, &ctx->db);
+		r = udb_db_open_transient(ctx->cfg->dbdir, mode, &ctx->db);
 	ctx->open_result = r;
 	if (r != UDB_OK) {
 		/* Not being root is expected in some stacks (a screen locker):
@@ -236,7 +236,7 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
 	ctx->mode = mode;
-	/* Only a writer is kept for the next phase. A brief handle that is
+	/* Only a writer is kept for the next phase. A transient handle that is
 	 * the first in this process to open a file shares its read-only view
 	 * of SQLite's shared-memory index with every later connection of the
 	 * process to that file, so that one kept past this phase would make a
@@ -465,7 +465,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	 * the attempt). A caller that may not read it (a screen locker
 	 * running as the user) asks the setuid helper, which records the
 	 * attempt too: no caller verifies a database password uncounted. */
-	rc = ctx_open(&ctx, UDB_OPEN_CREDENTIALS);
+	rc = ctx_open(&ctx, UDB_OPEN_SHADOW_ONLY);
 	if (rc != PAM_SUCCESS && ctx.open_result == UDB_PERMISSION && geteuid() != 0)
 		rc = pud_chkpwd_run(&ctx, user, password);
 	else if (rc == PAM_SUCCESS)
@@ -539,7 +539,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	/* Read-only is enough here: nothing is written, and the account phase
 	 * then works for every caller that may read the shadow file. */
 	if (rc == PAM_SUCCESS)
-		rc = ctx_open(&ctx, UDB_OPEN_SHADOW);
+		rc = ctx_open(&ctx, UDB_OPEN_READ_BOTH);
 	if (rc == PAM_SUCCESS)
 		rc = ctx_account(&ctx, user, LOG_NOTICE, "account check", &account);
 	if (rc == PAM_SUCCESS)
@@ -581,7 +581,7 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (rc == PAM_SUCCESS)
 		rc = pud_check_owner(&ctx, user, "password change");
 	if (rc == PAM_SUCCESS)
-		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_SHADOW);
+		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_READ_BOTH);
 	if (rc == PAM_SUCCESS)
 		rc = ctx_account(&ctx, user, LOG_DEBUG, "password change", &account);
 	if ((rc == PAM_USER_UNKNOWN || rc == PAM_AUTHINFO_UNAVAIL) && update)

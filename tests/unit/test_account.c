@@ -112,7 +112,7 @@ START_TEST(test_udb_account_by_name_not_found_or_not_allowed)
 	fx_reopen(UDB_OPEN_PUBLIC);
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_PERMISSION);
 	ck_assert_ptr_null(a);
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
 	udb_account_free(a);
 }
@@ -479,7 +479,7 @@ START_TEST(test_udb_account_record_unknown_failure_counts)
 	ck_assert_int_eq(udb_shadow_page(fx.db, 0, 10, &page, &n), UDB_OK);
 	ck_assert_uint_eq(n, 0);
 	udb_account_list_free(page, n);
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert_int_eq(udb_account_record_unknown_failure(fx.db), UDB_PERMISSION);
 }
 END_TEST

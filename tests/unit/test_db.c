@@ -150,7 +150,7 @@ START_TEST(test_udb_db_init_twice_keeps_data)
 	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
 	ck_assert_uint_ge(udb_db_schema_version(), 1);
 	ck_assert_uint_eq(version, udb_db_schema_version());
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(user_exists(fx.db, "alice"));
 }
 END_TEST
@@ -282,11 +282,11 @@ START_TEST(test_udb_db_init_upgrades_schema_1)
 	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "DROP TABLE account_names; PRAGMA user_version = 1");
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "DROP INDEX users_passwd_by_name; DROP TABLE "
 					     "passwd_entries; PRAGMA user_version = 1");
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_SCHEMA);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_SCHEMA);
 	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
 	ck_assert_uint_eq(version, 1);
 	/* The names were copied: the shadow file alone finds both accounts. */
-	fx_reopen(UDB_OPEN_CREDENTIALS);
+	fx_reopen(UDB_OPEN_SHADOW_ONLY);
 	ck_assert_int_eq(udb_account_by_name(fx.db, "bob", &a), UDB_OK);
 	ck_assert_str_eq(a->username, "bob");
 	udb_account_free(a);
@@ -352,7 +352,7 @@ START_TEST(test_udb_db_init_finishes_upgrade_cut_short)
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
 		 "DROP INDEX users_passwd_by_name; PRAGMA user_version = 1");
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_SCHEMA);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_CORRUPT);
 	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
 	ck_assert_uint_eq(version, 1);
 	fx_reopen(UDB_OPEN_WRITE);
@@ -400,7 +400,7 @@ START_TEST(test_udb_db_open_missing_database_unavailable)
 
 	close_fixture_db();
 	ck_assert_int_eq(unlink(fx_dbfile(UDB_SHADOW_FILE)), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNAVAILABLE);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_UNAVAILABLE);
 	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_UNAVAILABLE);
 	/* getent passwd needs only the public file. */
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
@@ -414,7 +414,7 @@ START_TEST(test_udb_db_open_garbage_corrupt)
 	close_fixture_db();
 	fx_write_file(fx_dbfile(UDB_PUBLIC_FILE), "not a database at all, but long enough\n", 0644);
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_CORRUPT);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_CORRUPT);
 	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_CORRUPT);
 }
 END_TEST
@@ -424,7 +424,7 @@ START_TEST(test_udb_db_open_empty_file_corrupt)
 	close_fixture_db();
 	fx_write_file(fx_dbfile(UDB_PUBLIC_FILE), "", 0644);
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_CORRUPT);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_CORRUPT);
 	fx_write_file(fx_dbfile(UDB_SHADOW_FILE), "", 0640);
 	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_CORRUPT);
 }
@@ -437,7 +437,7 @@ START_TEST(test_udb_db_open_foreign_sqlite_file_corrupt)
 	fx_write_file(fx_dbfile(UDB_PUBLIC_FILE), "", 0644);
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "CREATE TABLE users (name TEXT); PRAGMA "
 					     "user_version = 1");
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_CORRUPT);
 }
 END_TEST
 
@@ -453,7 +453,7 @@ START_TEST(test_udb_db_open_mixed_pair_corrupt)
 	/* Another database's shadow file, e.g. restored from the wrong backup:
 	 * its accounts would be matched to the wrong users. */
 	fx_copy_file(other, fx_dbfile(UDB_SHADOW_FILE));
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_CORRUPT);
 	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_CORRUPT);
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
 }
@@ -475,7 +475,7 @@ START_TEST(test_udb_db_open_symlink_unsafe)
 	snprintf(real, sizeof(real), "%s/real-shadow.db", fx.dir);
 	ck_assert_int_eq(rename(fx_dbfile(UDB_SHADOW_FILE), real), 0);
 	ck_assert_int_eq(symlink(real, fx_dbfile(UDB_SHADOW_FILE)), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_UNSAFE);
 }
 END_TEST
 
@@ -488,7 +488,7 @@ START_TEST(test_udb_db_open_writable_file_unsafe)
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
 
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0662), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_UNSAFE);
 	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_UNSAFE);
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0640), 0);
 
@@ -505,9 +505,9 @@ START_TEST(test_udb_db_open_foreign_owner_unsafe)
 		return; /* only root can give a file away */
 	close_fixture_db();
 	ck_assert_int_eq(chown(fx_dbfile(UDB_SHADOW_FILE), NOBODY, shadow_gid()), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_UNSAFE);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_UNSAFE);
 	ck_assert_int_eq(chown(fx_dbfile(UDB_SHADOW_FILE), 0, shadow_gid()), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_OK);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_OK);
 	ck_assert_int_eq(chown(fx.dbdir, NOBODY, 0), 0);
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_UNSAFE);
 }
@@ -544,7 +544,7 @@ START_TEST(test_udb_db_open_newer_schema_refused)
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), sql);
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_SCHEMA);
 	raw_exec(fx_dbfile(UDB_SHADOW_FILE), sql);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_SCHEMA);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_SCHEMA);
 	ck_assert_int_eq(try_open(UDB_OPEN_WRITE), UDB_SCHEMA);
 }
 END_TEST
@@ -556,7 +556,7 @@ START_TEST(test_udb_db_open_version_mismatch_corrupt)
 	close_fixture_db();
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %u", udb_db_schema_version() + 1);
 	raw_exec(fx_dbfile(UDB_SHADOW_FILE), sql);
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_CORRUPT);
 	ck_assert_int_eq(try_open(UDB_OPEN_PUBLIC), UDB_OK);
 }
 END_TEST
@@ -583,7 +583,7 @@ lookup_as_shadow_reader(void)
 	struct udb_account *a = NULL;
 	enum udb_result r;
 
-	r = udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &db);
+	r = udb_db_open(fx.dbdir, UDB_OPEN_READ_BOTH, &db);
 	if (r == UDB_OK)
 		r = udb_account_by_name(db, "alice", &a);
 	udb_account_free(a);
@@ -632,7 +632,7 @@ START_TEST(test_udb_db_open_shadow_group_refused)
 	/* Group shadow reads nss-shadow.img, never the store. */
 	ck_assert_int_eq(fx_run_as(NOBODY, shadow_gid(), lookup_as_shadow_reader), UDB_PERMISSION);
 	ck_assert_int_eq(fx_run_as(NOBODY, shadow_gid(), begin_as_writer), UDB_PERMISSION);
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(!role_exists(fx.db, "intruders"));
 }
 END_TEST
@@ -678,7 +678,7 @@ START_TEST(test_udb_db_open_reader_after_writer_killed_before_checkpoint)
 	ck_assert_int_gt(st.st_size, 0); /* the commit is only in the WAL */
 	/* A reader sees the committed user. */
 	ck_assert_int_eq(lookup_as_public_reader(), UDB_OK);
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(user_exists(fx.db, "alice"));
 	fx_reopen(UDB_OPEN_WRITE);
 	fx_add_user("bob");
@@ -698,8 +698,8 @@ START_TEST(test_udb_db_open_credentials_reads_shadow_file_alone)
 	/* The public file is not opened for a confirmed name: content it does
 	 * not show in its header does not matter. */
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "DROP TABLE user_roles");
-	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW), UDB_OK);
-	fx_reopen(UDB_OPEN_CREDENTIALS);
+	ck_assert_int_eq(try_open(UDB_OPEN_READ_BOTH), UDB_OK);
+	fx_reopen(UDB_OPEN_SHADOW_ONLY);
 	ck_assert(udb_db_has_shadow(fx.db));
 	ck_assert(!udb_db_has_public(fx.db));
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
@@ -713,13 +713,13 @@ START_TEST(test_udb_db_open_credentials_reads_shadow_file_alone)
 	/* The shadow file itself is checked like in every other mode, and the
 	 * public file's safety and header without opening it. */
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0666), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_CREDENTIALS), UDB_UNSAFE);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW_ONLY), UDB_UNSAFE);
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0640), 0);
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0666), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_CREDENTIALS), UDB_UNSAFE);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW_ONLY), UDB_UNSAFE);
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_PUBLIC_FILE), 0644), 0);
 	ck_assert_int_eq(truncate(fx_dbfile(UDB_PUBLIC_FILE), 4096 + 1000), 0);
-	ck_assert_int_eq(try_open(UDB_OPEN_CREDENTIALS), UDB_CORRUPT);
+	ck_assert_int_eq(try_open(UDB_OPEN_SHADOW_ONLY), UDB_CORRUPT);
 }
 END_TEST
 
@@ -738,7 +738,7 @@ START_TEST(test_udb_db_open_credentials_unconfirmed_name)
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
 		 "DELETE FROM users WHERE username = 'bob'; UPDATE meta "
 		 "SET value = value - 1 WHERE key = 'generation'");
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_CREDENTIALS, &cred), UDB_OK);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_SHADOW_ONLY, &cred), UDB_OK);
 	ck_assert_int_eq(udb_account_by_name(cred, "bob", &a), UDB_NOT_FOUND);
 	ck_assert_int_eq(udb_account_by_name(cred, "alice", &a), UDB_OK);
 	udb_account_free(a);
@@ -750,7 +750,7 @@ START_TEST(test_udb_db_open_credentials_unconfirmed_name)
 	fx_reopen(UDB_OPEN_WRITE);
 	fx_add_user("carol");
 	close_fixture_db();
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_CREDENTIALS, &cred), UDB_OK);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_SHADOW_ONLY, &cred), UDB_OK);
 	ck_assert_int_eq(udb_account_by_name(cred, "carol", &a), UDB_OK);
 	ck_assert_str_eq(a->username, "carol");
 	udb_account_free(a);
@@ -762,7 +762,7 @@ START_TEST(test_udb_db_open_credentials_unconfirmed_name)
 	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
 	close_fixture_db();
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), "DROP TABLE user_roles");
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_CREDENTIALS, &cred), UDB_OK);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_SHADOW_ONLY, &cred), UDB_OK);
 	ck_assert_int_eq(udb_account_by_name(cred, "carol", &a), UDB_OK);
 	udb_account_free(a);
 	udb_db_close(cred);
@@ -800,8 +800,8 @@ locked_for_others(const char *path, off_t start, off_t len)
  * under the reader's map). */
 START_TEST(test_udb_db_open_keeps_other_connections_locks)
 {
-	static const enum udb_open_mode modes[] = {UDB_OPEN_PUBLIC, UDB_OPEN_SHADOW,
-						   UDB_OPEN_CREDENTIALS, UDB_OPEN_WRITE};
+	static const enum udb_open_mode modes[] = {UDB_OPEN_PUBLIC, UDB_OPEN_READ_BOTH,
+						   UDB_OPEN_SHADOW_ONLY, UDB_OPEN_WRITE};
 	struct udb_db *reader = NULL, *other = NULL;
 
 	fx_add_user("alice");
@@ -813,18 +813,20 @@ START_TEST(test_udb_db_open_keeps_other_connections_locks)
 	ck_assert(locked_for_others(fx_dbfile(UDB_PUBLIC_FILE), 0x40000002, 510));
 	ck_assert(locked_for_others(fx_dbfile(UDB_PUBLIC_FILE "-shm"), 128, 1));
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		for (int brief = 0; brief < 2; brief++) {
-			if (brief && modes[i] == UDB_OPEN_WRITE)
+		for (int transient = 0; transient < 2; transient++) {
+			if (transient && modes[i] == UDB_OPEN_WRITE)
 				continue;
-			ck_assert_int_eq(brief ? udb_db_open_brief(fx.dbdir, modes[i], &other)
-					       : udb_db_open(fx.dbdir, modes[i], &other),
+			ck_assert_int_eq(transient
+						 ? udb_db_open_transient(fx.dbdir, modes[i], &other)
+						 : udb_db_open(fx.dbdir, modes[i], &other),
 					 UDB_OK);
 			udb_db_close(other);
 			ck_assert_msg(
 				locked_for_others(fx_dbfile(UDB_PUBLIC_FILE), 0x40000002, 510),
-				"mode %zu brief %d dropped the reader's lock", i, brief);
+				"mode %zu transient %d dropped the reader's lock", i, transient);
 			ck_assert_msg(locked_for_others(fx_dbfile(UDB_PUBLIC_FILE "-shm"), 128, 1),
-				      "mode %zu brief %d dropped the reader's -shm hold", i, brief);
+				      "mode %zu transient %d dropped the reader's -shm hold", i,
+				      transient);
 		}
 	}
 	ck_assert(user_exists(reader, "alice"));
@@ -832,7 +834,7 @@ START_TEST(test_udb_db_open_keeps_other_connections_locks)
 }
 END_TEST
 
-/* --- udb_db_open_brief --- */
+/* --- udb_db_open_transient --- */
 
 /* A writer in another process, started before the caller opens anything
  * (a child forked later would inherit the parent's SQLite state). It adds
@@ -876,9 +878,9 @@ finish_writer_process(pid_t pid, int go)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-START_TEST(test_udb_db_open_brief_reads_and_sees_commits)
+START_TEST(test_udb_db_open_transient_reads_and_sees_commits)
 {
-	struct udb_db *brief = NULL;
+	struct udb_db *transient = NULL;
 	struct udb_account *a = NULL;
 	pid_t writer;
 	int go;
@@ -886,84 +888,84 @@ START_TEST(test_udb_db_open_brief_reads_and_sees_commits)
 	fx_add_user("alice");
 	close_fixture_db();
 	writer = start_writer_process("bob", &go);
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &brief), UDB_OK);
-	ck_assert(udb_db_is_brief(brief));
-	ck_assert_int_eq(udb_account_by_name(brief, "alice", &a), UDB_OK);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_READ_BOTH, &transient), UDB_OK);
+	ck_assert(udb_db_is_transient(transient));
+	ck_assert_int_eq(udb_account_by_name(transient, "alice", &a), UDB_OK);
 	ck_assert_str_eq(a->username, "alice");
 	udb_account_free(a);
-	/* Another process commits: the brief handle's next statement sees it. */
+	/* Another process commits: the transient handle's next statement sees it. */
 	ck_assert_int_eq(finish_writer_process(writer, go), 0);
-	ck_assert(user_exists(brief, "bob"));
-	udb_db_close(brief);
+	ck_assert(user_exists(transient, "bob"));
+	udb_db_close(transient);
 }
 END_TEST
 
-START_TEST(test_udb_db_open_brief_then_writer_in_same_process)
+START_TEST(test_udb_db_open_transient_then_writer_in_same_process)
 {
-	struct udb_db *brief = NULL;
+	struct udb_db *transient = NULL;
 
 	fx_add_user("alice");
 	close_fixture_db();
-	/* The brief handle is the first of this process on both files: once it
+	/* The transient handle is the first of this process on both files: once it
 	 * is closed, a writer of the same process must get a writable index
 	 * (SQLite shares one per file and process). */
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &brief), UDB_OK);
-	ck_assert(user_exists(brief, "alice"));
-	udb_db_close(brief);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_READ_BOTH, &transient), UDB_OK);
+	ck_assert(user_exists(transient, "alice"));
+	udb_db_close(transient);
 	fx_reopen(UDB_OPEN_WRITE);
 	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
 	ck_assert(role_exists(fx.db, "staff"));
 }
 END_TEST
 
-START_TEST(test_udb_db_open_brief_beside_open_writer)
+START_TEST(test_udb_db_open_transient_beside_open_writer)
 {
-	struct udb_db *brief = NULL;
+	struct udb_db *transient = NULL;
 
-	/* fx.db, a writer of this process, stays open: the brief handle shares
+	/* fx.db, a writer of this process, stays open: the transient handle shares
 	 * its index, and the writer keeps writing. */
 	fx_add_user("alice");
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &brief), UDB_OK);
-	ck_assert(user_exists(brief, "alice"));
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_READ_BOTH, &transient), UDB_OK);
+	ck_assert(user_exists(transient, "alice"));
 	fx_add_user("bob");
-	ck_assert(user_exists(brief, "bob"));
-	udb_db_close(brief);
+	ck_assert(user_exists(transient, "bob"));
+	udb_db_close(transient);
 	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
 }
 END_TEST
 
-START_TEST(test_udb_db_open_brief_refuses_write_mode)
+START_TEST(test_udb_db_open_transient_refuses_write_mode)
 {
 	struct udb_db *db = NULL;
 
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_WRITE, &db), UDB_INTERNAL);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_WRITE, &db), UDB_INTERNAL);
 	ck_assert_ptr_null(db);
 }
 END_TEST
 
-START_TEST(test_udb_db_open_brief_checks_like_open)
+START_TEST(test_udb_db_open_transient_checks_like_open)
 {
 	struct udb_db *db = NULL;
 
 	close_fixture_db();
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0666), 0);
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &db), UDB_UNSAFE);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_READ_BOTH, &db), UDB_UNSAFE);
 	ck_assert_ptr_null(db);
 	ck_assert_int_eq(chmod(fx_dbfile(UDB_SHADOW_FILE), 0640), 0);
 	raw_exec(fx_dbfile(UDB_SHADOW_FILE), "UPDATE meta SET value = 'other' WHERE key = 'pair'");
-	ck_assert_int_eq(udb_db_open_brief(fx.dbdir, UDB_OPEN_SHADOW, &db), UDB_CORRUPT);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_READ_BOTH, &db), UDB_CORRUPT);
 	ck_assert_ptr_null(db);
 }
 END_TEST
 
 static int
-brief_lookup_as_reader(void)
+transient_lookup_as_reader(void)
 {
 	struct udb_db *db = NULL;
 	struct udb_user *u = NULL;
 	enum udb_result r;
 
-	r = udb_db_open_brief(fx.dbdir, UDB_OPEN_PUBLIC, &db);
+	r = udb_db_open_transient(fx.dbdir, UDB_OPEN_PUBLIC, &db);
 	if (r == UDB_OK)
 		r = udb_user_by_name(db, "alice", &u);
 	udb_user_free(u);
@@ -971,13 +973,13 @@ brief_lookup_as_reader(void)
 	return (int)r;
 }
 
-START_TEST(test_udb_db_open_brief_unprivileged_reader)
+START_TEST(test_udb_db_open_transient_unprivileged_reader)
 {
 	if (geteuid() != 0)
 		return; /* needs root to switch to nobody */
 	fx_add_user("alice");
 	close_fixture_db();
-	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, brief_lookup_as_reader), UDB_PERMISSION);
+	ck_assert_int_eq(fx_run_as(NOBODY, NOBODY, transient_lookup_as_reader), UDB_PERMISSION);
 }
 END_TEST
 
@@ -1015,7 +1017,7 @@ END_TEST
 
 START_TEST(test_udb_db_begin_read_only_handle_refused)
 {
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert_int_eq(udb_db_begin(fx.db), UDB_PERMISSION);
 	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_PERMISSION);
 	fx_reopen(UDB_OPEN_PUBLIC);
@@ -1066,7 +1068,7 @@ START_TEST(test_udb_db_begin_after_killed_writer)
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status));
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(!user_exists(fx.db, "mallory"));
 	fx_reopen(UDB_OPEN_WRITE);
 	udb_db_set_busy_timeout(fx.db, 1000);
@@ -1117,7 +1119,7 @@ START_TEST(test_udb_db_begin_repairs_half_added_user)
 	fx_add_user("carol");
 	simulate_crash_between_commits(add_alice_disabled);
 
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(!user_exists(fx.db, "alice"));
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_NOT_FOUND);
 	ck_assert_int_eq(udb_shadow_page(fx.db, 0, 10, &list, &n), UDB_OK);
@@ -1153,7 +1155,7 @@ START_TEST(test_udb_db_begin_finishes_half_deleted_user)
 	simulate_crash_between_commits(delete_bob);
 
 	/* In between, bob is still a passwd entry but cannot log in. */
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(user_exists(fx.db, "bob"));
 	ck_assert_int_eq(udb_account_by_name(fx.db, "bob", &a), UDB_NOT_FOUND);
 	ck_assert_int_eq(udb_account_by_user_id(fx.db, bob, &a), UDB_NOT_FOUND);
@@ -1205,7 +1207,7 @@ START_TEST(test_udb_db_commit_nested_writes_once)
 {
 	struct udb_db *reader = NULL;
 
-	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_READ_BOTH, &reader), UDB_OK);
 	ck_assert_int_eq(udb_db_begin(fx.db), UDB_OK);
 	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
 	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
@@ -1223,7 +1225,7 @@ START_TEST(test_udb_db_commit_fails_after_inner_rollback)
 {
 	struct udb_db *reader = NULL;
 
-	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_READ_BOTH, &reader), UDB_OK);
 	ck_assert_int_eq(udb_db_begin(fx.db), UDB_OK);
 	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_OK);
 	ck_assert_int_eq(add_role(fx.db, "staff"), UDB_EXISTS);
@@ -1251,7 +1253,7 @@ START_TEST(test_udb_db_commit_visible_to_open_reader)
 	struct udb_db *reader = NULL;
 
 	/* NSS keeps its handle open: the next lookup must see the change. */
-	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_READ_BOTH, &reader), UDB_OK);
 	ck_assert(!user_exists(reader, "alice"));
 	fx_add_user("alice");
 	ck_assert(user_exists(reader, "alice"));
@@ -1290,7 +1292,7 @@ START_TEST(test_udb_db_is_current_false_after_replace)
 	fx_copy_file(fx_dbfile(UDB_PUBLIC_FILE), copy);
 	ck_assert_int_eq(rename(copy, fx_dbfile(UDB_PUBLIC_FILE)), 0);
 	ck_assert(!udb_db_is_current(fx.db));
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(udb_db_is_current(fx.db));
 
 	fx_write_file(copy, "", 0640);
@@ -1308,7 +1310,7 @@ END_TEST
 START_TEST(test_udb_db_has_shadow_by_mode)
 {
 	ck_assert(udb_db_has_shadow(fx.db));
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert(udb_db_has_shadow(fx.db));
 	fx_reopen(UDB_OPEN_PUBLIC);
 	ck_assert(!udb_db_has_shadow(fx.db));
@@ -1321,7 +1323,7 @@ START_TEST(test_udb_db_data_version_changes_after_commit)
 	struct udb_db *reader = NULL;
 	int64_t v1 = 0, v2 = 0, v3 = 0;
 
-	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW, &reader), UDB_OK);
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_READ_BOTH, &reader), UDB_OK);
 	ck_assert_int_eq(udb_db_data_version(reader, &v1), UDB_OK);
 	ck_assert_int_eq(udb_db_data_version(reader, &v2), UDB_OK);
 	ck_assert_int_eq(v1, v2);
@@ -1372,13 +1374,13 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_open_credentials_reads_shadow_file_alone);
 	tcase_add_test(tc, test_udb_db_open_credentials_unconfirmed_name);
 	tcase_add_test(tc, test_udb_db_open_keeps_other_connections_locks);
-	tc = fx_tcase(s, "udb_db_open_brief", true);
-	tcase_add_test(tc, test_udb_db_open_brief_reads_and_sees_commits);
-	tcase_add_test(tc, test_udb_db_open_brief_then_writer_in_same_process);
-	tcase_add_test(tc, test_udb_db_open_brief_beside_open_writer);
-	tcase_add_test(tc, test_udb_db_open_brief_refuses_write_mode);
-	tcase_add_test(tc, test_udb_db_open_brief_checks_like_open);
-	tcase_add_test(tc, test_udb_db_open_brief_unprivileged_reader);
+	tc = fx_tcase(s, "udb_db_open_transient", true);
+	tcase_add_test(tc, test_udb_db_open_transient_reads_and_sees_commits);
+	tcase_add_test(tc, test_udb_db_open_transient_then_writer_in_same_process);
+	tcase_add_test(tc, test_udb_db_open_transient_beside_open_writer);
+	tcase_add_test(tc, test_udb_db_open_transient_refuses_write_mode);
+	tcase_add_test(tc, test_udb_db_open_transient_checks_like_open);
+	tcase_add_test(tc, test_udb_db_open_transient_unprivileged_reader);
 	tc = fx_tcase(s, "udb_db_begin", true);
 	tcase_add_test(tc, test_udb_db_begin_read_only_handle_refused);
 	tcase_add_test(tc, test_udb_db_begin_confirms_names_without_reading_all_users);

@@ -215,7 +215,7 @@ START_TEST(test_udb_email_list_order_and_access)
 	ck_assert_int_eq(add("alice", "a@example.com", false, false), UDB_OK);
 	ck_assert_str_eq(emails_of("alice"), "b@example.com* a@example.com c@example.com");
 	ck_assert_int_eq(udb_email_list(fx.db, "ghost", &v, &n), UDB_NOT_FOUND);
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert_str_eq(emails_of("alice"), "b@example.com* a@example.com c@example.com");
 	fx_reopen(UDB_OPEN_PUBLIC);
 	ck_assert_int_eq(udb_email_list(fx.db, "alice", &v, &n), UDB_PERMISSION);

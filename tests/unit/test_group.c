@@ -183,47 +183,6 @@ START_TEST(test_udb_group_by_gid_role_and_personal)
 }
 END_TEST
 
-/* --- udb_group_brief_by_name, udb_group_brief_by_gid --- */
-
-START_TEST(test_udb_group_brief_personal_groups_and_roles)
-{
-	struct udb_group *g = NULL;
-	bool is_role = true;
-
-	add_org();
-	ck_assert_int_eq(udb_group_brief_by_name(fx.db, "alice", &g, &is_role), UDB_OK);
-	ck_assert(!is_role);
-	ck_assert_str_eq(g->name, "alice");
-	ck_assert_uint_eq(g->gid, 10000);
-	ck_assert_uint_eq(g->n_members, 0);
-	udb_group_free(g);
-	g = NULL;
-	ck_assert_int_eq(udb_group_brief_by_gid(fx.db, 10001, &g, &is_role), UDB_OK);
-	ck_assert(!is_role);
-	ck_assert_str_eq(g->name, "bob");
-	ck_assert_uint_eq(g->gid, 10001);
-	udb_group_free(g);
-	g = NULL;
-	/* A role is only reported, for the caller to read whole. */
-	ck_assert_int_eq(udb_group_brief_by_name(fx.db, "staff", &g, &is_role), UDB_OK);
-	ck_assert(is_role);
-	ck_assert_ptr_null(g);
-	is_role = false;
-	ck_assert_int_eq(udb_group_brief_by_gid(fx.db, 20001, &g, &is_role), UDB_OK);
-	ck_assert(is_role);
-	ck_assert_ptr_null(g);
-	/* erin's primary group is staff: no personal group by her name or
-	 * uid, and nothing at all for unknown keys. */
-	ck_assert_int_eq(udb_group_brief_by_name(fx.db, "erin", &g, &is_role), UDB_NOT_FOUND);
-	ck_assert(!is_role);
-	ck_assert_int_eq(udb_group_brief_by_gid(fx.db, 10004, &g, &is_role), UDB_NOT_FOUND);
-	ck_assert_int_eq(udb_group_brief_by_name(fx.db, "nobody-here", &g, &is_role),
-			 UDB_NOT_FOUND);
-	ck_assert_int_eq(udb_group_brief_by_gid(fx.db, 4294967295U, &g, &is_role), UDB_NOT_FOUND);
-	ck_assert_ptr_null(g);
-}
-END_TEST
-
 /* --- udb_group_page --- */
 
 /* Enumerates every group with pages of size max; returns "name=gid/members"
@@ -333,7 +292,6 @@ group_suite(void)
 	tcase_add_test(tc, test_udb_group_by_name_public_reader);
 	tc = fx_tcase(s, "udb_group_by_gid", true);
 	tcase_add_test(tc, test_udb_group_by_gid_role_and_personal);
-	tcase_add_test(tc, test_udb_group_brief_personal_groups_and_roles);
 	tc = fx_tcase(s, "udb_group_page", true);
 	tcase_add_test(tc, test_udb_group_page_roles_then_personal_groups);
 	tcase_add_test(tc, test_udb_group_page_empty_database);

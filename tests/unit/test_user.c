@@ -327,7 +327,7 @@ END_TEST
 
 START_TEST(test_udb_user_add_read_only_handle)
 {
-	fx_reopen(UDB_OPEN_SHADOW);
+	fx_reopen(UDB_OPEN_READ_BOTH);
 	ck_assert_int_eq(add_name("alice"), UDB_PERMISSION);
 }
 END_TEST
