@@ -289,6 +289,13 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_IMAGE_SET_GENERATION] =
 		"INSERT INTO sec.meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET "
 		"value = ?2",
+	/* Kept in the public file, which a write commits last (replica.h). */
+	[UDB_Q_REPLICA_SET_META] = "INSERT INTO pub.meta (key, value) VALUES (?1, ?2) ON CONFLICT "
+				   "(key) DO UPDATE SET value = ?2",
+	[UDB_Q_REPLICA_STATE] =
+		"SELECT coalesce((SELECT CAST(value AS INTEGER) FROM pub.meta WHERE key = "
+		"'central_rev'), 0), coalesce((SELECT CAST(value AS INTEGER) FROM pub.meta WHERE "
+		"key = 'central_synced_at'), 0)",
 };
 
 const char *

@@ -105,6 +105,9 @@ enum udb_query {
 	UDB_Q_IMAGE_ACCOUNTS,
 	UDB_Q_IMAGE_GENERATIONS,
 	UDB_Q_IMAGE_SET_GENERATION,
+	/* fleet mode: the local copy's central revision (replica.c) */
+	UDB_Q_REPLICA_SET_META,
+	UDB_Q_REPLICA_STATE,
 	UDB_Q_COUNT
 };
 

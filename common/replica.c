@@ -1,0 +1,398 @@
+/* The local apply engine of fleet mode (replica.h): stages a batch of
+ * central rows and tombstones in temporary tables, then applies them to the
+ * local store in the caller's one write transaction. Called by sync.c and
+ * the unit tests.
+ *
+ * The statements here are built from the table list below, which is fixed
+ * at compile time: every identifier in them comes from this file, and every
+ * value is bound, never spliced. Each batch table has a staging twin in the
+ * connection's temp schema, s_<name> for rows and d_<name> for tombstones,
+ * made with CREATE TABLE .. AS SELECT so that its columns have the local
+ * columns' affinity (a value "42" from central is stored as the integer 42
+ * and compares equal to the local one). Foreign keys are checked at the
+ * commit (defer_foreign_keys), so that the order rows arrive in within a
+ * batch does not matter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-internal.h"
+#include "replica.h"
+
+static const char *const roles_cols[] = {"id", "name", "gid", "description", "created_at"};
+static const char *const users_cols[] = {
+	"id",        "username", "uid",   "gid",        "primary_role_id", "first_name",
+	"last_name", "home",     "shell", "created_at", "updated_at",
+};
+static const char *const role_includes_cols[] = {"role_id", "included_id"};
+static const char *const role_closure_cols[] = {"role_id", "member_role_id"};
+static const char *const role_permissions_cols[] = {"role_id", "permission"};
+static const char *const user_roles_cols[] = {"user_id", "role_id", "not_before", "not_after",
+					      "granted_at"};
+static const char *const id_allocator_cols[] = {"kind", "high_water"};
+/* Without password_hash (userdb.secrets) and the host-local columns. */
+static const char *const accounts_cols[] = {
+	"user_id",       "password_changed_at", "min_days",   "max_days",   "warn_days",
+	"inactive_days", "must_change",         "is_enabled", "not_before", "not_after",
+};
+static const char *const user_emails_cols[] = {"id",           "user_id",    "email",
+					       "confirmed_at", "is_primary", "created_at"};
+static const char *const account_names_cols[] = {"username", "user_id"};
+static const char *const secrets_cols[] = {"user_id", "password_hash"};
+
+#define TABLE(n, cols, pk)                                                                         \
+	{                                                                                          \
+		n, cols, sizeof(cols) / sizeof(cols[0]), pk                                        \
+	}
+
+static const struct udb_replica_info tables[UDB_REPLICA_COUNT] = {
+	[UDB_REPLICA_ROLES] = TABLE("roles", roles_cols, 1),
+	[UDB_REPLICA_USERS] = TABLE("users", users_cols, 1),
+	[UDB_REPLICA_ROLE_INCLUDES] = TABLE("role_includes", role_includes_cols, 2),
+	[UDB_REPLICA_ROLE_CLOSURE] = TABLE("role_closure", role_closure_cols, 2),
+	[UDB_REPLICA_ROLE_PERMISSIONS] = TABLE("role_permissions", role_permissions_cols, 2),
+	[UDB_REPLICA_USER_ROLES] = TABLE("user_roles", user_roles_cols, 2),
+	[UDB_REPLICA_ID_ALLOCATOR] = TABLE("id_allocator", id_allocator_cols, 1),
+	[UDB_REPLICA_ACCOUNTS] = TABLE("accounts", accounts_cols, 1),
+	[UDB_REPLICA_USER_EMAILS] = TABLE("user_emails", user_emails_cols, 1),
+	[UDB_REPLICA_ACCOUNT_NAMES] = TABLE("account_names", account_names_cols, 1),
+	[UDB_REPLICA_SECRETS] = TABLE("secrets", secrets_cols, 1),
+};
+
+struct udb_replica_apply {
+	struct udb_db *db;
+	bool full;
+	sqlite3_stmt *stage_row[UDB_REPLICA_COUNT];
+	sqlite3_stmt *stage_del[UDB_REPLICA_COUNT];
+};
+
+const struct udb_replica_info *
+udb_replica_info(enum udb_replica_table t)
+{
+	return (unsigned)t < UDB_REPLICA_COUNT ? &tables[t] : NULL;
+}
+
+/* The local file of a table: accounts and what hangs off them are in the
+ * shadow file, the rest in the public file. */
+static const char *
+schema_of(enum udb_replica_table t)
+{
+	return t >= UDB_REPLICA_ACCOUNTS ? "sec" : "pub";
+}
+
+/* The local table a batch table writes: secrets are a column of accounts. */
+static const char *
+local_name(enum udb_replica_table t)
+{
+	return t == UDB_REPLICA_SECRETS ? "accounts" : tables[t].name;
+}
+
+/* Appends "a, b, c" (prefix before each name) for columns [from, to). */
+static void
+put_columns(char *buf, size_t size, const struct udb_replica_info *ti, unsigned from, unsigned to,
+	    const char *prefix)
+{
+	size_t len = strlen(buf);
+
+	for (unsigned i = from; i < to && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s\"%s\"", i > from ? ", " : "",
+					prefix, ti->columns[i]);
+}
+
+static enum udb_result
+exec(struct udb_db *db, const char *sql)
+{
+	return udb_sqlite_result(sqlite3_exec(db->sql, sql, NULL, NULL, NULL));
+}
+
+/* Makes (or empties) the staging tables of t and prepares the statements
+ * that fill them. */
+static enum udb_result
+stage_prepare(struct udb_replica_apply *ap, enum udb_replica_table t)
+{
+	const struct udb_replica_info *ti = &tables[t];
+	char cols[512] = "", pk[128] = "", sql[1536], params[256] = "";
+	enum udb_result r;
+	size_t len = 0;
+
+	put_columns(cols, sizeof(cols), ti, 0, ti->n_columns, "");
+	put_columns(pk, sizeof(pk), ti, 0, ti->n_pk, "");
+	snprintf(sql, sizeof(sql),
+		 "CREATE TEMP TABLE IF NOT EXISTS s_%s AS SELECT %s FROM %s.%s WHERE 0; "
+		 "CREATE UNIQUE INDEX IF NOT EXISTS temp.s_%s_pk ON s_%s (%s); "
+		 "CREATE TEMP TABLE IF NOT EXISTS d_%s AS SELECT %s FROM %s.%s WHERE 0; "
+		 "DELETE FROM temp.s_%s; DELETE FROM temp.d_%s;",
+		 ti->name, cols, schema_of(t), local_name(t), ti->name, ti->name, pk, ti->name, pk,
+		 schema_of(t), local_name(t), ti->name, ti->name);
+	r = exec(ap->db, sql);
+	if (r != UDB_OK)
+		return r;
+	for (unsigned i = 0; i < ti->n_columns; i++)
+		len += (size_t)snprintf(params + len, sizeof(params) - len, "%s?%u", i ? ", " : "",
+					i + 1);
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO temp.s_%s (%s) VALUES (%s)", ti->name,
+		 cols, params);
+	if (sqlite3_prepare_v2(ap->db->sql, sql, -1, &ap->stage_row[t], NULL) != SQLITE_OK)
+		return UDB_INTERNAL;
+	params[0] = '\0';
+	len = 0;
+	for (unsigned i = 0; i < ti->n_pk; i++)
+		len += (size_t)snprintf(params + len, sizeof(params) - len, "%s?%u", i ? ", " : "",
+					i + 1);
+	snprintf(sql, sizeof(sql), "INSERT INTO temp.d_%s (%s) VALUES (%s)", ti->name, pk, params);
+	if (sqlite3_prepare_v2(ap->db->sql, sql, -1, &ap->stage_del[t], NULL) != SQLITE_OK)
+		return UDB_INTERNAL;
+	return UDB_OK;
+}
+
+static void
+apply_free(struct udb_replica_apply *ap)
+{
+	for (unsigned t = 0; t < UDB_REPLICA_COUNT; t++) {
+		sqlite3_finalize(ap->stage_row[t]);
+		sqlite3_finalize(ap->stage_del[t]);
+	}
+	free(ap);
+}
+
+enum udb_result
+udb_replica_apply_begin(struct udb_db *db, bool full, struct udb_replica_apply **ret_apply)
+{
+	struct udb_replica_apply *ap;
+	enum udb_result r;
+
+	ap = calloc(1, sizeof(*ap));
+	if (!ap)
+		return UDB_NO_MEMORY;
+	ap->db = db;
+	ap->full = full;
+	r = udb_db_begin(db);
+	if (r != UDB_OK) {
+		free(ap);
+		return r;
+	}
+	/* Users come and go with both files' rows (commit protocol, 3-4). */
+	udb_db_mark_cross_file(db);
+	r = exec(db, "PRAGMA defer_foreign_keys = ON");
+	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
+		r = stage_prepare(ap, (enum udb_replica_table)t);
+	if (r != UDB_OK) {
+		udb_replica_apply_abort(ap);
+		return r;
+	}
+	*ret_apply = ap;
+	return UDB_OK;
+}
+
+static enum udb_result
+stage(sqlite3_stmt *stmt, unsigned n, const char *const *values)
+{
+	int rc = SQLITE_OK;
+
+	sqlite3_reset(stmt);
+	for (unsigned i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = udb_bind_text(stmt, (int)i + 1, values[i]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? UDB_OK : udb_sqlite_result(rc);
+}
+
+enum udb_result
+udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_replica_table t,
+		      const char *const *values)
+{
+	if ((unsigned)t >= UDB_REPLICA_COUNT)
+		return UDB_INVALID;
+	return stage(ap->stage_row[t], tables[t].n_columns, values);
+}
+
+enum udb_result
+udb_replica_apply_tombstone(struct udb_replica_apply *ap, enum udb_replica_table t,
+			    const char *const *pk)
+{
+	if ((unsigned)t >= UDB_REPLICA_COUNT)
+		return UDB_INVALID;
+	if (ap->full)
+		return UDB_OK;
+	return stage(ap->stage_del[t], tables[t].n_pk, pk);
+}
+
+/* Deletes the local rows of t named by its tombstones; a secret's
+ * tombstone wipes the account's hash instead. */
+static enum udb_result
+delete_tombstoned(struct udb_db *db, enum udb_replica_table t)
+{
+	const struct udb_replica_info *ti = &tables[t];
+	char pk[128] = "", sql[512];
+
+	if (t == UDB_REPLICA_SECRETS)
+		return exec(db, "UPDATE sec.accounts SET password_hash = NULL WHERE user_id IN "
+				"(SELECT user_id FROM temp.d_secrets)");
+	put_columns(pk, sizeof(pk), ti, 0, ti->n_pk, "");
+	snprintf(sql, sizeof(sql), "DELETE FROM %s.%s WHERE (%s) IN (SELECT %s FROM temp.d_%s)",
+		 schema_of(t), ti->name, pk, pk, ti->name);
+	return exec(db, sql);
+}
+
+/* Full batch: deletes the local rows of t that are not, exactly, among the
+ * staged ones. Accounts only go when central no longer has them (their
+ * host-local columns must survive a resync); a hash central no longer shows
+ * this host is wiped. */
+static enum udb_result
+delete_unmatched(struct udb_db *db, enum udb_replica_table t)
+{
+	const struct udb_replica_info *ti = &tables[t];
+	char sql[2048];
+	size_t len;
+
+	if (t == UDB_REPLICA_SECRETS)
+		return exec(db, "UPDATE sec.accounts SET password_hash = NULL WHERE "
+				"password_hash IS NOT NULL AND user_id NOT IN "
+				"(SELECT user_id FROM temp.s_secrets)");
+	if (t == UDB_REPLICA_ACCOUNTS)
+		return exec(db, "DELETE FROM sec.accounts WHERE user_id NOT IN "
+				"(SELECT user_id FROM temp.s_accounts)");
+	len = (size_t)snprintf(sql, sizeof(sql),
+			       "DELETE FROM %s.%s AS l WHERE NOT EXISTS (SELECT 1 FROM "
+			       "temp.s_%s AS s WHERE ",
+			       schema_of(t), ti->name, ti->name);
+	for (unsigned i = 0; i < ti->n_columns && len < sizeof(sql); i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%ss.\"%s\" IS l.\"%s\"",
+					i ? " AND " : "", ti->columns[i], ti->columns[i]);
+	if (len + 2 >= sizeof(sql))
+		return UDB_INTERNAL;
+	strcat(sql, ")");
+	return exec(db, sql);
+}
+
+/* Inserts the staged rows of t, updating those whose key exists. */
+static enum udb_result
+upsert_staged(struct udb_db *db, enum udb_replica_table t)
+{
+	const struct udb_replica_info *ti = &tables[t];
+	char cols[512] = "", pk[128] = "", set[1024] = "", sql[2560];
+	size_t len = 0;
+
+	if (t == UDB_REPLICA_SECRETS)
+		return exec(db, "UPDATE sec.accounts SET password_hash = s.password_hash FROM "
+				"temp.s_secrets AS s WHERE accounts.user_id = s.user_id AND "
+				"accounts.password_hash IS NOT s.password_hash");
+	put_columns(cols, sizeof(cols), ti, 0, ti->n_columns, "");
+	put_columns(pk, sizeof(pk), ti, 0, ti->n_pk, "");
+	for (unsigned i = ti->n_pk; i < ti->n_columns; i++)
+		len += (size_t)snprintf(set + len, sizeof(set) - len, "%s\"%s\" = excluded.\"%s\"",
+					i > ti->n_pk ? ", " : "", ti->columns[i], ti->columns[i]);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO %s.%s (%s) SELECT %s FROM temp.s_%s WHERE true ON CONFLICT (%s) "
+		 "DO %s%s",
+		 schema_of(t), ti->name, cols, cols, ti->name, pk,
+		 ti->n_pk < ti->n_columns ? "UPDATE SET " : "NOTHING", set);
+	return exec(db, sql);
+}
+
+/* passwd_entries is derived from users (UDB_Q_PASSWD_ENTRY_REFRESH): it is
+ * rewritten for every staged user, with the one expression user.c uses. */
+static enum udb_result
+refresh_passwd_entries(struct udb_db *db)
+{
+	sqlite3_stmt *ids = NULL, *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT id FROM temp.s_users", -1, &ids, NULL) != SQLITE_OK)
+		return UDB_INTERNAL;
+	r = udb_stmt(db, UDB_Q_PASSWD_ENTRY_REFRESH, &stmt);
+	while (r == UDB_OK && (rc = sqlite3_step(ids)) == SQLITE_ROW) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 1, sqlite3_column_int64(ids, 0));
+		r = udb_stmt_exec(db, UDB_Q_PASSWD_ENTRY_REFRESH);
+	}
+	if (r == UDB_OK && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	sqlite3_finalize(ids);
+	return r;
+}
+
+static enum udb_result
+set_meta(struct udb_db *db, const char *key, int64_t value)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_REPLICA_SET_META, &stmt);
+	if (r != UDB_OK)
+		return r;
+	if (udb_bind_text(stmt, 1, key) != SQLITE_OK || sqlite3_bind_int64(stmt, 2, value))
+		r = UDB_INTERNAL;
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_REPLICA_SET_META);
+	else
+		udb_stmt_done(db, UDB_Q_REPLICA_SET_META);
+	return r;
+}
+
+static enum udb_result
+apply_staged(struct udb_replica_apply *ap, int64_t rev, int64_t now)
+{
+	enum udb_result r = UDB_OK;
+
+	for (int t = UDB_REPLICA_COUNT - 1; t >= 0 && r == UDB_OK; t--)
+		r = ap->full ? delete_unmatched(ap->db, (enum udb_replica_table)t)
+			     : delete_tombstoned(ap->db, (enum udb_replica_table)t);
+	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
+		r = upsert_staged(ap->db, (enum udb_replica_table)t);
+	if (r == UDB_OK)
+		r = refresh_passwd_entries(ap->db);
+	if (r == UDB_OK)
+		r = set_meta(ap->db, "central_rev", rev);
+	if (r == UDB_OK)
+		r = set_meta(ap->db, "central_synced_at", now);
+	return r;
+}
+
+enum udb_result
+udb_replica_apply_commit(struct udb_replica_apply *ap, int64_t rev, int64_t now)
+{
+	enum udb_result r;
+
+	r = apply_staged(ap, rev, now);
+	if (r != UDB_OK) {
+		udb_replica_apply_abort(ap);
+		return r;
+	}
+	r = udb_db_commit(ap->db);
+	apply_free(ap);
+	/* A foreign key left dangling shows at the commit, as a constraint. */
+	return r;
+}
+
+void
+udb_replica_apply_abort(struct udb_replica_apply *ap)
+{
+	if (!ap)
+		return;
+	udb_db_rollback(ap->db);
+	apply_free(ap);
+}
+
+enum udb_result
+udb_replica_state(struct udb_db *db, int64_t *ret_rev, int64_t *ret_synced_at)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_REPLICA_STATE, &stmt);
+	if (r != UDB_OK)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*ret_rev = sqlite3_column_int64(stmt, 0);
+		*ret_synced_at = sqlite3_column_int64(stmt, 1);
+	} else {
+		r = udb_sqlite_result(rc);
+	}
+	udb_stmt_done(db, UDB_Q_REPLICA_STATE);
+	return r;
+}

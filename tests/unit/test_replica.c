@@ -1,0 +1,330 @@
+/* Unit tests of common/replica.c, the local apply engine of fleet mode:
+ * central rows and tombstones applied in one local transaction, read back
+ * through the same lookups NSS and PAM use. No PostgreSQL: the rows are
+ * what a sync pass would hand over. */
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "attempt.h"
+#include "fixture.h"
+#include "group.h"
+#include "replica.h"
+#include "user.h"
+
+#define HASH "$6$salt$abcdefghijklmnopqrstuvwxyz"
+
+static struct udb_replica_apply *ap;
+
+static void
+row(enum udb_replica_table t, const char *const *values)
+{
+	ck_assert_int_eq(udb_replica_apply_row(ap, t, values), UDB_OK);
+}
+
+static void
+tomb(enum udb_replica_table t, const char *const *pk)
+{
+	ck_assert_int_eq(udb_replica_apply_tombstone(ap, t, pk), UDB_OK);
+}
+
+static void
+begin(bool full)
+{
+	ck_assert_int_eq(udb_replica_apply_begin(fx.db, full, &ap), UDB_OK);
+}
+
+/* Everything central holds for one user: the users row, its account, its
+ * name, and (hash != NULL) its secret. */
+static void
+central_user(const char *id, const char *name, const char *uid, const char *hash)
+{
+	char home[64];
+
+	snprintf(home, sizeof(home), "/home/%s", name);
+	row(UDB_REPLICA_USERS, (const char *const[]){id, name, uid, uid, NULL, "First", "", home,
+						     "/bin/bash", "1700000000", "1700000000"});
+	row(UDB_REPLICA_ACCOUNTS,
+	    (const char *const[]){id, "19000", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL});
+	row(UDB_REPLICA_ACCOUNT_NAMES, (const char *const[]){name, id});
+	if (hash)
+		row(UDB_REPLICA_SECRETS, (const char *const[]){id, hash});
+}
+
+static void
+central_role(const char *id, const char *name, const char *gid)
+{
+	row(UDB_REPLICA_ROLES, (const char *const[]){id, name, gid, "", "1700000000"});
+	row(UDB_REPLICA_ROLE_CLOSURE, (const char *const[]){id, id});
+}
+
+static void
+commit(int64_t rev)
+{
+	ck_assert_int_eq(udb_replica_apply_commit(ap, rev, T0), UDB_OK);
+	ap = NULL;
+}
+
+static int64_t
+local_rev(void)
+{
+	int64_t rev = -1, at = -1;
+
+	ck_assert_int_eq(udb_replica_state(fx.db, &rev, &at), UDB_OK);
+	return rev;
+}
+
+static const char *
+members_of(const char *role)
+{
+	static char out[256];
+	struct udb_group *g = NULL;
+
+	ck_assert_int_eq(udb_group_by_name(fx.db, role, T0, &g), UDB_OK);
+	snprintf(out, sizeof(out), "%s", fx_join(g->members, g->n_members));
+	g->members = NULL; /* fx_join freed them */
+	g->n_members = 0;
+	udb_group_free(g);
+	return out;
+}
+
+static uint32_t
+uid_of(const char *name)
+{
+	struct udb_user *u = NULL;
+	uint32_t uid;
+
+	if (udb_user_by_name(fx.db, name, &u) != UDB_OK)
+		return 0;
+	uid = u->uid;
+	udb_user_free(u);
+	return uid;
+}
+
+/* A host with alice (uid 2001) in role ops (gid 3001) at revision 5. */
+static void
+setup_synced(void)
+{
+	begin(false);
+	central_role("1", "ops", "3001");
+	central_user("10", "alice", "2001", HASH);
+	row(UDB_REPLICA_USER_ROLES, (const char *const[]){"10", "1", NULL, NULL, "1700000000"});
+	commit(5);
+}
+
+/* --- udb_replica_apply_commit --- */
+
+START_TEST(test_udb_replica_apply_commit_new_rows_are_served)
+{
+	struct udb_account *a = NULL;
+
+	ck_assert_int_eq(local_rev(), 5);
+	ck_assert_uint_eq(uid_of("alice"), 2001);
+	ck_assert_str_eq(members_of("ops"), "alice");
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_str_eq(a->password_hash, HASH);
+	ck_assert(a->is_enabled);
+	udb_account_free(a);
+}
+END_TEST
+
+START_TEST(test_udb_replica_apply_commit_keeps_host_local_columns)
+{
+	struct udb_account *a = NULL;
+	enum udb_attempt at;
+
+	/* Three wrong passwords here lock alice on this host. */
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(udb_attempt_record(fx.db, a, false, T0, 3, 600, &at), UDB_OK);
+	ck_assert_int_eq(at, UDB_ATTEMPT_LOCKED_NOW);
+	udb_account_free(a);
+	/* Central disables her and changes her aging. */
+	begin(false);
+	row(UDB_REPLICA_ACCOUNTS,
+	    (const char *const[]){"10", "19001", "1", "90", "7", NULL, "0", "0", NULL, NULL});
+	commit(6);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert(!a->is_enabled);
+	ck_assert_int_eq(a->max_days, 90);
+	ck_assert_int_eq(a->failed_count, 3);
+	ck_assert_int_eq(a->locked_until, T0 + 600);
+	ck_assert_str_eq(a->password_hash, HASH);
+	udb_account_free(a);
+}
+END_TEST
+
+START_TEST(test_udb_replica_apply_commit_revoke_and_delete)
+{
+	begin(false);
+	tomb(UDB_REPLICA_USER_ROLES, (const char *const[]){"10", "1"});
+	commit(6);
+	ck_assert_str_eq(members_of("ops"), "");
+	begin(false);
+	tomb(UDB_REPLICA_USERS, (const char *const[]){"10"});
+	tomb(UDB_REPLICA_ACCOUNTS, (const char *const[]){"10"});
+	commit(7);
+	ck_assert_uint_eq(uid_of("alice"), 0);
+	ck_assert_int_eq(udb_user_by_uid(fx.db, 2001, &(struct udb_user *){NULL}), UDB_NOT_FOUND);
+	ck_assert_int_eq(local_rev(), 7);
+}
+END_TEST
+
+/* A user deleted and another created with the same name in one window: the
+ * host shows the new one only, never the old uid. */
+START_TEST(test_udb_replica_apply_commit_same_name_new_user)
+{
+	struct udb_account *a = NULL;
+	struct udb_user *u = NULL;
+
+	begin(false);
+	tomb(UDB_REPLICA_USER_ROLES, (const char *const[]){"10", "1"});
+	tomb(UDB_REPLICA_ACCOUNT_NAMES, (const char *const[]){"alice"});
+	tomb(UDB_REPLICA_ACCOUNTS, (const char *const[]){"10"});
+	tomb(UDB_REPLICA_USERS, (const char *const[]){"10"});
+	central_user("11", "alice", "2002", NULL);
+	commit(8);
+	ck_assert_uint_eq(uid_of("alice"), 2002);
+	ck_assert_int_eq(udb_user_by_uid(fx.db, 2001, &u), UDB_NOT_FOUND);
+	ck_assert_str_eq(members_of("ops"), "");
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_int_eq(a->user_id, 11);
+	ck_assert_ptr_null(a->password_hash);
+	udb_account_free(a);
+}
+END_TEST
+
+/* Two role names swapped in one window collide half way: the incremental
+ * batch changes nothing, and a full one applies the swap. */
+START_TEST(test_udb_replica_apply_commit_swap_needs_full)
+{
+	begin(false);
+	central_role("2", "dev", "3002");
+	commit(6);
+	begin(false);
+	row(UDB_REPLICA_ROLES, (const char *const[]){"1", "dev", "3001", "", "1700000000"});
+	row(UDB_REPLICA_ROLES, (const char *const[]){"2", "ops", "3002", "", "1700000000"});
+	ck_assert_int_eq(udb_replica_apply_commit(ap, 7, T0), UDB_EXISTS);
+	ap = NULL;
+	ck_assert_int_eq(local_rev(), 6);
+	ck_assert_str_eq(members_of("ops"), "alice");
+
+	begin(true);
+	row(UDB_REPLICA_ROLES, (const char *const[]){"1", "dev", "3001", "", "1700000000"});
+	row(UDB_REPLICA_ROLES, (const char *const[]){"2", "ops", "3002", "", "1700000000"});
+	row(UDB_REPLICA_ROLE_CLOSURE, (const char *const[]){"1", "1"});
+	row(UDB_REPLICA_ROLE_CLOSURE, (const char *const[]){"2", "2"});
+	central_user("10", "alice", "2001", HASH);
+	row(UDB_REPLICA_USER_ROLES, (const char *const[]){"10", "1", NULL, NULL, "1700000000"});
+	commit(7);
+	ck_assert_int_eq(local_rev(), 7);
+	ck_assert_str_eq(members_of("dev"), "alice");
+	ck_assert_str_eq(members_of("ops"), "");
+}
+END_TEST
+
+/* A row pointing at a role the host does not have fails at the commit and
+ * leaves the copy and its revision as they were. */
+START_TEST(test_udb_replica_apply_commit_dangling_changes_nothing)
+{
+	begin(false);
+	row(UDB_REPLICA_USER_ROLES, (const char *const[]){"10", "99", NULL, NULL, "1700000000"});
+	central_user("12", "bob", "2003", NULL);
+	ck_assert_int_ne(udb_replica_apply_commit(ap, 9, T0), UDB_OK);
+	ap = NULL;
+	ck_assert_int_eq(local_rev(), 5);
+	ck_assert_uint_eq(uid_of("bob"), 0);
+}
+END_TEST
+
+/* --- secrets --- */
+
+START_TEST(test_udb_replica_apply_commit_secret_tombstone_wipes_hash)
+{
+	struct udb_account *a = NULL;
+
+	begin(false);
+	tomb(UDB_REPLICA_SECRETS, (const char *const[]){"10"});
+	commit(6);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_ptr_null(a->password_hash);
+	ck_assert(a->is_enabled);
+	udb_account_free(a);
+	ck_assert_uint_eq(uid_of("alice"), 2001);
+}
+END_TEST
+
+START_TEST(test_udb_replica_apply_commit_full_drops_what_central_lacks)
+{
+	struct udb_account *a = NULL;
+	enum udb_attempt at;
+
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_int_eq(udb_attempt_record(fx.db, a, false, T0, 3, 600, &at), UDB_OK);
+	udb_account_free(a);
+	/* Central now has alice without a visible secret, no role, and bob. */
+	begin(true);
+	central_user("10", "alice", "2001", NULL);
+	central_user("12", "bob", "2003", HASH);
+	commit(20);
+	ck_assert_int_eq(local_rev(), 20);
+	ck_assert_int_eq(udb_group_by_name(fx.db, "ops", T0, &(struct udb_group *){NULL}),
+			 UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_ptr_null(a->password_hash);
+	ck_assert_int_eq(a->failed_count, 1);
+	udb_account_free(a);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "bob", &a), UDB_OK);
+	ck_assert_str_eq(a->password_hash, HASH);
+	udb_account_free(a);
+}
+END_TEST
+
+START_TEST(test_udb_replica_apply_abort_changes_nothing)
+{
+	begin(false);
+	central_user("12", "bob", "2003", HASH);
+	udb_replica_apply_abort(ap);
+	ap = NULL;
+	ck_assert_uint_eq(uid_of("bob"), 0);
+	ck_assert_int_eq(local_rev(), 5);
+}
+END_TEST
+
+START_TEST(test_udb_replica_state_never_synced)
+{
+	int64_t rev = -1, at = -1;
+
+	ck_assert_int_eq(udb_replica_state(fx.db, &rev, &at), UDB_OK);
+	ck_assert_int_eq(rev, 0);
+	ck_assert_int_eq(at, 0);
+}
+END_TEST
+
+static Suite *
+replica_suite(void)
+{
+	Suite *s = suite_create("replica");
+	TCase *tc;
+
+	tc = fx_tcase(s, "udb_replica_apply_commit", true);
+	tcase_add_checked_fixture(tc, setup_synced, NULL);
+	tcase_add_test(tc, test_udb_replica_apply_commit_new_rows_are_served);
+	tcase_add_test(tc, test_udb_replica_apply_commit_keeps_host_local_columns);
+	tcase_add_test(tc, test_udb_replica_apply_commit_revoke_and_delete);
+	tcase_add_test(tc, test_udb_replica_apply_commit_same_name_new_user);
+	tcase_add_test(tc, test_udb_replica_apply_commit_swap_needs_full);
+	tcase_add_test(tc, test_udb_replica_apply_commit_dangling_changes_nothing);
+	tcase_add_test(tc, test_udb_replica_apply_commit_secret_tombstone_wipes_hash);
+	tcase_add_test(tc, test_udb_replica_apply_commit_full_drops_what_central_lacks);
+	tcase_add_test(tc, test_udb_replica_apply_abort_changes_nothing);
+	tc = fx_tcase(s, "udb_replica_state", true);
+	tcase_add_test(tc, test_udb_replica_state_never_synced);
+	return s;
+}
+
+int
+main(void)
+{
+	return fx_main(replica_suite());
+}
