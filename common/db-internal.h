@@ -10,6 +10,15 @@
 #include "db.h"
 #include "sql.h"
 
+/* Two SQLite sessions, one per file, capture a transaction's changes for
+ * the change hook (changeset.c); each has a filter context. */
+#define UDB_CHANGE_SESSIONS 2
+struct sqlite3_session;
+struct udb_change_filter {
+	struct udb_db *db;
+	const char *schema;
+};
+
 struct udb_db {
 	sqlite3 *sql;
 	enum udb_open_mode mode;
@@ -22,11 +31,14 @@ struct udb_db {
 	unsigned tx_depth;
 	bool tx_failed;
 	bool tx_cross_file;
-	int busy_ms;               /* the busy timeout in force, restored after a checkpoint */
-	bool transient;            /* opened by udb_db_open_transient() */
-	unsigned tx_images;        /* images the open transaction may change */
-	unsigned tx_images_forced; /* images found out of step at its begin */
-	int image_lock_fd;         /* held from the outermost begin to the install */
+	int busy_ms;                 /* the busy timeout in force, restored after a checkpoint */
+	bool transient;              /* opened by udb_db_open_transient() */
+	unsigned tx_images;          /* images the open transaction may change */
+	unsigned tx_images_forced;   /* images found out of step at its begin */
+	int image_lock_fd;           /* held from the outermost begin to the install */
+	struct udb_change_hook hook; /* udb_db_set_change_hook(); send NULL: none */
+	struct sqlite3_session *sessions[UDB_CHANGE_SESSIONS]; /* open while capturing */
+	struct udb_change_filter filters[UDB_CHANGE_SESSIONS];
 };
 
 /* Returns the prepared statement for q, ready to bind. The caller must call
@@ -74,5 +86,13 @@ void udb_image_discard(struct udb_db *db, unsigned which);
  * there is none, UDB_CORRUPT when it is not a readable image. kind is an
  * enum udb_img_kind. */
 enum udb_result udb_image_read_generation(const char *dbdir, int kind, uint64_t *ret_generation);
+
+/* The change hook's capture (changeset.c), called by transaction.c: start
+ * at the outermost begin (a no-op without a hook), take the changeset
+ * (sqlite3_free it; size 0 when nothing captured changed) before the
+ * COMMIT, stop on a rollback. take and stop end the capture. */
+enum udb_result udb_changes_start(struct udb_db *db);
+enum udb_result udb_changes_take(struct udb_db *db, void **ret_changeset, int *ret_size);
+void udb_changes_stop(struct udb_db *db);
 
 #endif

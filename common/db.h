@@ -119,6 +119,22 @@ void udb_db_mark_cross_file(struct udb_db *db);
  * count that starts no lock). Only the outermost transaction's own call
  * counts; an image found out of step with the store (a writer killed
  * between its commit and the install) is rebuilt regardless. */
+/* The change hook (fleet mode's admin mirror, fleet-design.md). While a hook
+ * is set, every outermost write transaction records what it changes in the
+ * tables captures() accepts (schema "pub" or "sec", the table's name) and,
+ * before its COMMIT, passes the changeset (SQLite's format; size 0 when none
+ * of them changed) to send(), still inside the transaction, so send may
+ * write local rows of its own (they are not captured while it runs). A send
+ * that fails rolls the whole transaction back and the commit returns its
+ * result: nothing changed locally. udb_db_set_change_hook(db, NULL) removes
+ * the hook; it is set between transactions only. */
+struct udb_change_hook {
+	bool (*captures)(const char *schema, const char *table, void *ctx);
+	enum udb_result (*send)(struct udb_db *db, const void *changeset, int size, void *ctx);
+	void *ctx;
+};
+void udb_db_set_change_hook(struct udb_db *db, const struct udb_change_hook *hook);
+
 enum udb_image_set {
 	UDB_IMAGES_NONE = 0,
 	UDB_IMAGE_PUBLIC = 1,

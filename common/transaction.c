@@ -39,7 +39,14 @@
  *    and rebuilds it, whatever that transaction changes.
  * 9. After the install the WAL is checkpointed without waiting, so it
  *    stays empty for the readers of the store (PAM) without ever stalling
- *    a writer behind them. */
+ *    a writer behind them.
+ * 10. With a change hook (db.h; fleet mode's admin mirror), the outermost
+ *    begin starts capturing the changes (changeset.c), and the commit,
+ *    before (6), hands them to the hook, whose failure rolls everything
+ *    back. The hook commits central first: a local COMMIT that fails after
+ *    it leaves the mirror behind central, not ahead, and the mirror's next
+ *    sync brings the change (the hook records central's revision in the
+ *    same local transaction, so it is not recorded either). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -247,6 +254,21 @@ build_images(struct udb_db *db, unsigned which)
 	return r;
 }
 
+/* (10): the captured changes go to the hook, inside the transaction. */
+static enum udb_result
+send_changes(struct udb_db *db)
+{
+	void *changeset = NULL;
+	enum udb_result r;
+	int size = 0;
+
+	r = udb_changes_take(db, &changeset, &size);
+	if (r == UDB_OK)
+		r = db->hook.send(db, changeset, size, db->hook.ctx);
+	sqlite3_free(changeset);
+	return r;
+}
+
 enum udb_result
 udb_db_begin(struct udb_db *db)
 {
@@ -274,6 +296,8 @@ udb_db_begin(struct udb_db *db)
 	r = repair_if_needed(db);
 	if (r == UDB_OK)
 		r = check_images(db);
+	if (r == UDB_OK)
+		r = udb_changes_start(db);
 	if (r != UDB_OK)
 		udb_db_rollback(db);
 	return r;
@@ -328,7 +352,9 @@ udb_db_commit(struct udb_db *db)
 		return UDB_INTERNAL;
 	}
 	images = db->tx_images | db->tx_images_forced;
-	if (db->tx_cross_file) {
+	if (db->hook.send)
+		r = send_changes(db);
+	if (r == UDB_OK && db->tx_cross_file) {
 		r = read_generations(db, &pub, &sec);
 		if (r == UDB_OK)
 			r = set_generations(db, pub + 1);
@@ -366,6 +392,7 @@ udb_db_rollback(struct udb_db *db)
 		return;
 	}
 	image_unlock(db);
+	udb_changes_stop(db);
 	if (sqlite3_get_autocommit(db->sql))
 		return;
 	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
