@@ -111,10 +111,8 @@ udb_hash_burn(const struct udb_config *cfg, const char *password)
 	explicit_bzero(passbuf, sizeof(passbuf));
 }
 
-/* Compares the whole of both strings, taking time that depends only on
- * their lengths. */
-static bool
-equal_constant_time(const char *a, const char *b)
+bool
+udb_equal_constant_time(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), n = la > lb ? la : lb;
 	volatile unsigned char diff = la != lb;
@@ -171,7 +169,7 @@ udb_hash_verify(const struct udb_config *cfg, const char *password, const char *
 	computed = hash_with(password, hash);
 	if (!computed)
 		return UDB_AUTH_FAILED;
-	if (equal_constant_time(computed, hash))
+	if (udb_equal_constant_time(computed, hash))
 		r = UDB_OK;
 	udb_secret_free(computed);
 	return r;
@@ -259,4 +257,39 @@ udb_hash_verify_timed(const struct udb_config *cfg, const char *password, const 
 	else
 		udb_secret_free(h.hash);
 	return r;
+}
+
+/* A token is random (a recovery code carries 60 bits), so no slow hash is
+ * needed against guessing it from its hash: sha256crypt at its least cost
+ * keeps a check of all ten codes of a user near a millisecond. */
+#define TOKEN_PREFIX "$5$"
+#define TOKEN_COST   1000
+
+enum udb_result
+udb_hash_token(const char *token, char **ret_hash)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	char *hash;
+
+	if (!crypt_gensalt_rn(TOKEN_PREFIX, TOKEN_COST, NULL, 0, setting, sizeof(setting)))
+		return UDB_INTERNAL;
+	hash = hash_with(token, setting);
+	if (!hash)
+		return UDB_NO_MEMORY;
+	*ret_hash = hash;
+	return UDB_OK;
+}
+
+bool
+udb_hash_token_matches(const char *token, const char *hash)
+{
+	char *again;
+	bool same;
+
+	if (strncmp(hash, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
+		return false;
+	again = hash_with(token, hash);
+	same = again && udb_equal_constant_time(again, hash);
+	udb_secret_free(again);
+	return same;
 }

@@ -68,6 +68,17 @@ enum udb_result udb_config_check_hash(const struct udb_config *cfg);
  * UDB_INVALID otherwise. */
 enum udb_result udb_hash_check_stored(const char *hash);
 
+/* Whether a and b are the same string, comparing the whole of both in a
+ * time that depends only on their lengths. */
+bool udb_equal_constant_time(const char *a, const char *b);
+
+/* A hash of a random single-use token (a recovery code, totp.c), cheap on
+ * purpose: the token's own entropy is what resists guessing. The caller
+ * frees *ret_hash. */
+enum udb_result udb_hash_token(const char *token, char **ret_hash);
+/* Whether token is the one hash was made from by udb_hash_token. */
+bool udb_hash_token_matches(const char *token, const char *hash);
+
 /* explicit_bzero, then free. NULL is a no-op. */
 void udb_secret_free(char *secret);
 

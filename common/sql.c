@@ -250,6 +250,25 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_ACCOUNT_UPGRADE_HASH] = "UPDATE sec.accounts SET password_hash = ?3 WHERE "
 				       "user_id = ?1 AND password_hash = ?2",
 
+	/* The second factor, in the shadow file only; column order as totp.c's
+	 * enum. */
+	[UDB_Q_TOTP_GET] = "SELECT secret, pending_secret, confirmed, confirmed_at, last_step, "
+			   "recovery_codes FROM sec.second_factors WHERE user_id = ?1",
+	[UDB_Q_TOTP_SET_PENDING] =
+		"INSERT INTO sec.second_factors (user_id, pending_secret) VALUES (?1, ?2) "
+		"ON CONFLICT (user_id) DO UPDATE SET pending_secret = excluded.pending_secret",
+	/* A new secret starts with no recovery codes: the old ones were made
+	 * for the phone that is being replaced. The last step never goes
+	 * back. */
+	[UDB_Q_TOTP_CONFIRM] =
+		"UPDATE sec.second_factors SET secret = pending_secret, pending_secret = NULL, "
+		"confirmed = 1, confirmed_at = ?2, last_step = max(last_step, ?3), "
+		"recovery_codes = NULL WHERE user_id = ?1 AND pending_secret IS NOT NULL",
+	[UDB_Q_TOTP_DELETE] = "DELETE FROM sec.second_factors WHERE user_id = ?1",
+	[UDB_Q_TOTP_USE_STEP] = "UPDATE sec.second_factors SET last_step = ?2 WHERE user_id = ?1 "
+				"AND last_step < ?2",
+	[UDB_Q_TOTP_SET_RECOVERY] =
+		"UPDATE sec.second_factors SET recovery_codes = ?2 WHERE user_id = ?1",
 	[UDB_Q_EMAIL_INSERT] = "INSERT INTO sec.user_emails (user_id, email, confirmed_at, "
 			       "is_primary, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[UDB_Q_EMAIL_DELETE] = "DELETE FROM sec.user_emails WHERE user_id = ?1 AND email = ?2",
