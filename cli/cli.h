@@ -41,9 +41,10 @@ struct cli {
 		bool terminate;      /* --terminate was given: "terminated" is shown */
 		unsigned terminated; /* the processes it signalled */
 	} subject;
-	bool refused;          /* explain: the login would be refused (exit 1) */
-	bool changed;          /* out_done() reported a change (nscd is then flushed) */
-	const char **lists[8]; /* the option lists of cli_parse() */
+	bool refused;            /* explain: the login would be refused (exit 1) */
+	bool changed;            /* out_done() reported a change (nscd is then flushed) */
+	char audit_message[512]; /* the change's message, for the audit trail */
+	const char **lists[8];   /* the option lists of cli_parse() */
 	size_t n_lists;
 };
 
@@ -182,6 +183,14 @@ enum udb_result cmd_email_primary(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_list(struct cli *c, int argc, char **argv);
 enum udb_result cmd_import(struct cli *c, int argc, char **argv);
 enum udb_result cmd_explain(struct cli *c, int argc, char **argv);
+
+/* The audit trail. cli_changed() (output.c) marks the run as having
+ * changed something and keeps message (the first one) for the trail;
+ * cli_audit_record() (audit.c) then logs it to authpriv and adds the
+ * audit row (main.c, once, after the command). */
+void cli_changed(struct cli *c, const char *message);
+enum udb_result cli_audit_record(struct cli *c);
+enum udb_result cmd_log(struct cli *c, int argc, char **argv);
 
 /* output.c: printing. */
 

@@ -125,7 +125,8 @@ report(struct cli *c, const struct udb_import_plan *plan, bool dry_run, enum udb
 		if (!plan->n_problems)
 			puts(msg);
 	}
-	c->changed = c->changed || changed;
+	if (changed)
+		cli_changed(c, msg);
 	if (plan->n_problems)
 		return cli_error(UDB_CONFLICT, "import: %s (the conflicts are listed on stdout)",
 				 msg);

@@ -74,6 +74,8 @@ static const struct command commands[] = {
 	{NULL, "import", cmd_import,
 	 "--from-system [--root DIR] [--min-uid N] [--max-uid N] [--dry-run]",
 	 "create users, roles and grants from passwd, shadow, group and gshadow"},
+	{NULL, "log", cmd_log, "[--user USER] [--since TIME]",
+	 "show the audit trail: who changed what, with this tool"},
 	{NULL, "explain", cmd_explain, "USER SERVICE [--pam-dir DIR]",
 	 "why SERVICE's account phase would allow or refuse USER now (exit 0 / 1)"},
 };
@@ -381,6 +383,12 @@ main(int argc, char **argv)
 	}
 	if (!done)
 		r = dispatch(&c, argc - optind, argv + optind);
+	if (c.changed) {
+		enum udb_result a = cli_audit_record(&c);
+
+		if (r == UDB_OK)
+			r = a;
+	}
 	/* As useradd does: a running nscd would otherwise serve the old
 	 * entries (and a revoked role) until its cache expires. */
 	if (c.changed) {

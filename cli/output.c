@@ -374,15 +374,29 @@ json_subject(struct json_object *o, const struct cli_subject *sub, bool *ok)
 }
 
 void
+cli_changed(struct cli *c, const char *message)
+{
+	c->changed = true;
+	if (c->audit_message[0])
+		return;
+	snprintf(c->audit_message, sizeof(c->audit_message), "%s", message);
+	/* The audit row and log line are one line each. */
+	for (char *p = c->audit_message; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+void
 out_done(struct cli *c, bool changed, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 
-	c->changed = c->changed || changed;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (changed)
+		cli_changed(c, msg);
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 		bool ok = o != NULL;
@@ -584,7 +598,13 @@ out_init(struct cli *c, const char *dbdir, unsigned old_version, unsigned new_ve
 	const char *action = old_version == 0            ? "created"
 			     : old_version < new_version ? "upgraded"
 							 : "unchanged";
+	char msg[512];
 
+	if (old_version < new_version) {
+		snprintf(msg, sizeof(msg), "%s the database in %s (schema version %u)", action,
+			 dbdir, new_version);
+		cli_changed(c, msg);
+	}
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 		bool ok = o != NULL;

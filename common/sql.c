@@ -315,6 +315,14 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"SELECT coalesce((SELECT CAST(value AS INTEGER) FROM pub.meta WHERE key = "
 		"'central_rev'), 0), coalesce((SELECT CAST(value AS INTEGER) FROM pub.meta WHERE "
 		"key = 'central_synced_at'), 0)",
+
+	[UDB_Q_AUDIT_INSERT] = "INSERT INTO sec.audit (at, uid, actor, sudo_user, command, "
+			       "subject_user, subject_role, message) VALUES (?1, ?2, ?3, ?4, ?5, "
+			       "?6, ?7, ?8)",
+	/* Columns: enum audit_column in audit.c. */
+	[UDB_Q_AUDIT_LIST] = "SELECT id, at, uid, actor, sudo_user, command, subject_user, "
+			     "subject_role, message FROM sec.audit WHERE (?1 IS NULL OR "
+			     "subject_user = ?1) AND at >= ?2 ORDER BY id",
 };
 
 const char *

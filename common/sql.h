@@ -115,6 +115,9 @@ enum udb_query {
 	/* fleet mode: the local copy's central revision (replica.c) */
 	UDB_Q_REPLICA_SET_META,
 	UDB_Q_REPLICA_STATE,
+	/* the audit trail (audit.c) */
+	UDB_Q_AUDIT_INSERT,
+	UDB_Q_AUDIT_LIST,
 	UDB_Q_COUNT
 };
 
