@@ -98,6 +98,65 @@ cmd_user_unlock(struct cli *c, int argc, char **argv)
 	return UDB_OK;
 }
 
+static enum udb_result
+lock_password(struct cli *c, int argc, char **argv, bool lock)
+{
+	const char *name = NULL;
+	bool changed = false;
+	enum udb_result r;
+
+	r = cli_user_command(c, argc, argv,
+			     lock ? "Locks the password alone, as `passwd -l` does: no password "
+				    "logs in (the\nshadow entry shows `!` before the hash), other "
+				    "ways in (ssh keys) still\nwork. `user unlock-password` undoes "
+				    "it; `user passwd` sets a new one.\n"
+				  : "Undoes `user lock-password`: the password logs in again.\n",
+			     NULL, &name);
+	if (r != UDB_OK || !name)
+		return r;
+	r = udb_account_lock_password(c->db, name, lock, &changed);
+	if (r != UDB_OK)
+		return report_user(r, name);
+	c->subject.user = name;
+	if (changed) {
+		out_done(c, true, "%s the password of user %s", lock ? "locked" : "unlocked", name);
+		return UDB_OK;
+	}
+	if (!lock) {
+		out_done(c, false, "the password of user %s was not locked", name);
+		return UDB_OK;
+	}
+	/* Nothing to lock, or locked already: say which. */
+	{
+		struct udb_account *a = NULL;
+		bool locked;
+
+		r = udb_account_by_name(c->db, name, &a);
+		if (r != UDB_OK)
+			return report_user(r, name);
+		locked = udb_account_password_locked(a->password_hash);
+		udb_account_free(a);
+		if (!locked)
+			return cli_error(UDB_INVALID,
+					 "user %s has no password to lock (nothing was changed)",
+					 cli_quote(name));
+	}
+	out_done(c, false, "the password of user %s was already locked", name);
+	return UDB_OK;
+}
+
+enum udb_result
+cmd_user_lock_password(struct cli *c, int argc, char **argv)
+{
+	return lock_password(c, argc, argv, true);
+}
+
+enum udb_result
+cmd_user_unlock_password(struct cli *c, int argc, char **argv)
+{
+	return lock_password(c, argc, argv, false);
+}
+
 enum udb_result
 cmd_user_passwd(struct cli *c, int argc, char **argv)
 {

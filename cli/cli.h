@@ -168,6 +168,8 @@ enum udb_result cmd_user_enable(struct cli *c, int argc, char **argv);
 enum udb_result cmd_user_disable(struct cli *c, int argc, char **argv);
 enum udb_result cmd_user_passwd(struct cli *c, int argc, char **argv);
 enum udb_result cmd_user_unlock(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_lock_password(struct cli *c, int argc, char **argv);
+enum udb_result cmd_user_unlock_password(struct cli *c, int argc, char **argv);
 enum udb_result cmd_user_expire(struct cli *c, int argc, char **argv);
 enum udb_result cmd_role_add(struct cli *c, int argc, char **argv);
 enum udb_result cmd_role_mod(struct cli *c, int argc, char **argv);

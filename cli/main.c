@@ -47,6 +47,10 @@ static const struct command commands[] = {
 	{"user", "passwd", cmd_user_passwd, "NAME [--password-stdin | --password-hash-stdin]",
 	 "set a user's password"},
 	{"user", "unlock", cmd_user_unlock, "NAME", "clear the failed-login lockout"},
+	{"user", "lock-password", cmd_user_lock_password, "NAME",
+	 "refuse password logins (like passwd -l); keys still work"},
+	{"user", "unlock-password", cmd_user_unlock_password, "NAME",
+	 "undo lock-password: the password logs in again"},
 	{"user", "expire", cmd_user_expire,
 	 "NAME [--account DATE|never] [--not-before DATE|never] [--password-now] "
 	 "[--min-days N|never] [--max-days N|never] [--warn-days N|never] "

@@ -113,6 +113,7 @@ json_account(const struct udb_account *a, int64_t now, bool *ok)
 	out_jset_time(o, "last_failed_at", a->last_failed_at, ok);
 	out_jset_bool(o, "password_set", a->password_hash && *a->password_hash, ok);
 	out_jset_str(o, "password_method", hash_method_name(a->password_hash), ok);
+	out_jset_bool(o, "password_locked", udb_account_password_locked(a->password_hash), ok);
 	out_jset_time(o, "password_changed_at", a->password_changed_at, ok);
 	out_jset_bool(o, "must_change_password", a->must_change, ok);
 	out_jset_days(o, "min_days", a->min_days, ok);
@@ -233,7 +234,11 @@ human_account(const struct udb_account *a, int64_t now)
 			   out_when(a->last_failed_at, b1, sizeof(b1), "-"));
 	else
 		out_kv_fmt("failed logins", "%d", a->failed_count);
-	if (method)
+	if (udb_account_password_locked(a->password_hash))
+		out_kv_fmt("password", "locked (%s; `userdb user unlock-password`), changed %s",
+			   hash_method_name(a->password_hash + 1),
+			   out_when(a->password_changed_at, b1, sizeof(b1), "never"));
+	else if (method)
 		out_kv_fmt("password", "set (%s), changed %s", method,
 			   out_when(a->password_changed_at, b1, sizeof(b1), "never"));
 	else

@@ -346,6 +346,14 @@ udb_account_set_password(struct udb_db *db, const char *name, const char *hash, 
 }
 
 enum udb_result
+udb_account_lock_password(struct udb_db *db, const char *name, bool lock, bool *ret_changed)
+{
+	struct change c = {.q = lock ? UDB_Q_ACCOUNT_LOCK_PASSWORD : UDB_Q_ACCOUNT_UNLOCK_PASSWORD};
+
+	return change_account(db, name, &c, ret_changed);
+}
+
+enum udb_result
 udb_account_upgrade_hash(struct udb_db *db, int64_t user_id, const char *old_hash,
 			 const char *new_hash)
 {

@@ -99,6 +99,19 @@ enum udb_result udb_account_set_password(struct udb_db *db, const char *name, co
  * successful login with an outdated hash. */
 enum udb_result udb_account_upgrade_hash(struct udb_db *db, int64_t user_id, const char *old_hash,
 					 const char *new_hash);
+/* Locks the password alone, as `passwd -l` does: "!" goes before the
+ * stored hash, so no password verifies while other ways in (keys) still
+ * work; unlocking takes it off again. *ret_changed is false when there was
+ * nothing to do (already locked or unlocked, or no password). */
+enum udb_result udb_account_lock_password(struct udb_db *db, const char *name, bool lock,
+					  bool *ret_changed);
+/* Whether a stored hash is a password locked by udb_account_lock_password()
+ * (or imported so). */
+static inline bool
+udb_account_password_locked(const char *hash)
+{
+	return hash && hash[0] == '!' && hash[1] != '\0';
+}
 enum udb_result udb_account_set_validity(struct udb_db *db, const char *name, int64_t not_before,
 					 int64_t not_after);
 enum udb_result udb_account_set_must_change(struct udb_db *db, const char *name, bool must_change);

@@ -215,6 +215,16 @@ static const char *const queries[UDB_Q_COUNT] = {
 			      "LIMIT ?2",
 	[UDB_Q_ACCOUNT_SET_ENABLED] = "UPDATE sec.accounts SET is_enabled = ?2 WHERE user_id = ?1 "
 				      "AND is_enabled <> ?2",
+	/* passwd -l: "!" before the hash, which then never verifies (hash.c)
+	 * and shows as is in the shadow entry; no-op without a hash or when
+	 * already locked. Unlocking takes exactly one "!" off a locked hash. */
+	[UDB_Q_ACCOUNT_LOCK_PASSWORD] =
+		"UPDATE sec.accounts SET password_hash = '!' || password_hash WHERE user_id = ?1 "
+		"AND password_hash IS NOT NULL AND password_hash <> '' AND substr(password_hash, "
+		"1, 1) <> '!'",
+	[UDB_Q_ACCOUNT_UNLOCK_PASSWORD] =
+		"UPDATE sec.accounts SET password_hash = substr(password_hash, 2) WHERE user_id = "
+		"?1 AND substr(password_hash, 1, 1) = '!' AND length(password_hash) > 1",
 	[UDB_Q_ACCOUNT_SET_PASSWORD] =
 		"UPDATE sec.accounts SET password_hash = ?2, password_changed_at = ?3, "
 		"must_change = 0 WHERE user_id = ?1",

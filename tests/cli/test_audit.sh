@@ -174,6 +174,8 @@ audited "email del" "" email del bob bob@example.com
 sqlite3 "$T/db/shadow.db" "UPDATE accounts SET failed_count = 3, locked_until = 4102444800" ||
 	echo "Bail out! cannot set a failure count"
 audited "user unlock" "" user unlock bob
+audited "user lock-password" "" user lock-password bob
+audited "user unlock-password" "" user unlock-password bob
 audited "import" "" import --from-system --root "$R" --min-uid 11000
 audited "user del" "" user del bob
 audited "role del" "" role del deck

@@ -1,0 +1,88 @@
+#!/bin/bash
+#
+# tests/e2e/usermod.sh: usermod and passwd -l parity through real clients,
+# on Debian's stock stacks with the shipped pam-auth-update profile:
+#  - `user lock-password`: an ssh password login is refused while an ssh
+#    key still logs in, the NSS shadow entry shows "!" before the hash
+#    (`getent shadow`, `passwd -S` says L); `user unlock-password` lets the
+#    password in again.
+# Run by meson as e2e-usermod:
+#   tests/e2e/run.sh usermod.sh BUILD_DIR SOURCE_DIR
+
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${E2E_DIR:-$(dirname "$0")}/lib.sh"
+
+BUILD=${1:?usage: usermod.sh BUILD_DIR SOURCE_DIR}
+SRC=${2:?usage: usermod.sh BUILD_DIR SOURCE_DIR}
+USERDB=$BUILD/cli/userdb
+PAM_MOD=$BUILD/pam_userdb/pam_userdb.so
+PORT=2241
+PW='Alice-pw.1'
+
+for f in "$USERDB" "$PAM_MOD" "$BUILD/nss_userdb/libnss_userdb.so.2"; do
+	[[ -e $f ]] || e2e_skip_all "not built: $f"
+done
+
+e2e_overlay /var/lib || _e2e_die "cannot make /var/lib private"
+e2e_overlay /home || _e2e_die "cannot make /home private"
+e2e_overlay /usr/share/pam-configs || _e2e_die "cannot make pam-configs private"
+e2e_overlay /var/cache/debconf || _e2e_die "cannot make /var/cache/debconf private"
+printf 'dbdir = /var/lib/userdb\n' >/etc/userdb.conf
+chmod 0644 /etc/userdb.conf
+unset USERDB_CONF
+
+udb() { "$USERDB" "$@"; }
+setup() { "$@" >/dev/null 2>&1 || _e2e_die "setup step failed: $*"; }
+
+setup udb init
+setup udb role add devs
+printf '%s\n' "$PW" | setup udb user add alice --role devs --password-stdin --create-home
+e2e_private_accounts
+e2e_setup_nss "$BUILD/nss_userdb"
+sed "s|@PAM_MODULE@|$PAM_MOD|" "$SRC/dist/pam-config.in" >/usr/share/pam-configs/userdb
+DEBIAN_FRONTEND=noninteractive pam-auth-update --enable userdb >/dev/null 2>&1 ||
+	_e2e_die "pam-auth-update --enable userdb failed"
+
+# Keys from a root-owned file per user (StrictModes off: the file lives
+# under the run's temporary directory).
+KEYS=$E2E_TMP/keys
+install -d -m 0755 "$KEYS"
+ssh-keygen -q -t ed25519 -N '' -C e2e-alice -f "$E2E_TMP/alice_key" ||
+	_e2e_die "ssh-keygen failed"
+install -m 0644 "$E2E_TMP/alice_key.pub" "$KEYS/alice"
+e2e_start_sshd "$PORT" "PubkeyAuthentication yes" "AuthorizedKeysFile $KEYS/%u" "StrictModes no"
+
+ssh_key() { # USER CMD...: a login with the key alone
+	local user=$1
+	shift
+	timeout -k 3 30 ssh -F /dev/null -p "$PORT" -l "$user" -i "$E2E_TMP/alice_key" \
+		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=ERROR -o PreferredAuthentications=publickey -o IdentitiesOnly=yes \
+		-o ControlMaster=no -o ControlPath=none 127.0.0.1 -- "$@"
+}
+
+# --- lock-password / unlock-password ----------------------------------------
+e2e_expect_output "before: alice logs in with her password" '^alice$' e2e_ssh alice "$PW" id -un
+e2e_expect_output "before: and with her key" '^alice$' ssh_key alice id -un
+e2e_expect_output "lock-password says so" '^locked the password of user alice$' \
+	udb user lock-password alice
+e2e_expect_fail "locked: the password login is refused" e2e_ssh alice "$PW" id -un
+e2e_expect_output "locked: the key still logs in" '^alice$' ssh_key alice id -un
+e2e_expect_output "locked: getent shadow shows ! before the hash" '^alice:!\$[a-z0-9]+\$' \
+	getent shadow alice
+e2e_expect_output "locked: passwd -S says L" '^alice L ' passwd -S alice
+e2e_expect_output "locked: user show says so" '^password: +locked \(' udb user show alice
+e2e_expect_output "lock-password again changes nothing" \
+	'^the password of user alice was already locked$' udb user lock-password alice
+e2e_expect_output "unlock-password says so" '^unlocked the password of user alice$' \
+	udb user unlock-password alice
+e2e_expect_output "unlocked: the password logs in again" '^alice$' e2e_ssh alice "$PW" id -un
+e2e_expect_output "unlocked: getent shadow shows the hash alone" '^alice:\$[a-z0-9]+\$' \
+	getent shadow alice
+e2e_expect_output "unlock-password again changes nothing" \
+	'^the password of user alice was not locked$' udb user unlock-password alice
+setup udb user add nopw
+e2e_expect_fail_output "lock-password of a user without a password is refused" \
+	'has no password to lock' udb user lock-password nopw
+
