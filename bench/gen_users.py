@@ -14,7 +14,7 @@ deterministically for a given N and seed, the same accounts as:
 
 The population (N users in total):
   - user "many", uid 100000, member of all 100 roles (the initgroups target);
-  - users u0000001 .. u<N-1>, uid 100000+i, each in 1-3 random roles;
+  - users u0000001 .. u<N-1>, uid 100000+i, each in 2-4 random roles (so each role holds ~3% of all users);
   - every user's primary group is a personal group named like the user with
     gid = uid and no members (Debian's convention, and userdb's default);
   - roles role000 .. role099, gid ROLE_GID_BASE+k;
@@ -59,7 +59,7 @@ def build_population(n, seed, role_gid_base):
         members[k].append(0)
     role_ids = range(NROLES)
     for i in range(1, n):
-        for k in rng.sample(role_ids, rng.randint(1, 3)):
+        for k in rng.sample(role_ids, rng.randint(2, 4)):
             members[k].append(i)
     for m in members:
         m.sort()

@@ -20,8 +20,11 @@
 #include <errno.h>
 #include <grp.h>
 #include <nss.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <spawn.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +86,7 @@ struct bench_opts {
 	unsigned enum_passes;
 	double enum_budget_ms;
 	size_t fresh_runs;
+	size_t thread_rounds;
 	int header;
 	int verbose;
 };
@@ -110,17 +114,31 @@ enum bench_op {
 	BENCH_GRNAM,
 	BENCH_GRGID,
 	BENCH_GRNAM_ROLE,
+	BENCH_GRGID_ROLE,
 	BENCH_GRNAM_BIG,
 	BENCH_INITGROUPS,
+	BENCH_PWNAM_MISS,
+	BENCH_PWUID_MISS,
+	BENCH_GRNAM_MISS,
+	BENCH_GRGID_MISS,
 	BENCH_NOPS,
 };
 
 static const char *const bench_op_title[BENCH_NOPS] = {
 	[BENCH_PWNAM] = "getpwnam",           [BENCH_PWUID] = "getpwuid",
 	[BENCH_GRNAM] = "getgrnam",           [BENCH_GRGID] = "getgrgid",
-	[BENCH_GRNAM_ROLE] = "getgrnam role", [BENCH_GRNAM_BIG] = "getgrnam big",
-	[BENCH_INITGROUPS] = "initgroups",
+	[BENCH_GRNAM_ROLE] = "getgrnam role", [BENCH_GRGID_ROLE] = "getgrgid role",
+	[BENCH_GRNAM_BIG] = "getgrnam big",   [BENCH_INITGROUPS] = "initgroups",
+	[BENCH_PWNAM_MISS] = "getpwnam miss", [BENCH_PWUID_MISS] = "getpwuid miss",
+	[BENCH_GRNAM_MISS] = "getgrnam miss", [BENCH_GRGID_MISS] = "getgrgid miss",
 };
+
+/* Misses: names no population has (gen_users.py names users "many" and
+ * "u<digits>", groups "role<k>", "big<k>" and the users' names) and ids
+ * between the last personal gid (100000 + N - 1) and the first role gid
+ * (2000000) for N up to 1,900,000, so inside any range a module serves. */
+#define BENCH_MISS_ID_BASE 1900000u
+#define BENCH_MISS_ID_SPAN 90000u
 
 struct bench_stat {
 	int measured;
@@ -438,16 +456,21 @@ bench_call(struct bench_ctx *ctx, enum bench_op op)
 	double t0, t1;
 	long start = 1, size = 64;
 	gid_t *groups = NULL;
+	bool miss = op >= BENCH_PWNAM_MISS;
+	char miss_name[32];
+	uint32_t miss_id =
+		BENCH_MISS_ID_BASE + (uint32_t)(bench_rand(&ctx->rng) % BENCH_MISS_ID_SPAN);
 
+	snprintf(miss_name, sizeof(miss_name), "x%07u", miss_id);
 	if (op == BENCH_PWNAM || op == BENCH_PWUID)
 		u = &spec->users[bench_rand(&ctx->rng) % spec->nusers];
 	else if (op == BENCH_GRNAM || op == BENCH_GRGID)
 		g = &spec->groups[bench_rand(&ctx->rng) % spec->ngroups];
-	else if (op == BENCH_GRNAM_ROLE)
+	else if (op == BENCH_GRNAM_ROLE || op == BENCH_GRGID_ROLE)
 		g = &spec->groups[ctx->role_idx[bench_rand(&ctx->rng) % ctx->nrole_idx]];
 	else if (op == BENCH_GRNAM_BIG)
 		g = ctx->big;
-	else {
+	else if (op == BENCH_INITGROUPS) {
 		u = ctx->ig_user;
 		groups = malloc((size_t)size * sizeof(gid_t));
 		if (!groups)
@@ -465,7 +488,20 @@ bench_call(struct bench_ctx *ctx, enum bench_op op)
 			st = ctx->mod->getpwuid_r(u->uid, &pw, ctx->buf, ctx->buflen, &err);
 			break;
 		case BENCH_GRGID:
+		case BENCH_GRGID_ROLE:
 			st = ctx->mod->getgrgid_r(g->gid, &gr, ctx->buf, ctx->buflen, &err);
+			break;
+		case BENCH_PWNAM_MISS:
+			st = ctx->mod->getpwnam_r(miss_name, &pw, ctx->buf, ctx->buflen, &err);
+			break;
+		case BENCH_PWUID_MISS:
+			st = ctx->mod->getpwuid_r(miss_id, &pw, ctx->buf, ctx->buflen, &err);
+			break;
+		case BENCH_GRNAM_MISS:
+			st = ctx->mod->getgrnam_r(miss_name, &gr, ctx->buf, ctx->buflen, &err);
+			break;
+		case BENCH_GRGID_MISS:
+			st = ctx->mod->getgrgid_r(miss_id, &gr, ctx->buf, ctx->buflen, &err);
 			break;
 		case BENCH_INITGROUPS:
 			if (ctx->mod->initgroups_dyn)
@@ -482,7 +518,9 @@ bench_call(struct bench_ctx *ctx, enum bench_op op)
 	} while (bench_ctx_retry(ctx, st, err));
 	t1 = bench_now_us();
 
-	if (st == NSS_STATUS_SUCCESS) {
+	if (miss) {
+		ok = st == NSS_STATUS_NOTFOUND;
+	} else if (st == NSS_STATUS_SUCCESS) {
 		if (op == BENCH_PWNAM || op == BENCH_PWUID)
 			ok = strcmp(pw.pw_name, u->name) == 0 && pw.pw_uid == u->uid &&
 			     pw.pw_gid == u->gid;
@@ -493,7 +531,7 @@ bench_call(struct bench_ctx *ctx, enum bench_op op)
 			     bench_count_members(gr.gr_mem) == g->nmembers;
 	}
 	if (!ok)
-		bench_ctx_error(ctx, op, u ? u->name : g->name, st);
+		bench_ctx_error(ctx, op, miss ? miss_name : u ? u->name : g->name, st);
 	free(groups);
 	return t1 - t0;
 }
@@ -505,13 +543,18 @@ bench_op_available(const struct bench_ctx *ctx, enum bench_op op)
 
 	switch (op) {
 	case BENCH_PWNAM:
+	case BENCH_PWNAM_MISS:
 		return m->getpwnam_r != NULL;
 	case BENCH_PWUID:
+	case BENCH_PWUID_MISS:
 		return m->getpwuid_r != NULL;
 	case BENCH_GRGID:
+	case BENCH_GRGID_MISS:
 		return m->getgrgid_r != NULL;
 	case BENCH_GRNAM_ROLE:
 		return m->getgrnam_r != NULL && ctx->nrole_idx > 0;
+	case BENCH_GRGID_ROLE:
+		return m->getgrgid_r != NULL && ctx->nrole_idx > 0;
 	case BENCH_GRNAM_BIG:
 		return m->getgrnam_r != NULL && ctx->big != NULL;
 	case BENCH_INITGROUPS:
@@ -594,6 +637,101 @@ bench_run_enum(struct bench_ctx *ctx, struct bench_stat *st)
 	bench_stat_fill(st, samples, n);
 }
 
+/* One thread of the scaling measurement: random getpwnam until told to stop. */
+struct bench_worker {
+	const struct bench_ctx *ctx;
+	const atomic_bool *stop;
+	uint64_t rng;
+	unsigned long lookups;
+	unsigned long wrong;
+	pthread_t thread;
+};
+
+static void *
+bench_worker_run(void *arg)
+{
+	struct bench_worker *w = arg;
+	const struct bench_spec *spec = w->ctx->spec;
+	size_t buflen = w->ctx->buflen;
+	char *buf = malloc(buflen);
+	struct passwd pw;
+	int err = 0;
+
+	if (!buf)
+		bench_die("out of memory");
+	while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {
+		const struct bench_user *u = &spec->users[bench_rand(&w->rng) % spec->nusers];
+		enum nss_status st = w->ctx->mod->getpwnam_r(u->name, &pw, buf, buflen, &err);
+
+		if (st != NSS_STATUS_SUCCESS || strcmp(pw.pw_name, u->name) != 0 ||
+		    pw.pw_uid != u->uid)
+			w->wrong++;
+		w->lookups++;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Lookups per second of nthreads threads of this process together. */
+static double
+bench_threads_rate(struct bench_ctx *ctx, int nthreads, double ms)
+{
+	struct bench_worker w[2];
+	atomic_bool stop = false;
+	struct timespec nap = {.tv_sec = (time_t)(ms / 1e3),
+			       .tv_nsec = (long)((ms - 1e3 * (double)(time_t)(ms / 1e3)) * 1e6)};
+	unsigned long total = 0;
+	double t0, t1;
+
+	t0 = bench_now_us();
+	for (int i = 0; i < nthreads; i++) {
+		w[i] = (struct bench_worker){
+			.ctx = ctx, .stop = &stop, .rng = bench_rand(&ctx->rng)};
+		if (pthread_create(&w[i].thread, NULL, bench_worker_run, &w[i]) != 0)
+			bench_die("pthread_create failed");
+	}
+	nanosleep(&nap, NULL);
+	atomic_store(&stop, true);
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(w[i].thread, NULL);
+		total += w[i].lookups;
+		if (w[i].wrong && ctx->errors++ < 5)
+			fprintf(stderr, "nss_bench: %s: %lu wrong getpwnam answers in %d threads\n",
+				ctx->opts->label, w[i].wrong, nthreads);
+	}
+	t1 = bench_now_us();
+	return (double)total / ((t1 - t0) / 1e6);
+}
+
+/*
+ * Two threads against one, in the same process: rounds of one second each,
+ * alternated so that drift hits both alike. The cell is the median of the
+ * two-thread rates over the median of the one-thread rates.
+ */
+static void
+bench_run_threads(struct bench_ctx *ctx, struct bench_stat *st, double *ret_rate1)
+{
+	double one[16], two[16];
+	size_t n = ctx->opts->thread_rounds < 16 ? ctx->opts->thread_rounds : 16;
+	struct bench_stat s1, s2;
+
+	memset(st, 0, sizeof(*st));
+	*ret_rate1 = 0;
+	if (n == 0 || !ctx->mod->getpwnam_r)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		one[i] = bench_threads_rate(ctx, 1, 1000);
+		two[i] = bench_threads_rate(ctx, 2, 1000);
+	}
+	bench_stat_fill(&s1, one, n);
+	bench_stat_fill(&s2, two, n);
+	st->measured = s1.median > 0;
+	st->n = n;
+	st->median = s1.median > 0 ? s2.median / s1.median : 0;
+	st->p90 = st->median;
+	*ret_rate1 = s1.median;
+}
+
 /*
  * Spawns this binary in child mode and waits for it. posix_spawn (vfork
  * semantics) keeps the cost independent of this process's size, which at a
@@ -618,17 +756,25 @@ bench_spawn_child(char *self, char *mode, char *name, int *ret_failed)
 	return t1 - t0;
 }
 
+/*
+ * Fresh processes, interleaved round by round: one that exits at once, one
+ * that does a getpwnam() of a random user, one that does a getgrnam() of a
+ * random role (when the spec has roles), each through glibc.
+ */
 static void
-bench_run_fresh(struct bench_ctx *ctx, struct bench_stat *st, struct bench_stat *base)
+bench_run_fresh(struct bench_ctx *ctx, struct bench_stat *st, struct bench_stat *st_role,
+		struct bench_stat *base)
 {
 	char self[4096], mode_lookup[] = "--child-getpwnam", mode_noop[] = "--child-noop";
+	char mode_group[] = "--child-getgrnam";
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	size_t runs = ctx->opts->fresh_runs;
-	double *lookup, *noop, spent = 0;
+	double *lookup, *noop, *group, spent = 0;
 	size_t n = 0;
 	int failed = 0;
 
 	memset(st, 0, sizeof(*st));
+	memset(st_role, 0, sizeof(*st_role));
 	memset(base, 0, sizeof(*base));
 	if (runs == 0)
 		return;
@@ -637,7 +783,8 @@ bench_run_fresh(struct bench_ctx *ctx, struct bench_stat *st, struct bench_stat 
 	self[len] = '\0';
 	lookup = malloc(runs * sizeof(*lookup));
 	noop = malloc(runs * sizeof(*noop));
-	if (!lookup || !noop)
+	group = malloc(runs * sizeof(*group));
+	if (!lookup || !noop || !group)
 		bench_die("out of memory");
 	for (int i = 0; i < 3; i++)
 		bench_spawn_child(self, mode_lookup, ctx->spec->users[0].name, &failed);
@@ -648,21 +795,35 @@ bench_run_fresh(struct bench_ctx *ctx, struct bench_stat *st, struct bench_stat 
 		noop[n] = bench_spawn_child(self, mode_noop, name, &failed);
 		lookup[n] = bench_spawn_child(self, mode_lookup, name, &failed);
 		spent += lookup[n] + noop[n];
+		if (ctx->nrole_idx > 0) {
+			const struct bench_group *g =
+				&ctx->spec->groups[ctx->role_idx[bench_rand(&ctx->rng) %
+								 ctx->nrole_idx]];
+			char gname[256];
+
+			snprintf(gname, sizeof(gname), "%s", g->name);
+			group[n] = bench_spawn_child(self, mode_group, gname, &failed);
+			spent += group[n];
+		}
 		n++;
 	}
 	if (failed && ctx->errors++ < 5)
 		fprintf(stderr,
-			"nss_bench: %s: a fresh process did not find its user through "
+			"nss_bench: %s: a fresh process did not find its user or role through "
 			"glibc (is /etc/nsswitch.conf set to '%s'?)\n",
 			ctx->opts->label, ctx->mod->prefix);
 	for (size_t i = 0; i < n; i++) {
 		lookup[i] /= 1e3;
 		noop[i] /= 1e3;
+		group[i] /= 1e3;
 	}
 	bench_stat_fill(st, lookup, n);
 	bench_stat_fill(base, noop, n);
+	if (ctx->nrole_idx > 0)
+		bench_stat_fill(st_role, group, n);
 	free(lookup);
 	free(noop);
+	free(group);
 }
 
 static void
@@ -699,8 +860,9 @@ bench_print_header(void)
 	printf("| module | users |");
 	for (int op = 0; op < BENCH_NOPS; op++)
 		printf(" %s µs |", bench_op_title[op]);
-	printf(" enum passwd ms | fresh getpwnam ms | fresh spawn only ms |\n|---|---:|");
-	for (int op = 0; op < BENCH_NOPS + 3; op++)
+	printf(" enum passwd ms | 2 threads / 1 | fresh getpwnam ms | fresh getgrnam role ms |"
+	       " fresh spawn only ms |\n|---|---:|");
+	for (int op = 0; op < BENCH_NOPS + 5; op++)
 		printf("---:|");
 	printf("\n");
 }
@@ -720,6 +882,7 @@ bench_usage(void)
 	      "  --enum-passes N  enumeration passes at most (default 3, max 16)\n"
 	      "  --enum-budget-ms MS  stop starting passes after this (default 10000)\n"
 	      "  --fresh N        fresh-process runs at most, 0 = skip (default 200)\n"
+	      "  --thread-rounds N  one-second rounds of 1 and 2 threads, 0 = skip (default 5)\n"
 	      "  --role-prefix S  roles sampled for 'getgrnam role' (default role)\n"
 	      "  --big-group NAME the one very large group (default big1)\n"
 	      "  --initgroups-user NAME  (default many)\n"
@@ -735,6 +898,8 @@ bench_child(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--child-noop") == 0)
 		return 0;
+	if (argc == 3 && strcmp(argv[1], "--child-getgrnam") == 0)
+		return getgrnam(argv[2]) ? 0 : 3;
 	return getpwnam(argv[2]) ? 0 : 3;
 }
 
@@ -770,6 +935,8 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o, const char **ret_p
 			o->enum_budget_ms = strtod(v, NULL);
 		} else if (strcmp(a, "--fresh") == 0) {
 			o->fresh_runs = strtoul(v, NULL, 10);
+		} else if (strcmp(a, "--thread-rounds") == 0) {
+			o->thread_rounds = strtoul(v, NULL, 10);
 		} else if (strcmp(a, "--role-prefix") == 0) {
 			o->role_prefix = v;
 		} else if (strcmp(a, "--big-group") == 0) {
@@ -803,12 +970,14 @@ main(int argc, char **argv)
 		.enum_passes = 3,
 		.enum_budget_ms = 10000,
 		.fresh_runs = 200,
+		.thread_rounds = 5,
 	};
 	const char *pos[3] = {NULL, NULL, NULL};
 	struct bench_spec spec = {0};
 	struct bench_module mod;
 	struct bench_ctx ctx = {0};
-	struct bench_stat stats[BENCH_NOPS], en, fresh, spawn;
+	struct bench_stat stats[BENCH_NOPS], en, threads, fresh, fresh_role, spawn;
+	double rate1;
 
 	if (argc == 3 && strncmp(argv[1], "--child-", 8) == 0)
 		return bench_child(argc, argv);
@@ -847,7 +1016,8 @@ main(int argc, char **argv)
 	for (int op = 0; op < BENCH_NOPS; op++)
 		bench_run_op(&ctx, (enum bench_op)op, &stats[op]);
 	bench_run_enum(&ctx, &en);
-	bench_run_fresh(&ctx, &fresh, &spawn);
+	bench_run_threads(&ctx, &threads, &rate1);
+	bench_run_fresh(&ctx, &fresh, &fresh_role, &spawn);
 
 	if (opts.header)
 		bench_print_header();
@@ -855,7 +1025,9 @@ main(int argc, char **argv)
 	for (int op = 0; op < BENCH_NOPS; op++)
 		bench_print_cell(&stats[op], 1);
 	bench_print_cell(&en, 0);
+	bench_print_cell(&threads, 0);
 	bench_print_cell(&fresh, 0);
+	bench_print_cell(&fresh_role, 0);
 	bench_print_cell(&spawn, 0);
 	printf("\n");
 	fflush(stdout);
@@ -864,8 +1036,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "nss_bench: %s: samples", opts.label);
 		for (int op = 0; op < BENCH_NOPS; op++)
 			fprintf(stderr, " %s=%zu", bench_op_title[op], stats[op].n);
-		fprintf(stderr, " enum=%zu fresh=%zu; ERANGE retries %lu, final buffer %zu bytes\n",
-			en.n, fresh.n, ctx.retries, ctx.buflen);
+		fprintf(stderr,
+			" enum=%zu fresh=%zu; one thread %.0f getpwnam/s; ERANGE retries %lu, "
+			"final buffer %zu bytes\n",
+			en.n, fresh.n, rate1, ctx.retries, ctx.buflen);
 	}
 	free(ctx.buf);
 	free(ctx.role_idx);

@@ -20,6 +20,10 @@
 #   NSS_BENCH_WORKDIR  generated data (default /var/tmp/userdb-nss-bench)
 #   NSS_BENCH          a built nss_bench (default: compile bench/nss_bench.c)
 #   NSS_BENCH_ARGS     extra nss_bench options, e.g. "--budget-ms 1000"
+#   USERDB_CLI         the userdb tool: adds writes as whole processes
+#   USERDB_WRITE_ROUNDS  rounds of grant/revoke/user add/user disable (9)
+#   USERDB_PAM_SO, USERDB_LOGIN_BENCH  pam_userdb.so and login_bench: adds
+#                      a whole PAM login (USERDB_LOGINS of them, 200)
 set -euo pipefail
 
 BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,6 +45,73 @@ module_so() {
 	userdb) echo "$USERDB_NSS_SO" ;;
 	*) die "unknown module '$1'" ;;
 	esac
+}
+
+# Median of the numbers on stdin, one per line.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Runs a command as a whole process, appending its wall time in ms to FILE.
+# EPOCHREALTIME is read by bash itself: nothing is forked around the command.
+timed() {
+	local out=$1 t0 t1
+	shift
+	t0=$EPOCHREALTIME
+	if ! "$@" >/dev/null 2>"$WORK/ns/timed.err"; then
+		log "run-nss-bench: '$*' failed:"
+		cat "$WORK/ns/timed.err" >&2
+		die "stopping"
+	fi
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }' >>"$out"
+}
+
+# userdb's writes and a whole PAM login against the store the lookups were
+# measured on (populated for this run, so changing it costs nothing). The
+# host's own passwd, group and shadow come back first: the admin tool checks
+# a new name against every NSS source, and a host's files are small.
+userdb_writes_and_login() {
+	local n=$1 d=$2 rounds=${USERDB_WRITE_ROUNDS:-9} ns="$WORK/ns" i f u
+	local pw="bench login password 1"
+	local -a users
+
+	for f in passwd group shadow; do
+		umount "/etc/$f"
+	done
+	printf 'passwd: files userdb\ngroup: files userdb\nshadow: files userdb\n' >/etc/nsswitch.conf
+	# A cheap hash, so that the login's own cost is not lost in it; it is
+	# measured alone and subtracted all the same.
+	printf 'hash_method = sha512crypt\nhash_cost = 1000\n' >>/etc/userdb.conf
+
+	# Users from the middle of the population that are not in role000 (a
+	# role holding ~3% of all users): each is granted role000, revoked
+	# from it, then disabled.
+	mapfile -t users < <(awk -F'\t' -v want="$rounds" -v n="$n" '
+		$1 == "member" && $2 == "role000" { in_role[$3] = 1; next }
+		$1 == "user" { seen++; if (seen > n / 2 && !($2 in in_role) && $2 != "many") { print $2; if (++got == want) exit } }
+	' "$d/spec.tsv")
+	[ "${#users[@]}" -eq "$rounds" ] || die "cannot find $rounds users outside role000"
+	rm -f "$ns"/w.*
+	for ((i = 0; i < rounds; i++)); do
+		u=${users[$i]}
+		timed "$ns/w.grant" "$USERDB_CLI" grant "$u" role000
+		timed "$ns/w.revoke" "$USERDB_CLI" revoke "$u" role000
+		timed "$ns/w.add" "$USERDB_CLI" user add "wbench$i"
+		timed "$ns/w.disable" "$USERDB_CLI" user disable "$u"
+	done
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$n" "$rounds" \
+		"$(median <"$ns/w.grant")" "$(median <"$ns/w.revoke")" \
+		"$(median <"$ns/w.add")" "$(median <"$ns/w.disable")" >>"$WORK/writes.md"
+
+	[ -n "${USERDB_PAM_SO:-}" ] && [ -n "${USERDB_LOGIN_BENCH:-}" ] || return 0
+	printf '%s\n' "$pw" | "$USERDB_CLI" user add udblogin --password-stdin >/dev/null
+	mkdir -p "$ns/pam.d"
+	printf '%s required %s\n' auth "$USERDB_PAM_SO" account "$USERDB_PAM_SO" \
+		session "$USERDB_PAM_SO" >"$ns/pam.d/udbbench"
+	printf '| %s | %s | ' "$n" "${USERDB_LOGINS:-200}" >>"$WORK/login.md"
+	printf '%s\n' "$pw" | "$USERDB_LOGIN_BENCH" "$ns/pam.d" udbbench udblogin \
+		"${USERDB_LOGINS:-200}" >>"$WORK/login.md" || die "login_bench failed"
 }
 
 # --- inside the private mount namespace: one size, every module -----------
@@ -122,6 +193,10 @@ inner() {
 		[ $rc -eq 0 ] || log "   $m: nss_bench exited with status $rc (see messages above)"
 	done
 
+	if [ -n "${USERDB_CLI:-}" ] && [ -n "${USERDB_BENCH_DBDIR:-}" ]; then
+		userdb_writes_and_login "$n" "$d"
+	fi
+
 	# The fresh-process bar is set at 1,000 users: split userdb's figure
 	# there into what libsqlite3 alone costs (table printed at the end).
 	if [ "$n" = 1000 ] && [ -n "${FRESH_FLOOR:-}" ] && [ -n "${USERDB_BENCH_DBDIR:-}" ]; then
@@ -168,7 +243,7 @@ if [ -z "${NSS_BENCH:-}" ]; then
 	NSS_BENCH="$WORK/nss_bench"
 	if [ ! -x "$NSS_BENCH" ] || [ "$BENCH_SRC/nss_bench.c" -nt "$NSS_BENCH" ]; then
 		cc -O2 -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-			-Wformat=2 -o "$NSS_BENCH" "$BENCH_SRC/nss_bench.c" -ldl ||
+			-Wformat=2 -pthread -o "$NSS_BENCH" "$BENCH_SRC/nss_bench.c" -ldl ||
 			die "cannot build nss_bench"
 	fi
 fi
@@ -182,6 +257,14 @@ if [ -n "${USERDB_NSS_SO:-}" ] && [ -n "${USERDB_POPULATE:-}" ]; then
 	fi
 	rm -f "$WORK/fresh-floor.md"
 fi
+rm -f "$WORK/writes.md" "$WORK/login.md"
+for v in USERDB_CLI USERDB_PAM_SO USERDB_LOGIN_BENCH; do
+	if [ -n "${!v:-}" ]; then
+		[ -f "${!v}" ] || die "$v=${!v} does not exist"
+		declare "$v=$(realpath "${!v}")"
+		export "${v?}"
+	fi
+done
 export NSS_BENCH FRESH_FLOOR WORK MODULES NSS_BENCH_ARGS
 
 # Generated data is reused while gen_users.py is unchanged.
@@ -219,6 +302,18 @@ full setpwent/getpwent_r/endpwent passes. fresh: median wall time of a new
 process doing one getpwnam() through glibc with nsswitch.conf naming only that
 module; "spawn only" is the same process without the lookup.
 EOF
+if [ -s "$WORK/writes.md" ]; then
+	printf '\nuserdb writes as whole processes (USERDB_CLI), median ms over the rounds,\n'
+	printf 'on the store the lookups above were measured on:\n\n'
+	printf '| users | rounds | grant | revoke | user add | user disable |\n|---:|---:|---:|---:|---:|---:|\n'
+	cat "$WORK/writes.md"
+fi
+if [ -s "$WORK/login.md" ]; then
+	printf '\nA whole PAM login through pam_userdb.so (auth, account, session open and\n'
+	printf 'close; fresh handle each; sha512crypt, 1000 rounds), median ms:\n\n'
+	printf '| users | logins | login | hash alone | login beyond the hash |\n|---:|---:|---:|---:|---:|\n'
+	sed 's/$/ |/' "$WORK/login.md"
+fi
 if [ -s "$WORK/fresh-floor.md" ]; then
 	printf '\nThe first lookup in a new process at 1,000 users, split (fresh_floor;\n'
 	printf 'module functions called directly, no nsswitch.conf):\n\n'
