@@ -637,13 +637,26 @@ bench_run_enum(struct bench_ctx *ctx, struct bench_stat *st)
 	bench_stat_fill(st, samples, n);
 }
 
-/* One thread of the scaling measurement: random getpwnam until told to stop. */
-struct bench_worker {
+/*
+ * The scaling measurement: two threads that live through every round, as a
+ * server's would, so that each has mapped and touched what a module keeps
+ * per thread before anything is timed. Each phase, the main thread says how
+ * many workers run, releases them, sleeps, then stops them; a worker counts
+ * its random getpwnam lookups (answers checked) until stopped.
+ */
+struct bench_pool {
 	const struct bench_ctx *ctx;
-	const atomic_bool *stop;
+	pthread_barrier_t start, end;
+	atomic_bool stop;
+	int active; /* workers that run in this phase; -1: exit */
+	unsigned long lookups[2];
+	unsigned long wrong[2];
+};
+
+struct bench_worker {
+	struct bench_pool *pool;
+	int index;
 	uint64_t rng;
-	unsigned long lookups;
-	unsigned long wrong;
 	pthread_t thread;
 };
 
@@ -651,78 +664,106 @@ static void *
 bench_worker_run(void *arg)
 {
 	struct bench_worker *w = arg;
-	const struct bench_spec *spec = w->ctx->spec;
-	size_t buflen = w->ctx->buflen;
+	struct bench_pool *pool = w->pool;
+	const struct bench_spec *spec = pool->ctx->spec;
+	size_t buflen = pool->ctx->buflen;
 	char *buf = malloc(buflen);
 	struct passwd pw;
 	int err = 0;
 
 	if (!buf)
 		bench_die("out of memory");
-	while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {
-		const struct bench_user *u = &spec->users[bench_rand(&w->rng) % spec->nusers];
-		enum nss_status st = w->ctx->mod->getpwnam_r(u->name, &pw, buf, buflen, &err);
+	for (;;) {
+		unsigned long n = 0, wrong = 0;
 
-		if (st != NSS_STATUS_SUCCESS || strcmp(pw.pw_name, u->name) != 0 ||
-		    pw.pw_uid != u->uid)
-			w->wrong++;
-		w->lookups++;
+		pthread_barrier_wait(&pool->start);
+		if (pool->active < 0)
+			break;
+		while (w->index < pool->active &&
+		       !atomic_load_explicit(&pool->stop, memory_order_relaxed)) {
+			const struct bench_user *u =
+				&spec->users[bench_rand(&w->rng) % spec->nusers];
+			enum nss_status st =
+				pool->ctx->mod->getpwnam_r(u->name, &pw, buf, buflen, &err);
+
+			if (st != NSS_STATUS_SUCCESS || strcmp(pw.pw_name, u->name) != 0 ||
+			    pw.pw_uid != u->uid)
+				wrong++;
+			n++;
+		}
+		pool->lookups[w->index] = n;
+		pool->wrong[w->index] = wrong;
+		pthread_barrier_wait(&pool->end);
 	}
 	free(buf);
 	return NULL;
 }
 
-/* Lookups per second of nthreads threads of this process together. */
+/* One phase: lookups per second of the first nthreads workers together. */
 static double
-bench_threads_rate(struct bench_ctx *ctx, int nthreads, double ms)
+bench_pool_phase(struct bench_pool *pool, struct bench_ctx *ctx, int nthreads, double ms)
 {
-	struct bench_worker w[2];
-	atomic_bool stop = false;
 	struct timespec nap = {.tv_sec = (time_t)(ms / 1e3),
 			       .tv_nsec = (long)((ms - 1e3 * (double)(time_t)(ms / 1e3)) * 1e6)};
 	unsigned long total = 0;
 	double t0, t1;
 
+	pool->active = nthreads;
+	atomic_store(&pool->stop, false);
+	pthread_barrier_wait(&pool->start);
 	t0 = bench_now_us();
-	for (int i = 0; i < nthreads; i++) {
-		w[i] = (struct bench_worker){
-			.ctx = ctx, .stop = &stop, .rng = bench_rand(&ctx->rng)};
-		if (pthread_create(&w[i].thread, NULL, bench_worker_run, &w[i]) != 0)
-			bench_die("pthread_create failed");
-	}
 	nanosleep(&nap, NULL);
-	atomic_store(&stop, true);
-	for (int i = 0; i < nthreads; i++) {
-		pthread_join(w[i].thread, NULL);
-		total += w[i].lookups;
-		if (w[i].wrong && ctx->errors++ < 5)
-			fprintf(stderr, "nss_bench: %s: %lu wrong getpwnam answers in %d threads\n",
-				ctx->opts->label, w[i].wrong, nthreads);
-	}
+	atomic_store(&pool->stop, true);
+	pthread_barrier_wait(&pool->end);
 	t1 = bench_now_us();
+	for (int i = 0; i < nthreads; i++) {
+		total += pool->lookups[i];
+		if (pool->wrong[i] && ctx->errors++ < 5)
+			fprintf(stderr, "nss_bench: %s: %lu wrong getpwnam answers in %d threads\n",
+				ctx->opts->label, pool->wrong[i], nthreads);
+	}
 	return (double)total / ((t1 - t0) / 1e6);
 }
 
 /*
- * Two threads against one, in the same process: rounds of one second each,
- * alternated so that drift hits both alike. The cell is the median of the
- * two-thread rates over the median of the one-thread rates.
+ * Two threads against one: after a warm-up phase of both, one-second
+ * phases of one and of two workers, alternated so that drift hits both
+ * alike. The cell is the median two-thread rate over the median one-thread
+ * rate.
  */
 static void
 bench_run_threads(struct bench_ctx *ctx, struct bench_stat *st, double *ret_rate1)
 {
 	double one[16], two[16];
 	size_t n = ctx->opts->thread_rounds < 16 ? ctx->opts->thread_rounds : 16;
+	struct bench_pool pool = {.ctx = ctx};
+	struct bench_worker w[2];
 	struct bench_stat s1, s2;
 
 	memset(st, 0, sizeof(*st));
 	*ret_rate1 = 0;
 	if (n == 0 || !ctx->mod->getpwnam_r)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		one[i] = bench_threads_rate(ctx, 1, 1000);
-		two[i] = bench_threads_rate(ctx, 2, 1000);
+	if (pthread_barrier_init(&pool.start, NULL, 3) != 0 ||
+	    pthread_barrier_init(&pool.end, NULL, 3) != 0)
+		bench_die("pthread_barrier_init failed");
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct bench_worker){
+			.pool = &pool, .index = i, .rng = bench_rand(&ctx->rng)};
+		if (pthread_create(&w[i].thread, NULL, bench_worker_run, &w[i]) != 0)
+			bench_die("pthread_create failed");
 	}
+	bench_pool_phase(&pool, ctx, 2, 1000);
+	for (size_t i = 0; i < n; i++) {
+		one[i] = bench_pool_phase(&pool, ctx, 1, 1000);
+		two[i] = bench_pool_phase(&pool, ctx, 2, 1000);
+	}
+	pool.active = -1;
+	pthread_barrier_wait(&pool.start);
+	for (int i = 0; i < 2; i++)
+		pthread_join(w[i].thread, NULL);
+	pthread_barrier_destroy(&pool.start);
+	pthread_barrier_destroy(&pool.end);
 	bench_stat_fill(&s1, one, n);
 	bench_stat_fill(&s2, two, n);
 	st->measured = s1.median > 0;

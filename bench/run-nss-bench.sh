@@ -193,16 +193,16 @@ inner() {
 		[ $rc -eq 0 ] || log "   $m: nss_bench exited with status $rc (see messages above)"
 	done
 
-	if [ -n "${USERDB_CLI:-}" ] && [ -n "${USERDB_BENCH_DBDIR:-}" ]; then
-		userdb_writes_and_login "$n" "$d"
-	fi
-
 	# The fresh-process bar is set at 1,000 users: split userdb's figure
 	# there into what libsqlite3 alone costs (table printed at the end).
 	if [ "$n" = 1000 ] && [ -n "${FRESH_FLOOR:-}" ] && [ -n "${USERDB_BENCH_DBDIR:-}" ]; then
 		"$FRESH_FLOOR" "$USERDB_NSS_SO" userdb "$(awk -F'\t' '$1 == "user" { print $2; exit }' "$d/spec.tsv")" \
 			"$USERDB_BENCH_DBDIR/public.db" >"$WORK/fresh-floor.md" ||
 			log "   fresh_floor failed (see messages above)"
+	fi
+	# Last: it changes the store and puts the host's passwd files back.
+	if [ -n "${USERDB_CLI:-}" ] && [ -n "${USERDB_BENCH_DBDIR:-}" ]; then
+		userdb_writes_and_login "$n" "$d"
 	fi
 }
 
