@@ -201,19 +201,19 @@ probe(const struct udb_img *img, enum udb_img_section s, uint32_t key,
 struct name_key {
 	const char *name;
 	size_t len;
+	struct udb_img_passwd *user; /* user_name_match() fills it on a match */
 };
 
 static bool
 user_name_match(const struct udb_img *img, uint32_t idx, const void *want, bool *ret_bad)
 {
 	const struct name_key *k = want;
-	struct udb_img_passwd u;
 
-	if (udb_img_user_at(img, idx, &u) != UDB_OK) {
+	if (udb_img_user_at(img, idx, k->user) != UDB_OK) {
 		*ret_bad = true;
 		return false;
 	}
-	return u.name_len == k->len && memcmp(u.entry, k->name, k->len) == 0;
+	return k->user->name_len == k->len && memcmp(k->user->entry, k->name, k->len) == 0;
 }
 
 static bool
@@ -231,15 +231,20 @@ user_uid_match(const struct udb_img *img, uint32_t idx, const void *want, bool *
 enum udb_result
 udb_img_user_by_name(const struct udb_img *img, const char *name, struct udb_img_passwd *ret_user)
 {
-	struct name_key k = {name, strlen(name)};
+	struct udb_img_passwd u;
+	struct name_key k = {name, strlen(name), &u};
 	uint32_t idx = 0;
 	enum udb_result r;
 
 	if (img->kind != UDB_IMG_PUBLIC)
 		return UDB_CORRUPT;
+	/* The match reads and checks the record it compares: a hit hands it
+	 * out as it is, without reading it a second time. */
 	r = probe(img, UDB_IMG_S_USER_BY_NAME, udb_img_hash_name(name, k.len), user_name_match, &k,
 		  &idx);
-	return r == UDB_OK ? udb_img_user_at(img, idx, ret_user) : r;
+	if (r == UDB_OK)
+		*ret_user = u;
+	return r;
 }
 
 enum udb_result
@@ -339,7 +344,7 @@ role_gid_match(const struct udb_img *img, uint32_t idx, const void *want, bool *
 enum udb_result
 udb_img_role_by_name(const struct udb_img *img, const char *name, struct udb_img_group *ret_role)
 {
-	struct name_key k = {name, strlen(name)};
+	struct name_key k = {name, strlen(name), NULL};
 	uint32_t idx = 0;
 	enum udb_result r;
 
@@ -452,7 +457,7 @@ enum udb_result
 udb_img_account_by_name(const struct udb_img *img, const char *name,
 			struct udb_img_shadow *ret_account)
 {
-	struct name_key k = {name, strlen(name)};
+	struct name_key k = {name, strlen(name), NULL};
 	uint32_t idx = 0;
 	enum udb_result r;
 
