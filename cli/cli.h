@@ -158,7 +158,7 @@ enum udb_result cli_password_hash(struct cli *c, bool from_stdin, const char *us
  * dropped), checked with udb_hash_check_stored(). */
 enum udb_result cli_password_hash_stdin(struct cli *c, char **ret_hash);
 
-/* Commands (user.c, account.c, role.c, grant.c, email.c). */
+/* Commands (user.c, account.c, role.c, grant.c, email.c, totp.c). */
 enum udb_result cmd_user_add(struct cli *c, int argc, char **argv);
 enum udb_result cmd_user_mod(struct cli *c, int argc, char **argv);
 enum udb_result cmd_user_del(struct cli *c, int argc, char **argv);
@@ -183,6 +183,11 @@ enum udb_result cmd_email_del(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_confirm(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_primary(struct cli *c, int argc, char **argv);
 enum udb_result cmd_email_list(struct cli *c, int argc, char **argv);
+enum udb_result cmd_totp_enroll(struct cli *c, int argc, char **argv);
+enum udb_result cmd_totp_confirm(struct cli *c, int argc, char **argv);
+enum udb_result cmd_totp_disable(struct cli *c, int argc, char **argv);
+enum udb_result cmd_totp_status(struct cli *c, int argc, char **argv);
+enum udb_result cmd_totp_recovery_codes(struct cli *c, int argc, char **argv);
 enum udb_result cmd_import(struct cli *c, int argc, char **argv);
 enum udb_result cmd_explain(struct cli *c, int argc, char **argv);
 

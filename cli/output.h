@@ -1,4 +1,4 @@
-/* Printing primitives shared by output.c and output_user.c only: text made
+/* Printing primitives shared by output.c, output_user.c and totp.c only: text made
  * safe for a terminal, aligned `key: value` lines, and JSON building that
  * records an allocation failure in *ok instead of returning it, so a
  * builder reads straight through and checks once. */

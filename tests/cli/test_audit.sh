@@ -104,8 +104,14 @@ audited() {
 	out=$(printf '%s' "$input" | SUDO_USER=alice "$USERDB" "$@" 2>"$T/err")
 	rc=$?
 	after=$(rows)
-	# import prints its plan first: the message is the last line.
-	out=$(printf '%s\n' "$out" | tail -n 1)
+	# import prints its plan first: the message is the last line; totp
+	# enroll and recovery-codes print the secret or the codes after it.
+	if [ -n "${FIRST:-}" ]; then
+		printf '%s\n' "$out" | tail -n +2 >"$T/secrets"
+		out=$(printf '%s\n' "$out" | head -n 1)
+	else
+		out=$(printf '%s\n' "$out" | tail -n 1)
+	fi
 	check "$cmd: exit 0" $rc "$(cat "$T/err")"
 	check "$cmd: one audit row" "$([ "$after" = $((before + 1)) ]; echo $?)" "$before -> $after"
 	check "$cmd: the row names the command" "$([ "$(last_row command)" = "$cmd" ]; echo $?)" \
@@ -177,6 +183,15 @@ audited "user unlock" "" user unlock bob
 audited "user lock-password" "" user lock-password bob
 audited "user unlock-password" "" user unlock-password bob
 audited "import" "" import --from-system --root "$R" --min-uid 11000
+FIRST=1 audited "totp enroll" "" totp enroll bob
+key=$(sed -n 's/^key: *//p' "$T/secrets")
+audited "totp confirm" "" totp confirm bob "$(oathtool --totp -b "$key")"
+FIRST=1 audited "totp recovery-codes" "" totp recovery-codes bob
+code=$(head -n 1 "$T/secrets")
+"$USERDB" --json log >"$T/rows"
+check "the TOTP key and the recovery codes are in no audit row and no log line" \
+	"$(! grep -q -e "$key" -e "$code" "$T/rows" "$T/log" && [ -n "$key" ] && [ -n "$code" ]; echo $?)"
+audited "totp disable" "" totp disable bob
 audited "user del" "" user del bob
 audited "role del" "" role del deck
 
@@ -201,7 +216,7 @@ check "log --user with a bad name: exit 64" "$([ $? = 64 ]; echo $?)"
 
 # Every command of --help is in the table above, or known not to change
 # anything.
-readonly_cmds="|user show|user list|role show|role list|email list|explain|log|"
+readonly_cmds="|user show|user list|role show|role list|email list|explain|log|totp status|"
 "$USERDB" --help | sed -n 's/^  userdb //p' | while read -r w1 w2 rest; do
 	case $w2 in
 	[a-z]*) c="$w1 $w2" ;;

@@ -227,7 +227,8 @@ MATCH='^userdb [0-9]' expect_ok "--version" --version
 for cmd in "init" "user add" "user mod" "user del" "user show" "user list" "user enable" \
 	"user disable" "user passwd" "user unlock" "user expire" "role add" "role mod" \
 	"role del" "role show" "role list" "grant" "revoke" "email add" "email del" \
-	"email confirm" "email primary" "email list"; do
+	"email confirm" "email primary" "email list" "totp enroll" "totp confirm" \
+	"totp disable" "totp status" "totp recovery-codes"; do
 	# shellcheck disable=SC2086
 	MATCH="^usage: userdb $cmd" expect_ok "$cmd --help" $cmd --help
 done
@@ -1080,6 +1081,85 @@ if [ -w /dev/full ]; then
 	check "writing to a full disk fails with EX_IOERR" test "$rc" = 74
 	check "and says so in one line" test "$(wc -l <"$T/err")" = 1
 fi
+
+# --- the second factor: totp enroll, confirm, status, recovery-codes, disable ---
+
+expect_ok "user add tia" user add tia
+MATCH='second factor:     none' expect_ok "totp status before any enrolment" totp status tia
+MATCH='no pending second factor' expect_fail 67 "totp confirm before enroll" totp confirm tia 123456
+MATCH='no confirmed second factor' expect_fail 67 "recovery codes need a confirmed factor" \
+	totp recovery-codes tia
+MATCH=$'^pending second factor for user tia.*\nkey: +[A-Z2-7]{32}\nuri: +otpauth://totp/[^?]+%3Atia\\?secret=[A-Z2-7]{32}&issuer=.*&algorithm=SHA1&digits=6&period=30\n'"█" \
+	expect_ok "totp enroll shows the key, the URI and a QR code of half blocks" totp enroll tia
+tia_key=$(sed -n 's/^key: *//p' "$T/out")
+check "the QR code is 15 or more rows of one width, in half blocks and spaces" $PY -c '
+import sys
+rows = open(sys.argv[1], encoding="utf-8").read().splitlines()[3:]
+assert len(rows) >= 15 and len({len(r) for r in rows}) == 1, rows
+assert set("".join(rows)) == set("\u2588\u2580\u2584 "), set("".join(rows))' "$T/out"
+check "the secret is kept in the shadow file only" \
+	test "$(sql_read "SELECT confirmed, pending_secret IS NOT NULL FROM second_factors")" = "0|1"
+check "no file but the shadow file holds the secret" $PY -c '
+import base64, os, sys
+key, d = base64.b32decode(sys.argv[1]), sys.argv[2]
+sys.exit(any(key in open(os.path.join(d, f), "rb").read()
+             for f in os.listdir(d) if not f.startswith("shadow.db")))' "$tia_key" "$DB"
+expect_json "totp enroll --json: the key and the URI" '
+assert d["changed"] is True and d["user"] == "tia", d
+assert re.fullmatch(r"[A-Z2-7]{32}", d["secret"]), d
+assert d["uri"].startswith("otpauth://totp/") and ("secret=" + d["secret"]) in d["uri"], d
+' totp enroll tia --json
+tia_key=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["secret"])' "$T/out")
+MATCH='pending:           yes' expect_ok "a new enrolment is pending" totp status tia
+right=$(oathtool --totp -b "$tia_key")
+wrong=$(printf '%06d' $(((10#$right + 500000) % 1000000)))
+DUMP=1 MATCH="user 'tia': wrong code; the second factor stays pending" expect_fail 77 \
+	"totp confirm with a wrong code changes nothing" totp confirm tia "$wrong"
+MATCH='CODE must not be empty' expect_fail 64 "totp confirm with an empty code" totp confirm tia ""
+for bad in 12345 1234567 abcdef "12 456" "'; DROP TABLE x; --"; do
+	MATCH='wrong code' expect_fail 77 "totp confirm with code $(printf '%q' "$bad")" \
+		totp confirm tia "$bad"
+done
+MATCH='second factor:     none' expect_ok "still not enrolled after wrong codes" totp status tia
+MATCH='^second factor of user tia confirmed' expect_ok "totp confirm with oathtool's code" \
+	totp confirm tia "$right"
+expect_json "totp status --json once confirmed" '
+assert d == {"user": "tia", "enrolled": True, "pending": False, "confirmed_at": d["confirmed_at"],
+             "recovery_codes_left": 0, "recovery_codes_total": 0}, d
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["confirmed_at"]), d
+' totp status tia --json
+MATCH=$'^new recovery codes for user tia.*(\n[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}){10}$' \
+	expect_ok "totp recovery-codes prints 10 codes" totp recovery-codes tia
+codes=$(tail -n 10 "$T/out")
+check "the codes are all different" test "$(sort -u <<<"$codes" | wc -l)" = 10
+check "only hashes are stored" sh -c "! sqlite3 '$DB/shadow.db' .dump | grep -q -e '$(head -1 <<<"$codes")' -e '$(head -1 <<<"$codes" | tr -d -)'"
+check "ten unused hashes are stored" \
+	test "$(sql_read "SELECT recovery_codes FROM second_factors" | grep -c '^0:\$5\$')" = 10
+MATCH='recovery codes:    10 of 10 left' expect_ok "totp status counts them" totp status tia
+expect_json "totp recovery-codes --json" '
+assert d["changed"] is True and len(d["codes"]) == 10 and len(set(d["codes"])) == 10, d
+' totp recovery-codes tia --json
+check "the new codes replaced the old ones" \
+	test "$(sql_read "SELECT recovery_codes FROM second_factors" | grep -c '^0:')" = 10
+MATCH='^removed the second factor of user tia$' expect_ok "totp disable" totp disable tia
+check "nothing of it is left" \
+	test "$(sql_read "SELECT count(*) FROM second_factors")" = 0
+expect_json "totp disable again: nothing to do, exit 0" '
+assert d["changed"] is False and d["user"] == "tia", d
+' totp disable tia --json
+expect_ok "totp enroll for user del" totp enroll tia
+expect_ok "user del takes the second factor with it" user del tia
+check "the row went with the account" \
+	test "$(sql_read "SELECT count(*) FROM second_factors")" = 0
+for place in "totp enroll @" "totp confirm @ 123456" "totp disable @" "totp status @" \
+	"totp recovery-codes @"; do
+	expand "$place" nosuch
+	MATCH="user 'nosuch': no such user" expect_fail 67 "unknown user in: $place" "${ARGS[@]}"
+	expand "$place" "a:b"
+	expect_fail 64 "bad name in: $place" "${ARGS[@]}"
+done
+expect_fail 64 "totp confirm without a code" totp confirm alice
+expect_fail 64 "totp enroll with an extra argument" totp enroll alice bob
 
 # --- homes, processes, --terminate -----------------------------------------
 

@@ -51,6 +51,8 @@ USER_SHOW = dict(USER_BASE, roles=[{"name": STR, "inherited": BOOL}],
 ROLE_BASE = {"name": STR, "gid": INT, "description": STR, "created_at": STR,
              "permissions": [STR], "includes": [STR]}
 ROLE_SHOW = dict(ROLE_BASE, all_permissions=[STR], members=[STR])
+TOTP_STATUS = {"user": STR, "enrolled": BOOL, "pending": BOOL, "confirmed_at": TIME_OR_NULL,
+               "recovery_codes_left": INT, "recovery_codes_total": INT}
 INIT = {"changed": BOOL, "dbdir": STR, "action": STR, "old_version": INT, "version": INT}
 
 
@@ -58,7 +60,16 @@ def change(**extra):
     return dict(CHANGE, **extra)
 
 
+def current_code(outputs):
+    """The TOTP code now for the secret `totp enroll` printed, by oathtool."""
+    secret = json.loads(outputs["totp enroll"])["secret"]
+    return subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
 # (description, arguments, stdin, shape); shape None: an error is expected,
+# an argument that is a function is called with the stdout of every earlier
+# row by description;
 # NOTES: an error after a note, which the error object carries.
 NOTES = "notes"
 # The rows run in order against one database.
@@ -101,6 +112,11 @@ CASES = [
     ("email del, address already gone", ["email", "del", "ann", "ann@work.example"], "",
      change(user=STR, email=STR)),
     ("email list, empty", ["email", "list", "ben"], "", []),
+    ("totp enroll", ["totp", "enroll", "ann"], "", change(user=STR, secret=STR, uri=STR)),
+    ("totp confirm", ["totp", "confirm", "ann", current_code], "", change(user=STR)),
+    ("totp status", ["totp", "status", "ann"], "", TOTP_STATUS),
+    ("totp recovery-codes", ["totp", "recovery-codes", "ann"], "", change(user=STR, codes=[STR])),
+    ("totp disable", ["totp", "disable", "ann"], "", change(user=STR)),
     ("user del", ["user", "del", "ben"], "", change(user=STR)),
     ("role del", ["role", "del", "boss1"], "", change(role=STR)),
     # Failures: one JSON object on stderr.
@@ -127,6 +143,11 @@ CASES = [
     ("email confirm, no such user", ["email", "confirm", "nobody1", "x@example.com"], "", None),
     ("email primary, missing address", ["email", "primary", "ann", "x@example.com"], "", None),
     ("email list, no such user", ["email", "list", "nobody1"], "", None),
+    ("totp enroll, no such user", ["totp", "enroll", "nobody1"], "", None),
+    ("totp confirm, nothing pending", ["totp", "confirm", "ann", "123456"], "", None),
+    ("totp disable, bad name", ["totp", "disable", "a:b"], "", None),
+    ("totp status, no such user", ["totp", "status", "nobody1"], "", None),
+    ("totp recovery-codes, no factor", ["totp", "recovery-codes", "ann"], "", None),
     ("unknown command", ["frobnicate"], "", None),
     ("user add: a note, then a failure", ["user", "add", "zed", "--shell", "/bin/nonexistent",
                                           "--force", "--email", "ann@example.com"], "", NOTES),
@@ -135,7 +156,8 @@ CASES = [
 COMMANDS = ["init", "user add", "user mod", "user del", "user show", "user list",
             "user enable", "user disable", "user passwd", "user unlock", "user expire",
             "role add", "role mod", "role del", "role show", "role list", "grant", "revoke",
-            "email add", "email del", "email confirm", "email primary", "email list"]
+            "email add", "email del", "email confirm", "email primary", "email list",
+            "totp enroll", "totp confirm", "totp disable", "totp status", "totp recovery-codes"]
 
 
 def type_name(t):
@@ -214,7 +236,7 @@ def check_failure(rc, out, err, with_notes):
 
 
 def command_of(args):
-    if args[0] in ("user", "role", "email"):
+    if args[0] in ("user", "role", "email", "totp"):
         return " ".join(args[:2])
     return args[0]
 
@@ -229,9 +251,12 @@ def main():
     ok_seen, fail_seen = set(), set()
     n = failed = 0
     try:
+        outputs = {}
         for desc, args, stdin, shape in CASES:
+            args = [a(outputs) if callable(a) else a for a in args]
             proc = subprocess.run([USERDB, *args, "--json"], input=stdin, env=env,
                                   capture_output=True, text=True)
+            outputs[desc] = proc.stdout
             if shape is None or shape == NOTES:
                 problems = check_failure(proc.returncode, proc.stdout, proc.stderr,
                                          shape == NOTES)
