@@ -18,6 +18,7 @@
 #include "user.h"
 
 struct json_object;
+struct udb_central;
 
 /* One run of the tool. Commands fill cfg and db through cli_open() after
  * every argument has been checked, so bad input never touches a file. */
@@ -29,8 +30,9 @@ struct cli {
 	bool config_failed; /* the error came from the configuration */
 	struct udb_config *cfg;
 	struct udb_db *db;
-	bool public_only; /* a read command could not open the shadow file */
-	bool force;       /* --force: take a shell or id the checks would refuse */
+	struct udb_central *central; /* fleet commands: the central database */
+	bool public_only;            /* a read command could not open the shadow file */
+	bool force;                  /* --force: take a shell or id the checks would refuse */
 	int64_t now;
 	/* What a change touched or allocated, added to out_done()'s JSON:
 	 * names that are NULL and ids or times that are 0 stay out. */
@@ -190,6 +192,13 @@ enum udb_result cmd_totp_status(struct cli *c, int argc, char **argv);
 enum udb_result cmd_totp_recovery_codes(struct cli *c, int argc, char **argv);
 enum udb_result cmd_import(struct cli *c, int argc, char **argv);
 enum udb_result cmd_explain(struct cli *c, int argc, char **argv);
+/* central.c: the central database and its hosts. */
+enum udb_result cmd_central_init(struct cli *c, int argc, char **argv);
+enum udb_result cmd_host_add(struct cli *c, int argc, char **argv);
+enum udb_result cmd_host_allow(struct cli *c, int argc, char **argv);
+enum udb_result cmd_host_deny(struct cli *c, int argc, char **argv);
+enum udb_result cmd_host_del(struct cli *c, int argc, char **argv);
+enum udb_result cmd_host_list(struct cli *c, int argc, char **argv);
 
 /* The audit trail. cli_changed() (output.c) marks the run as having
  * changed something and keeps message (the first one) for the trail;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "central.h"
 #include "cli.h"
 #include "nscd.h"
 
@@ -91,6 +92,14 @@ static const struct command commands[] = {
 	 "show the audit trail: who changed what, with this tool"},
 	{NULL, "explain", cmd_explain, "USER SERVICE [--pam-dir DIR]",
 	 "why SERVICE's account phase would allow or refuse USER now (exit 0 / 1)"},
+	{"central", "init", cmd_central_init, "",
+	 "create or upgrade userdb's schema in the central PostgreSQL database"},
+	{"host", "add", cmd_host_add, "NAME [--allow-role ROLE]... [--passfile PATH]",
+	 "enrol a fleet host and print its configuration lines"},
+	{"host", "allow", cmd_host_allow, "NAME ROLE", "let a role's members log in on a host"},
+	{"host", "deny", cmd_host_deny, "NAME ROLE", "stop a role's members logging in on a host"},
+	{"host", "list", cmd_host_list, "", "list the enrolled hosts and their allowed roles"},
+	{"host", "del", cmd_host_del, "NAME", "remove a host and its PostgreSQL login"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -413,6 +422,7 @@ main(int argc, char **argv)
 				 udb_result_to_string(n));
 	}
 	udb_db_close(c.db);
+	udb_central_close(c.central);
 	udb_config_free(c.cfg);
 	cli_parse_free(&c);
 	if (r != UDB_OK && !cli_error_reported())

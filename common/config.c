@@ -47,6 +47,8 @@ udb_config_free(struct udb_config *config)
 	free(config->hash_method);
 	free(config->default_shell);
 	free(config->home_base);
+	free(config->central);
+	free(config->host);
 	free(config);
 }
 
@@ -81,11 +83,13 @@ hash_prefix_for(const char *name)
 }
 
 enum setting_kind {
-	SETTING_PATH,  /* char *, an absolute path */
-	SETTING_ID,    /* uint32_t, 0..4294967294 */
-	SETTING_UINT,  /* unsigned, 0..max */
-	SETTING_ULONG, /* unsigned long, 0..max */
-	SETTING_HASH,  /* char *, a method name mapped to its prefix */
+	SETTING_PATH,     /* char *, an absolute path */
+	SETTING_ID,       /* uint32_t, 0..4294967294 */
+	SETTING_UINT,     /* unsigned, 0..max */
+	SETTING_ULONG,    /* unsigned long, 0..max */
+	SETTING_HASH,     /* char *, a method name mapped to its prefix */
+	SETTING_CONNINFO, /* char *, a libpq connection string */
+	SETTING_HOST,     /* char *, udb_valid_host_name() */
 };
 
 /* Every key, its field and, for a bad value, what it must be instead
@@ -121,7 +125,27 @@ static const struct setting {
 	 "must be an absolute path without ':' or control characters"},
 	{"home_base", SETTING_PATH, offsetof(struct udb_config, home_base), 0,
 	 "must be an absolute path without ':' or control characters"},
+	{"central", SETTING_CONNINFO, offsetof(struct udb_config, central), 0,
+	 "must be a libpq connection string without control characters"},
+	{"host", SETTING_HOST, offsetof(struct udb_config, host), 0,
+	 "must be 1 to 50 lowercase letters, digits, '-' or '.', starting with a letter or "
+	 "digit"},
 };
+
+/* A conninfo: not empty, printable, at most 1024 bytes (libpq parses it;
+ * a bad one is reported when connecting). */
+static bool
+valid_conninfo(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 1024)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
 
 /* Sets one key; UDB_INVALID for a bad value, UDB_NOT_FOUND for an
  * unknown key. *ret_setting is the key's entry when it is known. */
@@ -144,6 +168,12 @@ apply_setting(struct udb_config *c, const char *key, const char *value,
 	case SETTING_PATH:
 		return udb_valid_path(value) ? set_string((char **)(void *)field, value)
 					     : UDB_INVALID;
+	case SETTING_CONNINFO:
+		return valid_conninfo(value) ? set_string((char **)(void *)field, value)
+					     : UDB_INVALID;
+	case SETTING_HOST:
+		return udb_valid_host_name(value) ? set_string((char **)(void *)field, value)
+						  : UDB_INVALID;
 	case SETTING_HASH:
 		value = hash_prefix_for(value);
 		return value ? set_string((char **)(void *)field, value) : UDB_INVALID;
@@ -231,7 +261,7 @@ parse_file(struct udb_config *c, FILE *f, struct udb_config_error *e)
 				e, UDB_INVALID, NULL,
 				"unknown key (known: dbdir, uid_min, uid_max, gid_min, gid_max, "
 				"hash_method, hash_cost, deny, unlock_time, pass_min_len, "
-				"default_shell, home_base)");
+				"default_shell, home_base, central, host)");
 		if (r != UDB_OK)
 			return fail(e, r, setting->key, r == UDB_INVALID ? setting->want : "");
 	}

@@ -23,6 +23,12 @@ struct udb_config {
 	unsigned pass_min_len;
 	char *default_shell;
 	char *home_base;
+	/* Fleet mode (doc/userdb.conf.5): the central PostgreSQL database as a
+	 * libpq conninfo, NULL when single-host; and, on a host of the fleet,
+	 * the host's name as enrolled with `userdb host add`, NULL on the admin
+	 * side. */
+	char *central;
+	char *host;
 };
 
 /* What is wrong with a configuration that did not load. Nothing in it

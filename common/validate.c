@@ -49,6 +49,17 @@ udb_valid_username(const char *s)
 }
 
 bool
+udb_valid_host_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > UDB_HOST_NAME_MAX ||
+	    !strchr("abcdefghijklmnopqrstuvwxyz0123456789", s[0]))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n;
+}
+
+bool
 udb_valid_rolename(const char *s)
 {
 	size_t n;

@@ -21,6 +21,11 @@
 #define UDB_PATH_MAX       4096 /* home and shell */
 #define UDB_HASH_MAX       512  /* a shadow entry's password field */
 
+/* A fleet host's name (`host =`, `userdb host add NAME`): 1 to 50 bytes of
+ * lowercase letters, digits, '-' and '.', starting with a letter or digit
+ * (a DNS name, short enough for the PostgreSQL login userdb_host_NAME). */
+#define UDB_HOST_NAME_MAX 50
+bool udb_valid_host_name(const char *s);
 /* `[a-z_][a-z0-9_-]*` with an optional trailing `$`, 1 to 32 bytes. */
 bool udb_valid_username(const char *s);
 /* `[A-Za-z_][A-Za-z0-9_.-]*`, 1 to 32 bytes. */

@@ -43,6 +43,8 @@ START_TEST(test_udb_config_load_defaults_from_empty_file)
 	ck_assert_uint_eq(c->pass_min_len, 8);
 	ck_assert_str_eq(c->default_shell, "/bin/bash");
 	ck_assert_str_eq(c->home_base, "/home");
+	ck_assert_ptr_null(c->central);
+	ck_assert_ptr_null(c->host);
 	udb_config_free(c);
 }
 END_TEST
@@ -52,23 +54,26 @@ START_TEST(test_udb_config_load_every_key)
 	struct udb_config *c = NULL;
 	unsigned line = 99;
 
-	ck_assert_int_eq(load_text("# userdb test config\n"
-				   "\n"
-				   "dbdir = /srv/userdb\n"
-				   "uid_min = 20000\n"
-				   "uid_max = 29999\n"
-				   "\tgid_min=30000\t\n"
-				   "gid_max   =   39999\r\n"
-				   "hash_method = yescrypt\n"
-				   "hash_cost = 7\n"
-				   "deny = 3\n"
-				   "unlock_time = 0\n"
-				   "pass_min_len = 12\n"
-				   "default_shell = /bin/zsh\n"
-				   "home_base = /srv/home\n"
-				   "   # an indented comment\n",
-				   &c, &line),
-			 UDB_OK);
+	ck_assert_int_eq(
+		load_text("# userdb test config\n"
+			  "\n"
+			  "dbdir = /srv/userdb\n"
+			  "uid_min = 20000\n"
+			  "uid_max = 29999\n"
+			  "\tgid_min=30000\t\n"
+			  "gid_max   =   39999\r\n"
+			  "hash_method = yescrypt\n"
+			  "hash_cost = 7\n"
+			  "deny = 3\n"
+			  "unlock_time = 0\n"
+			  "pass_min_len = 12\n"
+			  "default_shell = /bin/zsh\n"
+			  "home_base = /srv/home\n"
+			  "central = host=db.example dbname=userdb user=a passfile=/etc/p\n"
+			  "host = web-1.example\n"
+			  "   # an indented comment\n",
+			  &c, &line),
+		UDB_OK);
 	ck_assert_str_eq(c->dbdir, "/srv/userdb");
 	ck_assert_uint_eq(c->uid_min, 20000);
 	ck_assert_uint_eq(c->uid_max, 29999);
@@ -81,6 +86,8 @@ START_TEST(test_udb_config_load_every_key)
 	ck_assert_uint_eq(c->pass_min_len, 12);
 	ck_assert_str_eq(c->default_shell, "/bin/zsh");
 	ck_assert_str_eq(c->home_base, "/srv/home");
+	ck_assert_str_eq(c->central, "host=db.example dbname=userdb user=a passfile=/etc/p");
+	ck_assert_str_eq(c->host, "web-1.example");
 	udb_config_free(c);
 }
 END_TEST
@@ -145,6 +152,12 @@ START_TEST(test_udb_config_load_bad_lines_report_line_number)
 		{"pass_min_len = 513\n", 1},
 		{"default_shell = bash\n", 1},
 		{"home_base = ~/home\n", 1},
+		{"central =\n", 1},
+		{"central = host=x\tdbname=y\n", 1},
+		{"host = Web1\n", 1},
+		{"host = -web\n", 1},
+		{"host = web_1\n", 1},
+		{"host = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 1},
 		{"DBDIR = /srv\n", 1},
 		{"\n\n\n= 4\n", 4},
 	};
@@ -243,6 +256,8 @@ START_TEST(test_udb_config_load_explained_names_key_and_reason)
 		{"pass_min_len = 513\n", 1, "pass_min_len", "from 0 to 512"},
 		{"uid_min = 30000\nuid_max = 20000\n", 0, "uid_min", "is above uid_max"},
 		{"gid_min = 0\n", 0, "gid_min", "must not be 0"},
+		{"host = Web1\n", 1, "host", "must be 1 to 50 lowercase letters"},
+		{"central = \x01\n", 1, "central", "must be a libpq connection string"},
 		{"frobnicate = yes\n", 1, NULL, "unknown key (known: dbdir"},
 		{"# c\njust words\n", 2, NULL, "not a `key = value` line"},
 	};

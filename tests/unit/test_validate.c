@@ -71,6 +71,21 @@ START_TEST(test_udb_valid_username_length_limit)
 }
 END_TEST
 
+START_TEST(test_udb_valid_host_name_rules)
+{
+	static const struct case_ cases[] = {
+		{"web1", true},       {"1web", true},   {"web-1.example", true}, {NULL, false},
+		{"", false},          {"Web1", false},  {"-web", false},         {".web", false},
+		{"web_1", false},     {"web 1", false}, {"web\n", false},        {"a'; --", false},
+		{"w\xc3\xa9", false},
+	};
+
+	CHECK_CASES(udb_valid_host_name, cases);
+	ck_assert(udb_valid_host_name(repeat('h', 50, "")));
+	ck_assert(!udb_valid_host_name(repeat('h', 51, "")));
+}
+END_TEST
+
 START_TEST(test_udb_valid_rolename_rules)
 {
 	static const struct case_ cases[] = {
@@ -488,6 +503,8 @@ validate_suite(void)
 	tcase_add_test(tc, test_udb_valid_username_accepts_debian_names);
 	tcase_add_test(tc, test_udb_valid_username_refuses_everything_else);
 	tcase_add_test(tc, test_udb_valid_username_length_limit);
+	tc = fx_tcase(s, "udb_valid_host_name", false);
+	tcase_add_test(tc, test_udb_valid_host_name_rules);
 	tc = fx_tcase(s, "udb_valid_rolename", false);
 	tcase_add_test(tc, test_udb_valid_rolename_rules);
 	tc = fx_tcase(s, "udb_valid_email", false);
