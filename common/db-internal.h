@@ -59,6 +59,12 @@ enum udb_result udb_stmt_collect_text(struct udb_db *db, enum udb_query q, char 
  * integer; finishes the statement. UDB_NOT_FOUND without a row. */
 enum udb_result udb_stmt_int(struct udb_db *db, enum udb_query q, int64_t *ret_value);
 
+/* The plan SQLite chooses for statement q on this handle: the detail column
+ * of EXPLAIN QUERY PLAN ("SEARCH u USING INDEX ...", "SCAN accounts"), one
+ * step per line, malloc'd; "" for a statement without one (BEGIN, PRAGMA).
+ * For the plan audit of the write path (tests/unit/test_sql.c). */
+enum udb_result udb_stmt_plan(struct udb_db *db, enum udb_query q, char **ret_plan);
+
 /* Binds text, or NULL when s is NULL. */
 int udb_bind_text(sqlite3_stmt *stmt, int index, const char *s);
 /* Binds an optional time: 0 is stored as NULL. */

@@ -170,3 +170,52 @@ udb_stmt_int(struct udb_db *db, enum udb_query q, int64_t *ret_value)
 	udb_stmt_done(db, q);
 	return r;
 }
+
+enum udb_result
+udb_stmt_plan(struct udb_db *db, enum udb_query q, char **ret_plan)
+{
+	static const char prefix[] = "EXPLAIN QUERY PLAN ";
+	const char *text = udb_sql_text(q);
+	sqlite3_stmt *stmt = NULL;
+	char *sql, *plan = NULL;
+	size_t len = 0;
+	enum udb_result r = UDB_OK;
+	int rc;
+
+	sql = malloc(sizeof(prefix) + strlen(text));
+	if (!sql)
+		return UDB_NO_MEMORY;
+	memcpy(stpcpy(sql, prefix), text, strlen(text) + 1);
+	rc = sqlite3_prepare_v2(db->sql, sql, -1, &stmt, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return udb_sqlite_result(rc);
+	/* Transaction control and pragmas have no plan: an empty string. */
+	plan = strdup("");
+	if (!plan)
+		r = UDB_NO_MEMORY;
+	while (r == UDB_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(stmt, 3);
+		size_t n = detail ? strlen(detail) : 0;
+		char *grown = realloc(plan, len + n + 2);
+
+		if (!grown) {
+			r = UDB_NO_MEMORY;
+			break;
+		}
+		plan = grown;
+		memcpy(plan + len, detail ? detail : "", n);
+		len += n;
+		plan[len++] = '\n';
+		plan[len] = '\0';
+	}
+	if (r == UDB_OK && rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	sqlite3_finalize(stmt);
+	if (r != UDB_OK) {
+		free(plan);
+		return r;
+	}
+	*ret_plan = plan;
+	return UDB_OK;
+}
