@@ -72,6 +72,10 @@ cli_audit_record(struct cli *c)
 	openlog("userdb", LOG_PID, LOG_AUTHPRIV);
 	syslog(LOG_NOTICE, "%s", line);
 	closelog();
+	/* central init and the host commands change the central database
+	 * alone; the admin box need not have a local store to hold a row. */
+	if (c->central_only)
+		return UDB_OK;
 	r = c->db ? UDB_OK : cli_open(c, CLI_WRITE);
 	if (r == UDB_OK)
 		r = udb_audit_add(c->db, &e);

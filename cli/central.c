@@ -25,6 +25,7 @@ cli_central(struct cli *c, bool check)
 	unsigned version;
 	enum udb_result r;
 
+	c->central_only = true;
 	r = cli_load_config(c);
 	if (r != UDB_OK)
 		return r;

@@ -31,6 +31,7 @@ struct cli {
 	struct udb_config *cfg;
 	struct udb_db *db;
 	struct udb_central *central; /* fleet commands: the central database */
+	bool central_only;           /* the command changes central only: no local audit row */
 	bool public_only;            /* a read command could not open the shadow file */
 	bool force;                  /* --force: take a shell or id the checks would refuse */
 	int64_t now;
