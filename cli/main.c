@@ -90,6 +90,8 @@ static const struct command commands[] = {
 	 "create users, roles and grants from passwd, shadow, group and gshadow"},
 	{NULL, "log", cmd_log, "[--user USER] [--since TIME]",
 	 "show the audit trail: who changed what, with this tool"},
+	{NULL, "sync", cmd_sync, "[--follow | --status | --full] [--verify]",
+	 "bring the local copy up to the central database's revision"},
 	{NULL, "explain", cmd_explain, "USER SERVICE [--pam-dir DIR]",
 	 "why SERVICE's account phase would allow or refuse USER now (exit 0 / 1)"},
 	{"central", "init", cmd_central_init, "",

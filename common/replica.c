@@ -40,28 +40,46 @@ static const char *const user_emails_cols[] = {"id",           "user_id",    "em
 static const char *const account_names_cols[] = {"username", "user_id"};
 static const char *const secrets_cols[] = {"user_id", "password_hash"};
 
-#define TABLE(n, cols, pk)                                                                         \
+#define TABLE(n, cols, pk, sum, filter)                                                            \
 	{                                                                                          \
-		n, cols, sizeof(cols) / sizeof(cols[0]), pk                                        \
+		n, cols, sizeof(cols) / sizeof(cols[0]), pk, sum, filter                           \
 	}
 
 static const struct udb_replica_info tables[UDB_REPLICA_COUNT] = {
-	[UDB_REPLICA_ROLES] = TABLE("roles", roles_cols, 1),
-	[UDB_REPLICA_USERS] = TABLE("users", users_cols, 1),
-	[UDB_REPLICA_ROLE_INCLUDES] = TABLE("role_includes", role_includes_cols, 2),
-	[UDB_REPLICA_ROLE_CLOSURE] = TABLE("role_closure", role_closure_cols, 2),
-	[UDB_REPLICA_ROLE_PERMISSIONS] = TABLE("role_permissions", role_permissions_cols, 2),
-	[UDB_REPLICA_USER_ROLES] = TABLE("user_roles", user_roles_cols, 2),
-	[UDB_REPLICA_ID_ALLOCATOR] = TABLE("id_allocator", id_allocator_cols, 1),
-	[UDB_REPLICA_ACCOUNTS] = TABLE("accounts", accounts_cols, 1),
-	[UDB_REPLICA_USER_EMAILS] = TABLE("user_emails", user_emails_cols, 1),
-	[UDB_REPLICA_ACCOUNT_NAMES] = TABLE("account_names", account_names_cols, 1),
-	[UDB_REPLICA_SECRETS] = TABLE("secrets", secrets_cols, 1),
+	[UDB_REPLICA_ROLES] = TABLE("roles", roles_cols, 1, "id + gid + length(name)", NULL),
+	[UDB_REPLICA_USERS] =
+		TABLE("users", users_cols, 1,
+		      "id + uid + gid + coalesce(primary_role_id, 0) + length(username) + "
+		      "length(home) + length(shell) + length(first_name) + length(last_name)",
+		      NULL),
+	[UDB_REPLICA_ROLE_INCLUDES] =
+		TABLE("role_includes", role_includes_cols, 2, "role_id * 3 + included_id", NULL),
+	[UDB_REPLICA_ROLE_CLOSURE] =
+		TABLE("role_closure", role_closure_cols, 2, "role_id * 3 + member_role_id", NULL),
+	[UDB_REPLICA_ROLE_PERMISSIONS] = TABLE("role_permissions", role_permissions_cols, 2,
+					       "role_id + length(permission)", NULL),
+	[UDB_REPLICA_USER_ROLES] = TABLE(
+		"user_roles", user_roles_cols, 2,
+		"user_id * 3 + role_id + coalesce(not_before, 0) + coalesce(not_after, 0)", NULL),
+	[UDB_REPLICA_ID_ALLOCATOR] =
+		TABLE("id_allocator", id_allocator_cols, 1, "high_water", NULL),
+	[UDB_REPLICA_ACCOUNTS] =
+		TABLE("accounts", accounts_cols, 1,
+		      "user_id + coalesce(not_before, 0) + coalesce(not_after, 0) + "
+		      "coalesce(password_changed_at, 0) + coalesce(max_days, 0)",
+		      NULL),
+	[UDB_REPLICA_USER_EMAILS] =
+		TABLE("user_emails", user_emails_cols, 1, "id + user_id + length(email)", NULL),
+	[UDB_REPLICA_ACCOUNT_NAMES] =
+		TABLE("account_names", account_names_cols, 1, "user_id + length(username)", NULL),
+	[UDB_REPLICA_SECRETS] = TABLE("secrets", secrets_cols, 1, "user_id + length(password_hash)",
+				      "password_hash IS NOT NULL"),
 };
 
 struct udb_replica_apply {
 	struct udb_db *db;
 	bool full;
+	bool all_secrets;
 	sqlite3_stmt *stage_row[UDB_REPLICA_COUNT];
 	sqlite3_stmt *stage_del[UDB_REPLICA_COUNT];
 };
@@ -340,6 +358,8 @@ apply_staged(struct udb_replica_apply *ap, int64_t rev, int64_t now)
 	for (int t = UDB_REPLICA_COUNT - 1; t >= 0 && r == UDB_OK; t--)
 		r = ap->full ? delete_unmatched(ap->db, (enum udb_replica_table)t)
 			     : delete_tombstoned(ap->db, (enum udb_replica_table)t);
+	if (r == UDB_OK && ap->all_secrets && !ap->full)
+		r = delete_unmatched(ap->db, UDB_REPLICA_SECRETS);
 	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
 		r = upsert_staged(ap->db, (enum udb_replica_table)t);
 	if (r == UDB_OK)
@@ -349,6 +369,12 @@ apply_staged(struct udb_replica_apply *ap, int64_t rev, int64_t now)
 	if (r == UDB_OK)
 		r = set_meta(ap->db, "central_synced_at", now);
 	return r;
+}
+
+void
+udb_replica_apply_all_secrets(struct udb_replica_apply *ap)
+{
+	ap->all_secrets = true;
 }
 
 enum udb_result
@@ -394,5 +420,34 @@ udb_replica_state(struct udb_db *db, int64_t *ret_rev, int64_t *ret_synced_at)
 		r = udb_sqlite_result(rc);
 	}
 	udb_stmt_done(db, UDB_Q_REPLICA_STATE);
+	return r;
+}
+
+enum udb_result
+udb_replica_fingerprint(struct udb_db *db, enum udb_replica_table t, int64_t *ret_count,
+			int64_t *ret_sum)
+{
+	const struct udb_replica_info *ti = udb_replica_info(t);
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	char sql[512];
+	int rc;
+
+	if (!ti)
+		return UDB_INVALID;
+	snprintf(sql, sizeof(sql), "SELECT count(*), coalesce(sum(%s), 0) FROM %s.%s%s%s", ti->sum,
+		 schema_of(t), local_name(t), ti->filter ? " WHERE " : "",
+		 ti->filter ? ti->filter : "");
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return UDB_INTERNAL;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*ret_count = sqlite3_column_int64(stmt, 0);
+		*ret_sum = sqlite3_column_int64(stmt, 1);
+		r = UDB_OK;
+	} else {
+		r = udb_sqlite_result(rc);
+	}
+	sqlite3_finalize(stmt);
 	return r;
 }

@@ -57,6 +57,11 @@ struct udb_replica_info {
 	const char *const *columns; /* primary key columns first */
 	unsigned n_columns;
 	unsigned n_pk;
+	/* The drift check's fingerprint of the table: an integer expression
+	 * over its rows, valid in both SQLite and PostgreSQL, summed over the
+	 * rows that match filter (or all rows when it is NULL). */
+	const char *sum;
+	const char *filter;
 };
 
 /* The description of table t (t < UDB_REPLICA_COUNT). */
@@ -74,6 +79,9 @@ enum udb_result udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_rep
  * full batch, which deletes whatever it was not given. */
 enum udb_result udb_replica_apply_tombstone(struct udb_replica_apply *ap, enum udb_replica_table t,
 					    const char *const *pk);
+/* Says that the batch holds every secret this host may read: the hashes
+ * of the other accounts are wiped (done anyway by a full batch). */
+void udb_replica_apply_all_secrets(struct udb_replica_apply *ap);
 /* Applies the batch, records central_rev = rev and central_synced_at = now,
  * commits and frees the batch. On any failure nothing is changed. */
 enum udb_result udb_replica_apply_commit(struct udb_replica_apply *ap, int64_t rev, int64_t now);
@@ -83,5 +91,9 @@ void udb_replica_apply_abort(struct udb_replica_apply *ap);
 /* The central revision the local copy holds (0 when it never synced) and
  * the time of the last batch (0: never). */
 enum udb_result udb_replica_state(struct udb_db *db, int64_t *ret_rev, int64_t *ret_synced_at);
+
+/* The local row count of t and its fingerprint (info->sum). */
+enum udb_result udb_replica_fingerprint(struct udb_db *db, enum udb_replica_table t,
+					int64_t *ret_count, int64_t *ret_sum);
 
 #endif

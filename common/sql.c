@@ -333,6 +333,13 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_AUDIT_LIST] = "SELECT id, at, uid, actor, sudo_user, command, subject_user, "
 			     "subject_role, message FROM sec.audit WHERE (?1 IS NULL OR "
 			     "subject_user = ?1) AND at >= ?2 ORDER BY id",
+	/* When central was last found at the copy's revision: in the shadow
+	 * file, which the PAM module reads alone (sync.h). */
+	[UDB_Q_SYNC_SET_CHECKED] =
+		"INSERT INTO sec.meta (key, value) VALUES ('central_checked_at', "
+		"?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
+	[UDB_Q_SYNC_CHECKED_AT] =
+		"SELECT CAST(value AS INTEGER) FROM sec.meta WHERE key = 'central_checked_at'",
 };
 
 const char *

@@ -120,6 +120,9 @@ enum udb_query {
 	/* the audit trail (audit.c) */
 	UDB_Q_AUDIT_INSERT,
 	UDB_Q_AUDIT_LIST,
+	/* fleet mode: when central was last found current (sync.c) */
+	UDB_Q_SYNC_SET_CHECKED,
+	UDB_Q_SYNC_CHECKED_AT,
 	UDB_Q_COUNT
 };
 

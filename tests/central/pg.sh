@@ -168,3 +168,17 @@ pg_start()
 	PG_CONNINFO="host=$PG_SOCKDIR port=$PG_PORT dbname=userdb user=udb_admin passfile=$PG_ADMIN_PASSFILE"
 	export PG_DIR PG_SOCKDIR PG_PORT PG_CONNINFO PG_ADMIN_PASSFILE
 }
+
+# pg_pause / pg_resume: stop the running cluster (fast shutdown) and start it
+# again on the same data, port and socket: central "down" and back, for the
+# sync tests' outages.
+pg_pause()
+{
+	"${_PG_RUNAS[@]}" "$_PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1
+}
+
+pg_resume()
+{
+	(cd / && "${_PG_RUNAS[@]}" "$_PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/data/server.log" \
+		-w -t 60 start >/dev/null 2>&1)
+}

@@ -221,6 +221,8 @@ readonly_cmds="|user show|user list|role show|role list|email list|explain|log|t
 # the authpriv line but write no local row (tests/central runs them; their
 # line is not checked here, which would need a PostgreSQL in the namespace).
 readonly_cmds="$readonly_cmds|central init|host add|host allow|host deny|host list|host del|"
+# `sync` only copies what central's own commands changed.
+readonly_cmds="$readonly_cmds|sync|"
 "$USERDB" --help | sed -n 's/^  userdb //p' | while read -r w1 w2 rest; do
 	case $w2 in
 	[a-z]*) c="$w1 $w2" ;;

@@ -47,6 +47,14 @@ check "the pam-auth-update profile names the module by absolute path" \
 for m in man8/userdb.8 man8/pam_userdb.8 man8/libnss_userdb.so.2.8 man5/userdb.conf.5; do
 	check "man page $m is installed" test -f "$root$prefix/share/man/$m"
 done
+unit=$root$prefix/lib/systemd/system/userdb-sync.service
+check "userdb-sync.service is installed" test -f "$unit"
+check "the unit runs the installed userdb sync --follow" \
+	grep -qx "ExecStart=$prefix/sbin/userdb sync --follow" "$unit"
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify accepts the unit ($(systemd-analyze verify --man=no "$unit" 2>&1 | grep -v 'not executable\|No such file' | head -c 200))" \
+		sh -c "! systemd-analyze verify --man=no '$unit' 2>&1 | grep -v 'not executable\|No such file' | grep -q ."
+fi
 check "the example nsswitch.conf lines are installed" \
 	grep -q '^passwd: *files systemd userdb' "$root$prefix/share/doc/userdb/nsswitch.conf.example"
 # The example config with every key uncommented (its defaults) loads: the

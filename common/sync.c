@@ -1,0 +1,565 @@
+/* A host's pull from central (sync.h): libpq connection, revision check,
+ * one pass into replica.h, drift check. Called by cli/sync.c.
+ *
+ * Every identifier in the SQL here comes from replica.c's fixed table list;
+ * the only values spliced into statements are revisions and user ids this
+ * file formatted as integers itself.
+ *
+ * Rows are read through a cursor, FETCH_ROWS at a time, so a full resync of
+ * a million users never holds them all in memory, and the transaction stays
+ * a plain one that a pooler in transaction mode passes through. */
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-internal.h"
+#include "replica.h"
+#include "sync.h"
+
+#define FETCH_ROWS  "5000"
+#define BOOL_OID    16
+#define MAX_COLUMNS 16
+
+struct udb_sync {
+	PGconn *pg;
+};
+
+/* The ids of users whose grants changed in the window: their secrets are
+ * read again, since what this host may see of them may have changed. */
+struct id_set {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void
+set_detail(char *detail, size_t size, const char *msg)
+{
+	size_t len;
+
+	if (!detail || size == 0)
+		return;
+	snprintf(detail, size, "%s", msg ? msg : "");
+	/* libpq's messages end with a newline and may span lines. */
+	for (char *p = detail; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	len = strlen(detail);
+	while (len > 0 && detail[len - 1] == ' ')
+		detail[--len] = '\0';
+}
+
+/* What a failed query means for the caller. */
+static enum udb_result
+result_of(const PGresult *res, const PGconn *pg)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (PQstatus(pg) != CONNECTION_OK || !state)
+		return UDB_UNAVAILABLE;
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0)
+		return UDB_UNAVAILABLE; /* connection exception, admin shutdown */
+	if (strcmp(state, "42501") == 0)
+		return UDB_PERMISSION;
+	if (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
+	    strcmp(state, "42703") == 0)
+		return UDB_SCHEMA; /* central not initialised, or another version */
+	if (strcmp(state, "53200") == 0)
+		return UDB_NO_MEMORY;
+	return UDB_INTERNAL;
+}
+
+/* Runs sql; on failure clears the result, fills detail and returns why. */
+static enum udb_result
+run(struct udb_sync *s, const char *sql, ExecStatusType want, PGresult **ret_res, char *detail,
+    size_t size)
+{
+	PGresult *res = PQexec(s->pg, sql);
+	enum udb_result r = UDB_OK;
+
+	if (!res || PQresultStatus(res) != want) {
+		r = result_of(res, s->pg);
+		set_detail(detail, size, PQerrorMessage(s->pg));
+		PQclear(res);
+		res = NULL;
+	}
+	if (ret_res)
+		*ret_res = res;
+	else
+		PQclear(res);
+	return r;
+}
+
+enum udb_result
+udb_sync_connect(const char *conninfo, struct udb_sync **ret_sync, char *detail, size_t detail_size)
+{
+	/* Defaults first: with expand_dbname the admin's string comes last and
+	 * overrides them. */
+	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *const values[] = {"10", "userdb-sync", conninfo, NULL};
+	struct udb_sync *s;
+	const char *msg;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return UDB_NO_MEMORY;
+	s->pg = PQconnectdbParams(keys, values, 1);
+	if (!s->pg) {
+		free(s);
+		return UDB_NO_MEMORY;
+	}
+	if (PQstatus(s->pg) != CONNECTION_OK) {
+		enum udb_result r = UDB_UNAVAILABLE;
+
+		/* libpq has no code for a refused login: its words tell. */
+		msg = PQerrorMessage(s->pg);
+		if (strstr(msg, "authentication failed") || strstr(msg, "no password supplied") ||
+		    strstr(msg, "password is required") || strstr(msg, "is not permitted to log"))
+			r = UDB_AUTH_FAILED;
+		set_detail(detail, detail_size, msg);
+		udb_sync_close(s);
+		return r;
+	}
+	*ret_sync = s;
+	return UDB_OK;
+}
+
+void
+udb_sync_close(struct udb_sync *s)
+{
+	if (!s)
+		return;
+	PQfinish(s->pg);
+	free(s);
+}
+
+int
+udb_sync_socket(const struct udb_sync *s)
+{
+	return s && s->pg ? PQsocket(s->pg) : -1;
+}
+
+enum udb_result
+udb_sync_listen(struct udb_sync *s)
+{
+	return run(s, "LISTEN userdb", PGRES_COMMAND_OK, NULL, NULL, 0);
+}
+
+bool
+udb_sync_notified(struct udb_sync *s)
+{
+	PGnotify *n;
+	bool any = false;
+
+	if (!PQconsumeInput(s->pg))
+		return false;
+	while ((n = PQnotifies(s->pg)) != NULL) {
+		any = true;
+		PQfreemem(n);
+	}
+	return any;
+}
+
+static int64_t
+value_int(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+enum udb_result
+udb_sync_central_rev(struct udb_sync *s, int64_t *ret_rev, int64_t *ret_min_rev, char *detail,
+		     size_t detail_size)
+{
+	PGresult *res = NULL;
+	enum udb_result r;
+
+	r = run(s, "SELECT rev, min_rev FROM userdb.state", PGRES_TUPLES_OK, &res, detail,
+		detail_size);
+	if (r != UDB_OK)
+		return r;
+	if (PQntuples(res) != 1) {
+		set_detail(detail, detail_size, "userdb.state has no row");
+		r = UDB_SCHEMA;
+	} else {
+		*ret_rev = value_int(res, 0, 0);
+		*ret_min_rev = value_int(res, 0, 1);
+	}
+	PQclear(res);
+	return r;
+}
+
+static enum udb_result
+id_set_add(struct id_set *set, int64_t id)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		int64_t *v = realloc(set->v, cap * sizeof(*v));
+
+		if (!v)
+			return UDB_NO_MEMORY;
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n++] = id;
+	return UDB_OK;
+}
+
+/* The context of one pass. */
+struct pass {
+	struct udb_sync *s;
+	struct udb_replica_apply *ap;
+	int64_t from, to;
+	bool full;
+	struct id_set granted; /* users whose grants changed in the window */
+	struct udb_sync_report *rep;
+};
+
+/* Hands the rows of one FETCH to the batch. PostgreSQL booleans (if central
+ * declares a flag so) become SQLite's 1 and 0. */
+static enum udb_result
+take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, bool tombstones)
+{
+	const char *values[MAX_COLUMNS];
+	int nf = PQnfields(res);
+	enum udb_result r = UDB_OK;
+
+	for (int i = 0; i < PQntuples(res) && r == UDB_OK; i++) {
+		for (int f = 0; f < nf && f < MAX_COLUMNS; f++) {
+			const char *v = PQgetisnull(res, i, f) ? NULL : PQgetvalue(res, i, f);
+
+			if (v && PQftype(res, f) == BOOL_OID)
+				v = v[0] == 't' ? "1" : "0";
+			values[f] = v;
+		}
+		if (t == UDB_REPLICA_USER_ROLES && !p->full)
+			r = id_set_add(&p->granted, value_int(res, i, 0));
+		if (r != UDB_OK)
+			break;
+		if (tombstones) {
+			r = udb_replica_apply_tombstone(p->ap, t, values);
+			p->rep->tombstones++;
+		} else {
+			r = udb_replica_apply_row(p->ap, t, values);
+			p->rep->rows++;
+		}
+	}
+	return r;
+}
+
+/* Declares a cursor over query and hands every row to the batch. */
+static enum udb_result
+fetch_all(struct pass *p, enum udb_replica_table t, const char *query, bool tombstones)
+{
+	struct udb_sync_report *rep = p->rep;
+	PGresult *res = NULL;
+	enum udb_result r;
+	char sql[2048];
+
+	snprintf(sql, sizeof(sql), "DECLARE udb_rows NO SCROLL CURSOR FOR %s", query);
+	r = run(p->s, sql, PGRES_COMMAND_OK, NULL, rep->detail, sizeof(rep->detail));
+	while (r == UDB_OK) {
+		r = run(p->s, "FETCH " FETCH_ROWS " FROM udb_rows", PGRES_TUPLES_OK, &res,
+			rep->detail, sizeof(rep->detail));
+		if (r != UDB_OK)
+			break;
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			break;
+		}
+		if (PQnfields(res) > MAX_COLUMNS)
+			r = UDB_INTERNAL;
+		else
+			r = take_rows(p, t, res, tombstones);
+		PQclear(res);
+	}
+	if (r == UDB_OK)
+		r = run(p->s, "CLOSE udb_rows", PGRES_COMMAND_OK, NULL, rep->detail,
+			sizeof(rep->detail));
+	return r;
+}
+
+/* "a, b, c" of the table's columns (with prefix), or of its key's values
+ * in a tombstone's jsonb pk. */
+static void
+column_list(char *buf, size_t size, const struct udb_replica_info *ti, bool from_pk)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < (from_pk ? ti->n_pk : ti->n_columns) && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, from_pk ? "%spk->>'%s'" : "%s\"%s\"",
+					i ? ", " : "", ti->columns[i]);
+}
+
+static enum udb_result
+read_table(struct pass *p, enum udb_replica_table t)
+{
+	const struct udb_replica_info *ti = udb_replica_info(t);
+	char cols[512], query[1024];
+	enum udb_result r;
+
+	column_list(cols, sizeof(cols), ti, false);
+	snprintf(query, sizeof(query), "SELECT %s FROM userdb.%s WHERE rev > %" PRId64, cols,
+		 ti->name, p->full ? (int64_t)-1 : p->from);
+	r = fetch_all(p, t, query, false);
+	if (r != UDB_OK || p->full)
+		return r;
+	column_list(cols, sizeof(cols), ti, true);
+	snprintf(query, sizeof(query),
+		 "SELECT %s FROM userdb.tombstones WHERE tbl = '%s' AND rev > %" PRId64, cols,
+		 ti->name, p->from);
+	return fetch_all(p, t, query, true);
+}
+
+/* Whether what this host may see of the secrets can have changed for
+ * users beyond those whose own grants changed: a change of role
+ * inclusions, or of the roles allowed on a host. */
+static enum udb_result
+visibility_changed(struct pass *p, bool *ret_changed)
+{
+	struct udb_sync_report *rep = p->rep;
+	PGresult *res = NULL;
+	enum udb_result r;
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT EXISTS (SELECT 1 FROM userdb.tombstones WHERE rev > %" PRId64
+		 " AND tbl IN ('role_closure', 'host_roles', 'hosts')) OR EXISTS (SELECT 1 "
+		 "FROM userdb.role_closure WHERE rev > %" PRId64 ") OR EXISTS (SELECT 1 FROM "
+		 "userdb.host_roles WHERE rev > %" PRId64 ")",
+		 p->from, p->from, p->from);
+	r = run(p->s, "SAVEPOINT udb_vis", PGRES_COMMAND_OK, NULL, rep->detail,
+		sizeof(rep->detail));
+	if (r != UDB_OK)
+		return r;
+	if (run(p->s, sql, PGRES_TUPLES_OK, &res, NULL, 0) != UDB_OK) {
+		/* A host login that may not read host_roles cannot tell:
+		 * every visible secret is read again. */
+		*ret_changed = true;
+		return run(p->s, "ROLLBACK TO SAVEPOINT udb_vis", PGRES_COMMAND_OK, NULL,
+			   rep->detail, sizeof(rep->detail));
+	}
+	*ret_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return UDB_OK;
+}
+
+/* The secrets of the window: every one RLS shows this host (full pass, or
+ * visibility changed), else the changed ones and those of users whose
+ * grants changed; a user of the latter whose secret is not shown any more
+ * gets a tombstone, which wipes the local hash. */
+static enum udb_result
+read_secrets(struct pass *p)
+{
+	char *query = NULL;
+	enum udb_result r;
+	bool all = p->full;
+	size_t len, size;
+
+	if (!all) {
+		r = visibility_changed(p, &all);
+		if (r != UDB_OK)
+			return r;
+	}
+	if (all) {
+		if (!p->full)
+			udb_replica_apply_all_secrets(p->ap);
+		return fetch_all(p, UDB_REPLICA_SECRETS,
+				 "SELECT user_id, password_hash FROM userdb.secrets", false);
+	}
+	r = UDB_NO_MEMORY;
+	size = 256 + p->granted.n * 21;
+	query = malloc(size);
+	if (!query)
+		return r;
+	len = (size_t)snprintf(
+		query, size,
+		"SELECT user_id, password_hash FROM userdb.secrets WHERE rev > %" PRId64, p->from);
+	r = fetch_all(p, UDB_REPLICA_SECRETS, query, false);
+	if (r == UDB_OK && p->granted.n > 0) {
+		/* NULL for a user whose secret this host no longer sees. */
+		len = (size_t)snprintf(query, size, "SELECT u.id FROM unnest('{");
+		for (size_t i = 0; i < p->granted.n; i++)
+			len += (size_t)snprintf(query + len, size - len, "%s%" PRId64, i ? "," : "",
+						p->granted.v[i]);
+		snprintf(query + len, size - len,
+			 "}'::bigint[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM userdb.secrets s "
+			 "WHERE s.user_id = u.id)");
+		r = fetch_all(p, UDB_REPLICA_SECRETS, query, true);
+		if (r == UDB_OK) {
+			snprintf(query, size,
+				 "SELECT s.user_id, s.password_hash FROM userdb.secrets s "
+				 "WHERE s.user_id = ANY ('{");
+			len = strlen(query);
+			for (size_t i = 0; i < p->granted.n; i++)
+				len += (size_t)snprintf(query + len, size - len, "%s%" PRId64,
+							i ? "," : "", p->granted.v[i]);
+			snprintf(query + len, size - len, "}'::bigint[])");
+			r = fetch_all(p, UDB_REPLICA_SECRETS, query, false);
+		}
+	}
+	free(query);
+	return r;
+}
+
+/* Reads the window (or everything) into a new batch and commits it. */
+static enum udb_result
+pass_apply(struct pass *p, struct udb_db *db, int64_t now)
+{
+	enum udb_result r;
+
+	r = udb_replica_apply_begin(db, p->full, &p->ap);
+	for (unsigned t = 0; t < UDB_REPLICA_SECRETS && r == UDB_OK; t++)
+		r = read_table(p, (enum udb_replica_table)t);
+	if (r == UDB_OK)
+		r = read_secrets(p);
+	if (r != UDB_OK) {
+		udb_replica_apply_abort(p->ap);
+		p->ap = NULL;
+		return r;
+	}
+	r = udb_replica_apply_commit(p->ap, p->to, now);
+	p->ap = NULL;
+	if (r == UDB_OK)
+		p->rep->applied = true;
+	return r;
+}
+
+/* One REPEATABLE READ transaction on central: T, then the rows. */
+static enum udb_result
+pass_once(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
+	  struct udb_sync_report *rep)
+{
+	struct pass p = {.s = s, .rep = rep, .from = rep->local_rev};
+	enum udb_result r;
+
+	r = run(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK, NULL,
+		rep->detail, sizeof(rep->detail));
+	if (r == UDB_OK)
+		r = udb_sync_central_rev(s, &rep->central_rev, &rep->min_rev, rep->detail,
+					 sizeof(rep->detail));
+	if (r == UDB_OK && (full || rep->central_rev != rep->local_rev)) {
+		/* Never synced, behind the kept history, or ahead of central (a
+		 * restored or new central database): everything. */
+		p.full = full || rep->local_rev == 0 || rep->local_rev < rep->min_rev ||
+			 rep->local_rev > rep->central_rev;
+		p.to = rep->central_rev;
+		rep->full = p.full;
+		r = pass_apply(&p, db, now);
+	}
+	free(p.granted.v);
+	(void)run(s, r == UDB_OK ? "COMMIT" : "ROLLBACK", PGRES_COMMAND_OK, NULL, NULL, 0);
+	return r;
+}
+
+enum udb_result
+udb_sync_pass(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
+	      struct udb_sync_report *ret_report)
+{
+	struct udb_sync_report *rep = ret_report;
+	int64_t at = 0;
+	enum udb_result r;
+
+	memset(rep, 0, sizeof(*rep));
+	r = udb_replica_state(db, &rep->local_rev, &at);
+	if (r == UDB_OK)
+		r = pass_once(s, db, full, now, rep);
+	if (r == UDB_EXISTS && !rep->full) {
+		/* Names swapped within the window collide half way: the
+		 * full batch replaces the changed rows instead. */
+		rep->rows = rep->tombstones = 0;
+		r = pass_once(s, db, true, now, rep);
+	}
+	if (r == UDB_OK)
+		r = udb_sync_mark_checked(db, now);
+	return r;
+}
+
+enum udb_result
+udb_sync_verify(struct udb_sync *s, struct udb_db *db, char *detail, size_t detail_size)
+{
+	int64_t local = 0, at = 0, rev = 0, min_rev = 0;
+	PGresult *res = NULL;
+	enum udb_result r;
+	char sql[1024];
+
+	r = udb_replica_state(db, &local, &at);
+	if (r == UDB_OK)
+		r = run(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK,
+			NULL, detail, detail_size);
+	if (r != UDB_OK)
+		return r;
+	r = udb_sync_central_rev(s, &rev, &min_rev, detail, detail_size);
+	if (r == UDB_OK && rev != local) {
+		set_detail(detail, detail_size, "the local copy is not at central's revision");
+		r = UDB_BUSY;
+	}
+	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++) {
+		const struct udb_replica_info *ti = udb_replica_info((enum udb_replica_table)t);
+		int64_t count = 0, sum = 0;
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*), coalesce(sum(%s), 0) FROM userdb.%s%s%s", ti->sum,
+			 ti->name, ti->filter ? " WHERE " : "", ti->filter ? ti->filter : "");
+		r = run(s, sql, PGRES_TUPLES_OK, &res, detail, detail_size);
+		if (r == UDB_OK)
+			r = udb_replica_fingerprint(db, (enum udb_replica_table)t, &count, &sum);
+		if (r == UDB_OK && (value_int(res, 0, 0) != count || value_int(res, 0, 1) != sum)) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg),
+				 "%s: %" PRId64 " rows locally, %" PRId64 " centrally%s", ti->name,
+				 count, value_int(res, 0, 0),
+				 value_int(res, 0, 0) == count ? " (contents differ)" : "");
+			set_detail(detail, detail_size, msg);
+			r = UDB_CORRUPT;
+		}
+		PQclear(res);
+		res = NULL;
+	}
+	(void)run(s, "COMMIT", PGRES_COMMAND_OK, NULL, NULL, 0);
+	return r;
+}
+
+enum udb_result
+udb_sync_mark_checked(struct udb_db *db, int64_t now)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_db_begin(db);
+	if (r != UDB_OK)
+		return r;
+	/* Nothing NSS serves changes. */
+	udb_db_limit_images(db, UDB_IMAGES_NONE);
+	r = udb_stmt(db, UDB_Q_SYNC_SET_CHECKED, &stmt);
+	if (r == UDB_OK) {
+		sqlite3_bind_int64(stmt, 1, now);
+		r = udb_stmt_exec(db, UDB_Q_SYNC_SET_CHECKED);
+	}
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	return udb_db_commit(db);
+}
+
+enum udb_result
+udb_sync_checked_at(struct udb_db *db, int64_t *ret_at)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_SYNC_CHECKED_AT, &stmt);
+	if (r != UDB_OK)
+		return r;
+	r = udb_stmt_int(db, UDB_Q_SYNC_CHECKED_AT, ret_at);
+	if (r == UDB_NOT_FOUND) {
+		*ret_at = 0;
+		r = UDB_OK;
+	}
+	return r;
+}
