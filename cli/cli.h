@@ -202,6 +202,10 @@ enum udb_result cmd_host_allow(struct cli *c, int argc, char **argv);
 enum udb_result cmd_host_deny(struct cli *c, int argc, char **argv);
 enum udb_result cmd_host_del(struct cli *c, int argc, char **argv);
 enum udb_result cmd_host_list(struct cli *c, int argc, char **argv);
+enum udb_result cmd_ssh_key_add(struct cli *c, int argc, char **argv);
+enum udb_result cmd_ssh_key_del(struct cli *c, int argc, char **argv);
+enum udb_result cmd_ssh_key_list(struct cli *c, int argc, char **argv);
+enum udb_result cmd_ssh_authorized_keys(struct cli *c, int argc, char **argv);
 
 /* The audit trail. cli_changed() (output.c) marks the run as having
  * changed something and keeps message (the first one) for the trail;

@@ -102,6 +102,13 @@ static const struct command commands[] = {
 	{"host", "deny", cmd_host_deny, "NAME ROLE", "stop a role's members logging in on a host"},
 	{"host", "list", cmd_host_list, "", "list the enrolled hosts and their allowed roles"},
 	{"host", "del", cmd_host_del, "NAME", "remove a host and its PostgreSQL login"},
+	{"ssh-key", "add", cmd_ssh_key_add, "USER KEY... [--comment S] [--until TIME]",
+	 "add SSH public keys (authorized_keys lines, or - for lines on stdin)"},
+	{"ssh-key", "del", cmd_ssh_key_del, "USER FINGERPRINT", "remove an SSH public key"},
+	{"ssh-key", "list", cmd_ssh_key_list, "USER",
+	 "list a user's SSH keys: type, SHA256 fingerprint, comment, added, until"},
+	{NULL, "ssh-authorized-keys", cmd_ssh_authorized_keys, "USER",
+	 "print USER's current keys for sshd's AuthorizedKeysCommand (any user may run it)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

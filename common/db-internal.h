@@ -39,6 +39,7 @@ struct udb_db {
 	struct udb_change_hook hook; /* udb_db_set_change_hook(); send NULL: none */
 	struct sqlite3_session *sessions[UDB_CHANGE_SESSIONS]; /* open while capturing */
 	struct udb_change_filter filters[UDB_CHANGE_SESSIONS];
+	bool tx_keys_changed; /* keys.img must be rebuilt (sql.h's udb_sql_changes_keys) */
 };
 
 /* Returns the prepared statement for q, ready to bind. The caller must call

@@ -110,6 +110,10 @@ void udb_db_rollback(struct udb_db *db);
 /* Marks the open transaction as changing rows in both files for one user
  * (user add / delete), so the commit records it for the repair above. */
 void udb_db_mark_cross_file(struct udb_db *db);
+/* The open transaction changed what `userdb ssh-authorized-keys` serves
+ * without a statement sql.h's udb_sql_changes_keys() knows (a changeset
+ * applied, a bulk load): its commit rebuilds keys.img. */
+void udb_db_mark_keys_changed(struct udb_db *db);
 
 /* The compiled images NSS answers from (image.h). By default the
  * outermost commit of a write transaction rebuilds both from what it

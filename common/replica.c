@@ -191,6 +191,8 @@ udb_replica_apply_begin(struct udb_db *db, bool full, struct udb_replica_apply *
 	}
 	/* Users come and go with both files' rows (commit protocol, 3-4). */
 	udb_db_mark_cross_file(db);
+	/* Its own statements change users and accounts: keys.img follows. */
+	udb_db_mark_keys_changed(db);
 	r = exec(db, "PRAGMA defer_foreign_keys = ON");
 	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
 		r = stage_prepare(ap, (enum udb_replica_table)t);

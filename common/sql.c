@@ -340,10 +340,43 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
 	[UDB_Q_SYNC_CHECKED_AT] =
 		"SELECT CAST(value AS INTEGER) FROM sec.meta WHERE key = 'central_checked_at'",
+	[UDB_Q_SSHKEY_INSERT] =
+		"INSERT INTO pub.ssh_keys (user_id, type, blob, options, comment, "
+		"fingerprint, added_at, until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[UDB_Q_SSHKEY_DELETE] = "DELETE FROM pub.ssh_keys WHERE user_id = ?1 AND fingerprint = ?2",
+	[UDB_Q_SSHKEY_LIST] = "SELECT type, fingerprint, options, comment, added_at, until, blob "
+			      "FROM pub.ssh_keys WHERE user_id = ?1 ORDER BY id",
+	/* The generation keys.img was last built at (sshkey_image.c). */
+	[UDB_Q_SSHKEY_IMAGE_GENERATION] = "SELECT coalesce((SELECT value FROM sec.meta WHERE key = "
+					  "'keys_image_generation'), 0)",
+	/* Every key of a user with an account, in name order (BINARY: the
+	 * bytes, as the image reader's binary search compares them). */
+	[UDB_Q_SSHKEY_IMAGE_ROWS] =
+		"SELECT u.username, a.is_enabled, a.not_before, a.not_after, k.options, k.type, "
+		"k.blob, k.comment, k.until FROM pub.ssh_keys k JOIN pub.users u ON u.id = "
+		"k.user_id JOIN sec.accounts a ON a.user_id = k.user_id ORDER BY u.username, k.id",
 };
 
 const char *
 udb_sql_text(enum udb_query q)
 {
 	return queries[q];
+}
+
+bool
+udb_sql_changes_keys(enum udb_query q)
+{
+	switch (q) {
+	case UDB_Q_SSHKEY_INSERT:
+	case UDB_Q_SSHKEY_DELETE:
+	case UDB_Q_USER_DELETE:
+	case UDB_Q_ACCOUNT_DELETE:
+	case UDB_Q_ACCOUNT_SET_ENABLED:
+	case UDB_Q_ACCOUNT_SET_VALIDITY:
+	case UDB_Q_REPAIR_ORPHAN_ACCOUNTS:
+	case UDB_Q_REPAIR_ORPHAN_USERS:
+		return true;
+	default:
+		return false;
+	}
 }

@@ -4,6 +4,8 @@
 #ifndef UDB_SQL_H
 #define UDB_SQL_H
 
+#include <stdbool.h>
+
 enum udb_query {
 	/* meta and transactions */
 	UDB_Q_BEGIN_READ,
@@ -123,9 +125,24 @@ enum udb_query {
 	/* fleet mode: when central was last found current (sync.c) */
 	UDB_Q_SYNC_SET_CHECKED,
 	UDB_Q_SYNC_CHECKED_AT,
+	/* ssh keys (sshkey_store.c) and their image (sshkey_image.c) */
+	UDB_Q_SSHKEY_INSERT,
+	UDB_Q_SSHKEY_DELETE,
+	UDB_Q_SSHKEY_LIST,
+	UDB_Q_SSHKEY_IMAGE_GENERATION,
+	UDB_Q_SSHKEY_IMAGE_ROWS,
 	UDB_Q_COUNT
 };
 
 const char *udb_sql_text(enum udb_query q);
+
+/* Whether q may change what `userdb ssh-authorized-keys` serves: a key, an
+ * account's enabled state or validity dates, an account's or a user's
+ * existence. udb_stmt() marks the open transaction when it hands one out,
+ * and the commit then rebuilds keys.img (sshkey_image.c). A statement
+ * added here that changes any of those belongs in this list; a writer that
+ * changes rows without a statement of this table calls
+ * udb_db_mark_keys_changed(). */
+bool udb_sql_changes_keys(enum udb_query q);
 
 #endif

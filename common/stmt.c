@@ -87,6 +87,8 @@ udb_stmt(struct udb_db *db, enum udb_query q, sqlite3_stmt **ret_stmt)
 			return r == UDB_INTERNAL ? UDB_CORRUPT : r;
 		}
 	}
+	if (udb_sql_changes_keys(q))
+		db->tx_keys_changed = true;
 	*ret_stmt = db->stmts[q];
 	return UDB_OK;
 }

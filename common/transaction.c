@@ -55,6 +55,7 @@
 
 #include "db-internal.h"
 #include "image.h"
+#include "sshkey_image.h"
 
 static enum udb_result
 read_generations(struct udb_db *db, int64_t *ret_pub, int64_t *ret_sec)
@@ -281,6 +282,7 @@ udb_db_begin(struct udb_db *db)
 		return UDB_OK;
 	db->tx_failed = false;
 	db->tx_cross_file = false;
+	db->tx_keys_changed = false;
 	db->tx_images = UDB_IMAGES_ALL;
 	db->tx_images_forced = UDB_IMAGES_NONE;
 	r = image_lock(db);
@@ -340,6 +342,7 @@ udb_db_commit(struct udb_db *db)
 	enum udb_result r = UDB_OK;
 	int64_t pub = 0, sec = 0;
 	unsigned images;
+	bool keys = false;
 
 	if (db->tx_depth == 0)
 		return UDB_INTERNAL;
@@ -361,12 +364,19 @@ udb_db_commit(struct udb_db *db)
 	}
 	if (r == UDB_OK && images)
 		r = build_images(db, images);
+	/* keys.img (sshkey_image.c) is rebuilt when the keys or the account
+	 * state they depend on changed, whatever images this change limited
+	 * itself to. */
+	if (r == UDB_OK)
+		r = udb_keys_image_prepare(db, &keys);
 	if (r == UDB_OK)
 		r = udb_stmt(db, UDB_Q_COMMIT, &stmt);
 	if (r == UDB_OK)
 		r = udb_stmt_exec(db, UDB_Q_COMMIT);
 	if (r != UDB_OK) {
 		udb_image_discard(db, images);
+		if (keys)
+			udb_keys_image_discard(db);
 		db->tx_depth = 1;
 		udb_db_rollback(db);
 		return r;
@@ -375,6 +385,8 @@ udb_db_commit(struct udb_db *db)
 	 * behind until the next write, which finds them out of step and
 	 * rebuilds them; the change itself stands. */
 	(void)udb_image_install(db, images);
+	if (keys)
+		(void)udb_keys_image_install(db);
 	image_unlock(db);
 	udb_db_checkpoint(db);
 	return UDB_OK;
@@ -403,4 +415,10 @@ void
 udb_db_mark_cross_file(struct udb_db *db)
 {
 	db->tx_cross_file = true;
+}
+
+void
+udb_db_mark_keys_changed(struct udb_db *db)
+{
+	db->tx_keys_changed = true;
 }

@@ -175,6 +175,11 @@ audited "email add" "" email add bob bob@example.org
 audited "email confirm" "" email confirm bob bob@example.org
 audited "email primary" "" email primary bob bob@example.org
 audited "email del" "" email del bob bob@example.com
+SSH_KEY='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIECEhw8+5cbJkcCy4JsFQaXbdPFbll/UvVUL11qJ42Pb k'
+audited "ssh-key add" "" ssh-key add bob "$SSH_KEY"
+SSH_KEY2='ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBCrHr310VBZ2B0WnSGWM63OInftQEzyGmjyBSlN5H72MhrioUCtp5RLAJUG70JasT6NeTV/6v142RiT4Skx4SNk='
+audited "ssh-key add" "$SSH_KEY2" ssh-key add bob - --until +1d
+audited "ssh-key del" "" ssh-key del bob SHA256:/TA9k/pxdB9iMIUIgjEGF0vjUOMSismsKWajim0keWc
 # A failed-login count as PAM would leave it (PAM's own write is not
 # audited: this one goes straight to the file).
 sqlite3 "$T/db/shadow.db" "UPDATE accounts SET failed_count = 3, locked_until = 4102444800" ||
@@ -216,7 +221,7 @@ check "log --user with a bad name: exit 64" "$([ $? = 64 ]; echo $?)"
 
 # Every command of --help is in the table above, or known not to change
 # anything.
-readonly_cmds="|user show|user list|role show|role list|email list|explain|log|totp status|"
+readonly_cmds="|user show|user list|role show|role list|email list|explain|log|totp status|ssh-key list|ssh-authorized-keys|"
 # The fleet commands change the central PostgreSQL database only: they send
 # the authpriv line but write no local row (tests/central runs them; their
 # line is not checked here, which would need a PostgreSQL in the namespace).

@@ -73,6 +73,11 @@ def current_code(outputs):
 # NOTES: an error after a note, which the error object carries.
 NOTES = "notes"
 # The rows run in order against one database.
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIECEhw8+5cbJkcCy4JsFQaXbdPFbll/UvVUL11qJ42Pb a"
+SSH_KEY2 = ("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBCrHr310VBZ2"
+            "B0WnSGWM63OInftQEzyGmjyBSlN5H72MhrioUCtp5RLAJUG70JasT6NeTV/6v142RiT4Skx4SNk=")
+SSH_KEY2_FP = "SHA256:IPyR06m94w/t9cOymvEHBl0WmkNbG4PCJ/zbgLmxCqU"
+
 CASES = [
     ("init", ["init"], "", INIT),
     ("role add", ["role", "add", "staff1", "--permission", "ssh:login"], "",
@@ -151,13 +156,28 @@ CASES = [
     ("unknown command", ["frobnicate"], "", None),
     ("user add: a note, then a failure", ["user", "add", "zed", "--shell", "/bin/nonexistent",
                                           "--force", "--email", "ann@example.com"], "", NOTES),
+    # ssh-key: ann exists from the rows above.
+    ("ssh-key list, empty", ["ssh-key", "list", "ann"], "", []),
+    ("ssh-key add", ["ssh-key", "add", "ann", SSH_KEY, "--until", "+1d"], "",
+     change(user=STR, until=STR)),
+    ("ssh-key add, stdin", ["ssh-key", "add", "ann", "-", "--comment", "c"], SSH_KEY2 + "\n",
+     change(user=STR)),
+    ("ssh-key list", ["ssh-key", "list", "ann"], "",
+     [{"type": STR, "fingerprint": STR, "comment": STR, "options": STR, "added": STR,
+       "until": TIME_OR_NULL}]),
+    ("ssh-key del", ["ssh-key", "del", "ann", SSH_KEY2_FP], "", change(user=STR)),
+    ("ssh-key add, duplicate", ["ssh-key", "add", "ann", SSH_KEY], "", None),
+    ("ssh-key add, bad key", ["ssh-key", "add", "ann", "ssh-ed25519 AAAA"], "", None),
+    ("ssh-key del, no such key", ["ssh-key", "del", "ann", SSH_KEY2_FP], "", None),
+    ("ssh-key list, no such user", ["ssh-key", "list", "nobody1"], "", None),
 ]
 
 COMMANDS = ["init", "user add", "user mod", "user del", "user show", "user list",
             "user enable", "user disable", "user passwd", "user unlock", "user expire",
             "role add", "role mod", "role del", "role show", "role list", "grant", "revoke",
             "email add", "email del", "email confirm", "email primary", "email list",
-            "totp enroll", "totp confirm", "totp disable", "totp status", "totp recovery-codes"]
+            "totp enroll", "totp confirm", "totp disable", "totp status", "totp recovery-codes",
+            "ssh-key add", "ssh-key del", "ssh-key list"]
 
 
 def type_name(t):
@@ -236,7 +256,7 @@ def check_failure(rc, out, err, with_notes):
 
 
 def command_of(args):
-    if args[0] in ("user", "role", "email", "totp"):
+    if args[0] in ("user", "role", "email", "totp", "ssh-key"):
         return " ".join(args[:2])
     return args[0]
 

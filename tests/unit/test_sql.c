@@ -37,6 +37,9 @@ static const struct {
 	{UDB_Q_IMAGE_ROLES, "the whole image rebuild: every role"},
 	{UDB_Q_IMAGE_MEMBERSHIPS, "the whole image rebuild: every grant"},
 	{UDB_Q_IMAGE_ACCOUNTS, "the whole shadow image rebuild: every account"},
+	{UDB_Q_SSHKEY_IMAGE_ROWS,
+	 "the keys.img rebuild (sshkey_image.c): every key, only when a key or the "
+	 "account state keys depend on changed"},
 };
 
 /* Partial indexes hold only the rows a write left to finish (a user add's
