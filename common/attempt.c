@@ -9,6 +9,7 @@
 
 #include "attempt.h"
 #include "db-internal.h"
+#include "totp.h"
 
 /* Columns of UDB_Q_ATTEMPT_STATE. */
 enum { STATE_LOCKED_UNTIL, STATE_HASH };
@@ -77,8 +78,17 @@ enum udb_result
 udb_attempt_record(struct udb_db *db, const struct udb_account *account, bool right, int64_t now,
 		   unsigned deny, unsigned unlock_time, enum udb_attempt *ret_attempt)
 {
+	return udb_attempt_record_code(db, account, right, NULL, 0, now, deny, unlock_time,
+				       ret_attempt);
+}
+
+enum udb_result
+udb_attempt_record_code(struct udb_db *db, const struct udb_account *account, bool right,
+			const char *code, unsigned window, int64_t now, unsigned deny,
+			unsigned unlock_time, enum udb_attempt *ret_attempt)
+{
 	sqlite3_stmt *stmt = NULL;
-	bool was_locked = false, same_hash = false, now_locked = false;
+	bool was_locked = false, same_hash = false, now_locked = false, code_right = true;
 	enum udb_attempt attempt = UDB_ATTEMPT_WRONG;
 	enum udb_result r;
 
@@ -90,7 +100,13 @@ udb_attempt_record(struct udb_db *db, const struct udb_account *account, bool ri
 	udb_db_limit_images(db, UDB_IMAGES_NONE);
 	r = read_state_in_tx(db, account->user_id, now, account->password_hash, &was_locked,
 			     &same_hash);
-	if (r == UDB_OK && right && !was_locked && same_hash) {
+	/* The code is checked whatever the password was, and used up only
+	 * by an attempt that is accepted. */
+	right = right && !was_locked && same_hash;
+	if (r == UDB_OK && code)
+		r = udb_totp_check_in_tx(db, account->user_id, code, now, window, right,
+					 &code_right);
+	if (r == UDB_OK && right && code_right) {
 		/* Writes only when there are failures to forget, so that most
 		 * logins commit a transaction that changed nothing (no fsync). */
 		attempt = UDB_ATTEMPT_ACCEPTED;

@@ -33,4 +33,15 @@ enum udb_result udb_attempt_record(struct udb_db *db, const struct udb_account *
 				   int64_t now, unsigned deny, unsigned unlock_time,
 				   enum udb_attempt *ret_attempt);
 
+/* udb_attempt_record for a login that also gave a second-factor code
+ * (code not NULL): accepted only when the password is right, the account
+ * not locked and code right for the user's confirmed second factor
+ * (udb_totp_check_in_tx with window), which is decided, and the code used
+ * up, in the same write transaction. A user without a confirmed factor has
+ * no right code. A wrong code counts like a wrong password. */
+enum udb_result udb_attempt_record_code(struct udb_db *db, const struct udb_account *account,
+					bool right, const char *code, unsigned window, int64_t now,
+					unsigned deny, unsigned unlock_time,
+					enum udb_attempt *ret_attempt);
+
 #endif

@@ -11,6 +11,7 @@
 #include "validate.h"
 
 #define DENY_MAX        1000000UL
+#define TOTP_WINDOW_MAX 10UL /* UDB_TOTP_WINDOW_MAX of totp.h */
 #define UNLOCK_TIME_MAX (100UL * 366 * 86400)
 
 /* Arguments that pam_get_authtok() reads from the module line itself
@@ -101,6 +102,28 @@ check(bool ok)
 	return ok ? UDB_OK : UDB_INVALID;
 }
 
+static enum udb_result
+parse_second_factor(const char *v, enum udb_second_factor *ret)
+{
+	static const struct {
+		const char *name;
+		enum udb_second_factor value;
+	} modes[] = {
+		{"enrolled", UDB_SECOND_FACTOR_ENROLLED},
+		{"required", UDB_SECOND_FACTOR_REQUIRED},
+		{"off", UDB_SECOND_FACTOR_OFF},
+		{"enrol", UDB_SECOND_FACTOR_ENROL},
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(v, modes[i].name) == 0) {
+			*ret = modes[i].value;
+			return UDB_OK;
+		}
+	}
+	return UDB_INVALID;
+}
+
 /* The arguments that take a list. */
 static bool
 parse_list(const char *arg, struct udb_pam_args *a, enum udb_result *ret)
@@ -156,6 +179,10 @@ udb_pam_arg_parse(const char *arg, struct udb_pam_args *a)
 		return parse_number(v, UNLOCK_TIME_MAX, &a->has_unlock_time, &a->unlock_time);
 	if (has_prefix(arg, "minlen=", &v))
 		return parse_number(v, UDB_PASSWORD_MAX, &a->has_minlen, &a->minlen);
+	if (has_prefix(arg, "totp_window=", &v))
+		return parse_number(v, TOTP_WINDOW_MAX, &a->has_totp_window, &a->totp_window);
+	if (has_prefix(arg, "second_factor=", &v))
+		return parse_second_factor(v, &a->second_factor);
 	if (parse_list(arg, a, &r))
 		return r;
 	if (has_prefix(arg, "authtok_type=", &v))

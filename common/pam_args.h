@@ -13,6 +13,14 @@
  * module from Linux-PAM's Berkeley DB pam_userdb.so of the same name. */
 #define UDB_PAM_MODULE_MARKER "userdb-pam-module: pam_userdb.so of userdb (roles and permissions)"
 
+/* second_factor=: when auth asks for a TOTP code after the password. */
+enum udb_second_factor {
+	UDB_SECOND_FACTOR_ENROLLED = 0, /* the default: users who have one */
+	UDB_SECOND_FACTOR_REQUIRED,     /* everyone; users without one are refused */
+	UDB_SECOND_FACTOR_OFF,          /* never */
+	UDB_SECOND_FACTOR_ENROL,        /* as enrolled; users without one enrol at login */
+};
+
 /* Strings point into the argument strings given to udb_pam_arg_parse, so
  * a struct udb_pam_args lives no longer than they do. */
 struct udb_pam_args {
@@ -34,6 +42,9 @@ struct udb_pam_args {
 	const char *permissions_required;
 	const char *permissions_accepted;
 	bool require_confirmed_email;
+	enum udb_second_factor second_factor;
+	bool has_totp_window;
+	unsigned totp_window; /* steps either side of now; UDB_TOTP_WINDOW when unset */
 };
 
 /* Parses one argument into *args: UDB_OK for one of ours (or one that

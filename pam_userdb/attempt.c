@@ -56,7 +56,7 @@ log_unrecorded(pam_handle_t *pamh, const char *what, const char *user, enum udb_
 
 int
 pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb_result verified,
-	    const char *what)
+	    const char *code, const char *what)
 {
 	unsigned deny = pud_deny_of(ctx), unlock_time = pud_unlock_time_of(ctx);
 	enum udb_attempt attempt = UDB_ATTEMPT_WRONG;
@@ -66,8 +66,9 @@ pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb_res
 	/* ctx_make_writer may leave ctx->cfg NULL: deny and unlock_time are
 	 * read before it. */
 	if (pud_ctx_make_writer(ctx))
-		r = udb_attempt_record(ctx->db, account, verified == UDB_OK, udb_now(), deny,
-				       unlock_time, &attempt);
+		r = udb_attempt_record_code(ctx->db, account, verified == UDB_OK, code,
+					    pud_totp_window_of(ctx), udb_now(), deny, unlock_time,
+					    &attempt);
 	else
 		r = UDB_UNAVAILABLE;
 	if (r != UDB_OK) {

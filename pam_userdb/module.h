@@ -1,7 +1,8 @@
 /* Shared between the files of pam_userdb.so only: the parsed module
  * arguments (args.c), the one mapping from enum udb_result to PAM codes
  * (pam_userdb.c), the account gate (gate.c), the password change rules
- * (passwd.c), which sessions are logins (session.c) and escaping of
+ * (passwd.c), the second factor (factor.c), which sessions are logins
+ * (session.c) and escaping of
  * outside text for logs (escape.c). Nothing here is exported from the
  * module. */
 #ifndef PUD_MODULE_H
@@ -99,11 +100,29 @@ void pud_fail_sleep(void);
 /* Records a password attempt of account after its hash was checked
  * (verified is udb_hash_verify's result) and decides it in the same write
  * transaction: PAM_SUCCESS only for a right password of an account that
- * is not locked then. Every refusal is PAM_AUTH_ERR, also when the attempt
- * cannot be recorded (no uncounted guessing). what names the step in the
- * log ("authentication", "password change"). (attempt.c) */
+ * is not locked then, and, when code is not NULL, of a right second-factor
+ * code (used up in the same transaction). Every refusal is PAM_AUTH_ERR,
+ * also when the attempt cannot be recorded (no uncounted guessing), and
+ * the log does not tell a wrong password from a wrong code. what names the
+ * step in the log ("authentication", "password change"). (attempt.c) */
 int pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb_result verified,
-		const char *what);
+		const char *code, const char *what);
+
+/* The second factor in auth (factor.c). pud_factor_state says whether
+ * the code is to be asked of account (second_factor= and whether the user
+ * has a confirmed factor) and whether the user has one; a PAM code when it
+ * cannot be read. pud_factor_ask prompts for it and returns the answer
+ * (udb_secret_free), "" when the conversation gives none, NULL when out of
+ * memory. pud_factor_enrol runs self-enrolment after an accepted password
+ * (second_factor=enrol, no factor yet): the new secret as QR code, key and
+ * URI through the conversation, then a code, enrolled when right; a wrong
+ * code is counted and refused. pud_totp_window_of is totp_window= or the
+ * default. */
+int pud_factor_state(struct pud_ctx *ctx, const struct udb_account *account, bool *ret_ask,
+		     bool *ret_enrolled);
+char *pud_factor_ask(struct pud_ctx *ctx);
+int pud_factor_enrol(struct pud_ctx *ctx, const struct udb_account *account);
+unsigned pud_totp_window_of(const struct pud_ctx *ctx);
 
 /* The account phase after the user has been found: state, validity, aging,
  * then the gating arguments. Logs one line for a refusal and returns its

@@ -342,8 +342,11 @@ auth_unknown(struct pud_ctx *ctx, const char *password)
 
 	/* The same work as a wrong password for a real user: one hash of the
 	 * configured method and cost and one write transaction on the shadow
-	 * file, so that the time taken does not tell whether a name exists. */
+	 * file, so that the time taken does not tell whether a name exists;
+	 * where every user is asked for a code, so is an unknown one. */
 	udb_hash_burn(ctx->cfg, password);
+	if (ctx->args.second_factor == UDB_SECOND_FACTOR_REQUIRED)
+		udb_secret_free(pud_factor_ask(ctx));
 	if (!pud_ctx_make_writer(ctx))
 		return PAM_USER_UNKNOWN;
 	r = udb_account_record_unknown_failure(ctx->db);
@@ -374,9 +377,13 @@ static int
 auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *password)
 {
 	enum udb_result verified;
-	char *new_hash = NULL;
+	char *new_hash = NULL, *code = NULL;
+	bool ask = false, enrolled = false;
 	int rc;
 
+	rc = pud_factor_state(ctx, account, &ask, &enrolled);
+	if (rc != PAM_SUCCESS)
+		return rc;
 	/* Hash first, with no lock held and even while locked (the time then
 	 * says nothing about whether the password was right); the lock is
 	 * decided afterwards, in the write transaction that records the
@@ -386,10 +393,19 @@ auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *p
 	 * the configured method is made: the attempt then takes as long as
 	 * for any other user, and a right password has its replacement. */
 	verified = udb_hash_verify_timed(ctx->cfg, password, account->password_hash, &new_hash);
-	rc = pud_attempt(ctx, account, verified, "authentication");
+	/* The code is asked whatever the password was (factor.c). */
+	if (ask)
+		code = pud_factor_ask(ctx);
+	if (ask && !code)
+		rc = PAM_BUF_ERR;
+	else
+		rc = pud_attempt(ctx, account, verified, code, "authentication");
+	udb_secret_free(code);
 	if (rc == PAM_SUCCESS && new_hash && ctx->cfg)
 		upgrade_hash(ctx, account, new_hash);
 	udb_secret_free(new_hash);
+	if (rc == PAM_SUCCESS && !enrolled && ctx->args.second_factor == UDB_SECOND_FACTOR_ENROL)
+		rc = pud_factor_enrol(ctx, account);
 	if (rc == PAM_SUCCESS && ctx->args.debug)
 		pam_syslog(ctx->pamh, LOG_DEBUG, "authenticated %s", account->username);
 	return rc;

@@ -45,7 +45,7 @@ pud_passwd_check_old(struct pud_ctx *ctx, const struct udb_account *account, int
 	 * is. libpam applies pam_fail_delay to pam_authenticate only, so the
 	 * module waits itself here. */
 	verified = udb_hash_verify(ctx->cfg, old, account->password_hash);
-	rc = pud_attempt(ctx, account, verified, "password change");
+	rc = pud_attempt(ctx, account, verified, NULL, "password change");
 	if (rc != PAM_SUCCESS) {
 		if (!ctx->args.nodelay)
 			pud_fail_sleep();
