@@ -37,8 +37,9 @@ static const struct command commands[] = {
 	 "--password-hash-stdin] [--force] [--create-home]",
 	 "create a user"},
 	{"user", "mod", cmd_user_mod,
-	 "NAME [--first-name S] [--last-name S] [--home DIR] [--shell PATH] [--force]",
-	 "change a user's names, home or shell"},
+	 "NAME [--first-name S] [--last-name S] [--home DIR] [--shell PATH] [--name NEW] "
+	 "[--uid N] [--primary-role ROLE|none] [--force]",
+	 "change a user's names, home, shell, login name, uid or primary role"},
 	{"user", "del", cmd_user_del, "NAME", "delete a user with grants, emails and account"},
 	{"user", "show", cmd_user_show, "NAME | --email ADDR", "show a user"},
 	{"user", "list", cmd_user_list, "[--role ROLE] [--disabled] [--locked] [--expired]",
@@ -62,8 +63,8 @@ static const struct command commands[] = {
 	 "create a role"},
 	{"role", "mod", cmd_role_mod,
 	 "NAME [--description S] [--add-permission P]... [--remove-permission P]... "
-	 "[--include ROLE]... [--exclude ROLE]...",
-	 "change a role's description, permissions or inclusions"},
+	 "[--include ROLE]... [--exclude ROLE]... [--name NEW] [--gid N] [--force]",
+	 "change a role's description, permissions, inclusions, name or gid"},
 	{"role", "del", cmd_role_del, "NAME", "delete a role"},
 	{"role", "show", cmd_role_show, "NAME", "show a role"},
 	{"role", "list", cmd_role_list, "", "list roles"},

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rename.h"
 #include "group.h"
 
 static enum udb_result
@@ -143,7 +144,50 @@ cmd_role_add(struct cli *c, int argc, char **argv)
 struct mod_args {
 	const char *description;
 	struct cli_list add_perms, remove_perms, include, exclude;
+	const char *new_name, *gid_arg;
+	uint32_t gid;
 };
+
+/* groupmod -n / -g, after every other change (made by the old name). The
+ * new name and gid must be free in userdb and in every name service
+ * source. */
+static enum udb_result
+rename_locked(struct cli *c, const char *name, const struct mod_args *m, size_t *ret_changes)
+{
+	struct udb_role *role = NULL;
+	enum udb_result r;
+
+	r = udb_role_by_name(c->db, name, &role);
+	if (r != UDB_OK)
+		return report_role(r, name);
+	if (m->gid_arg && m->gid != role->gid) {
+		r = check_new_id(c, "gid", m->gid);
+		if (r == UDB_OK)
+			r = udb_role_renumber(c->db, c->cfg, name, m->gid);
+		if (r == UDB_OK) {
+			c->subject.gid = m->gid;
+			*ret_changes += 1;
+			out_note("files of gid %u are not changed: `find / -xdev -gid %u` lists "
+				 "them",
+				 (unsigned)role->gid, (unsigned)role->gid);
+		}
+	}
+	if (r == UDB_OK && m->new_name && strcmp(m->new_name, name) != 0) {
+		r = check_new_name(c, "role", m->new_name);
+		if (r == UDB_OK)
+			r = udb_role_rename(c->db, name, m->new_name);
+		if (r == UDB_OK) {
+			*ret_changes += 1;
+			out_note("rules that name role %s (sudoers %%%s, sshd AllowGroups, "
+				 "pam_userdb roles_required=) are not changed",
+				 name, name);
+		}
+	}
+	udb_role_free(role);
+	if (r != UDB_OK && !cli_error_reported())
+		return report_role(r, name);
+	return r;
+}
 
 static enum udb_result
 mod_locked(struct cli *c, const char *name, const struct mod_args *m, size_t *ret_changes)
@@ -191,7 +235,7 @@ mod_locked(struct cli *c, const char *name, const struct mod_args *m, size_t *re
 	}
 	if (r != UDB_OK)
 		return report_role(r, name);
-	return UDB_OK;
+	return rename_locked(c, name, m, ret_changes);
 }
 
 enum udb_result
@@ -207,6 +251,9 @@ cmd_role_mod(struct cli *c, int argc, char **argv)
 		{"remove-permission", CLI_LIST, &m.remove_perms},
 		{"include", CLI_LIST, &m.include},
 		{"exclude", CLI_LIST, &m.exclude},
+		{"name", CLI_VALUE, &m.new_name},
+		{"gid", CLI_VALUE, &m.gid_arg},
+		{"force", CLI_FLAG, &c->force},
 		{0},
 	};
 	struct cli_args a = {.help = "  --description S\n"
@@ -214,6 +261,10 @@ cmd_role_mod(struct cli *c, int argc, char **argv)
 				     "  --include ROLE, --exclude ROLE                  "
 				     "repeatable: start or stop\n"
 				     "      making members of NAME effective members of ROLE\n"
+				     "  --name NEW  the new name\n"
+				     "  --gid N     the new gid (users whose primary role it is "
+				     "follow)\n"
+				     "  --force     take a --gid outside gid_min..gid_max\n"
 				     "All changes happen in one transaction.\n",
 			     .opts = opts,
 			     .names = names,
@@ -237,8 +288,12 @@ cmd_role_mod(struct cli *c, int argc, char **argv)
 		r = check_all(&m.include, arg_rolename);
 	if (r == UDB_OK)
 		r = check_all(&m.exclude, arg_rolename);
+	if (r == UDB_OK && m.new_name)
+		r = arg_rolename(m.new_name);
+	if (r == UDB_OK && m.gid_arg)
+		r = arg_id("--gid", m.gid_arg, &m.gid);
 	if (r == UDB_OK && !m.description && !m.add_perms.n && !m.remove_perms.n && !m.include.n &&
-	    !m.exclude.n)
+	    !m.exclude.n && !m.new_name && !m.gid_arg)
 		r = cli_error(UDB_INVALID, "role mod: nothing to change (see `userdb role mod "
 					   "--help`)");
 	if (r == UDB_OK)
@@ -247,8 +302,10 @@ cmd_role_mod(struct cli *c, int argc, char **argv)
 		r = cli_begin(c);
 	if (r == UDB_OK)
 		r = cli_finish(c, mod_locked(c, name, &m, &changes));
-	c->subject.role = name;
-	if (r == UDB_OK && changes)
+	c->subject.role = m.new_name && r == UDB_OK ? m.new_name : name;
+	if (r == UDB_OK && changes && m.new_name && strcmp(m.new_name, name) != 0)
+		out_done(c, true, "changed role %s (now %s)", name, m.new_name);
+	else if (r == UDB_OK && changes)
 		out_done(c, true, "changed role %s", name);
 	else if (r == UDB_OK)
 		out_done(c, false, "role %s: nothing changed", name);

@@ -1,6 +1,6 @@
-/* The `user add`, `user mod` and `user del` commands: users as identities,
+/* The `user add` and `user del` commands: users as identities,
  * with their roles, emails and homes. Dispatched from main.c; `user show`
- * and `user list` are in user_view.c, the account-state commands (enable,
+ * and `user list` are in user_view.c, `user mod` in user_mod.c, the account-state commands (enable,
  * passwd, expire, ...) in account.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,59 +249,6 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 	udb_user_free(user);
 	udb_secret_free(hash);
 	return r;
-}
-
-enum udb_result
-cmd_user_mod(struct cli *c, int argc, char **argv)
-{
-	static const char *const names[] = {"NAME"};
-	struct udb_user_changes ch = {0};
-	const char *name = NULL;
-	const struct cli_opt opts[] = {
-		{"first-name", CLI_VALUE, &ch.first_name},
-		{"last-name", CLI_VALUE, &ch.last_name},
-		{"home", CLI_VALUE, &ch.home},
-		{"shell", CLI_VALUE, &ch.shell},
-		{"force", CLI_FLAG, &c->force},
-		{0},
-	};
-	struct cli_args a = {.help = "  --first-name S, --last-name S, --home DIR, --shell PATH\n"
-				     "  --force  take a --shell not listed in /etc/shells\n"
-				     "An empty --first-name or --last-name clears it.\n",
-			     .opts = opts,
-			     .names = names,
-			     .min_args = 1,
-			     .max_args = 1,
-			     .args = &name};
-	enum cli_parse_result p;
-	enum udb_result r;
-
-	p = cli_parse(c, argc, argv, &a);
-	if (p != CLI_PARSED)
-		return cli_parse_status(p);
-	r = arg_username(name);
-	if (r == UDB_OK && !ch.first_name && !ch.last_name && !ch.home && !ch.shell)
-		r = cli_error(UDB_INVALID,
-			      "user mod: nothing to change (give --first-name, --last-name, "
-			      "--home or --shell)");
-	if (r == UDB_OK && ch.first_name)
-		r = arg_text("--first-name", ch.first_name);
-	if (r == UDB_OK && ch.last_name)
-		r = arg_text("--last-name", ch.last_name);
-	if (r == UDB_OK && ch.home)
-		r = arg_path("--home", ch.home);
-	if (r == UDB_OK && ch.shell)
-		r = arg_shell("--shell", ch.shell, c->force);
-	if (r == UDB_OK)
-		r = cli_open(c, CLI_WRITE);
-	if (r != UDB_OK)
-		return r;
-	r = udb_user_modify(c->db, name, &ch, c->now);
-	if (r != UDB_OK)
-		return report_user(r, name);
-	c->subject.user = name;
-	out_done(c, true, "changed user %s", name);
-	return UDB_OK;
 }
 
 /* What `user del` refuses: processes still running as the user (unless

@@ -75,6 +75,11 @@ int64_t udb_column_time(sqlite3_stmt *stmt, int index);
 /* strdup of a text column ("" for NULL); NULL on allocation failure. */
 char *udb_column_strdup(sqlite3_stmt *stmt, int index);
 
+/* Rewrites a user's ready-made passwd entry (schema 2's pub.passwd_entries)
+ * from its users row, inside the caller's transaction; after every change
+ * to the row (user.c, rename.c). */
+enum udb_result udb_user_refresh_passwd_entry(struct udb_db *db, int64_t id);
+
 /* errno of a failed file operation as a result (db.c). */
 enum udb_result udb_result_from_errno(int e);
 /* Empties both WALs if no reader is in the way, without waiting

@@ -355,6 +355,23 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"SELECT u.username, a.is_enabled, a.not_before, a.not_after, k.options, k.type, "
 		"k.blob, k.comment, k.until FROM pub.ssh_keys k JOIN pub.users u ON u.id = "
 		"k.user_id JOIN sec.accounts a ON a.user_id = k.user_id ORDER BY u.username, k.id",
+
+	[UDB_Q_USER_RENAME] = "UPDATE pub.users SET username = ?2, updated_at = ?3 WHERE id = ?1",
+	/* The name stays confirmed: the user exists in the public file. */
+	[UDB_Q_ACCOUNT_NAME_RENAME] = "UPDATE sec.account_names SET username = ?2 WHERE user_id = "
+				      "?1",
+	/* A personal group's gid is the uid: it moves with it. */
+	[UDB_Q_USER_RENUMBER] = "UPDATE pub.users SET uid = ?2, gid = CASE WHEN primary_role_id "
+				"IS NULL THEN ?2 ELSE gid END, updated_at = ?3 WHERE id = ?1",
+	/* ?2 NULL: back to the personal group (gid = uid). */
+	[UDB_Q_USER_SET_PRIMARY_ROLE] =
+		"UPDATE pub.users SET primary_role_id = ?2, gid = coalesce((SELECT gid FROM "
+		"pub.roles WHERE id = ?2), uid), updated_at = ?3 WHERE id = ?1",
+	[UDB_Q_ROLE_RENAME] = "UPDATE pub.roles SET name = ?2 WHERE id = ?1",
+	[UDB_Q_ROLE_RENUMBER] = "UPDATE pub.roles SET gid = ?2 WHERE id = ?1",
+	[UDB_Q_ROLE_PRIMARY_GIDS] = "UPDATE pub.users SET gid = ?2 WHERE primary_role_id = ?1",
+	[UDB_Q_ROLE_PRIMARY_ENTRIES] = "UPDATE pub.passwd_entries SET gid = ?2 WHERE id IN (SELECT "
+				       "id FROM pub.users WHERE primary_role_id = ?1)",
 };
 
 const char *

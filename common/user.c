@@ -533,8 +533,8 @@ validate_spec(const struct udb_user_spec *spec)
 
 /* Rewrites the user's ready-made passwd entry (schema 2's
  * pub.passwd_entries) from its users row; called after every change to it. */
-static enum udb_result
-refresh_passwd_entry(struct udb_db *db, int64_t id)
+enum udb_result
+udb_user_refresh_passwd_entry(struct udb_db *db, int64_t id)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
@@ -576,7 +576,7 @@ insert_user(struct udb_db *db, const struct udb_config *cfg, const struct udb_us
 	if (r != UDB_OK)
 		return r;
 	*ret_id = sqlite3_last_insert_rowid(db->sql);
-	r = refresh_passwd_entry(db, *ret_id);
+	r = udb_user_refresh_passwd_entry(db, *ret_id);
 	if (r != UDB_OK)
 		return r;
 
@@ -673,7 +673,7 @@ udb_user_modify(struct udb_db *db, const char *name, const struct udb_user_chang
 		r = udb_stmt_exec(db, UDB_Q_USER_UPDATE);
 	}
 	if (r == UDB_OK)
-		r = refresh_passwd_entry(db, u->id);
+		r = udb_user_refresh_passwd_entry(db, u->id);
 	udb_user_free(u);
 	if (r != UDB_OK) {
 		udb_db_rollback(db);

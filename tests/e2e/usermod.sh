@@ -6,6 +6,11 @@
 #    key still logs in, the NSS shadow entry shows "!" before the hash
 #    (`getent shadow`, `passwd -S` says L); `user unlock-password` lets the
 #    password in again.
+#  - `user mod --name/--uid/--primary-role`, `role mod --name/--gid`: getent,
+#    id and an ssh login see the new name and ids at once, the old name is
+#    gone, the personal group follows the uid, a primary role's users follow
+#    its gid, the files left to the old uid under the home are counted, and
+#    a freed id is not handed out again.
 # Run by meson as e2e-usermod:
 #   tests/e2e/run.sh usermod.sh BUILD_DIR SOURCE_DIR
 
@@ -86,3 +91,39 @@ setup udb user add nopw
 e2e_expect_fail_output "lock-password of a user without a password is refused" \
 	'has no password to lock' udb user lock-password nopw
 
+# --- usermod -l / -u / -g and groupmod -n / -g parity -----------------------
+setup udb role add ops
+old_uid=$(id -u alice)
+touch /home/alice/kept
+chown "$old_uid" /home/alice/kept
+e2e_expect_output "user mod --name --uid: the note counts the home's files of the old uid" \
+	"files under '/home/alice' still belong to uid $old_uid" \
+	bash -c "'$USERDB' user mod alice --name alys --uid 12345 2>&1"
+e2e_expect_output "getent passwd alys: the new name and uid, personal group following" \
+	'^alys:x:12345:12345:' getent passwd alys
+e2e_expect_fail "getent passwd alice: the old name is gone" getent passwd alice
+e2e_expect_output "getent group alys: the personal group with the new gid" '^alys:x:12345:' 	getent group alys
+e2e_expect_output "id alys: the new uid and the roles kept" 	'^uid=12345\(alys\) gid=12345\(alys\) groups=12345\(alys\),[0-9]+\(devs\)$' id alys
+e2e_expect_output "alys logs in over ssh with the same password" '^alys 12345$' \
+	e2e_ssh alys "$PW" 'echo $(id -un) $(id -u)'
+e2e_expect_fail "the old name does not log in" e2e_ssh alice "$PW" id -un
+cp "$KEYS/alice" "$KEYS/alys"
+e2e_expect_output "the key logs in under the new name" '^alys$' ssh_key alys id -un
+e2e_expect_output "user mod --primary-role ops: the passwd entry's gid is the role's" \
+	"^alys:x:12345:$(getent group ops | cut -d: -f3):" \
+	bash -c "'$USERDB' user mod alys --primary-role ops >/dev/null && getent passwd alys"
+e2e_expect_output "role mod --name --gid: getent group shows the new name and gid" \
+	'^operators:x:23456:' bash -c "'$USERDB' role mod ops --name operators --gid 23456 \
+		>/dev/null 2>&1 && getent group operators"
+e2e_expect_fail "the old role name is gone" getent group ops
+e2e_expect_output "the primary role's users follow its gid" '^alys:x:12345:23456:' \
+	getent passwd alys
+e2e_expect_output "id alys shows the renamed role" '\(operators\)' id alys
+e2e_expect_output "user mod --primary-role none: the personal group again" \
+	'^alys:x:12345:12345:' bash -c "'$USERDB' user mod alys --primary-role none >/dev/null \
+		&& getent passwd alys"
+setup udb user add later
+e2e_expect_ok "a new user gets an id above the highest ever named (ids never reused)" \
+	bash -c '[ "$(id -u later)" -gt 23456 ]'
+e2e_expect_fail_output "a taken name is refused" 'already taken' udb user mod alys --name later
+e2e_expect_fail_output "a taken uid is refused" 'already used' udb user mod alys --uid 23456
