@@ -387,6 +387,7 @@ udb_sql_changes_keys(enum udb_query q)
 	case UDB_Q_SSHKEY_INSERT:
 	case UDB_Q_SSHKEY_DELETE:
 	case UDB_Q_USER_DELETE:
+	case UDB_Q_USER_RENAME:
 	case UDB_Q_ACCOUNT_DELETE:
 	case UDB_Q_ACCOUNT_SET_ENABLED:
 	case UDB_Q_ACCOUNT_SET_VALIDITY:

@@ -147,7 +147,7 @@ const char *udb_sql_text(enum udb_query q);
 
 /* Whether q may change what `userdb ssh-authorized-keys` serves: a key, an
  * account's enabled state or validity dates, an account's or a user's
- * existence. udb_stmt() marks the open transaction when it hands one out,
+ * existence or name. udb_stmt() marks the open transaction when it hands one out,
  * and the commit then rebuilds keys.img (sshkey_image.c). A statement
  * added here that changes any of those belongs in this list; a writer that
  * changes rows without a statement of this table calls

@@ -93,6 +93,7 @@ e2e_expect_fail_output "lock-password of a user without a password is refused" \
 
 # --- usermod -l / -u / -g and groupmod -n / -g parity -----------------------
 setup udb role add ops
+setup udb ssh-key add alice "$(cat "$E2E_TMP/alice_key.pub")"
 old_uid=$(id -u alice)
 touch /home/alice/kept
 chown "$old_uid" /home/alice/kept
@@ -102,6 +103,10 @@ e2e_expect_output "user mod --name --uid: the note counts the home's files of th
 e2e_expect_output "getent passwd alys: the new name and uid, personal group following" \
 	'^alys:x:12345:12345:' getent passwd alys
 e2e_expect_fail "getent passwd alice: the old name is gone" getent passwd alice
+e2e_expect_output "ssh-authorized-keys serves the key under the new name" 'e2e-alice' \
+	udb ssh-authorized-keys alys
+e2e_expect_ok "and nothing under the old one" \
+	bash -c "[ -z \"\$('$USERDB' ssh-authorized-keys alice 2>/dev/null)\" ]"
 e2e_expect_output "getent group alys: the personal group with the new gid" '^alys:x:12345:' 	getent group alys
 e2e_expect_output "id alys: the new uid and the roles kept" 	'^uid=12345\(alys\) gid=12345\(alys\) groups=12345\(alys\),[0-9]+\(devs\)$' id alys
 e2e_expect_output "alys logs in over ssh with the same password" '^alys 12345$' \
