@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Times `userdb ssh-authorized-keys USER` as a whole process (what sshd's
-# AuthorizedKeysCommand costs a key login) at 1k users and at N users, side
-# by side in the same rounds with the floors it cannot go below: spawning
-# /bin/true, and `userdb --version` (the tool's own start: the dynamic
-# loader and its libraries, no file of the database). Every user has one
-# key. Run by hand; see bench/README.md ("SSH keys").
+# Times `userdb-authorized-keys USER` (what README's AuthorizedKeysCommand
+# runs at every key login) and `userdb ssh-authorized-keys USER` (the same
+# lookup inside the admin tool) as whole processes, at 1k users and at N
+# users, side by side in the same rounds with the floors they cannot go
+# below: spawning /bin/true, and `userdb --version` (the tool's own start:
+# the dynamic loader and its libraries, no file of the database). Every
+# user has one key. Run by hand; see bench/README.md ("SSH keys").
 #
 #   bench/run-keys-bench.sh [N]        (default 1000000)
 #
 # Environment:
 #   USERDB           the userdb to measure (default: build/cli/userdb)
+#   USERDB_AUTHORIZED_KEYS  the helper (default: userdb-authorized-keys beside it)
 #   USERDB_POPULATE  nss_userdb_populate (default: build/nss_userdb/...)
 #   KEYS_BENCH_WORKDIR  data and databases (default /var/tmp/userdb-keys-bench)
 #   KEYS_BENCH_ROUNDS   runs of each command (default 300)
@@ -22,6 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 N=${1:-1000000}
 USERDB=$(realpath "${USERDB:-$top/build/cli/userdb}")
+HELPER=$(realpath "${USERDB_AUTHORIZED_KEYS:-$(dirname "$USERDB")/userdb-authorized-keys}")
 POPULATE=${USERDB_POPULATE:-$top/build/nss_userdb/nss_userdb_populate}
 W=${KEYS_BENCH_WORKDIR:-/var/tmp/userdb-keys-bench}
 ROUNDS=${KEYS_BENCH_ROUNDS:-300}
@@ -74,29 +77,41 @@ mid_big=$(printf 'u%07d' $((N / 2)))
 python3 - "$ROUNDS" \
 	"spawn /bin/true" "/bin/true" \
 	"userdb --version" "$USERDB --version" \
-	"ssh-authorized-keys, 1k users" "$USERDB --config $W/userdb-1000.conf ssh-authorized-keys $mid_small" \
-	"ssh-authorized-keys, $N users" "$USERDB --config $W/userdb-$N.conf ssh-authorized-keys $mid_big" \
-	"ssh-authorized-keys, $N users, unknown user" "$USERDB --config $W/userdb-$N.conf ssh-authorized-keys nosuchuser" <<'PY'
+	"userdb-authorized-keys, 1k users" "USERDB_CONF=$W/userdb-1000.conf $HELPER $mid_small" \
+	"userdb-authorized-keys, $N users" "USERDB_CONF=$W/userdb-$N.conf $HELPER $mid_big" \
+	"userdb-authorized-keys, $N users, unknown" "USERDB_CONF=$W/userdb-$N.conf $HELPER nosuchuser" \
+	"userdb ssh-authorized-keys, 1k users" "$USERDB --config $W/userdb-1000.conf ssh-authorized-keys $mid_small" \
+	"userdb ssh-authorized-keys, $N users" "$USERDB --config $W/userdb-$N.conf ssh-authorized-keys $mid_big" <<'PY'
 import os, statistics, sys, time
 rounds = int(sys.argv[1])
-cases = list(zip(sys.argv[2::2], sys.argv[3::2]))
-times = {name: [] for name, _ in cases}
+cases = []
+for name, cmd in zip(sys.argv[2::2], sys.argv[3::2]):
+    words, env = cmd.split(), dict(os.environ)
+    while "=" in words[0]:
+        k, v = words.pop(0).split("=", 1)
+        env[k] = v
+    cases.append((name, words, env))
+times = {name: [] for name, _, _ in cases}
 devnull = os.open(os.devnull, os.O_WRONLY)
 fa = [(os.POSIX_SPAWN_DUP2, devnull, 1)]
-for cmd in (c for _, c in cases):  # each must succeed and say something sensible
-    pid = os.posix_spawn(cmd.split()[0], cmd.split(), os.environ, file_actions=fa)
+for name, argv, env in cases:  # each must succeed, and the lookups print a key
+    r, w = os.pipe()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
+    os.close(w)
+    out = os.read(r, 65536)
+    os.close(r)
     _, st = os.waitpid(pid, 0)
-    if st != 0:
-        sys.exit(f"run-keys-bench: '{cmd}' failed ({st})")
+    if st != 0 or (("ssh-authorized-keys" in argv or "authorized-keys" in argv[0])
+                   and "nosuchuser" not in argv and b"ssh-ed25519" not in out):
+        sys.exit(f"run-keys-bench: {name}: status {st}, output {out[:80]!r}")
 for _ in range(rounds):  # one run of each command per round, interleaved
-    for name, cmd in cases:
-        argv = cmd.split()
+    for name, argv, env in cases:
         t0 = time.perf_counter_ns()
-        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=fa)
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=fa)
         os.waitpid(pid, 0)
         times[name].append(time.perf_counter_ns() - t0)
 print(f"{'command (whole process, posix_spawn to exit)':48} {'median ms':>9} {'p90 ms':>7}")
-for name, _ in cases:
+for name, _, _ in cases:
     v = sorted(times[name])
     print(f"{name:48} {statistics.median(v) / 1e6:9.3f} {v[int(len(v) * 0.9)] / 1e6:7.3f}")
 PY

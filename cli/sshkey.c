@@ -363,10 +363,7 @@ cmd_ssh_authorized_keys(struct cli *c, int argc, char **argv)
 		.min_args = 1,
 		.max_args = 1,
 		.args = &user};
-	struct udb_keys_img img;
 	enum cli_parse_result p;
-	const void *base = NULL;
-	size_t len = 0;
 	enum udb_result r;
 
 	p = cli_parse(c, argc, argv, &a);
@@ -379,14 +376,9 @@ cmd_ssh_authorized_keys(struct cli *c, int argc, char **argv)
 	r = cli_load_config(c);
 	if (r != UDB_OK)
 		return r;
-	r = udb_keys_image_map(c->cfg->dbdir, &base, &len);
-	if (r == UDB_OK)
-		r = udb_keys_img_open(base, len, &img);
-	if (r == UDB_OK)
-		r = udb_keys_img_lookup(&img, user, c->now, print_line, NULL);
+	r = udb_keys_image_serve(c->cfg->dbdir, user, c->now, print_line, NULL);
 	if (r == UDB_NOT_FOUND)
 		r = UDB_OK;
-	udb_keys_image_unmap(base, len);
 	if (r == UDB_CORRUPT)
 		return cli_error(r, "ssh-authorized-keys: %s/%s is damaged: serving no keys",
 				 cli_quote(c->cfg->dbdir), UDB_KEYS_IMAGE_FILE);

@@ -87,6 +87,14 @@ enum udb_result udb_keys_img_lookup(const struct udb_keys_img *img, const char *
 enum udb_result udb_keys_image_map(const char *dbdir, const void **ret_base, size_t *ret_len);
 void udb_keys_image_unmap(const void *base, size_t len);
 
+/* The whole lookup of `ssh-authorized-keys`: maps dbdir/keys.img, checks
+ * it, calls fn for each key of user served at now (udb_keys_img_lookup())
+ * and unmaps it. UDB_NOT_FOUND for a user without keys; the map's and the
+ * lookup's failures otherwise. */
+enum udb_result udb_keys_image_serve(const char *dbdir, const char *user, int64_t now,
+				     void (*fn)(const char *line, size_t len, void *data),
+				     void *data);
+
 /* The writer, called by transaction.c inside the outermost write
  * transaction, before its COMMIT: when the transaction changed what the
  * image shows, or the installed keys.img is not of the generation the

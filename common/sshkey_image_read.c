@@ -221,3 +221,21 @@ udb_keys_image_unmap(const void *base, size_t len)
 	if (base)
 		munmap((void *)(uintptr_t)base, len);
 }
+
+enum udb_result
+udb_keys_image_serve(const char *dbdir, const char *user, int64_t now,
+		     void (*fn)(const char *line, size_t len, void *data), void *data)
+{
+	struct udb_keys_img img;
+	const void *base = NULL;
+	size_t len = 0;
+	enum udb_result r;
+
+	r = udb_keys_image_map(dbdir, &base, &len);
+	if (r == UDB_OK)
+		r = udb_keys_img_open(base, len, &img);
+	if (r == UDB_OK)
+		r = udb_keys_img_lookup(&img, user, now, fn, data);
+	udb_keys_image_unmap(base, len);
+	return r;
+}

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Tests of `userdb ssh-key add|del|list` and `userdb ssh-authorized-keys`,
-# run by meson (suite 'cli', TAP output) as `test_sshkey.sh PATH/TO/userdb`,
-# against a fresh database in a temporary directory named by USERDB_CONF.
-# ssh-authorized-keys runs as `nobody` (setpriv), as sshd runs it; without
-# root those checks are skipped.
+# Tests of `userdb ssh-key add|del|list`, `userdb ssh-authorized-keys` and
+# `userdb-authorized-keys`, run by meson (suite 'cli', TAP output) as
+# `test_sshkey.sh PATH/TO/userdb PATH/TO/userdb-authorized-keys`, against a
+# fresh database in a temporary directory named by USERDB_CONF. The lookups
+# run as `nobody` (setpriv), as sshd runs them, and both programs must give
+# the same output and exit status each time; without root those checks are
+# skipped.
 set -u
 
-USERDB=$(realpath "${1:?usage: test_sshkey.sh PATH/TO/userdb}")
+USERDB=$(realpath "${1:?usage: test_sshkey.sh PATH/TO/userdb PATH/TO/userdb-authorized-keys}")
+HELPER=$(realpath "${2:?usage: test_sshkey.sh PATH/TO/userdb PATH/TO/userdb-authorized-keys}")
 export LC_ALL=C
 T=$(mktemp -d "${TMPDIR:-/tmp}/userdb-sshkey.XXXXXX") || exit 99
 LOCKER=
@@ -54,7 +57,19 @@ AS_NOBODY=()
 if [ "$(id -u)" = 0 ]; then
 	AS_NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
 fi
-keys() { run "${AS_NOBODY[@]}" "$USERDB" ssh-authorized-keys "$@"; }
+# keys USER: both lookups as nobody; RC, OUT, ERR are the tool's, and a
+# helper that answers otherwise (output, status, or stderr present or not)
+# is a failed check of its own.
+keys() {
+	local rc out err
+	run "${AS_NOBODY[@]}" "$HELPER" "$@"
+	rc=$RC out=$OUT err=$ERR
+	run "${AS_NOBODY[@]}" "$USERDB" ssh-authorized-keys "$@"
+	if [ "$rc" != "$RC" ] || [ "$out" != "$OUT" ] || [ "${err:+1}" != "${ERR:+1}" ]; then
+		not_ok "userdb-authorized-keys $* answers as userdb ssh-authorized-keys" \
+			"helper: exit $rc, stdout '$out', stderr '$err'" "tool: exit $RC, stdout '$OUT', stderr '$ERR'"
+	fi
+}
 
 "$USERDB" init >/dev/null && "$USERDB" user add alice >/dev/null 2>&1 &&
 	"$USERDB" user add bob >/dev/null 2>&1 || exit 99
@@ -101,7 +116,7 @@ check "ssh-key add: no such user" 67 "" "no such user"
 	not_ok "refused adds changed neither the store nor keys.img"
 
 if [ ${#AS_NOBODY[@]} = 0 ]; then
-	for d in served disabled enabled until expired unknown local damaged missing busy; do
+	for d in served disabled enabled until expired unknown local badname usage config busy busy2 damaged damaged2 missing rebuilt; do
 		n=$((n + 1)); echo "ok $n - # SKIP ssh-authorized-keys as nobody needs root ($d)"
 	done
 else
@@ -134,6 +149,12 @@ $EC"
 	check "ssh-authorized-keys: nothing for an unknown user, exit 0" 0 ""
 	keys root
 	check "ssh-authorized-keys: nothing for a local user, exit 0" 0 ""
+	keys 'Not/A Name'
+	check "ssh-authorized-keys: nothing for a name userdb could not have, exit 0" 0 ""
+	run "${AS_NOBODY[@]}" "$HELPER"
+	check "userdb-authorized-keys without a user: usage, exit 64" 64 "" "^usage: "
+	run env USERDB_CONF=$T/nonexistent.conf "${AS_NOBODY[@]}" "$HELPER" alice
+	check "userdb-authorized-keys with a missing config: nothing, exit 78" 78 "" "serving no keys"
 	# The store locked by a writer: the lookup does not wait for it.
 	python3 - "$DB/public.db" "$T/locked" <<'PY' &
 import sqlite3, sys, time
@@ -148,12 +169,19 @@ PY
 	check "ssh-authorized-keys: answers at once while a writer holds the store" 0 \
 		"${EC% *} bob's keys
 no-pty,from=\"10.0.0.0/8\" ${RSA% *} bob's keys"
+	run timeout 3 "${AS_NOBODY[@]}" "$HELPER" bob
+	check "userdb-authorized-keys: the same while the store is held" 0 \
+		"${EC% *} bob's keys
+no-pty,from=\"10.0.0.0/8\" ${RSA% *} bob's keys"
 	kill "$LOCKER"; wait "$LOCKER" 2>/dev/null; LOCKER=
 	cp "$DB/keys.img" "$T/keys.good"
 	head -c 200 "$T/keys.good" >"$DB/keys.img"
 	keys bob
 	check "ssh-authorized-keys: a cut keys.img serves nothing, exit 69, one line on stderr" 69 "" \
 		"^userdb: ssh-authorized-keys: .*keys.img is damaged: serving no keys$"
+	run "${AS_NOBODY[@]}" "$HELPER" bob
+	check "userdb-authorized-keys: the same, in its own words" 69 "" \
+		"^userdb-authorized-keys: .*keys.img is damaged: serving no keys$"
 	rm "$DB/keys.img"
 	keys bob
 	check "ssh-authorized-keys: no keys.img serves nothing, exit 69" 69 "" "serving no keys"

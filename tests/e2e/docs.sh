@@ -29,6 +29,7 @@ e2e_private_accounts
 e2e_add_user localuser 1500 "$PW_LOCAL"
 cp /etc/nsswitch.conf "$E2E_TMP/nsswitch.conf.orig"
 cp /etc/pam.d/sshd "$E2E_TMP/sshd.pam.orig"
+cp /etc/ssh/sshd_config "$E2E_TMP/sshd_config.orig"
 grep -q '^passwd:.*systemd' /etc/nsswitch.conf ||
 	_e2e_die "not Debian 12's stock nsswitch.conf (no systemd on the passwd line)"
 
@@ -112,6 +113,15 @@ ssh_key() { # USER CMD...: a key login, no password
 		127.0.0.1 -- "$@"
 }
 
+ssh_key_file() { # KEYFILE USER CMD...: a key login with that key
+	local key=$1 user=$2
+	shift 2
+	timeout -k 3 "$E2E_SSH_TIMEOUT" ssh -F /dev/null -p "$PORT" -l "$user" -i "$key" \
+		-o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		127.0.0.1 -- "$@"
+}
+
 check_gate() { # WHICH: the four logins through Debian's /etc/pam.d/sshd
 	local which=$1
 
@@ -127,6 +137,28 @@ check_gate() { # WHICH: the four logins through Debian's /etc/pam.d/sshd
 	e2e_expect_fail "$which: a database user without the role is refused (password)" \
 		e2e_ssh erin "$PW_DB" id -un
 	e2e_expect_fail "$which: ... and by key" ssh_key erin id -un
+	e2e_stop_sshd
+}
+
+# README step 6: the AuthorizedKeysCommand lines it wrote into
+# /etc/ssh/sshd_config, given to this run's sshd as written; keys only from
+# the database (no key file for dana and erin).
+check_db_keys() {
+	local -a lines
+	mapfile -t lines < <(grep '^AuthorizedKeysCommand' /etc/ssh/sshd_config)
+	e2e_expect_output "README's sshd_config: both AuthorizedKeysCommand lines are there" '^2$' \
+		echo "${#lines[@]}"
+	ssh-keygen -q -t ed25519 -N '' -C dbkey -f "$E2E_TMP/id_dbkey" || _e2e_die "ssh-keygen failed"
+	e2e_expect_ok "(setup) ssh-key add dana and erin" sh -c \
+		"userdb ssh-key add dana \"\$(cat '$E2E_TMP/id_dbkey.pub')\" >/dev/null &&
+		userdb ssh-key add erin \"\$(cat '$E2E_TMP/id_dbkey.pub')\" >/dev/null"
+	e2e_start_sshd "$PORT" "PubkeyAuthentication yes" "${lines[@]}" "PermitRootLogin prohibit-password"
+	e2e_expect_output "README keys: dana logs in with a key from the database" '^dana$' \
+		ssh_key_file "$E2E_TMP/id_dbkey" dana id -un
+	e2e_expect_fail "README keys: erin's database key meets the role gate" \
+		ssh_key_file "$E2E_TMP/id_dbkey" erin id -un
+	e2e_expect_fail "README keys: root gets no key from the database" \
+		ssh_key_file "$E2E_TMP/id_dbkey" root id -un
 	e2e_stop_sshd
 }
 
@@ -155,6 +187,7 @@ while IFS=$'\t' read -r -a spec; do
 		e2e_expect_output "after the README: id dana lists the role" 'ops' id dana
 		e2e_expect_output "after the README: root is still root" '^root:x:0:0:' getent passwd root
 		check_gate "README gate"
+		check_db_keys
 		# README and libnss_userdb.so.2(8): passwd -S sees the state.
 		e2e_expect_output "after the README: passwd -S dana says P (usable password)" \
 			'^dana P ' passwd -S dana
@@ -182,6 +215,8 @@ e2e_expect_ok "after the back-out: nsswitch.conf is Debian's again" \
 	diff "$E2E_TMP/nsswitch.conf.orig" /etc/nsswitch.conf
 e2e_expect_ok "after the back-out: /etc/pam.d/sshd is Debian's again" \
 	diff "$E2E_TMP/sshd.pam.orig" /etc/pam.d/sshd
+e2e_expect_ok "after the back-out: sshd_config is Debian's again" \
+	diff "$E2E_TMP/sshd_config.orig" /etc/ssh/sshd_config
 
 # The tour's first line is what `userdb init` prints today.
 tour_line=$(grep -m1 '^created a new database in /var/lib/userdb (schema version' "$SRC/README.md")
