@@ -243,7 +243,10 @@ follow(struct cli *c)
 			next_verify = mono_ms() + VERIFY_EVERY * 1000;
 		}
 		if (r != UDB_OK) {
-			logf_("%s: %s", udb_result_to_string(r), detail);
+			if (r == UDB_UNAVAILABLE)
+				logf_("central database unreachable: %s", detail);
+			else
+				logf_("%s: %s", udb_result_to_string(r), detail);
 			udb_sync_close(s);
 			s = NULL;
 			was_down = true;
@@ -251,6 +254,10 @@ follow(struct cli *c)
 			wait_ms(jitter(0, POLL_MS), -1);
 			continue;
 		}
+		/* A NOTIFY that came in with a query's answer is already in
+		 * libpq's queue, not on the socket: look there before waiting. */
+		if (udb_sync_notified(s))
+			continue;
 		wait_ms(jitter(POLL_MS / 2, POLL_MS * 3 / 2), udb_sync_socket(s));
 	}
 	udb_sync_close(s);

@@ -93,6 +93,13 @@ run(struct udb_sync *s, const char *sql, ExecStatusType want, PGresult **ret_res
 	return r;
 }
 
+static void
+ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 enum udb_result
 udb_sync_connect(const char *conninfo, struct udb_sync **ret_sync, char *detail, size_t detail_size)
 {
@@ -111,6 +118,9 @@ udb_sync_connect(const char *conninfo, struct udb_sync **ret_sync, char *detail,
 		free(s);
 		return UDB_NO_MEMORY;
 	}
+	/* The server's notices (a shutdown's FATAL) are not ours to print:
+	 * failures come back through the result and detail. */
+	PQsetNoticeProcessor(s->pg, ignore_notice, NULL);
 	if (PQstatus(s->pg) != CONNECTION_OK) {
 		enum udb_result r = UDB_UNAVAILABLE;
 

@@ -210,6 +210,38 @@ check "sync --verify logs the drift" "userdb sync: drift from central (user_role
 out=$("$USERDB" sync --verify 2>&1); rc=$?
 check "a second --verify finds no drift" "0 " "$rc $(printf '%s' "$out" | grep -o drift)"
 
+# 10. --follow: changes arrive without anyone running sync, through an
+# outage of central; SIGTERM ends it with exit 0.
+wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+shell_is() { [ "$(wrap getent passwd alice | cut -d: -f7)" = "$1" ]; }
+"$USERDB" sync --follow 2>"$T/follow.log" &
+follow=$!
+central "UPDATE userdb.users SET shell = '/bin/dash' WHERE id = 10;"
+wait_for 30 shell_is /bin/dash
+check "sync --follow applies a central change by itself" /bin/dash \
+	"$(wrap getent passwd alice | cut -d: -f7)"
+pg_pause
+wait_for 30 grep -q 'central database unreachable' "$T/follow.log"
+check "sync --follow logs that central is unreachable" 0 "$?"
+check "lookups go on during the outage" /bin/dash "$(wrap getent passwd alice | cut -d: -f7)"
+pg_resume || exit 99
+central "UPDATE userdb.users SET shell = '/bin/bash' WHERE id = 10;"
+wait_for 90 shell_is /bin/bash
+check "after the outage sync --follow reconnects and applies the next change" /bin/bash \
+	"$(wrap getent passwd alice | cut -d: -f7)"
+check "sync --follow logs that central is back" 1 "$(grep -c 'central database reachable again' "$T/follow.log")"
+kill -TERM "$follow"
+wait "$follow"
+check "SIGTERM ends sync --follow with exit 0" 0 "$?"
+check "sync --follow says it stopped" "userdb sync: stopped" "$(tail -n1 "$T/follow.log")"
+
 # 10. Bad input to the command: a clear error.
 out=$("$USERDB" sync --status --follow 2>&1); rc=$?
 check "--status with --follow is refused" "64 userdb: sync: --status and --follow go alone" "$rc $out"

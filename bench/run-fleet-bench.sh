@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Fleet mode's bars (issue 14) on this machine, against one private
+# PostgreSQL (tests/central/pg.sh: initdb in a temporary directory, stopped
+# and removed at exit). Run by hand as root; see bench/README.md ("Fleet").
+#
+#   bench/run-fleet-bench.sh [USERS] [HOSTS]     (defaults 100000 and 50)
+#
+# 1. Initial sync: central holds USERS users (each with a hash and a grant
+#    of a role the host allows); one `userdb sync` on an empty host store.
+# 2. One change on that host: a revoke committed centrally, then one
+#    `userdb sync` pass (FLEET_ROUNDS rounds, median).
+# 3. HOSTS simulated hosts (`userdb sync --follow` with the default poll
+#    settings, each with its own store, sharing one host login) against a
+#    small central (1,000 users): commit -> applied latency per host over
+#    FLEET_ROUNDS changes, PostgreSQL's CPU with every host idle, and the
+#    spread of the reconnects after central restarts.
+# Environment: USERDB (default build/cli/userdb), FLEET_ROUNDS (default 7),
+# FLEET_BENCH_WORKDIR (default /var/tmp/userdb-fleet-bench).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+USERS=${1:-100000}
+HOSTS=${2:-50}
+ROUNDS=${FLEET_ROUNDS:-7}
+USERDB=$(realpath "${USERDB:-$top/build/cli/userdb}")
+W=${FLEET_BENCH_WORKDIR:-/var/tmp/userdb-fleet-bench}
+[ "$(id -u)" = 0 ] || { echo "run as root (PostgreSQL runs as postgres)" >&2; exit 1; }
+unset USERDB_CONF PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE PGPASSWORD PGSERVICE
+export LC_ALL=C
+
+load=$(cut -d' ' -f1 /proc/loadavg)
+echo "# load average at start: $load (numbers compare only within one run on a quiet machine)"
+
+. "$top/tests/central/pg.sh"
+rm -rf "$W"
+mkdir -p "$W"
+pg_start
+trap 'pg_stop; rm -rf "$W"' EXIT
+# 1,000 hosts would need a pooler; up to ~90 hold a direct session each.
+pg_super_psql -c "ALTER SYSTEM SET log_connections = on" -c "SELECT pg_reload_conf()" >/dev/null
+
+# populate N: central init, role 1 (ops) allowed on host h1, N users each
+# with an account, a name, a hash and a grant of ops, in one change.
+populate() {
+	local n=$1
+	printf 'dbdir = %s/admin\ncentral = %s\n' "$W" "$PG_CONNINFO" >"$W/admin.conf"
+	"$USERDB" --config "$W/admin.conf" init >/dev/null
+	"$USERDB" --config "$W/admin.conf" central init >/dev/null
+	pg_psql "$PG_CONNINFO" <<SQL >/dev/null
+BEGIN;
+SELECT userdb.begin_change();
+INSERT INTO userdb.roles VALUES (1, 'ops', 13001, '', 1700000000);
+INSERT INTO userdb.role_closure VALUES (1, 1);
+INSERT INTO userdb.users SELECT i, 'u' || i, 100000 + i, 100000 + i, NULL, 'First', 'Last',
+	'/home/u' || i, '/bin/bash', 1700000000, 1700000000 FROM generate_series(1, $n) i;
+INSERT INTO userdb.accounts (user_id, password_changed_at) SELECT i, 19000 FROM generate_series(1, $n) i;
+INSERT INTO userdb.account_names SELECT 'u' || i, i FROM generate_series(1, $n) i;
+INSERT INTO userdb.secrets SELECT i, '\$6\$rounds=1000\$salt\$' || md5(i::text) FROM generate_series(1, $n) i;
+INSERT INTO userdb.user_roles SELECT i, 1, NULL, NULL, 1700000000 FROM generate_series(1, $n) i;
+COMMIT;
+ANALYZE userdb.users, userdb.accounts, userdb.account_names, userdb.secrets, userdb.user_roles;
+SQL
+	"$USERDB" --config "$W/admin.conf" --json host add h1 --allow-role ops --passfile "$W/h1.pgpass" >"$W/h1.json"
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); open(sys.argv[2],"w").write(o["config"]); open(sys.argv[3],"w").write(o["passfile_line"] + "\n")' \
+		"$W/h1.json" "$W/h1.conf.lines" "$W/h1.pgpass.line"
+	install -m 0600 "$W/h1.pgpass.line" "$W/h1.pgpass"
+}
+
+# host_conf NAME: a host store NAME.db and its config NAME.conf under $W/hosts.
+host_conf() {
+	mkdir -p "$W/hosts"
+	{ echo "dbdir = $W/hosts/$1.db"; cat "$W/h1.conf.lines"; } >"$W/hosts/$1.conf"
+	USERDB_CONF=$W/hosts/$1.conf "$USERDB" init >/dev/null
+}
+
+echo "== $USERS users"
+t0=$(date +%s.%N)
+populate "$USERS"
+echo "# central populated in $(echo "$(date +%s.%N) - $t0" | bc) s"
+host_conf big
+t0=$(date +%s.%N)
+USERDB_CONF=$W/hosts/big.conf "$USERDB" sync
+echo "initial sync of $USERS users: $(echo "$(date +%s.%N) - $t0" | bc) s (one run)"
+python3 "$here/fleet_bench.py" single "$USERDB" "$PG_CONNINFO" "$W/hosts/big.conf" "$ROUNDS"
+
+echo "== $HOSTS hosts, 1000 users"
+pg_psql "$PG_CONNINFO" -c "SET client_min_messages = warning" -c "DROP SCHEMA userdb CASCADE" >/dev/null
+pg_super_psql -c "DROP ROLE IF EXISTS userdb_host_h1" >/dev/null
+rm -rf "$W/admin" "$W/hosts"
+populate 1000
+for i in $(seq 1 "$HOSTS"); do host_conf "host$i"; done
+PG_BIN=$_PG_BIN PG_RUNAS="${_PG_RUNAS[*]}" \
+	python3 "$here/fleet_bench.py" fleet "$USERDB" "$PG_CONNINFO" "$W/hosts" "$HOSTS" "$ROUNDS" "$PG_DIR/data"
