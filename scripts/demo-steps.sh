@@ -98,5 +98,26 @@ else
 	echo "  refused (account disabled)"
 fi
 show userdb user show bob
+
+step "6. A second factor: carol enrols a TOTP app, then logs in with her password and a code"
+echo '$ userdb totp enroll carol      (the key, the otpauth:// URI and a QR code to scan)'
+enrolment=$(userdb totp enroll carol 2>&1)
+sed 's/^/  /' <<<"$enrolment"
+key=$(sed -n 's/^key: *//p' <<<"$enrolment")
+echo '$ userdb totp confirm carol "$(oathtool --totp -b KEY)"      (oathtool stands in for her phone)'
+userdb totp confirm carol "$(oathtool --totp -b -N "@$(($(date +%s) - 30))" "$key")" 2>&1 | sed 's/^/  /'
+kbd_carol() {
+	python3 "$SRC/tests/e2e/totp_pty.py" --password 'Carol-2024!' "$@" -- ssh -F /dev/null -p 2222 \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive \
+		-o NumberOfPasswordPrompts=1 -l carol 127.0.0.1 -- id -un 2>&1
+}
+echo '$ ssh carol@127.0.0.1 id -un      (keyboard-interactive: her password, then the code of her app)'
+login=$(kbd_carol --totp "$key")
+grep -v '^# code' <<<"$login" | sed 's/^/  /'
+code=$(sed -n 's/^# code: //p' <<<"$login")
+echo "\$ ssh carol@127.0.0.1 id -un      (the same code, $code, typed again)"
+kbd_carol --code "$code" | sed 's/^/  /'
+show userdb totp status carol
 e2e_stop_sshd
 printf '\nDemo done. Nothing on the host changed: it all ran in a private namespace.\n'
