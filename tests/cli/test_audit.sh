@@ -197,6 +197,8 @@ code=$(head -n 1 "$T/secrets")
 check "the TOTP key and the recovery codes are in no audit row and no log line" \
 	"$(! grep -q -e "$key" -e "$code" "$T/rows" "$T/log" && [ -n "$key" ] && [ -n "$code" ]; echo $?)"
 audited "totp disable" "" totp disable bob
+"$USERDB" backup "$T/backup" >/dev/null 2>&1 || echo "Bail out! backup"
+audited "restore" "" restore "$T/backup"
 audited "user del" "" user del bob
 audited "role del" "" role del deck
 
@@ -228,6 +230,8 @@ readonly_cmds="|user show|user list|role show|role list|email list|explain|log|t
 readonly_cmds="$readonly_cmds|central init|host add|host allow|host deny|host list|host del|"
 # `sync` only copies what central's own commands changed.
 readonly_cmds="$readonly_cmds|sync|"
+# backup writes a new directory and check reads: neither changes the store.
+readonly_cmds="$readonly_cmds|backup|check|"
 "$USERDB" --help | sed -n 's/^  userdb //p' | while read -r w1 w2 rest; do
 	case $w2 in
 	[a-z]*) c="$w1 $w2" ;;
