@@ -9,6 +9,7 @@
 
 #include "explain.h"
 #include "output.h"
+#include "totp.h"
 #include "window.h"
 
 #define PATH_MAX_DEPTH 32
@@ -181,6 +182,7 @@ struct explain_data {
 	struct udb_grant *grants;
 	size_t n_grants;
 	bool has_email;
+	struct udb_totp_state factor;
 };
 
 static enum udb_result
@@ -196,6 +198,8 @@ load_data(struct cli *c, const struct udb_account *a, struct explain_data *d)
 		r = udb_user_grants(c->db, a->user_id, &d->grants, &d->n_grants);
 	if (r == UDB_OK)
 		r = udb_user_has_confirmed_email(c->db, a->user_id, &d->has_email);
+	if (r == UDB_OK)
+		r = udb_totp_state(c->db, a->user_id, &d->factor);
 	return r;
 }
 
@@ -325,6 +329,7 @@ state(struct cli *c, const struct explain_view *v, const struct explain_data *d,
 		out_jset_int(o, "failed_logins", a->failed_count, ok);
 		if (v->args->require_confirmed_email)
 			out_jset_bool(o, "confirmed_email", d->has_email, ok);
+		out_jset_bool(o, "second_factor", d->factor.enrolled, ok);
 		return;
 	}
 	out_kv_text("enabled", out_yes_no(a->is_enabled));
@@ -343,6 +348,13 @@ state(struct cli *c, const struct explain_view *v, const struct explain_data *d,
 		out_kv_fmt("lockout", "not locked (%d failed logins)", a->failed_count);
 	if (v->args->require_confirmed_email)
 		out_kv_text("confirmed email", out_yes_no(d->has_email));
+	/* Asked by auth, whose lines explain does not read: said in words. */
+	out_kv_text("second factor",
+		    d->factor.enrolled
+			    ? "TOTP (auth asks for a code after the password unless its "
+			      "pam_userdb line has second_factor=off)"
+			    : "none (auth refuses the user where its pam_userdb line has "
+			      "second_factor=required)");
 }
 
 enum udb_result

@@ -165,6 +165,15 @@ check_out "lockout shown" "lockout: locked until unlocked after 2 failed logins"
 	udb explain lock plain --pam-dir "$S"
 check_out "the line taken" "taken: the absolute path is userdb's pam_userdb.so" \
 	udb explain bob plain --pam-dir "$S"
+check_out "no second factor" "second factor: none (auth refuses the user where" \
+	udb explain bob plain --pam-dir "$S"
+key=$(udb --json totp enroll bob | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
+udb totp confirm bob "$(oathtool --totp -b "$key")" >/dev/null || fail "totp confirm bob"
+check_out "a confirmed second factor" "second factor: TOTP (auth asks for a code after the password" \
+	udb explain bob plain --pam-dir "$S"
+check_out "a confirmed second factor (JSON)" '"second_factor": true' \
+	udb --json explain bob plain --pam-dir "$S"
+udb totp disable bob >/dev/null || fail "totp disable bob"
 out=$(udb --json explain gone admins --pam-dir "$S")
 if printf '%s' "$out" | python3 -c '
 import json, sys
