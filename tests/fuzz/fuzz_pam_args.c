@@ -166,6 +166,19 @@ ref_one(const char *arg, struct udb_pam_args *a)
 		return number(v, 100UL * 366 * 86400, &a->has_unlock_time, &a->unlock_time);
 	if (prefixed(arg, "minlen=", &v))
 		return number(v, 511, &a->has_minlen, &a->minlen);
+	if (prefixed(arg, "totp_window=", &v))
+		return number(v, 10, &a->has_totp_window, &a->totp_window);
+	if (prefixed(arg, "second_factor=", &v)) {
+		if (strcmp(v, "enrolled") == 0)
+			return a->second_factor = UDB_SECOND_FACTOR_ENROLLED, 1;
+		if (strcmp(v, "required") == 0)
+			return a->second_factor = UDB_SECOND_FACTOR_REQUIRED, 1;
+		if (strcmp(v, "off") == 0)
+			return a->second_factor = UDB_SECOND_FACTOR_OFF, 1;
+		if (strcmp(v, "enrol") == 0)
+			return a->second_factor = UDB_SECOND_FACTOR_ENROL, 1;
+		return 0;
+	}
 	if (prefixed(arg, "roles_required=", &v))
 		return a->roles_required = v, list(v, udb_valid_rolename);
 	if (prefixed(arg, "roles_accepted=", &v))
@@ -266,6 +279,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(got.has_minlen == ref.has_minlen &&
 				   (!got.has_minlen || got.minlen == ref.minlen),
 			   "minlen");
+		fuzz_check(got.second_factor == ref.second_factor, "second_factor");
+		fuzz_check(got.has_totp_window == ref.has_totp_window &&
+				   (!got.has_totp_window || got.totp_window == ref.totp_window),
+			   "totp_window");
 		fuzz_check(same(got.roles_required, ref.roles_required) &&
 				   same(got.roles_accepted, ref.roles_accepted) &&
 				   same(got.permissions_required, ref.permissions_required) &&

@@ -198,6 +198,9 @@ pam_args = {
     "null-entry": z("debug", "\x01", "deny=2"),
     "format": z("%s%n%x", "conf=/%n"),
     "mixed-bad": z("deny=x", "minlen=y", "roles_required="),
+    "second-factor": z("second_factor=required", "totp_window=3"),
+    "second-factor-modes": z("second_factor=off", "second_factor=enrol", "second_factor=enrolled"),
+    "second-factor-bad": z("second_factor=Required", "totp_window=11"),
 }
 for name, data in pam_args.items():
     put("pam_args", name, data)
