@@ -47,6 +47,8 @@ check "the pam-auth-update profile names the module by absolute path" \
 for m in man8/userdb.8 man8/pam_userdb.8 man8/libnss_userdb.so.2.8 man5/userdb.conf.5; do
 	check "man page $m is installed" test -f "$root$prefix/share/man/$m"
 done
+check "the bash completion is in share/bash-completion/completions" \
+	test -f "$root$prefix/share/bash-completion/completions/userdb"
 unit=$root$prefix/lib/systemd/system/userdb-sync.service
 check "userdb-sync.service is installed" test -f "$unit"
 check "the unit runs the installed userdb sync --follow" \
