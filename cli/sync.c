@@ -230,7 +230,7 @@ follow(struct cli *c)
 			if (r != UDB_OK)
 				snprintf(detail, sizeof(detail), "%s", rep.detail);
 		} else if (r == UDB_OK) {
-			r = udb_sync_mark_checked(c->db, udb_now());
+			r = udb_replica_mark_checked(c->db, udb_now());
 		}
 		if (r == UDB_OK && mono_ms() >= next_verify) {
 			r = udb_sync_verify(s, c->db, detail, sizeof(detail));
@@ -280,7 +280,7 @@ status(struct cli *c)
 
 	r = udb_replica_state(c->db, &local, &synced_at);
 	if (r == UDB_OK)
-		r = udb_sync_checked_at(c->db, &checked_at);
+		r = udb_replica_checked_at(c->db, &checked_at);
 	if (r != UDB_OK)
 		return cli_fail(r, "sync --status");
 	snprintf(conninfo, sizeof(conninfo), "connect_timeout=3 %s", c->cfg->central);

@@ -37,6 +37,8 @@ udb_check_trusted_fd(int fd, int want_dir)
 	return udb_check_trusted_stat(&st, want_dir);
 }
 
+static void names_free(char **v);
+
 void
 udb_config_free(struct udb_config *config)
 {
@@ -49,6 +51,7 @@ udb_config_free(struct udb_config *config)
 	free(config->home_base);
 	free(config->central);
 	free(config->host);
+	names_free(config->offline_roles);
 	free(config);
 }
 
@@ -82,6 +85,79 @@ hash_prefix_for(const char *name)
 	return NULL;
 }
 
+static void
+names_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* "90", "90s", "15m", "12h", "7d": seconds, at most max. */
+static enum udb_result
+parse_duration(const char *value, unsigned long max, unsigned *ret_seconds)
+{
+	static const struct {
+		char suffix;
+		unsigned long factor;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	char digits[32];
+	size_t len = strlen(value);
+	unsigned long factor = 1, v;
+
+	if (len == 0 || len >= sizeof(digits))
+		return UDB_INVALID;
+	memcpy(digits, value, len + 1);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (digits[len - 1] == units[i].suffix) {
+			factor = units[i].factor;
+			digits[--len] = '\0';
+			break;
+		}
+	if (len == 0 || udb_parse_uint(digits, max / factor, &v) != UDB_OK)
+		return UDB_INVALID;
+	*ret_seconds = (unsigned)(v * factor);
+	return UDB_OK;
+}
+
+/* "a, b,c" into a NULL-terminated vector of valid role names. */
+static enum udb_result
+set_names(char ***field, const char *value)
+{
+	char *copy = strdup(value), *save = NULL, **v;
+	size_t n = 0;
+
+	if (!copy)
+		return UDB_NO_MEMORY;
+	v = calloc(strlen(value) / 2 + 2, sizeof(*v));
+	if (!v) {
+		free(copy);
+		return UDB_NO_MEMORY;
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!udb_valid_rolename(tok) || !(v[n++] = strdup(tok))) {
+			names_free(v);
+			free(copy);
+			return UDB_INVALID;
+		}
+	}
+	free(copy);
+	if (n == 0) {
+		free(v);
+		return UDB_INVALID;
+	}
+	names_free(*field);
+	*field = v;
+	return UDB_OK;
+}
+
 enum setting_kind {
 	SETTING_PATH,     /* char *, an absolute path */
 	SETTING_ID,       /* uint32_t, 0..4294967294 */
@@ -90,6 +166,8 @@ enum setting_kind {
 	SETTING_HASH,     /* char *, a method name mapped to its prefix */
 	SETTING_CONNINFO, /* char *, a libpq connection string */
 	SETTING_HOST,     /* char *, udb_valid_host_name() */
+	SETTING_DURATION, /* unsigned seconds: N, Ns, Nm, Nh or Nd, up to max */
+	SETTING_ROLES,    /* char **, role names separated by commas */
 };
 
 /* Every key, its field and, for a bad value, what it must be instead
@@ -130,6 +208,10 @@ static const struct setting {
 	{"host", SETTING_HOST, offsetof(struct udb_config, host), 0,
 	 "must be 1 to 50 lowercase letters, digits, '-' or '.', starting with a letter or "
 	 "digit"},
+	{"max_offline", SETTING_DURATION, offsetof(struct udb_config, max_offline),
+	 100UL * 366 * 86400, "must be a duration (N, Ns, Nm, Nh or Nd) of at most 36600 days"},
+	{"offline_roles", SETTING_ROLES, offsetof(struct udb_config, offline_roles), 0,
+	 "must be role names separated by commas"},
 };
 
 /* A conninfo: not empty, printable, at most 1024 bytes (libpq parses it;
@@ -174,6 +256,10 @@ apply_setting(struct udb_config *c, const char *key, const char *value,
 	case SETTING_HOST:
 		return udb_valid_host_name(value) ? set_string((char **)(void *)field, value)
 						  : UDB_INVALID;
+	case SETTING_DURATION:
+		return parse_duration(value, s->max, (unsigned *)(void *)field);
+	case SETTING_ROLES:
+		return set_names((char ***)(void *)field, value);
 	case SETTING_HASH:
 		value = hash_prefix_for(value);
 		return value ? set_string((char **)(void *)field, value) : UDB_INVALID;
@@ -261,7 +347,8 @@ parse_file(struct udb_config *c, FILE *f, struct udb_config_error *e)
 				e, UDB_INVALID, NULL,
 				"unknown key (known: dbdir, uid_min, uid_max, gid_min, gid_max, "
 				"hash_method, hash_cost, deny, unlock_time, pass_min_len, "
-				"default_shell, home_base, central, host)");
+				"default_shell, home_base, central, host, max_offline, "
+				"offline_roles)");
 		if (r != UDB_OK)
 			return fail(e, r, setting->key, r == UDB_INVALID ? setting->want : "");
 	}

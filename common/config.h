@@ -29,6 +29,11 @@ struct udb_config {
 	 * side. */
 	char *central;
 	char *host;
+	/* On a host: after max_offline seconds without a successful sync
+	 * (0: never, the default), the account phase refuses users holding
+	 * one of offline_roles (NULL-terminated, or NULL). */
+	unsigned max_offline;
+	char **offline_roles;
 };
 
 /* What is wrong with a configuration that did not load. Nothing in it

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "email.h"
 #include "gate.h"
+#include "replica.h"
 #include "role.h"
 
 bool
@@ -145,5 +147,33 @@ udb_gate_account(struct udb_db *db, const struct udb_pam_args *args,
 	if (v.reason == UDB_GATE_OK && v.status == UDB_ACCOUNT_PASSWORD_MUST_CHANGE)
 		v.reason = UDB_GATE_MUST_CHANGE;
 	*ret_verdict = v;
+	return UDB_OK;
+}
+
+enum udb_result
+udb_gate_offline(struct udb_db *db, const struct udb_config *cfg, const struct udb_account *account,
+		 int64_t now, bool *ret_refused, int64_t *ret_age)
+{
+	char **roles = NULL;
+	size_t n_roles = 0;
+	int64_t checked_at = 0;
+	enum udb_result r;
+
+	*ret_refused = false;
+	*ret_age = 0;
+	if (!cfg || !cfg->central || cfg->max_offline == 0 || !cfg->offline_roles)
+		return UDB_OK;
+	r = udb_replica_checked_at(db, &checked_at);
+	if (r != UDB_OK)
+		return r;
+	*ret_age = checked_at ? now - checked_at : -1;
+	if (checked_at && now - checked_at <= (int64_t)cfg->max_offline)
+		return UDB_OK;
+	r = udb_user_effective_roles(db, account->user_id, now, &roles, &n_roles);
+	if (r != UDB_OK)
+		return r;
+	for (size_t i = 0; cfg->offline_roles[i] && !*ret_refused; i++)
+		*ret_refused = udb_gate_has(roles, n_roles, cfg->offline_roles[i]);
+	udb_strv_free(roles, n_roles);
 	return UDB_OK;
 }

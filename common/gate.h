@@ -45,6 +45,18 @@ enum udb_result udb_gate_account(struct udb_db *db, const struct udb_pam_args *a
 				 const struct udb_account *account, int64_t now,
 				 struct udb_gate_verdict *ret_verdict);
 
+/* Fleet mode's offline limit (userdb.conf max_offline and offline_roles):
+ * when the local copy has not been found current by a sync for longer than
+ * max_offline (or never), a user who effectively holds one of
+ * offline_roles at now is refused (*ret_refused, with the copy's age in
+ * seconds, -1 for never). Off (no refusal) without central, max_offline or
+ * offline_roles. A failure to read is returned: the caller fails closed.
+ * Called by pam_userdb/gate.c. */
+struct udb_config;
+enum udb_result udb_gate_offline(struct udb_db *db, const struct udb_config *cfg,
+				 const struct udb_account *account, int64_t now, bool *ret_refused,
+				 int64_t *ret_age);
+
 /* Whether the reason lets the login go on (OK, MUST_CHANGE). */
 bool udb_gate_allows(enum udb_gate_reason reason);
 

@@ -453,3 +453,43 @@ udb_replica_fingerprint(struct udb_db *db, enum udb_replica_table t, int64_t *re
 	sqlite3_finalize(stmt);
 	return r;
 }
+
+enum udb_result
+udb_replica_mark_checked(struct udb_db *db, int64_t now)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_db_begin(db);
+	if (r != UDB_OK)
+		return r;
+	/* Nothing NSS serves changes. */
+	udb_db_limit_images(db, UDB_IMAGES_NONE);
+	r = udb_stmt(db, UDB_Q_SYNC_SET_CHECKED, &stmt);
+	if (r == UDB_OK) {
+		sqlite3_bind_int64(stmt, 1, now);
+		r = udb_stmt_exec(db, UDB_Q_SYNC_SET_CHECKED);
+	}
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	return udb_db_commit(db);
+}
+
+enum udb_result
+udb_replica_checked_at(struct udb_db *db, int64_t *ret_at)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_SYNC_CHECKED_AT, &stmt);
+	if (r != UDB_OK)
+		return r;
+	r = udb_stmt_int(db, UDB_Q_SYNC_CHECKED_AT, ret_at);
+	if (r == UDB_NOT_FOUND) {
+		*ret_at = 0;
+		r = UDB_OK;
+	}
+	return r;
+}

@@ -96,4 +96,11 @@ enum udb_result udb_replica_state(struct udb_db *db, int64_t *ret_rev, int64_t *
 enum udb_result udb_replica_fingerprint(struct udb_db *db, enum udb_replica_table t,
 					int64_t *ret_count, int64_t *ret_sum);
 
+/* Records the time central was last found at the local copy's revision
+ * (central_checked_at, in the shadow file's meta: the PAM module's offline
+ * limit reads it) in a write transaction of its own that publishes no
+ * image, and reads it back (0: never). Called by sync.c and pam_userdb. */
+enum udb_result udb_replica_mark_checked(struct udb_db *db, int64_t now);
+enum udb_result udb_replica_checked_at(struct udb_db *db, int64_t *ret_at);
+
 #endif

@@ -334,7 +334,7 @@ static const char *const queries[UDB_Q_COUNT] = {
 			     "subject_role, message FROM sec.audit WHERE (?1 IS NULL OR "
 			     "subject_user = ?1) AND at >= ?2 ORDER BY id",
 	/* When central was last found at the copy's revision: in the shadow
-	 * file, which the PAM module reads alone (sync.h). */
+	 * file, which the PAM module reads alone (replica.h). */
 	[UDB_Q_SYNC_SET_CHECKED] =
 		"INSERT INTO sec.meta (key, value) VALUES ('central_checked_at', "
 		"?1) ON CONFLICT (key) DO UPDATE SET value = ?1",

@@ -484,7 +484,7 @@ udb_sync_pass(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 		r = pass_once(s, db, true, now, rep);
 	}
 	if (r == UDB_OK)
-		r = udb_sync_mark_checked(db, now);
+		r = udb_replica_mark_checked(db, now);
 	return r;
 }
 
@@ -531,45 +531,5 @@ udb_sync_verify(struct udb_sync *s, struct udb_db *db, char *detail, size_t deta
 		res = NULL;
 	}
 	(void)run(s, "COMMIT", PGRES_COMMAND_OK, NULL, NULL, 0);
-	return r;
-}
-
-enum udb_result
-udb_sync_mark_checked(struct udb_db *db, int64_t now)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-
-	r = udb_db_begin(db);
-	if (r != UDB_OK)
-		return r;
-	/* Nothing NSS serves changes. */
-	udb_db_limit_images(db, UDB_IMAGES_NONE);
-	r = udb_stmt(db, UDB_Q_SYNC_SET_CHECKED, &stmt);
-	if (r == UDB_OK) {
-		sqlite3_bind_int64(stmt, 1, now);
-		r = udb_stmt_exec(db, UDB_Q_SYNC_SET_CHECKED);
-	}
-	if (r != UDB_OK) {
-		udb_db_rollback(db);
-		return r;
-	}
-	return udb_db_commit(db);
-}
-
-enum udb_result
-udb_sync_checked_at(struct udb_db *db, int64_t *ret_at)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-
-	r = udb_stmt(db, UDB_Q_SYNC_CHECKED_AT, &stmt);
-	if (r != UDB_OK)
-		return r;
-	r = udb_stmt_int(db, UDB_Q_SYNC_CHECKED_AT, ret_at);
-	if (r == UDB_NOT_FOUND) {
-		*ret_at = 0;
-		r = UDB_OK;
-	}
 	return r;
 }

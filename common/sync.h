@@ -68,10 +68,4 @@ enum udb_result udb_sync_pass(struct udb_sync *s, struct udb_db *db, bool full, 
 enum udb_result udb_sync_verify(struct udb_sync *s, struct udb_db *db, char *detail,
 				size_t detail_size);
 
-/* Records the time central was last found at the local copy's revision
- * (central_checked_at in the shadow file's meta, which PAM's offline limit
- * reads) and reads it back. */
-enum udb_result udb_sync_mark_checked(struct udb_db *db, int64_t now);
-enum udb_result udb_sync_checked_at(struct udb_db *db, int64_t *ret_at);
-
 #endif

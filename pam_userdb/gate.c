@@ -11,6 +11,7 @@
 
 #include <security/pam_ext.h>
 
+#include "config.h"
 #include "gate.h"
 #include "module.h"
 
@@ -89,11 +90,14 @@ refuse(pam_handle_t *pamh, int flags, const struct udb_gate_verdict *v, const ch
 }
 
 int
-pud_gate_account(pam_handle_t *pamh, int flags, const struct udb_pam_args *args, struct udb_db *db,
-		 const struct udb_account *account, int64_t now)
+pud_gate_account(pam_handle_t *pamh, int flags, const struct udb_pam_args *args,
+		 const struct udb_config *cfg, struct udb_db *db, const struct udb_account *account,
+		 int64_t now)
 {
 	struct udb_gate_verdict v;
 	const char *name = account->username;
+	bool stale = false;
+	int64_t age = 0;
 	enum udb_result r;
 
 	r = udb_gate_account(db, args, account, now, &v);
@@ -104,6 +108,27 @@ pud_gate_account(pam_handle_t *pamh, int flags, const struct udb_pam_args *args,
 	}
 	if (!udb_gate_allows(v.reason))
 		return refuse(pamh, flags, &v, name);
+	r = udb_gate_offline(db, cfg, account, now, &stale, &age);
+	if (r != UDB_OK) {
+		pam_syslog(pamh, LOG_ERR, "cannot read how old the local copy is for %s: %s", name,
+			   udb_result_to_string(r));
+		return pud_pam_code(PUD_STEP_LOOKUP, r);
+	}
+	if (stale) {
+		if (age < 0)
+			pam_syslog(pamh, LOG_NOTICE,
+				   "access denied for %s: an offline role, and this host never "
+				   "synced with central (max_offline %us)",
+				   name, cfg->max_offline);
+		else
+			pam_syslog(pamh, LOG_NOTICE,
+				   "access denied for %s: an offline role, and the last sync with "
+				   "central was %llds ago (max_offline %us)",
+				   name, (long long)age, cfg->max_offline);
+		tell(pamh, flags, PAM_ERROR_MSG,
+		     "Access denied: this host has lost touch with the central user database.");
+		return PAM_PERM_DENIED;
+	}
 	if (v.reason == UDB_GATE_MUST_CHANGE) {
 		pam_syslog(pamh, LOG_NOTICE, "password change required for %s (%s)", name,
 			   account->must_change ? "administrator enforced" : "password aged");

@@ -125,10 +125,12 @@ int pud_factor_enrol(struct pud_ctx *ctx, const struct udb_account *account);
 unsigned pud_totp_window_of(const struct pud_ctx *ctx);
 
 /* The account phase after the user has been found: state, validity, aging,
- * then the gating arguments. Logs one line for a refusal and returns its
- * PAM code, or PAM_SUCCESS. */
+ * then the gating arguments, then fleet mode's offline limit (cfg's
+ * max_offline and offline_roles). Logs one line for a refusal and returns
+ * its PAM code, or PAM_SUCCESS. */
 int pud_gate_account(pam_handle_t *pamh, int flags, const struct udb_pam_args *args,
-		     struct udb_db *db, const struct udb_account *account, int64_t now);
+		     const struct udb_config *cfg, struct udb_db *db,
+		     const struct udb_account *account, int64_t now);
 
 /* pam_sm_chauthtok's two steps (passwd.c). The first proves the current
  * password (users, and root changing an expired password on a user's

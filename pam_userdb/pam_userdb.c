@@ -559,7 +559,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (rc == PAM_SUCCESS)
 		rc = ctx_account(&ctx, user, LOG_NOTICE, "account check", &account);
 	if (rc == PAM_SUCCESS)
-		rc = pud_gate_account(pamh, flags, &ctx.args, ctx.db, account, udb_now());
+		rc = pud_gate_account(pamh, flags, &ctx.args, ctx.cfg, ctx.db, account, udb_now());
 	udb_account_free(account);
 	ctx_close(&ctx);
 	return rc;

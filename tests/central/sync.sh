@@ -8,10 +8,11 @@
 # from it is rebuilt, and a refused login or an unreachable central fail
 # clearly and change nothing. Root only (PostgreSQL runs as `postgres`).
 #
-# Run by meson (suite central) as `sync.sh USERDB NSS_MODULE`.
+# Run by meson (suite central) as `sync.sh USERDB NSS_MODULE PAM_MODULE`.
 set -u
 USERDB=$(realpath "$1")
 NSS_MODULE=$(realpath "$2")
+PAM_MODULE=$(realpath "$3")
 HERE=$(dirname "$(realpath "$0")")
 export LC_ALL=C
 unset USERDB_CONF PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE PGPASSWORD PGSERVICE
@@ -242,7 +243,36 @@ wait "$follow"
 check "SIGTERM ends sync --follow with exit 0" 0 "$?"
 check "sync --follow says it stopped" "userdb sync: stopped" "$(tail -n1 "$T/follow.log")"
 
-# 10. Bad input to the command: a clear error.
+# 11. max_offline: a host that has not found central current for longer
+# than the limit refuses, in the account phase, the users holding one of
+# offline_roles, and only them; a successful sync lifts it. Through
+# pamtester under pam_wrapper.
+mkdir "$T/pam.d"
+printf 'account required %s conf=%s\n' "$PAM_MODULE" "$CONF" >"$T/pam.d/login"
+printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$T/pam.d/other"
+acct() { # acct USER: pamtester's account phase, "ok" or "refused"
+	if LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
+		pamtester login "$1" acct_mgmt >/dev/null 2>&1; then echo ok; else echo refused; fi
+}
+if command -v pamtester >/dev/null; then
+	"$USERDB" sync >/dev/null 2>&1
+	check "before the limit: alice (ops) and bob (dev) pass the account phase" "ok ok" \
+		"$(acct alice) $(acct bob)"
+	printf 'max_offline = 2s\noffline_roles = ops\n' >>"$CONF"
+	pg_pause
+	sleep 3
+	check "past max_offline, alice (an offline role) is refused, bob is not" "refused ok" \
+		"$(acct alice) $(acct bob)"
+	check "getent still answers for her" "alice" "$(wrap getent passwd alice | cut -d: -f1)"
+	pg_resume || exit 99
+	"$USERDB" sync >/dev/null 2>&1
+	check "a successful sync lets her in again" ok "$(acct alice)"
+	sed -i '/^max_offline\|^offline_roles/d' "$CONF"
+else
+	pass "# SKIP pamtester not installed"
+fi
+
+# 12. Bad input to the command: a clear error.
 out=$("$USERDB" sync --status --follow 2>&1); rc=$?
 check "--status with --follow is refused" "64 userdb: sync: --status and --follow go alone" "$rc $out"
 sed -i '/^central/d' "$CONF"

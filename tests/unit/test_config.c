@@ -92,6 +92,39 @@ START_TEST(test_udb_config_load_every_key)
 }
 END_TEST
 
+START_TEST(test_udb_config_load_offline_limit)
+{
+	static const char *const bad[] = {
+		"max_offline = 7w\n",        "max_offline = -1\n",  "max_offline = d\n",
+		"max_offline = 99999999d\n", "offline_roles = ,\n", "offline_roles = ad:min\n",
+	};
+	struct udb_config *c = NULL;
+	unsigned line = 0;
+
+	ck_assert_int_eq(
+		load_text("max_offline = 7d\noffline_roles = admins, ops,sre\n", &c, &line),
+		UDB_OK);
+	ck_assert_uint_eq(c->max_offline, 7 * 86400);
+	ck_assert_str_eq(c->offline_roles[0], "admins");
+	ck_assert_str_eq(c->offline_roles[1], "ops");
+	ck_assert_str_eq(c->offline_roles[2], "sre");
+	ck_assert_ptr_null(c->offline_roles[3]);
+	udb_config_free(c);
+	ck_assert_int_eq(load_text("max_offline = 90\n", &c, &line), UDB_OK);
+	ck_assert_uint_eq(c->max_offline, 90);
+	ck_assert_ptr_null(c->offline_roles);
+	udb_config_free(c);
+	ck_assert_int_eq(load_text("", &c, &line), UDB_OK);
+	ck_assert_uint_eq(c->max_offline, 0);
+	udb_config_free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = NULL;
+		ck_assert_msg(load_text(bad[i], &c, &line) == UDB_INVALID, "accepted %s", bad[i]);
+		ck_assert_uint_eq(line, 1);
+	}
+}
+END_TEST
+
 START_TEST(test_udb_config_load_hash_method_names)
 {
 	static const struct {
@@ -480,6 +513,7 @@ config_suite(void)
 	tcase_add_test(tc, test_udb_config_load_defaults_from_empty_file);
 	tcase_add_test(tc, test_udb_config_load_every_key);
 	tcase_add_test(tc, test_udb_config_load_hash_method_names);
+	tcase_add_test(tc, test_udb_config_load_offline_limit);
 	tcase_add_test(tc, test_udb_config_load_last_setting_wins);
 	tcase_add_test(tc, test_udb_config_load_bad_lines_report_line_number);
 	tcase_add_test(tc, test_udb_config_load_inconsistent_ranges_refused);
