@@ -295,9 +295,11 @@ upsert_staged(struct udb_db *db, enum udb_replica_table t)
 	size_t len = 0;
 
 	if (t == UDB_REPLICA_SECRETS)
-		return exec(db, "UPDATE sec.accounts SET password_hash = s.password_hash FROM "
-				"temp.s_secrets AS s WHERE accounts.user_id = s.user_id AND "
-				"accounts.password_hash IS NOT s.password_hash");
+		/* By key, never a scan of every account (UPDATE .. FROM would
+		 * drive the join from accounts). */
+		return exec(db, "UPDATE sec.accounts SET password_hash = (SELECT s.password_hash "
+				"FROM temp.s_secrets AS s WHERE s.user_id = accounts.user_id) "
+				"WHERE user_id IN (SELECT user_id FROM temp.s_secrets)");
 	put_columns(cols, sizeof(cols), ti, 0, ti->n_columns, "");
 	put_columns(pk, sizeof(pk), ti, 0, ti->n_pk, "");
 	for (unsigned i = ti->n_pk; i < ti->n_columns; i++)
