@@ -5,8 +5,9 @@
 # a private PostgreSQL (pg.sh). After every kill the local copy must be
 # whole: integrity_check ok on both files, and what getent shows is either
 # all of the state before the pass or all of the state after it (never a
-# mix), matching the revision the copy records; the next pass completes
-# and leaves exactly central's state. Root only.
+# mix); the recorded revision is the one getent shows, or the new one when
+# the kill fell between the commit and the images' install; the next pass
+# completes and leaves exactly central's state. Root only.
 #
 # Run by meson (suite central) as
 #   kill_sync.sh USERDB NSS_MODULE SHIM KILLS
@@ -128,6 +129,7 @@ echo "# a pass makes $writes writes; $KILLS kills"
 
 killed=0
 mixed=0
+incomplete=0
 for k in $(seq 1 "$KILLS"); do
 	rm -rf "$DB"
 	cp -a "$T/db.before" "$DB"
@@ -146,7 +148,11 @@ for k in $(seq 1 "$KILLS"); do
 	# NSS serves and the revision are still the old ones.
 	v=$(view)
 	r=$(local_rev)
+	# A kill between the COMMIT and the images' install (commit protocol,
+	# 8) leaves the new revision with the old images: NSS still shows the
+	# whole state before, and the next write (the next pass) republishes.
 	if ! { [ "$v" = "$view_before" ] && [ "$r" = "$rev_before" ]; } &&
+		! { [ "$v" = "$view_before" ] && [ "$r" = "$rev_after" ]; } &&
 		! { [ "$v" = "$view_after" ] && [ "$r" = "$rev_after" ]; }; then
 		mixed=$((mixed + 1))
 		echo "# kill at write $at (exit $rc): rev $r, view $v (before $view_before, after $view_after)"
@@ -154,12 +160,13 @@ for k in $(seq 1 "$KILLS"); do
 	"$USERDB" sync >/dev/null 2>&1
 	rc2=$?
 	if [ "$rc2" != 0 ] || [ "$(state)" != "$after" ] || [ "$(local_rev)" != "$rev_after" ]; then
-		flunk "kill at write $at: the next pass completes" "exit $rc2, rev $(local_rev), state $(state)"
+		incomplete=$((incomplete + 1))
+		echo "# kill at write $at: after the next pass: exit $rc2, rev $(local_rev), state $(state) (after $after)"
 	fi
 done
 check "no kill left a mix of before and after, or a revision not matching the copy" 0 "$mixed"
 [ "$killed" -gt 0 ] && pass "$killed of $KILLS passes were killed" || flunk "no pass was killed"
-check "every pass after a kill completed" 0 "$failed"
+check "every pass after a kill completed and left central's state" 0 "$incomplete"
 
 echo "1..$n"
 [ "$failed" = 0 ]
