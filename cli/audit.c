@@ -76,7 +76,7 @@ cli_audit_record(struct cli *c)
 	 * alone; the admin box need not have a local store to hold a row. */
 	if (c->central_only)
 		return UDB_OK;
-	r = c->db ? UDB_OK : cli_open(c, CLI_WRITE);
+	r = c->db ? UDB_OK : cli_open(c, CLI_WRITE_LOCAL);
 	if (r == UDB_OK)
 		r = udb_audit_add(c->db, &e);
 	if (r != UDB_OK && !cli_error_reported())

@@ -19,6 +19,7 @@
 
 struct json_object;
 struct udb_central;
+struct udb_central_admin;
 
 /* One run of the tool. Commands fill cfg and db through cli_open() after
  * every argument has been checked, so bad input never touches a file. */
@@ -34,6 +35,7 @@ struct cli {
 	bool central_only;           /* the command changes central only: no local audit row */
 	bool public_only;            /* a read command could not open the shadow file */
 	bool force;                  /* --force: take a shell or id the checks would refuse */
+	struct udb_central_admin *central_admin; /* the admin box's sender (central_admin.c) */
 	int64_t now;
 	/* What a change touched or allocated, added to out_done()'s JSON:
 	 * names that are NULL and ids or times that are 0 stay out. */
@@ -117,6 +119,9 @@ enum cli_access {
 	CLI_WRITE,       /* both files, read-write: root */
 	CLI_READ,        /* both files if allowed, else the public file only */
 	CLI_READ_SHADOW, /* both files, read-only: root (or the files' owner) */
+	/* both files, read-write, and never through central on fleet mode's
+	 * admin box: what this box keeps for itself (its audit rows) */
+	CLI_WRITE_LOCAL,
 };
 enum udb_result cli_load_config(struct cli *c);
 enum udb_result cli_open(struct cli *c, enum cli_access access);
@@ -134,6 +139,13 @@ enum udb_result check_new_id(struct cli *c, const char *what, uint32_t id);
  * commit and returns the final result. */
 enum udb_result cli_begin(struct cli *c);
 enum udb_result cli_finish(struct cli *c, enum udb_result r);
+
+/* central_admin.c: on fleet mode's admin box (`central` set, no `host`), makes
+ * the write handle c->db send every change to central (reported with
+ * cli_error() when that fails) after checking that central is reachable and
+ * the mirror current; a no-op otherwise. cli_central_free() at exit. */
+enum udb_result cli_central_attach(struct cli *c);
+void cli_central_free(struct cli *c);
 
 /* args.c: argument checks, each reporting its own error. */
 enum udb_result arg_username(const char *s);

@@ -272,6 +272,7 @@ exit_status(enum udb_result r, bool config)
 	case UDB_SCHEMA:
 		return EX_UNAVAILABLE;
 	case UDB_BUSY:
+	case UDB_STALE:
 		return EX_TEMPFAIL;
 	case UDB_IO:
 		return EX_IOERR;
@@ -438,6 +439,7 @@ main(int argc, char **argv)
 	}
 	udb_db_close(c.db);
 	udb_central_close(c.central);
+	cli_central_free(&c);
 	udb_config_free(c.cfg);
 	cli_parse_free(&c);
 	if (r != UDB_OK && !cli_error_reported())

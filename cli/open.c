@@ -131,6 +131,7 @@ cli_open(struct cli *c, enum cli_access access)
 		return r;
 	switch (access) {
 	case CLI_WRITE:
+	case CLI_WRITE_LOCAL:
 		r = udb_db_open(c->cfg->dbdir, UDB_OPEN_WRITE, &c->db);
 		break;
 	case CLI_READ_SHADOW:
@@ -149,6 +150,8 @@ cli_open(struct cli *c, enum cli_access access)
 	}
 	if (r != UDB_OK)
 		return report_open(c, r);
+	if (access == CLI_WRITE)
+		return cli_central_attach(c);
 	return UDB_OK;
 }
 

@@ -42,6 +42,8 @@ udb_result_to_string(enum udb_result r)
 		return "still in use";
 	case UDB_EXHAUSTED:
 		return "no free id left in the configured range";
+	case UDB_STALE:
+		return "the local copy is behind the central database";
 	case UDB_INTERNAL:
 		return "internal error";
 	}

@@ -24,6 +24,7 @@ enum udb_result {
 	UDB_CYCLE,       /* a role inclusion would make a cycle */
 	UDB_IN_USE,      /* still referenced (a role that is a primary group) */
 	UDB_EXHAUSTED,   /* no free uid or gid left in the configured range */
+	UDB_STALE,       /* a copy is behind its source: the admin mirror behind central */
 	UDB_INTERNAL,    /* a bug: an unexpected SQLite or library failure */
 };
 

@@ -53,7 +53,7 @@ BEGIN;
 SELECT userdb.begin_change();
 INSERT INTO userdb.roles VALUES (1, 'ops', 13001, '', 1700000000), (2, 'dev', 13002, '', 1700000000);
 INSERT INTO userdb.role_closure VALUES (1, 1), (2, 2);
-INSERT INTO userdb.id_allocator VALUES ('uid', 10002), ('gid', 13002);
+UPDATE userdb.id_allocator SET high_water = CASE kind WHEN 'uid' THEN 10002 ELSE 13002 END;
 COMMIT;
 SQL
 # The host web1, allowing ops, enrolled as the README says.

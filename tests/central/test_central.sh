@@ -99,13 +99,13 @@ CONF=$T/badconninfo.conf MATCH='config: central: not a libpq connection string: 
 check "nothing was created by the refused runs" \
 	"$(admin_sql -c "SELECT to_regnamespace('userdb') IS NULL")" "t"
 
-MATCH='^created the central schema \(version 1\)$' \
+MATCH='^created the central schema \(version 2\)$' \
 	expect 0 "central init creates the schema" central init
 check "the revision counter starts at 0" "$(rev)" "0"
 check "the schema version is recorded" \
-	"$(admin_sql -c "SELECT value FROM userdb.meta WHERE key = 'schema_version'")" "1"
+	"$(admin_sql -c "SELECT value FROM userdb.meta WHERE key = 'schema_version'")" "2"
 
-MATCH='^the central database is current \(schema version 1\)$' \
+MATCH='^the central database is current \(schema version 2\)$' \
 	expect 0 "central init again changes nothing" central init
 MATCH='"changed": false' expect 0 "central init --json says unchanged" --json central init
 check "the counter did not move" "$(rev)" "0"
@@ -118,7 +118,7 @@ sed "s/dbname=userdb/dbname=race/" "$T/userdb.conf" >"$T/race.conf"
 wait $!
 check "two concurrent inits: one creates, one finds it current" \
 	"$(cat "$T/race1" "$T/race2" | sort | tr '\n' '|')" \
-	"created the central schema (version 1)|the central database is current (schema version 1)|"
+	"created the central schema (version 2)|the central database is current (schema version 2)|"
 
 pg_super_psql -c "CREATE DATABASE foreign_db OWNER udb_admin" >/dev/null
 sed "s/dbname=userdb/dbname=foreign_db/" "$T/userdb.conf" >"$T/foreign.conf"
@@ -133,7 +133,7 @@ check "... and left alone" \
 sed "s/dbname=userdb/dbname=race/" "$T/userdb.conf" >"$T/race.conf"
 pg_psql "$(sed -n 's/^central = //p' "$T/race.conf")" \
 	-c "UPDATE userdb.meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-CONF=$T/race.conf MATCH='central schema version 99 is newer than this userdb.s 1 \(upgrade userdb; nothing changed\)' \
+CONF=$T/race.conf MATCH='central schema version 99 is newer than this userdb.s 2 \(upgrade userdb; nothing changed\)' \
 	expect 69 "a newer central schema is refused by init" central init
 CONF=$T/race.conf MATCH='central schema version 99 is newer' \
 	expect 69 "... and by the host commands" host list

@@ -1,0 +1,104 @@
+/* The admin box of fleet mode in the admin tool: with `central` set and no
+ * `host`, the store is a mirror of the central database and every change a
+ * command makes goes to central in the same run (common/central_admin.h),
+ * through the command's own code, so validation, messages, exit codes and
+ * --json stay those of a single host. Called by open.c when a command opens
+ * the store for writing, and by main.c at exit. */
+#include <inttypes.h>
+
+#include "central_admin.h"
+#include "cli.h"
+#include "replica.h"
+
+static enum udb_result
+report(struct cli *c, enum udb_result r)
+{
+	const char *why = udb_central_admin_error(c->central_admin);
+
+	switch (r) {
+	case UDB_UNAVAILABLE:
+		return cli_error(r, "central database unreachable: nothing changed%s%s%s",
+				 *why ? " (" : "", why, *why ? ")" : "");
+	case UDB_STALE:
+		return cli_error(r,
+				 "the admin mirror is behind the central database (%s): nothing "
+				 "changed; run `userdb sync` and try again",
+				 why);
+	default:
+		return cli_error(r, "central database refused the change: %s: nothing changed",
+				 *why ? why : udb_result_to_string(r));
+	}
+}
+
+/* The change hook's send, reporting its failure: the first error of a run
+ * is the one printed, so the command's own message for the failed commit
+ * (which cannot know why) does not replace this one. */
+static enum udb_result
+send(struct udb_db *db, const void *changeset, int size, void *ctx)
+{
+	struct cli *c = ctx;
+	enum udb_result r = udb_central_admin_send(db, changeset, size, c->central_admin);
+
+	return r == UDB_OK ? r : report(c, r);
+}
+
+/* Refuses to start a change on a mirror that central has moved past, or
+ * when central cannot be reached: a change that could only fail at its
+ * commit should not run at all. */
+static enum udb_result
+check_current(struct cli *c)
+{
+	int64_t central = 0, local = 0, synced_at = 0;
+	enum udb_result r;
+
+	r = udb_central_admin_rev(c->central_admin, &central);
+	if (r != UDB_OK)
+		return report(c, r);
+	r = udb_replica_state(c->db, &local, &synced_at);
+	if (r != UDB_OK)
+		return cli_fail(r, "the admin mirror's central revision");
+	if (central > local)
+		return cli_error(UDB_STALE,
+				 "the admin mirror is behind the central database (central at "
+				 "revision %" PRId64 ", this mirror at %" PRId64
+				 "): nothing changed; run `userdb sync` and try again",
+				 central, local);
+	if (central < local)
+		return cli_error(UDB_CORRUPT,
+				 "the central database is at revision %" PRId64
+				 ", behind this mirror's %" PRId64
+				 " (restored from an older backup?): nothing changed",
+				 central, local);
+	return UDB_OK;
+}
+
+enum udb_result
+cli_central_attach(struct cli *c)
+{
+	struct udb_change_hook hook = {
+		.captures = udb_central_admin_captures,
+		.send = send,
+		.ctx = c,
+	};
+	enum udb_result r;
+
+	if (!c->cfg->central || c->cfg->host)
+		return UDB_OK;
+	r = udb_central_admin_new(c->cfg->central, &c->central_admin);
+	if (r != UDB_OK)
+		return cli_fail(r, "central database");
+	r = check_current(c);
+	if (r != UDB_OK)
+		return r;
+	/* The hook's context is the struct cli, which outlives the handle. */
+	hook.ctx = c;
+	udb_db_set_change_hook(c->db, &hook);
+	return UDB_OK;
+}
+
+void
+cli_central_free(struct cli *c)
+{
+	udb_central_admin_free(c->central_admin);
+	c->central_admin = NULL;
+}

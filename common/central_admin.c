@@ -1,0 +1,552 @@
+/* Sending an admin mirror's changes to the central database
+ * (central_admin.h, which numbers the protocol). Called by the CLI through
+ * the change hook of db.h.
+ *
+ * The statements are built from replica.h's table list, fixed at compile
+ * time: every identifier comes from there, and every value is a parameter,
+ * sent as text (PostgreSQL takes the column's type from the statement). A
+ * changeset names the local table and gives its values by local column
+ * position; the names of the local columns come from SQLite itself, so a
+ * column central does not have (an account's host-local ones) is simply not
+ * sent. */
+#define SQLITE_ENABLE_SESSION        1
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "central_admin.h"
+#include "db-internal.h"
+#include "replica.h"
+
+#define MAX_COLS 32
+
+struct udb_central_admin {
+	char *conninfo;
+	PGconn *pg;
+	int64_t sent_rev;
+	unsigned statements; /* sent in the open central transaction */
+	char error[512];
+	/* The local columns of each replicated table, by position, read from
+	 * the mirror at the first change of that table. */
+	char *local_cols[UDB_REPLICA_COUNT][MAX_COLS];
+	int n_local[UDB_REPLICA_COUNT];
+};
+
+/* One changed row of one table, as statement parameters. */
+struct params {
+	const char *v[MAX_COLS * 2];
+	char *owned[MAX_COLS * 2];
+	int n;
+};
+
+static void
+params_clear(struct params *p)
+{
+	for (int i = 0; i < p->n; i++)
+		free(p->owned[i]);
+	p->n = 0;
+}
+
+static bool
+params_add(struct params *p, sqlite3_value *v)
+{
+	const unsigned char *text;
+
+	if (p->n >= MAX_COLS * 2)
+		return false;
+	p->owned[p->n] = NULL;
+	p->v[p->n] = NULL;
+	if (v && sqlite3_value_type(v) != SQLITE_NULL) {
+		text = sqlite3_value_text(v);
+		if (!text || !(p->owned[p->n] = strdup((const char *)text)))
+			return false;
+		p->v[p->n] = p->owned[p->n];
+	}
+	p->n++;
+	return true;
+}
+
+static void
+set_error(struct udb_central_admin *a, const char *msg)
+{
+	size_t n;
+
+	snprintf(a->error, sizeof(a->error), "%s", msg ? msg : "");
+	/* libpq's messages end with a newline and may have a DETAIL line. */
+	n = strcspn(a->error, "\n");
+	a->error[n] = '\0';
+}
+
+/* A failed statement's result: a lost connection (SQLSTATE class 08, or
+ * none at all) is UDB_UNAVAILABLE, a duplicate UDB_EXISTS. */
+static enum udb_result
+pg_failure(struct udb_central_admin *a, PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	set_error(a, res ? PQresultErrorMessage(res) : PQerrorMessage(a->pg));
+	if (!a->error[0])
+		set_error(a, PQerrorMessage(a->pg));
+	if (!state || strncmp(state, "08", 2) == 0 || PQstatus(a->pg) != CONNECTION_OK)
+		return UDB_UNAVAILABLE;
+	if (strcmp(state, "23505") == 0)
+		return UDB_EXISTS;
+	return UDB_INTERNAL;
+}
+
+static enum udb_result
+run(struct udb_central_admin *a, const char *sql, const struct params *p, PGresult **ret_res)
+{
+	PGresult *res =
+		PQexecParams(a->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	enum udb_result r = UDB_OK;
+
+	a->statements++;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		r = pg_failure(a, res);
+	if (r == UDB_OK && ret_res)
+		*ret_res = res;
+	else
+		PQclear(res);
+	return r;
+}
+
+static enum udb_result
+connect_central(struct udb_central_admin *a)
+{
+	if (a->pg && PQstatus(a->pg) == CONNECTION_OK)
+		return UDB_OK;
+	PQfinish(a->pg);
+	a->pg = PQconnectdb(a->conninfo);
+	if (!a->pg)
+		return UDB_NO_MEMORY;
+	if (PQstatus(a->pg) != CONNECTION_OK) {
+		set_error(a, PQerrorMessage(a->pg));
+		PQfinish(a->pg);
+		a->pg = NULL;
+		return UDB_UNAVAILABLE;
+	}
+	return UDB_OK;
+}
+
+static enum udb_result
+int_result(struct udb_central_admin *a, const char *sql, int64_t *ret_value)
+{
+	PGresult *res = NULL;
+	enum udb_result r = run(a, sql, NULL, &res);
+
+	if (r == UDB_OK) {
+		if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+			set_error(a, "central database: no revision in userdb.state");
+			r = UDB_CORRUPT;
+		} else {
+			*ret_value = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
+enum udb_result
+udb_central_admin_rev(struct udb_central_admin *a, int64_t *ret_rev)
+{
+	enum udb_result r = connect_central(a);
+
+	if (r == UDB_OK)
+		r = int_result(a, "SELECT rev FROM userdb.state", ret_rev);
+	return r;
+}
+
+/* The replicated table a local table name is, or UDB_REPLICA_COUNT. */
+static enum udb_replica_table
+replica_of(const char *name)
+{
+	for (unsigned t = 0; t < UDB_REPLICA_COUNT; t++)
+		if (t != UDB_REPLICA_SECRETS && strcmp(udb_replica_info(t)->name, name) == 0)
+			return (enum udb_replica_table)t;
+	return UDB_REPLICA_COUNT;
+}
+
+bool
+udb_central_admin_captures(const char *schema, const char *table, void *ctx)
+{
+	(void)schema;
+	(void)ctx;
+	return replica_of(table) != UDB_REPLICA_COUNT;
+}
+
+static enum udb_result
+load_local_cols(struct udb_central_admin *a, struct udb_db *db, enum udb_replica_table t)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, n = 0;
+
+	if (a->n_local[t] > 0)
+		return UDB_OK;
+	rc = sqlite3_prepare_v2(db->sql, "SELECT name FROM pragma_table_info(?1, ?2) ORDER BY cid",
+				-1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, 1, udb_replica_info(t)->name, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, 2, t >= UDB_REPLICA_ACCOUNTS ? "sec" : "pub", -1,
+				       SQLITE_STATIC);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		if (n >= MAX_COLS ||
+		    !(a->local_cols[t][n] = strdup((const char *)sqlite3_column_text(stmt, 0))))
+			rc = SQLITE_NOMEM;
+		else
+			n++;
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE && n > 0) {
+		a->n_local[t] = n;
+		return UDB_OK;
+	}
+	while (n > 0)
+		free(a->local_cols[t][--n]);
+	return rc == SQLITE_NOMEM ? UDB_NO_MEMORY : UDB_INTERNAL;
+}
+
+/* The local position of column name in t, or -1. */
+static int
+local_index(const struct udb_central_admin *a, enum udb_replica_table t, const char *name)
+{
+	for (int i = 0; i < a->n_local[t]; i++)
+		if (strcmp(a->local_cols[t][i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* One change as it stands in the changeset iterator. */
+struct change {
+	sqlite3_changeset_iter *it;
+	enum udb_replica_table t;
+	int op, ncol;
+};
+
+/* The value of local column i: the new one (NULL pointer when an update
+ * leaves it alone) or the old one. */
+static sqlite3_value *
+value(const struct change *ch, int i, bool new_value)
+{
+	sqlite3_value *v = NULL;
+
+	if (i < 0 || i >= ch->ncol)
+		return NULL;
+	if (new_value)
+		sqlite3changeset_new(ch->it, i, &v);
+	else
+		sqlite3changeset_old(ch->it, i, &v);
+	return v;
+}
+
+/* Appends `"col" = $n` joined by sep for the primary key of t, taking the
+ * old values (the row as it was). */
+static bool
+where_pk(const struct udb_central_admin *a, const struct change *ch, struct params *p, char *sql,
+	 size_t size, const char *const *cols, unsigned n_pk)
+{
+	size_t len = strlen(sql);
+
+	for (unsigned k = 0; k < n_pk; k++) {
+		sqlite3_value *v = value(ch, local_index(a, ch->t, cols[k]), false);
+
+		if (!v || !params_add(p, v))
+			return false;
+		len += (size_t)snprintf(sql + len, size - len, "%s\"%s\" = $%d",
+					k ? " AND " : " WHERE ", cols[k], p->n);
+	}
+	return len < size;
+}
+
+static enum udb_result
+send_delete(struct udb_central_admin *a, const struct change *ch)
+{
+	const struct udb_replica_info *ti = udb_replica_info(ch->t);
+	struct params p = {.n = 0};
+	enum udb_result r = UDB_INTERNAL;
+	char sql[1024];
+
+	if (ch->t == UDB_REPLICA_ACCOUNTS) {
+		/* The secret first: it hangs off the account centrally. */
+		snprintf(sql, sizeof(sql), "DELETE FROM userdb.secrets");
+		if (!where_pk(a, ch, &p, sql, sizeof(sql), ti->columns, 1))
+			goto out;
+		r = run(a, sql, &p, NULL);
+		params_clear(&p);
+		if (r != UDB_OK)
+			goto out;
+		r = UDB_INTERNAL;
+	}
+	snprintf(sql, sizeof(sql), "DELETE FROM userdb.\"%s\"", ti->name);
+	if (where_pk(a, ch, &p, sql, sizeof(sql), ti->columns, ti->n_pk))
+		r = run(a, sql, &p, NULL);
+out:
+	params_clear(&p);
+	return r;
+}
+
+/* An account's password_hash, when the change sets it: upserted into
+ * userdb.secrets, or its row deleted for a NULL hash. */
+static enum udb_result
+send_secret(struct udb_central_admin *a, const struct change *ch)
+{
+	sqlite3_value *hash = value(ch, local_index(a, ch->t, "password_hash"), true);
+	sqlite3_value *id = value(ch, local_index(a, ch->t, "user_id"), ch->op == SQLITE_INSERT);
+	struct params p = {.n = 0};
+	enum udb_result r = UDB_NO_MEMORY;
+	bool wipe;
+
+	if (!hash)
+		return UDB_OK; /* an update that leaves the hash alone */
+	if (!id)
+		return UDB_INTERNAL;
+	wipe = sqlite3_value_type(hash) == SQLITE_NULL;
+	if (ch->op == SQLITE_INSERT && wipe)
+		return UDB_OK;
+	if (params_add(&p, id) && (wipe || params_add(&p, hash)))
+		r = run(a,
+			wipe ? "DELETE FROM userdb.secrets WHERE user_id = $1"
+			     : "INSERT INTO userdb.secrets (user_id, password_hash) VALUES ($1, "
+			       "$2) "
+			       "ON CONFLICT (user_id) DO UPDATE SET password_hash = "
+			       "EXCLUDED.password_hash",
+			&p, NULL);
+	params_clear(&p);
+	return r;
+}
+
+static enum udb_result
+send_insert(struct udb_central_admin *a, const struct change *ch)
+{
+	const struct udb_replica_info *ti = udb_replica_info(ch->t);
+	char sql[2048], vals[512] = "";
+	struct params p = {.n = 0};
+	enum udb_result r = UDB_NO_MEMORY;
+	size_t len, vlen = 0;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO userdb.\"%s\" (", ti->name);
+	for (unsigned k = 0; k < ti->n_columns; k++) {
+		if (!params_add(&p, value(ch, local_index(a, ch->t, ti->columns[k]), true)))
+			goto out;
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s\"%s\"", k ? ", " : "",
+					ti->columns[k]);
+		vlen += (size_t)snprintf(vals + vlen, sizeof(vals) - vlen, "%s$%u", k ? ", " : "",
+					 k + 1);
+	}
+	if (len + strlen(vals) + 16 >= sizeof(sql) || vlen >= sizeof(vals)) {
+		r = UDB_INTERNAL;
+		goto out;
+	}
+	snprintf(sql + len, sizeof(sql) - len, ") VALUES (%s)", vals);
+	r = run(a, sql, &p, NULL);
+out:
+	params_clear(&p);
+	return r;
+}
+
+static enum udb_result
+send_update(struct udb_central_admin *a, const struct change *ch)
+{
+	const struct udb_replica_info *ti = udb_replica_info(ch->t);
+	struct params p = {.n = 0};
+	enum udb_result r = UDB_OK;
+	PGresult *res = NULL;
+	char sql[2048];
+	size_t len;
+	int set = 0;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "UPDATE userdb.\"%s\" SET ", ti->name);
+	for (unsigned k = ti->n_pk; k < ti->n_columns && len < sizeof(sql); k++) {
+		sqlite3_value *v = value(ch, local_index(a, ch->t, ti->columns[k]), true);
+
+		if (!v)
+			continue;
+		if (!params_add(&p, v)) {
+			r = UDB_NO_MEMORY;
+			goto out;
+		}
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s\"%s\" = $%d",
+					set++ ? ", " : "", ti->columns[k], p.n);
+	}
+	/* Only host-local columns (or the hash alone) changed: nothing here. */
+	if (set == 0)
+		goto out;
+	if (len >= sizeof(sql) || !where_pk(a, ch, &p, sql, sizeof(sql), ti->columns, ti->n_pk)) {
+		r = UDB_INTERNAL;
+		goto out;
+	}
+	r = run(a, sql, &p, &res);
+	/* The revision check says central holds what the mirror holds: a row
+	 * the mirror changed that central lacks means they differ. */
+	if (r == UDB_OK && strcmp(PQcmdTuples(res), "1") != 0) {
+		snprintf(a->error, sizeof(a->error),
+			 "central has no %s row this mirror changed: the two differ", ti->name);
+		r = UDB_CORRUPT;
+	}
+	PQclear(res);
+out:
+	params_clear(&p);
+	return r;
+}
+
+static enum udb_result
+send_one(struct udb_central_admin *a, const struct change *ch)
+{
+	enum udb_result r;
+
+	if (ch->op == SQLITE_DELETE)
+		return send_delete(a, ch);
+	r = ch->op == SQLITE_INSERT ? send_insert(a, ch) : send_update(a, ch);
+	if (r == UDB_OK && ch->t == UDB_REPLICA_ACCOUNTS)
+		r = send_secret(a, ch);
+	return r;
+}
+
+/* Sends the changes of table t that are deletions (deletes true) or not. */
+static enum udb_result
+send_table(struct udb_central_admin *a, struct udb_db *db, const void *changeset, int size,
+	   enum udb_replica_table t, bool deletes)
+{
+	struct change ch = {.it = NULL, .t = t};
+	enum udb_result r = UDB_OK;
+	int rc;
+
+	if (sqlite3changeset_start(&ch.it, size, (void *)(uintptr_t)changeset) != SQLITE_OK)
+		return UDB_INTERNAL;
+	while (r == UDB_OK && (rc = sqlite3changeset_next(ch.it)) == SQLITE_ROW) {
+		const char *table = NULL;
+		int indirect = 0;
+
+		if (sqlite3changeset_op(ch.it, &table, &ch.ncol, &ch.op, &indirect) != SQLITE_OK) {
+			r = UDB_INTERNAL;
+			break;
+		}
+		if (replica_of(table) != t || (ch.op == SQLITE_DELETE) != deletes)
+			continue;
+		r = load_local_cols(a, db, t);
+		if (r == UDB_OK)
+			r = send_one(a, &ch);
+	}
+	if (sqlite3changeset_finalize(ch.it) != SQLITE_OK && r == UDB_OK)
+		r = UDB_INTERNAL;
+	return r;
+}
+
+static enum udb_result
+send_changeset(struct udb_central_admin *a, struct udb_db *db, const void *changeset, int size)
+{
+	enum udb_result r = UDB_OK;
+
+	for (int t = UDB_REPLICA_SECRETS - 1; t >= 0 && r == UDB_OK; t--)
+		r = send_table(a, db, changeset, size, (enum udb_replica_table)t, true);
+	for (int t = 0; t < UDB_REPLICA_SECRETS && r == UDB_OK; t++)
+		r = send_table(a, db, changeset, size, (enum udb_replica_table)t, false);
+	return r;
+}
+
+/* The mirror's central_rev, recorded in its open transaction. */
+static enum udb_result
+record_rev(struct udb_db *db, int64_t rev)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r = udb_stmt(db, UDB_Q_REPLICA_SET_META, &stmt);
+
+	if (r != UDB_OK)
+		return r;
+	if (sqlite3_bind_text(stmt, 1, "central_rev", -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, rev) != SQLITE_OK) {
+		udb_stmt_done(db, UDB_Q_REPLICA_SET_META);
+		return UDB_INTERNAL;
+	}
+	return udb_stmt_exec(db, UDB_Q_REPLICA_SET_META);
+}
+
+enum udb_result
+udb_central_admin_send(struct udb_db *db, const void *changeset, int size, void *ctx)
+{
+	struct udb_central_admin *a = ctx;
+	int64_t local_rev = 0, synced_at = 0, rev = 0;
+	enum udb_result r;
+
+	a->error[0] = '\0';
+	if (size == 0)
+		return UDB_OK;
+	r = udb_replica_state(db, &local_rev, &synced_at);
+	if (r == UDB_OK)
+		r = connect_central(a);
+	if (r != UDB_OK)
+		return r;
+	r = run(a, "BEGIN", NULL, NULL);
+	if (r == UDB_OK)
+		r = int_result(a, "SELECT userdb.begin_change()", &rev);
+	if (r == UDB_OK && rev - 1 != local_rev) {
+		snprintf(a->error, sizeof(a->error),
+			 "central is at revision %lld, this mirror at %lld", (long long)(rev - 1),
+			 (long long)local_rev);
+		r = UDB_STALE;
+	}
+	a->statements = 0;
+	if (r == UDB_OK)
+		r = send_changeset(a, db, changeset, size);
+	if (r == UDB_OK && a->statements == 0) {
+		/* Only host-local columns changed (an unlock of this box's own
+		 * failure count): no revision for central's hosts to fetch. */
+		PQclear(PQexec(a->pg, "ROLLBACK"));
+		return UDB_OK;
+	}
+	if (r == UDB_OK)
+		r = run(a, "COMMIT", NULL, NULL);
+	if (r != UDB_OK) {
+		if (a->pg && PQtransactionStatus(a->pg) != PQTRANS_IDLE)
+			PQclear(PQexec(a->pg, "ROLLBACK"));
+		return r;
+	}
+	/* Committed centrally: from here on, the change stands (central_admin.h, 3). */
+	a->sent_rev = rev;
+	return record_rev(db, rev);
+}
+
+enum udb_result
+udb_central_admin_new(const char *conninfo, struct udb_central_admin **ret_admin)
+{
+	struct udb_central_admin *a = calloc(1, sizeof(*a));
+
+	*ret_admin = NULL;
+	if (!a || !(a->conninfo = strdup(conninfo))) {
+		free(a);
+		return UDB_NO_MEMORY;
+	}
+	*ret_admin = a;
+	return UDB_OK;
+}
+
+void
+udb_central_admin_free(struct udb_central_admin *a)
+{
+	if (!a)
+		return;
+	PQfinish(a->pg);
+	for (unsigned t = 0; t < UDB_REPLICA_COUNT; t++)
+		for (int i = 0; i < a->n_local[t]; i++)
+			free(a->local_cols[t][i]);
+	free(a->conninfo);
+	free(a);
+}
+
+const char *
+udb_central_admin_error(const struct udb_central_admin *a)
+{
+	return a->error;
+}
+
+int64_t
+udb_central_admin_sent_rev(const struct udb_central_admin *a)
+{
+	return a->sent_rev;
+}

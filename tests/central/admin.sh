@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Fleet mode's admin box (issue 14), run by meson (suite 'central', TAP) as
+# `admin.sh PATH/TO/userdb`: every kind of admin command run on an admin
+# mirror (config `central =`, no `host`) lands in the central database in
+# the same run, with the same messages and exit codes as on a single host;
+# central unreachable, a mirror behind central, a change that central
+# refuses and a concurrent admin all leave the mirror and central unchanged.
+# The central database is a private cluster (tests/central/pg.sh) with the
+# schema of `userdb central init`.
+set -u
+
+USERDB=$(realpath "${1:?usage: admin.sh PATH/TO/userdb}")
+export LC_ALL=C
+unset USERDB_CONF PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE PGPASSWORD PGSERVICE
+
+. "$(dirname "$0")/pg.sh"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/userdb-central-admin.XXXXXX") || exit 99
+chmod 755 "$T"
+cleanup() {
+	pg_stop
+	rm -rf "$T"
+}
+pg_start
+trap cleanup EXIT
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for line in "$@"; do echo "# $line"; done
+}
+check() { # check DESCRIPTION COMMAND...: ok when the command succeeds
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what" "failed: $*"; fi
+}
+# What central holds, read as the cluster's superuser (no row security).
+central() { pg_super_psql -c "$1"; }
+
+# The admin mirror: a fresh store and central's revision 0.
+M=$T/mirror
+cat >"$T/mirror.conf" <<EOF
+dbdir = $M
+hash_method = sha512
+hash_cost = 1000
+uid_min = 70000
+uid_max = 79999
+gid_min = 70000
+gid_max = 79999
+central = $PG_CONNINFO
+EOF
+sed "s/port=$PG_PORT/port=$((PG_PORT + 1))/" "$T/mirror.conf" >"$T/down.conf"
+udb() { "$USERDB" --config "$T/mirror.conf" "$@"; }
+udb init >/dev/null || { echo "Bail out! userdb init failed"; exit 1; }
+udb central init >/dev/null || { echo "Bail out! userdb central init failed"; exit 1; }
+
+mirror_rev() { sqlite3 "file:$M/public.db?mode=ro" "SELECT value FROM meta WHERE key = 'central_rev'"; }
+central_rev() { central "SELECT rev FROM userdb.state"; }
+# What central and the mirror hold, to compare before and after a refusal.
+central_dump() {
+	local t
+	for t in roles users role_includes role_closure role_permissions user_roles id_allocator \
+		accounts user_emails account_names secrets; do
+		central "SELECT * FROM userdb.$t ORDER BY 1, 2"
+	done
+	central_rev
+}
+mirror_dump() {
+	sqlite3 "file:$M/public.db?mode=ro" .dump
+	sqlite3 "file:$M/shadow.db?mode=ro" .dump
+}
+
+echo "1..27"
+
+# --- every kind of admin command reaches central ---------------------------
+out=$(udb role add fleetstaff --description "Fleet staff" --permission ssh:login 2>&1)
+check "role add: same message as a single host" test "$out" = "added role fleetstaff (gid 70000)"
+check "role add: the role, its permission and the gid mark are central" test \
+	"$(central "SELECT name, gid, description FROM userdb.roles") $(central \
+		"SELECT permission FROM userdb.role_permissions") $(central \
+		"SELECT high_water FROM userdb.id_allocator WHERE kind = 'gid'")" = \
+	"fleetstaff|70000|Fleet staff ssh:login 70000"
+check "role add: central's revision 1 is the mirror's" test "$(central_rev)/$(mirror_rev)" = "1/1"
+
+udb role add fleetadmin --includes fleetstaff --permission sudo:all >/dev/null
+check "role add --includes: inclusion and closure are central" test \
+	"$(central "SELECT count(*) FROM userdb.role_includes r JOIN userdb.roles a ON a.id = r.role_id
+		JOIN userdb.roles b ON b.id = r.included_id WHERE a.name = 'fleetadmin' AND b.name = 'fleetstaff'")/$(central \
+		"SELECT count(*) FROM userdb.role_closure")" = "1/3"
+
+out=$(printf 'correct horse battery\n' | udb user add falice --first-name Alice --email alice@example.com \
+	--role fleetstaff --password-stdin 2>/dev/null)
+check "user add: same message as a single host" test "$out" = "added user falice (uid 70002, gid 70002)"
+check "user add: user, account, name, email, grant and uid mark are central" test \
+	"$(central "SELECT username || ' ' || uid || ' ' || first_name FROM userdb.users") $(central \
+		"SELECT is_enabled FROM userdb.accounts") $(central \
+		"SELECT username FROM userdb.account_names") $(central \
+		"SELECT email || ' ' || is_primary FROM userdb.user_emails") $(central \
+		"SELECT count(*) FROM userdb.user_roles") $(central \
+		"SELECT high_water FROM userdb.id_allocator WHERE kind = 'uid'")" = \
+	"falice 70002 Alice 1 falice alice@example.com 1 1 70002"
+local_hash=$(sqlite3 "file:$M/shadow.db?mode=ro" "SELECT password_hash FROM accounts")
+check "user add --password-stdin: the hash is in userdb.secrets, not in accounts" test \
+	"$(central "SELECT password_hash FROM userdb.secrets")" = "$local_hash" -a \
+	"$(central "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'userdb'
+		AND table_name = 'accounts' AND column_name IN ('password_hash', 'failed_count')")" = 0
+
+udb user mod falice --last-name Liddell >/dev/null
+check "user mod: the change is central" test "$(central "SELECT last_name FROM userdb.users")" = Liddell
+
+udb user disable falice >/dev/null
+check "user disable: central's account is disabled" test "$(central "SELECT is_enabled FROM userdb.accounts")" = 0
+udb user enable falice >/dev/null
+check "user enable: central's account is enabled" test "$(central "SELECT is_enabled FROM userdb.accounts")" = 1
+
+printf 'another good passphrase\n' | udb user passwd falice --password-stdin >/dev/null
+new_hash=$(sqlite3 "file:$M/shadow.db?mode=ro" "SELECT password_hash FROM accounts")
+check "user passwd: central has the new hash" test "$new_hash" != "$local_hash" -a \
+	"$(central "SELECT password_hash FROM userdb.secrets")" = "$new_hash"
+
+udb grant falice fleetadmin --from 2026-01-01 --until 2040-01-01 >/dev/null
+check "grant --from --until: central has the window" test \
+	"$(central "SELECT not_before || ' ' || not_after FROM userdb.user_roles ur JOIN userdb.roles r
+		ON r.id = ur.role_id WHERE r.name = 'fleetadmin'")" = "1767225600 2208988800"
+udb revoke falice fleetadmin >/dev/null
+check "revoke: the grant is gone centrally" test \
+	"$(central "SELECT count(*) FROM userdb.user_roles")" = 1
+
+udb email add falice alice@wonderland.example --confirmed >/dev/null
+udb email primary falice alice@wonderland.example >/dev/null
+check "email add, email primary: central has both addresses, the new one primary" test \
+	"$(central "SELECT email || ' ' || is_primary FROM userdb.user_emails ORDER BY email" | tr '\n' ' ')" = \
+	"alice@example.com 0 alice@wonderland.example 1 "
+udb email del falice alice@example.com >/dev/null
+check "email del: the address is gone centrally" test \
+	"$(central "SELECT count(*) FROM userdb.user_emails")" = 1
+
+udb role mod fleetstaff --add-permission web:deploy >/dev/null
+check "role mod --add-permission: central has it" test \
+	"$(central "SELECT count(*) FROM userdb.role_permissions WHERE permission = 'web:deploy'")" = 1
+
+# --- nothing changes when central is unreachable ---------------------------
+before_c=$(central_dump)
+before_m=$(mirror_dump)
+out=$("$USERDB" --config "$T/down.conf" user add fbob 2>&1)
+rc=$?
+check "central down: user add fails (exit 69) saying so" test "$rc" = 69 -a \
+	"${out#userdb: central database unreachable: nothing changed}" != "$out"
+"$USERDB" --config "$T/down.conf" --json user del falice >"$T/out.json" 2>&1
+check "central down: --json user del says why, exit 69" python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if o["status"] == 69 and o["error"].startswith("central database unreachable: nothing changed") else 1)' "$T/out.json"
+check "central down: the mirror and central are unchanged" test \
+	"$(mirror_dump)" = "$before_m" -a "$(central_dump)" = "$before_c"
+
+# --- a mirror behind central changes nothing --------------------------------
+rev=$(central_rev)
+central "SELECT userdb.begin_change()" >/dev/null
+before_c=$(central_dump)
+out=$(udb user add fbob 2>&1)
+rc=$?
+check "mirror behind central: exit 75 and what to do" test "$rc" = 75 -a \
+	"$out" = "userdb: the admin mirror is behind the central database (central at revision $((rev + 1)), this mirror at $rev): nothing changed; run \`userdb sync\` and try again"
+check "mirror behind central: mirror and central unchanged" test \
+	"$(mirror_dump)" = "$before_m" -a "$(central_dump)" = "$before_c"
+sqlite3 "$M/public.db" "UPDATE meta SET value = '$((rev + 1))' WHERE key = 'central_rev'"
+before_m=$(mirror_dump)
+
+# --- central refusing a row at the commit rolls the mirror back -------------
+central "CREATE FUNCTION userdb.test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$ BEGIN RAISE EXCEPTION 'test: refused %', NEW.username; END \$\$;
+	CREATE TRIGGER test_refuse BEFORE INSERT ON userdb.users FOR EACH ROW
+	WHEN (NEW.username = 'frefused') EXECUTE FUNCTION userdb.test_refuse()"
+before_c=$(central_dump)
+out=$(udb user add frefused 2>&1)
+rc=$?
+check "central refuses the commit: the command fails with central's reason" test "$rc" != 0 -a \
+	"${out#userdb: central database refused the change: ERROR:  test: refused frefused}" != "$out"
+check "central refuses the commit: mirror and central unchanged" test \
+	"$(mirror_dump)" = "$before_m" -a "$(central_dump)" = "$before_c"
+
+# --- another admin commits between this one's check and its commit -----------
+# The other admin's transaction holds central's revision row; this command's
+# check reads the committed revision and passes, its begin_change() waits
+# for the row and then finds it one higher: central changed under it.
+rev=$(central_rev)
+pg_psql "$PG_CONNINFO" -c "BEGIN; SELECT userdb.begin_change(); SELECT pg_sleep(2); COMMIT;" \
+	>/dev/null 2>&1 &
+other=$!
+sleep 0.5
+out=$(udb user add fcarol 2>&1)
+rc=$?
+wait "$other"
+check "concurrent admin: the later commit fails as stale (exit 75)" test "$rc" = 75 -a \
+	"$out" = "userdb: the admin mirror is behind the central database (central is at revision $((rev + 1)), this mirror at $rev): nothing changed; run \`userdb sync\` and try again"
+check "concurrent admin: no fcarol in the mirror or central" test \
+	"$(mirror_dump)" = "$before_m" -a "$(central "SELECT count(*) FROM userdb.users WHERE username = 'fcarol'")" = 0
+
+# --- user del, on a mirror brought up to central's revision -----------------
+sqlite3 "$M/public.db" "UPDATE meta SET value = '$(central_rev)' WHERE key = 'central_rev'"
+udb user del falice >/dev/null
+check "user del: user, account, secret, email, name and grant are gone centrally" test \
+	"$(central "SELECT (SELECT count(*) FROM userdb.users) + (SELECT count(*) FROM userdb.accounts)
+		+ (SELECT count(*) FROM userdb.secrets) + (SELECT count(*) FROM userdb.user_emails)
+		+ (SELECT count(*) FROM userdb.account_names) + (SELECT count(*) FROM userdb.user_roles)")" = 0
+check "user del: the uid mark stays (ids are never reused)" test \
+	"$(central "SELECT high_water FROM userdb.id_allocator WHERE kind = 'uid'")" = 70002
+
+exit $((failed > 0))
