@@ -5,10 +5,12 @@
  * --json stay those of a single host. Called by open.c when a command opens
  * the store for writing, and by main.c at exit. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "central_admin.h"
 #include "cli.h"
 #include "replica.h"
+#include "sync.h"
 
 static enum udb_result
 report(struct cli *c, enum udb_result r)
@@ -39,12 +41,36 @@ send(struct udb_db *db, const void *changeset, int size, void *ctx)
 	struct cli *c = ctx;
 	enum udb_result r = udb_central_admin_send(db, changeset, size, c->central_admin);
 
+	/* Another admin committed since the check: main.c runs the command
+	 * once more, on the mirror synced by the next cli_open(). */
+	if (r == UDB_STALE)
+		c->central_stale = true;
 	return r == UDB_OK ? r : report(c, r);
 }
 
-/* Refuses to start a change on a mirror that central has moved past, or
- * when central cannot be reached: a change that could only fail at its
- * commit should not run at all. */
+/* Brings the mirror up to central with one sync pass (common/sync.h), as
+ * `userdb sync` does; the hook is not set yet, so nothing is sent back. */
+static enum udb_result
+sync_mirror(struct cli *c)
+{
+	struct udb_sync_report rep = {0};
+	struct udb_sync *s = NULL;
+	char detail[256] = "";
+	enum udb_result r;
+
+	r = udb_sync_connect(c->cfg->central, &s, detail, sizeof(detail));
+	if (r == UDB_OK)
+		r = udb_sync_pass(s, c->db, false, udb_now(), &rep);
+	udb_sync_close(s);
+	if (r == UDB_OK)
+		return UDB_OK;
+	return cli_error(r, "could not bring the admin mirror up to the central database: %s%s",
+			 rep.detail[0] ? rep.detail : detail, ": nothing changed");
+}
+
+/* Before a change: central must be reachable (a change that could only
+ * fail at its commit should not run at all), and a mirror that central has
+ * moved past is synced first. */
 static enum udb_result
 check_current(struct cli *c)
 {
@@ -55,6 +81,14 @@ check_current(struct cli *c)
 	if (r != UDB_OK)
 		return report(c, r);
 	r = udb_replica_state(c->db, &local, &synced_at);
+	if (r == UDB_OK && central > local) {
+		/* Behind (another admin's change, a host enrolled): catch up
+		 * first, so that the command sees what central has. */
+		r = sync_mirror(c);
+		if (r != UDB_OK)
+			return r;
+		r = udb_replica_state(c->db, &local, &synced_at);
+	}
 	if (r != UDB_OK)
 		return cli_fail(r, "the admin mirror's central revision");
 	if (central > local)
@@ -94,6 +128,21 @@ cli_central_attach(struct cli *c)
 	hook.ctx = c;
 	udb_db_set_change_hook(c->db, &hook);
 	return UDB_OK;
+}
+
+void
+cli_central_rerun_reset(struct cli *c)
+{
+	udb_db_close(c->db);
+	c->db = NULL;
+	cli_central_free(c);
+	c->central_stale = false;
+	c->public_only = false;
+	c->changed = false;
+	memset(&c->subject, 0, sizeof(c->subject));
+	cli_parse_free(c);
+	cli_error_forget();
+	out_notes_forget();
 }
 
 void

@@ -36,6 +36,8 @@ struct cli {
 	bool public_only;            /* a read command could not open the shadow file */
 	bool force;                  /* --force: take a shell or id the checks would refuse */
 	struct udb_central_admin *central_admin; /* the admin box's sender (central_admin.c) */
+	bool central_stale; /* central moved on between the check and the commit */
+	char *cached_hash;  /* the run's password hash, kept for a rerun (password.c) */
 	int64_t now;
 	/* What a change touched or allocated, added to out_done()'s JSON:
 	 * names that are NULL and ids or times that are 0 stay out. */
@@ -64,6 +66,8 @@ enum udb_result cli_error(enum udb_result r, const char *fmt, ...)
 /* `what: <udb_result_to_string(r)>`. */
 enum udb_result cli_fail(enum udb_result r, const char *what);
 bool cli_error_reported(void);
+/* Forgets the run's error (a command run again: cli_central_rerun_reset). */
+void cli_error_forget(void);
 
 /* parse.c: the one parse of a command line. A command lists its options,
  * each with where its value goes, and its positional arguments; --json,
@@ -146,6 +150,10 @@ enum udb_result cli_finish(struct cli *c, enum udb_result r);
  * the mirror current; a no-op otherwise. cli_central_free() at exit. */
 enum udb_result cli_central_attach(struct cli *c);
 void cli_central_free(struct cli *c);
+/* Prepares a second run of the command after its commit found central
+ * moved on (c->central_stale): closes the store, forgets the run's error,
+ * notes and parse, keeps the configuration and the password hash. */
+void cli_central_rerun_reset(struct cli *c);
 
 /* args.c: argument checks, each reporting its own error. */
 enum udb_result arg_username(const char *s);
@@ -174,6 +182,8 @@ enum udb_result cli_password_hash(struct cli *c, bool from_stdin, const char *us
 /* password.c: a ready-made hash from one line of stdin (one trailing \r
  * dropped), checked with udb_hash_check_stored(). */
 enum udb_result cli_password_hash_stdin(struct cli *c, char **ret_hash);
+/* Wipes and frees the hash the run kept for a rerun (main.c, at exit). */
+void cli_password_forget(struct cli *c);
 
 /* Commands (user.c, account.c, role.c, grant.c, email.c, totp.c). */
 enum udb_result cmd_user_add(struct cli *c, int argc, char **argv);
@@ -248,6 +258,8 @@ void out_done(struct cli *c, bool changed, const char *fmt, ...)
 void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The i-th note of the run, NULL past the last; main() prints them. */
 const char *out_note_text(size_t i);
+/* Drops the notes made so far (a command run again). */
+void out_notes_forget(void);
 
 /* Everything `user show` shows. Fields stay NULL / 0 when not read. */
 struct cli_user_view {

@@ -134,6 +134,13 @@ cli_error_reported(void)
 	return error.reported;
 }
 
+void
+cli_error_forget(void)
+{
+	error.reported = false;
+	error.message[0] = '\0';
+}
+
 enum udb_result
 cli_error(enum udb_result r, const char *fmt, ...)
 {
@@ -419,8 +426,18 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	if (!done)
-		r = dispatch(&c, argc - optind, argv + optind);
+	if (!done) {
+		int first = optind;
+
+		r = dispatch(&c, argc - first, argv + first);
+		/* On fleet mode's admin box another admin committed between
+		 * this command's check and its commit: nothing changed; run it
+		 * once more on the mirror brought up to central. */
+		if (r == UDB_STALE && c.central_stale) {
+			cli_central_rerun_reset(&c);
+			r = dispatch(&c, argc - first, argv + first);
+		}
+	}
 	if (c.changed) {
 		enum udb_result a = cli_audit_record(&c);
 
@@ -440,6 +457,7 @@ main(int argc, char **argv)
 	udb_db_close(c.db);
 	udb_central_close(c.central);
 	cli_central_free(&c);
+	cli_password_forget(&c);
 	udb_config_free(c.cfg);
 	cli_parse_free(&c);
 	if (r != UDB_OK && !cli_error_reported())

@@ -438,6 +438,12 @@ out_note_text(size_t i)
 	return i < notes.n ? notes.text[i] : NULL;
 }
 
+void
+out_notes_forget(void)
+{
+	notes.n = 0;
+}
+
 struct json_object *
 out_json_emails(const struct udb_email *emails, size_t n, bool *ok)
 {

@@ -170,6 +170,36 @@ read_password(const struct cli *c, bool from_stdin, const char *username, char *
 	return r;
 }
 
+/* A command run a second time (cli_central_rerun_reset) cannot read its
+ * password again: stdin is spent. The first run keeps the hash it made. */
+static enum udb_result
+keep_hash(struct cli *c, char **hash)
+{
+	c->cached_hash = strdup(*hash);
+	if (c->cached_hash)
+		return UDB_OK;
+	explicit_bzero(*hash, strlen(*hash));
+	free(*hash);
+	*hash = NULL;
+	return cli_fail(UDB_NO_MEMORY, "password");
+}
+
+static enum udb_result
+reuse_hash(struct cli *c, char **ret_hash)
+{
+	*ret_hash = strdup(c->cached_hash);
+	return *ret_hash ? UDB_OK : cli_fail(UDB_NO_MEMORY, "password");
+}
+
+void
+cli_password_forget(struct cli *c)
+{
+	if (c->cached_hash)
+		explicit_bzero(c->cached_hash, strlen(c->cached_hash));
+	free(c->cached_hash);
+	c->cached_hash = NULL;
+}
+
 enum udb_result
 cli_password_hash(struct cli *c, bool from_stdin, const char *username, char **ret_hash)
 {
@@ -179,6 +209,8 @@ cli_password_hash(struct cli *c, bool from_stdin, const char *username, char **r
 	r = cli_load_config(c);
 	if (r != UDB_OK)
 		return r;
+	if (c->cached_hash)
+		return reuse_hash(c, ret_hash);
 	r = read_password(c, from_stdin, username, pw);
 	if (r == UDB_OK) {
 		r = udb_hash_password(c->cfg, pw, ret_hash);
@@ -187,6 +219,8 @@ cli_password_hash(struct cli *c, bool from_stdin, const char *username, char **r
 				  c->cfg->path ? cli_quote(c->cfg->path) : "the defaults");
 	}
 	explicit_bzero(pw, sizeof(pw));
+	if (r == UDB_OK)
+		r = keep_hash(c, ret_hash);
 	return r;
 }
 
@@ -200,6 +234,8 @@ cli_password_hash_stdin(struct cli *c, char **ret_hash)
 	r = cli_load_config(c);
 	if (r != UDB_OK)
 		return r;
+	if (c->cached_hash)
+		return reuse_hash(c, ret_hash);
 	if (isatty(STDIN_FILENO))
 		r = read_tty(STDIN_FILENO, "Password hash: ", line, &len);
 	else
@@ -221,5 +257,7 @@ cli_password_hash_stdin(struct cli *c, char **ret_hash)
 			r = cli_error(UDB_NO_MEMORY, "password hash: out of memory");
 	}
 	explicit_bzero(line, sizeof(line));
+	if (r == UDB_OK)
+		r = keep_hash(c, ret_hash);
 	return r;
 }

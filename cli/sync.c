@@ -357,7 +357,7 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		return cli_error(UDB_INVALID, "sync: no `central =` in %s",
 				 cli_quote(c->cfg->path ? c->cfg->path : UDB_CONFIG_PATH));
 	}
-	r = cli_open(c, status_opt ? CLI_READ_SHADOW : CLI_WRITE);
+	r = cli_open(c, status_opt ? CLI_READ_SHADOW : CLI_WRITE_LOCAL);
 	if (r != UDB_OK)
 		return r;
 	if (status_opt)
