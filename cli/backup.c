@@ -152,11 +152,12 @@ cmd_backup(struct cli *c, int argc, char **argv)
 
 	r = one_dir(c, argc, argv,
 		    "Writes a consistent copy of both files, while the database is in use,\n"
-		    "to the new directory DIR (0700): DIR/public.db and DIR/shadow.db.\n",
+		    "to the new directory DIR (0700): DIR/public.db and DIR/shadow.db.\n"
+		    "Changes wait for the copy; lookups and logins do not.\n",
 		    false, &dir);
 	if (r != UDB_OK)
 		return r == UDB_NOT_FOUND ? UDB_OK : r;
-	r = cli_open(c, CLI_READ_SHADOW);
+	r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
 		return r;
 	r = udb_db_backup(c->db, dir);

@@ -236,6 +236,9 @@ enum udb_result cmd_ssh_authorized_keys(struct cli *c, int argc, char **argv);
 void cli_changed(struct cli *c, const char *message);
 enum udb_result cli_audit_record(struct cli *c);
 enum udb_result cmd_log(struct cli *c, int argc, char **argv);
+/* export.c: export, and import of its JSON (called by cmd_import). */
+enum udb_result cmd_export(struct cli *c, int argc, char **argv);
+enum udb_result cli_import_json(struct cli *c, const char *path);
 /* backup.c: backup, restore and check. */
 enum udb_result cmd_backup(struct cli *c, int argc, char **argv);
 enum udb_result cmd_restore(struct cli *c, int argc, char **argv);

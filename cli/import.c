@@ -169,7 +169,14 @@ cmd_import(struct cli *c, int argc, char **argv)
 		{"min-uid", CLI_VALUE, &min_arg},        {"max-uid", CLI_VALUE, &max_arg},
 		{"dry-run", CLI_FLAG, &dry_run},         {0},
 	};
-	struct cli_args a = {.help = import_help, .opts = opts};
+	static const char *const names[] = {"FILE.json"};
+	const char *file = NULL;
+	struct cli_args a = {.help = import_help,
+			     .opts = opts,
+			     .names = names,
+			     .min_args = 0,
+			     .max_args = 1,
+			     .args = &file};
 	enum cli_parse_result p;
 	enum udb_result r;
 	uint32_t min_uid = 0, max_uid = 0;
@@ -177,8 +184,14 @@ cmd_import(struct cli *c, int argc, char **argv)
 	p = cli_parse(c, argc, argv, &a);
 	if (p != CLI_PARSED)
 		return cli_parse_status(p);
+	if (file && (from_system || root || min_arg || max_arg || dry_run))
+		return cli_error(UDB_INVALID, "import: FILE.json takes no other option");
+	if (file)
+		return cli_import_json(c, file);
 	if (!from_system)
-		return cli_error(UDB_INVALID, "import: say where from: --from-system");
+		return cli_error(UDB_INVALID,
+				 "import: say where from: --from-system, or a FILE.json of "
+				 "`userdb export`");
 	r = import_args(c, root, min_arg, max_arg, &min_uid, &max_uid);
 	/* The files are read before the database is opened: no lock is held
 	 * while reading them. */

@@ -87,8 +87,12 @@ static const struct command commands[] = {
 	{"totp", "recovery-codes", cmd_totp_recovery_codes, "USER",
 	 "print 10 new single-use recovery codes"},
 	{NULL, "import", cmd_import,
-	 "--from-system [--root DIR] [--min-uid N] [--max-uid N] [--dry-run]",
-	 "create users, roles and grants from passwd, shadow, group and gshadow"},
+	 "--from-system [--root DIR] [--min-uid N] [--max-uid N] [--dry-run] | FILE.json",
+	 "create users, roles and grants from passwd, shadow, group and gshadow, or "
+	 "everything from an export into an empty database"},
+	{NULL, "export", cmd_export, "[--with-secrets]",
+	 "print the whole database as JSON (with --with-secrets also hashes and second "
+	 "factors)"},
 	{NULL, "backup", cmd_backup, "DIR",
 	 "copy both files, consistently while in use, into the new directory DIR"},
 	{NULL, "restore", cmd_restore, "DIR", "put back a backup in one transaction"},

@@ -76,9 +76,7 @@ enum udb_result
 udb_db_backup(struct udb_db *db, const char *dir)
 {
 	char path[2][4096];
-	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
-	int rc;
 
 	if (!udb_db_has_shadow(db) || !udb_db_has_public(db))
 		return UDB_PERMISSION;
@@ -88,21 +86,30 @@ udb_db_backup(struct udb_db *db, const char *dir)
 			return UDB_INVALID;
 	if (mkdir(dir, 0700) != 0)
 		return errno == EEXIST ? UDB_EXISTS : udb_result_from_errno(errno);
-	/* One read transaction over both files: the statement reads each, so
-	 * both snapshots are taken before either copy starts, and the backup
-	 * steps run inside it. */
-	r = exec(db, "BEGIN DEFERRED");
-	if (r == UDB_OK)
-		r = udb_stmt(db, UDB_Q_GENERATIONS, &stmt);
+	/* A change commits the shadow file, then the public file: a reader
+	 * can see one without the other. The copy is taken while holding the
+	 * writers' lock (transaction.c), so it is of one moment of both;
+	 * writers wait for it, readers do not. The read transaction (the
+	 * statement reads both files) keeps one snapshot for both copies. */
+	r = udb_db_writers_lock(db);
 	if (r == UDB_OK) {
-		rc = sqlite3_step(stmt);
-		r = rc == SQLITE_ROW ? UDB_OK : udb_sqlite_result(rc);
-		udb_stmt_done(db, UDB_Q_GENERATIONS);
+		sqlite3_stmt *stmt = NULL;
+
+		r = exec(db, "BEGIN DEFERRED");
+		if (r == UDB_OK)
+			r = udb_stmt(db, UDB_Q_GENERATIONS, &stmt);
+		if (r == UDB_OK) {
+			int rc = sqlite3_step(stmt);
+
+			r = rc == SQLITE_ROW ? UDB_OK : udb_sqlite_result(rc);
+			udb_stmt_done(db, UDB_Q_GENERATIONS);
+		}
+		for (int i = 0; i < 2 && r == UDB_OK; i++)
+			r = copy_out(db, schemas[i], path[i]);
+		if (!sqlite3_get_autocommit(db->sql))
+			exec(db, "COMMIT");
+		udb_db_writers_unlock(db);
 	}
-	for (int i = 0; i < 2 && r == UDB_OK; i++)
-		r = copy_out(db, schemas[i], path[i]);
-	if (!sqlite3_get_autocommit(db->sql))
-		exec(db, "COMMIT");
 	if (r == UDB_OK)
 		r = fsync_path(dir);
 	if (r != UDB_OK) {

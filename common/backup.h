@@ -2,8 +2,9 @@
  * Called by cli/backup.c (`userdb backup`, `restore`, `check`).
  *
  * A backup is a new directory (0700) holding public.db and shadow.db
- * (0600), copied with SQLite's online backup from one read snapshot of
- * both files, so the pair is consistent while writers go on. A restore
+ * (0600), copied with SQLite's online backup inside a write transaction
+ * (the writers' lock of transaction.c), so the pair is of one moment:
+ * readers go on, writers wait for the copy. A restore
  * copies every row of a backup of the same schema version into the live
  * store in one write transaction (the two-file commit of transaction.c),
  * which republishes the images; the store's own pair id, generations and
@@ -16,7 +17,7 @@
 #include "db.h"
 #include "result.h"
 
-/* db must have both files. dir must not exist. */
+/* db must be a write handle. dir must not exist. */
 enum udb_result udb_db_backup(struct udb_db *db, const char *dir);
 
 /* db must be a write handle; dir a backup that udb_check() finds clean. */

@@ -80,6 +80,12 @@ char *udb_column_strdup(sqlite3_stmt *stmt, int index);
  * to the row (user.c, rename.c). */
 enum udb_result udb_user_refresh_passwd_entry(struct udb_db *db, int64_t id);
 
+/* Holds off every writer (they all take the image lock first, see
+ * transaction.c) without a transaction of its own, for a copy of both
+ * files of one moment (backup.c). Not while a transaction is open. */
+enum udb_result udb_db_writers_lock(struct udb_db *db);
+void udb_db_writers_unlock(struct udb_db *db);
+
 /* errno of a failed file operation as a result (db.c). */
 enum udb_result udb_result_from_errno(int e);
 /* Empties both WALs if no reader is in the way, without waiting

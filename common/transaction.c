@@ -182,6 +182,21 @@ image_lock(struct udb_db *db)
 	return UDB_OK;
 }
 
+enum udb_result
+udb_db_writers_lock(struct udb_db *db)
+{
+	if (db->tx_depth > 0 || db->image_lock_fd >= 0)
+		return UDB_INTERNAL;
+	return image_lock(db);
+}
+
+void
+udb_db_writers_unlock(struct udb_db *db)
+{
+	if (db->tx_depth == 0)
+		image_unlock(db);
+}
+
 /* The generations the store says the images were last published at. */
 static enum udb_result
 stored_image_generations(struct udb_db *db, int64_t ret_gen[2])

@@ -231,7 +231,7 @@ readonly_cmds="$readonly_cmds|central init|host add|host allow|host deny|host li
 # `sync` only copies what central's own commands changed.
 readonly_cmds="$readonly_cmds|sync|"
 # backup writes a new directory and check reads: neither changes the store.
-readonly_cmds="$readonly_cmds|backup|check|"
+readonly_cmds="$readonly_cmds|backup|check|export|"
 "$USERDB" --help | sed -n 's/^  userdb //p' | while read -r w1 w2 rest; do
 	case $w2 in
 	[a-z]*) c="$w1 $w2" ;;
