@@ -54,7 +54,8 @@ evaluate(struct cli *c, const struct udb_account *a, struct line_eval *e, size_t
 
 	for (size_t i = 0; i < n && r == UDB_OK; i++)
 		if (!e[i].bad_arg)
-			r = udb_gate_account(c->db, &e[i].args, a, c->now, &e[i].verdict);
+			r = udb_gate_account(c->db, &e[i].args, c->cfg->host, a, c->now,
+					     &e[i].verdict);
 	if (r != UDB_OK)
 		return cli_error(r, "user %s: cannot read its roles, permissions or emails: %s",
 				 cli_quote(a->username), udb_result_to_string(r));

@@ -165,6 +165,11 @@ decision_line(const struct explain_view *v, char *buf, size_t size)
 		snprintf(buf, size, "refused: %s has none of the accepted %ss (%s=%s)", u,
 			 what_of(d->argument), d->argument, d->list);
 		break;
+	case UDB_GATE_HOST_NOT_ALLOWED:
+		snprintf(buf, size,
+			 "refused: none of %s's roles is allowed on host %s (userdb host allow)", u,
+			 d->host);
+		break;
 	case UDB_GATE_NO_CONFIRMED_EMAIL:
 		snprintf(buf, size,
 			 "refused: %s has no confirmed email address "

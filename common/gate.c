@@ -1,5 +1,6 @@
-/* The account phase's rules (see gate.h): the account state first, then
- * the four role and permission arguments, then the confirmed email. The
+/* The account phase's rules (see gate.h): the account state first, then,
+ * on a fleet host, the host's allowed roles, then the four role and
+ * permission arguments, then the confirmed email. The
  * gates run before a password change is asked for: PAM_NEW_AUTHTOK_REQD
  * lets the application go on with a change and then open the session, so a
  * user who lacks a required role is refused even when the password must
@@ -106,7 +107,7 @@ check_grants(struct udb_db *db, const struct udb_pam_args *args, const struct ud
 }
 
 enum udb_result
-udb_gate_account(struct udb_db *db, const struct udb_pam_args *args,
+udb_gate_account(struct udb_db *db, const struct udb_pam_args *args, const char *host,
 		 const struct udb_account *account, int64_t now,
 		 struct udb_gate_verdict *ret_verdict)
 {
@@ -135,6 +136,19 @@ udb_gate_account(struct udb_db *db, const struct udb_pam_args *args,
 	if (v.reason != UDB_GATE_OK) {
 		*ret_verdict = v;
 		return UDB_OK;
+	}
+	if (host) {
+		bool allowed = false;
+
+		r = udb_user_allowed_on_host(db, account->user_id, host, now, &allowed);
+		if (r != UDB_OK)
+			return r;
+		if (!allowed) {
+			v.reason = UDB_GATE_HOST_NOT_ALLOWED;
+			v.host = host;
+			*ret_verdict = v;
+			return UDB_OK;
+		}
 	}
 	r = check_grants(db, args, account, now, &v);
 	if (r == UDB_OK && v.reason == UDB_GATE_OK && args->require_confirmed_email) {

@@ -26,6 +26,7 @@ enum udb_gate_reason {
 	UDB_GATE_MISSING,          /* a *_required item is missing */
 	UDB_GATE_NONE_ACCEPTED,    /* none of a *_accepted list */
 	UDB_GATE_NO_CONFIRMED_EMAIL,
+	UDB_GATE_HOST_NOT_ALLOWED, /* fleet mode: no role of the user is allowed on this host */
 };
 
 struct udb_gate_verdict {
@@ -36,13 +37,18 @@ struct udb_gate_verdict {
 	const char *argument;
 	const char *list;
 	char missing[UDB_PERMISSION_MAX + 1]; /* MISSING: the first missing item */
+	const char *host;                     /* HOST_NOT_ALLOWED: the host's name */
 };
 
-/* Decides for account at now under args. UDB_OK with *ret_verdict filled,
- * or the failure to read the roles, permissions or emails (the verdict is
- * then not usable: fail closed). */
+/* Decides for account at now under args, on fleet host host (the
+ * configuration's `host =`; NULL when not a fleet host): there, after the
+ * account state and before the arguments, a user none of whose effective
+ * roles is allowed on the host (udb_user_allowed_on_host) is refused, with
+ * or without roles_required=. UDB_OK with *ret_verdict filled, or the
+ * failure to read the roles, permissions or emails (the verdict is then
+ * not usable: fail closed). */
 enum udb_result udb_gate_account(struct udb_db *db, const struct udb_pam_args *args,
-				 const struct udb_account *account, int64_t now,
+				 const char *host, const struct udb_account *account, int64_t now,
 				 struct udb_gate_verdict *ret_verdict);
 
 /* Fleet mode's offline limit (userdb.conf max_offline and offline_roles):

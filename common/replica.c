@@ -30,6 +30,7 @@ static const char *const role_permissions_cols[] = {"role_id", "permission"};
 static const char *const user_roles_cols[] = {"user_id", "role_id", "not_before", "not_after",
 					      "granted_at"};
 static const char *const id_allocator_cols[] = {"kind", "high_water"};
+static const char *const host_roles_cols[] = {"host", "role_id"};
 /* Without password_hash (userdb.secrets) and the host-local columns. */
 static const char *const accounts_cols[] = {
 	"user_id",       "password_changed_at", "min_days",   "max_days",   "warn_days",
@@ -63,6 +64,8 @@ static const struct udb_replica_info tables[UDB_REPLICA_COUNT] = {
 		"user_id * 3 + role_id + coalesce(not_before, 0) + coalesce(not_after, 0)", NULL),
 	[UDB_REPLICA_ID_ALLOCATOR] =
 		TABLE("id_allocator", id_allocator_cols, 1, "high_water", NULL),
+	[UDB_REPLICA_HOST_ROLES] =
+		TABLE("host_roles", host_roles_cols, 2, "role_id + length(host)", NULL),
 	[UDB_REPLICA_ACCOUNTS] =
 		TABLE("accounts", accounts_cols, 1,
 		      "user_id + coalesce(not_before, 0) + coalesce(not_after, 0) + "

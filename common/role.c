@@ -676,3 +676,38 @@ udb_user_effective_permissions(struct udb_db *db, int64_t user_id, int64_t now,
 	return user_strings_at(db, UDB_Q_USER_EFFECTIVE_PERMISSIONS, user_id, now, ret_permissions,
 			       ret_n);
 }
+
+enum udb_result
+udb_host_roles(struct udb_db *db, const char *host, char ***ret_names, size_t *ret_n)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_HOST_ROLES, &stmt);
+	if (r != UDB_OK)
+		return r;
+	udb_bind_text(stmt, 1, host);
+	return udb_stmt_collect_text(db, UDB_Q_HOST_ROLES, ret_names, ret_n);
+}
+
+enum udb_result
+udb_user_allowed_on_host(struct udb_db *db, int64_t user_id, const char *host, int64_t now,
+			 bool *ret_allowed)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int64_t one;
+
+	*ret_allowed = false;
+	r = udb_stmt(db, UDB_Q_USER_HOST_ALLOWED, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, user_id);
+	sqlite3_bind_int64(stmt, 2, now);
+	udb_bind_text(stmt, 3, host);
+	r = udb_stmt_int(db, UDB_Q_USER_HOST_ALLOWED, &one);
+	if (r == UDB_NOT_FOUND)
+		return UDB_OK;
+	*ret_allowed = r == UDB_OK;
+	return r;
+}

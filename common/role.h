@@ -92,6 +92,13 @@ enum udb_result udb_user_grants(struct udb_db *db, int64_t user_id, struct udb_g
  * grants plus every role they include, transitively. */
 enum udb_result udb_user_effective_roles(struct udb_db *db, int64_t user_id, int64_t now,
 					 char ***ret_names, size_t *ret_n);
+/* Fleet mode: the sorted names of the roles allowed on host (the local copy
+ * of this host's rows of central's userdb.host_roles). */
+enum udb_result udb_host_roles(struct udb_db *db, const char *host, char ***ret_names,
+			       size_t *ret_n);
+/* Whether one of the user's effective roles at now is allowed on host. */
+enum udb_result udb_user_allowed_on_host(struct udb_db *db, int64_t user_id, const char *host,
+					 int64_t now, bool *ret_allowed);
 /* Sorted permissions of those roles. */
 enum udb_result udb_user_effective_permissions(struct udb_db *db, int64_t user_id, int64_t now,
 					       char ***ret_permissions, size_t *ret_n);

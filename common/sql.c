@@ -168,6 +168,14 @@ static const char *const queries[UDB_Q_COUNT] = {
 		" ORDER BY p.permission",
 	/* No DISTINCT: udb_user_effective_gids removes duplicates itself, which
 	 * is cheaper than SQLite's temporary b-tree for a hundred rows. */
+	[UDB_Q_HOST_ROLES] = "SELECT r.name FROM pub.host_roles h JOIN pub.roles r ON r.id = "
+			     "h.role_id WHERE h.host = ?1 ORDER BY r.name",
+	/* ?1 user id, ?2 now, ?3 host: one row when an effective role of the
+	 * user (as UDB_Q_USER_EFFECTIVE_ROLES) is allowed on the host. */
+	[UDB_Q_USER_HOST_ALLOWED] =
+		"SELECT 1 FROM pub.user_roles ur JOIN pub.role_closure c ON "
+		"c.member_role_id = ur.role_id JOIN pub.host_roles h ON h.role_id = c.role_id "
+		"AND h.host = ?3 WHERE ur.user_id = ?1 AND " GRANT_ACTIVE " LIMIT 1",
 	[UDB_Q_USER_EFFECTIVE_GIDS] =
 		"SELECT r.gid FROM pub.users u JOIN pub.user_roles ur ON "
 		"ur.user_id = u.id JOIN pub.role_closure c ON c.member_role_id = ur.role_id "

@@ -67,6 +67,9 @@ enum udb_query {
 	UDB_Q_USER_EFFECTIVE_ROLES,
 	UDB_Q_USER_EFFECTIVE_PERMISSIONS,
 	UDB_Q_USER_EFFECTIVE_GIDS,
+	/* fleet mode: the roles allowed on this host (pub.host_roles) */
+	UDB_Q_HOST_ROLES,
+	UDB_Q_USER_HOST_ALLOWED,
 	/* groups as NSS shows them */
 	UDB_Q_ROLE_HAS_INCLUDERS,
 	UDB_Q_ROLE_MEMBERS_DIRECT,

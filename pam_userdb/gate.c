@@ -82,6 +82,11 @@ refuse(pam_handle_t *pamh, int flags, const struct udb_gate_verdict *v, const ch
 		pam_syslog(pamh, LOG_NOTICE, "access denied for %s: no confirmed email address",
 			   name);
 		return PAM_PERM_DENIED;
+	case UDB_GATE_HOST_NOT_ALLOWED:
+		pam_syslog(pamh, LOG_NOTICE,
+			   "access denied for %s: none of its roles is allowed on host %s", name,
+			   v->host);
+		return PAM_PERM_DENIED;
 	case UDB_GATE_OK:
 	case UDB_GATE_MUST_CHANGE:
 		break;
@@ -100,7 +105,7 @@ pud_gate_account(pam_handle_t *pamh, int flags, const struct udb_pam_args *args,
 	int64_t age = 0;
 	enum udb_result r;
 
-	r = udb_gate_account(db, args, account, now, &v);
+	r = udb_gate_account(db, args, cfg->host, account, now, &v);
 	if (r != UDB_OK) {
 		pam_syslog(pamh, LOG_ERR, "cannot read the roles, permissions or emails of %s: %s",
 			   name, udb_result_to_string(r));

@@ -255,6 +255,12 @@ acct() { # acct USER: pamtester's account phase, "ok" or "refused"
 		pamtester login "$1" acct_mgmt >/dev/null 2>&1; then echo ok; else echo refused; fi
 }
 if command -v pamtester >/dev/null; then
+	# The host gate refuses a user none of whose roles is allowed on web1,
+	# whatever max_offline says: bob (the new one of step 4, without a
+	# grant) gets dev, and dev is allowed on web1.
+	central "INSERT INTO userdb.user_roles SELECT 12, id, NULL, NULL, 1700000000
+		FROM userdb.roles WHERE name = 'dev' ON CONFLICT DO NOTHING;"
+	"$USERDB" --config "$ADMIN_CONF" host allow web1 dev >/dev/null
 	"$USERDB" sync >/dev/null 2>&1
 	check "before the limit: alice (ops) and bob (dev) pass the account phase" "ok ok" \
 		"$(acct alice) $(acct bob)"

@@ -8,6 +8,7 @@
 #include "email.h"
 #include "fixture.h"
 #include "gate.h"
+#include "replica.h"
 #include "role.h"
 
 static int64_t alice;
@@ -38,9 +39,10 @@ account(void)
 				    .is_enabled = true};
 }
 
-/* The verdict for args given as one space-separated module line. */
+/* The verdict for args given as one space-separated module line, on fleet
+ * host host (NULL: not a fleet host). */
 static struct udb_gate_verdict
-verdict(const struct udb_account *a, const char *line, int64_t now)
+verdict_on(const struct udb_account *a, const char *line, const char *host, int64_t now)
 {
 	static char buf[512];
 	struct udb_pam_args args = {0};
@@ -50,8 +52,14 @@ verdict(const struct udb_account *a, const char *line, int64_t now)
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
 		ck_assert_int_eq(udb_pam_arg_parse(t, &args), UDB_OK);
-	ck_assert_int_eq(udb_gate_account(fx.db, &args, a, now, &v), UDB_OK);
+	ck_assert_int_eq(udb_gate_account(fx.db, &args, host, a, now, &v), UDB_OK);
 	return v;
+}
+
+static struct udb_gate_verdict
+verdict(const struct udb_account *a, const char *line, int64_t now)
+{
+	return verdict_on(a, line, NULL, now);
 }
 
 START_TEST(test_udb_gate_account_state_first)
@@ -113,6 +121,66 @@ START_TEST(test_udb_gate_account_roles)
 	ck_assert_str_eq(v.argument, "roles_accepted");
 	/* Case-sensitive: Admin is not admin. */
 	ck_assert_int_eq(verdict(&a, "roles_required=Admin", T0).reason, UDB_GATE_MISSING);
+}
+END_TEST
+
+/* Allows role on host as `userdb sync` does: through the apply engine. */
+static void
+allow_on_host(const char *host, const char *role, bool allow)
+{
+	struct udb_replica_apply *ap = NULL;
+	struct udb_role *r = NULL;
+	char id[24];
+	const char *row[2] = {host, id};
+
+	ck_assert_int_eq(udb_role_by_name(fx.db, role, &r), UDB_OK);
+	snprintf(id, sizeof(id), "%lld", (long long)r->id);
+	udb_role_free(r);
+	ck_assert_int_eq(udb_replica_apply_begin(fx.db, false, &ap), UDB_OK);
+	if (allow)
+		ck_assert_int_eq(udb_replica_apply_row(ap, UDB_REPLICA_HOST_ROLES, row), UDB_OK);
+	else
+		ck_assert_int_eq(udb_replica_apply_tombstone(ap, UDB_REPLICA_HOST_ROLES, row),
+				 UDB_OK);
+	ck_assert_int_eq(udb_replica_apply_commit(ap, 1, T0), UDB_OK);
+}
+
+START_TEST(test_udb_gate_account_host_roles)
+{
+	struct udb_account a = account();
+	struct udb_gate_verdict v;
+	char **names = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(udb_grant(fx.db, "alice", "admin", 0, T0 + DAY, T0, NULL), UDB_OK);
+	/* Not a fleet host: no host gate. */
+	ck_assert_int_eq(verdict(&a, "", T0).reason, UDB_GATE_OK);
+	/* A host with no allowed role lets nobody in, with or without
+	 * roles_required=. */
+	v = verdict_on(&a, "", "web1", T0);
+	ck_assert_int_eq(v.reason, UDB_GATE_HOST_NOT_ALLOWED);
+	ck_assert_str_eq(v.host, "web1");
+	ck_assert_int_eq(verdict_on(&a, "roles_required=admin", "web1", T0).reason,
+			 UDB_GATE_HOST_NOT_ALLOWED);
+	/* user is allowed on web1 and alice has it through admin. */
+	allow_on_host("web1", "user", true);
+	allow_on_host("db1", "ops", true);
+	ck_assert_int_eq(udb_host_roles(fx.db, "web1", &names, &n), UDB_OK);
+	ck_assert_str_eq(fx_join(names, n), "user");
+	ck_assert_int_eq(verdict_on(&a, "", "web1", T0).reason, UDB_GATE_OK);
+	/* The host's other gates still apply after it. */
+	ck_assert_int_eq(verdict_on(&a, "roles_required=ops", "web1", T0).reason, UDB_GATE_MISSING);
+	/* Another host's rows do not count. */
+	ck_assert_int_eq(verdict_on(&a, "", "db1", T0).reason, UDB_GATE_HOST_NOT_ALLOWED);
+	/* An expired grant does not count. */
+	ck_assert_int_eq(verdict_on(&a, "", "web1", T0 + DAY).reason, UDB_GATE_HOST_NOT_ALLOWED);
+	/* The account state still comes first. */
+	a.is_enabled = false;
+	ck_assert_int_eq(verdict_on(&a, "", "web1", T0).reason, UDB_GATE_DISABLED);
+	a.is_enabled = true;
+	/* A deny that reaches the host refuses at once. */
+	allow_on_host("web1", "user", false);
+	ck_assert_int_eq(verdict_on(&a, "", "web1", T0).reason, UDB_GATE_HOST_NOT_ALLOWED);
 }
 END_TEST
 
@@ -179,6 +247,7 @@ gate_suite(void)
 	tcase_add_test(tc, test_udb_gate_account_password_aging);
 	tcase_add_test(tc, test_udb_gate_account_roles);
 	tcase_add_test(tc, test_udb_gate_account_permissions_and_email);
+	tcase_add_test(tc, test_udb_gate_account_host_roles);
 	tc = fx_tcase(s, "udb_pam_arg_parse", false);
 	tcase_add_test(tc, test_udb_pam_arg_parse_kinds);
 	return s;
