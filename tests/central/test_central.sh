@@ -99,13 +99,13 @@ CONF=$T/badconninfo.conf MATCH='config: central: not a libpq connection string: 
 check "nothing was created by the refused runs" \
 	"$(admin_sql -c "SELECT to_regnamespace('userdb') IS NULL")" "t"
 
-MATCH='^created the central schema \(version 2\)$' \
+MATCH='^created the central schema \(version 3\)$' \
 	expect 0 "central init creates the schema" central init
 check "the revision counter starts at 0" "$(rev)" "0"
 check "the schema version is recorded" \
-	"$(admin_sql -c "SELECT value FROM userdb.meta WHERE key = 'schema_version'")" "2"
+	"$(admin_sql -c "SELECT value FROM userdb.meta WHERE key = 'schema_version'")" "3"
 
-MATCH='^the central database is current \(schema version 2\)$' \
+MATCH='^the central database is current \(schema version 3\)$' \
 	expect 0 "central init again changes nothing" central init
 MATCH='"changed": false' expect 0 "central init --json says unchanged" --json central init
 check "the counter did not move" "$(rev)" "0"
@@ -118,7 +118,7 @@ sed "s/dbname=userdb/dbname=race/" "$T/userdb.conf" >"$T/race.conf"
 wait $!
 check "two concurrent inits: one creates, one finds it current" \
 	"$(cat "$T/race1" "$T/race2" | sort | tr '\n' '|')" \
-	"created the central schema (version 2)|the central database is current (schema version 2)|"
+	"created the central schema (version 3)|the central database is current (schema version 3)|"
 
 pg_super_psql -c "CREATE DATABASE foreign_db OWNER udb_admin" >/dev/null
 sed "s/dbname=userdb/dbname=foreign_db/" "$T/userdb.conf" >"$T/foreign.conf"
@@ -133,7 +133,7 @@ check "... and left alone" \
 sed "s/dbname=userdb/dbname=race/" "$T/userdb.conf" >"$T/race.conf"
 pg_psql "$(sed -n 's/^central = //p' "$T/race.conf")" \
 	-c "UPDATE userdb.meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-CONF=$T/race.conf MATCH='central schema version 99 is newer than this userdb.s 2 \(upgrade userdb; nothing changed\)' \
+CONF=$T/race.conf MATCH='central schema version 99 is newer than this userdb.s 3 \(upgrade userdb; nothing changed\)' \
 	expect 69 "a newer central schema is refused by init" central init
 CONF=$T/race.conf MATCH='central schema version 99 is newer' \
 	expect 69 "... and by the host commands" host list
@@ -307,6 +307,35 @@ check "a host sees the tombstones of its own host rows only" \
 	"$(host_sql -c "SELECT string_agg(tbl || ' ' || pk::text, '; ' ORDER BY tbl || ' ' || pk::text) FROM userdb.tombstones WHERE tbl LIKE 'host%'")" \
 	'host_roles {"host": "web1", "role_id": 2}'
 MATCH="^userdb: host 'db1': no such host" expect 67 "host del of an unknown host" host del db1
+
+# A host writes a password change back, for its own users only.
+before=$(rev)
+check "a host sets the hash of a user allowed on it" \
+	"$(host_sql -c "SELECT userdb.host_set_password(10, '\$6\$new\$hash', 5000)")" "$((before + 1))"
+check "... central has it, with the change time, at that revision" \
+	"$(admin_sql -c "SELECT s.password_hash || ' ' || a.password_changed_at || ' ' || s.rev FROM userdb.secrets s JOIN userdb.accounts a USING (user_id) WHERE user_id = 10")" \
+	"\$6\$new\$hash 5000 $((before + 1))"
+for call in "userdb.host_set_password(11, '\$6\$evil\$x', 1)" "userdb.host_set_password(10, 'plain', 1)" \
+	"userdb.host_set_password(10, '\$6\$a:b\$c', 1)"; do
+	out=$(host_sql -c "SELECT $call")
+	case $out in
+	*"may not log in on host web1"* | *"not a password hash"*) pass "a host may not: $call" ;;
+	*) flunk "a host may not: $call" "$out" ;;
+	esac
+done
+check "... and nothing changed" \
+	"$(admin_sql -c "SELECT string_agg(password_hash, ' ' ORDER BY user_id) FROM userdb.secrets")|$(rev)" \
+	"\$6\$new\$hash \$6\$bob \$6\$carol|$((before + 1))"
+
+# Forward-only upgrade: a database at schema 2 gets migration 3.
+admin_sql -c "DROP FUNCTION userdb.host_set_password(bigint, text, bigint);
+	UPDATE userdb.meta SET value = '2' WHERE key = 'schema_version'" >/dev/null
+MATCH="^userdb: central database: central schema version 2 is older than this userdb's 3 \(run .userdb central init.\)" \
+	expect 69 "host commands refuse an older central schema" host list
+MATCH='^upgraded the central schema from version 2 to 3$' expect 0 "central init upgrades it" central init
+check "... with the migration applied and the data kept" \
+	"$(admin_sql -c "SELECT count(*) FROM pg_proc WHERE proname = 'host_set_password'")|$(admin_sql -c "SELECT count(*) FROM userdb.users")" \
+	"1|3"
 
 # A host login cannot run the admin commands.
 printf 'dbdir = %s/db\ncentral = %s\n' "$T" "$HOST_CI" >"$T/hostadmin.conf"
