@@ -151,3 +151,45 @@ cli_central_free(struct cli *c)
 	udb_central_admin_free(c->central_admin);
 	c->central_admin = NULL;
 }
+
+enum udb_result
+cmd_central_push_local(struct cli *c, int argc, char **argv)
+{
+	struct cli_args a = {.help = "Copies this host's database into the empty central database "
+				     "named by `central =`,\nin one transaction; this box is then "
+				     "the admin mirror at that revision.\n"};
+	struct udb_central_push_report rep;
+	enum cli_parse_result p;
+	enum udb_result r;
+
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = cli_load_config(c);
+	if (r != UDB_OK)
+		return r;
+	if (!c->cfg->central || c->cfg->host) {
+		c->config_failed = true;
+		return cli_error(UDB_INVALID,
+				 "central push-local: runs on the admin box: set `central = "
+				 "CONNINFO` and no `host =` in %s",
+				 cli_quote(c->cfg->path ? c->cfg->path : UDB_CONFIG_PATH));
+	}
+	r = cli_open(c, CLI_WRITE_LOCAL);
+	if (r != UDB_OK)
+		return r;
+	r = udb_central_admin_new(c->cfg->central, &c->central_admin);
+	if (r == UDB_OK)
+		r = udb_central_admin_push_local(c->central_admin, c->db, &rep);
+	if (r == UDB_UNAVAILABLE || r == UDB_EXISTS || r == UDB_CORRUPT || r == UDB_INTERNAL)
+		return cli_error(r, "central push-local: %s%s: nothing changed",
+				 r == UDB_UNAVAILABLE ? "central database unreachable: " : "",
+				 udb_central_admin_error(c->central_admin));
+	if (r != UDB_OK)
+		return cli_fail(r, "central push-local");
+	out_done(c, true,
+		 "copied %zu users and %zu roles to the central database (revision %" PRId64
+		 "); this box is now its admin mirror",
+		 rep.rows[UDB_REPLICA_USERS], rep.rows[UDB_REPLICA_ROLES], rep.rev);
+	return UDB_OK;
+}

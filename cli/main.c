@@ -106,6 +106,8 @@ static const struct command commands[] = {
 	 "why SERVICE's account phase would allow or refuse USER now (exit 0 / 1)"},
 	{"central", "init", cmd_central_init, "",
 	 "create or upgrade userdb's schema in the central PostgreSQL database"},
+	{"central", "push-local", cmd_central_push_local, "",
+	 "copy this host's database into an empty central database (it becomes the admin mirror)"},
 	{"host", "add", cmd_host_add, "NAME [--allow-role ROLE]... [--passfile PATH]",
 	 "enrol a fleet host and print its configuration lines"},
 	{"host", "allow", cmd_host_allow, "NAME ROLE", "let a role's members log in on a host"},

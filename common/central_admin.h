@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "replica.h"
 #include "result.h"
 
 struct udb_central_admin;
@@ -55,5 +56,17 @@ const char *udb_central_admin_error(const struct udb_central_admin *a);
 
 /* The central revision of the last change sent (0: none yet). */
 int64_t udb_central_admin_sent_rev(const struct udb_central_admin *a);
+
+/* `userdb central push-local`: copies the local store (db, a write handle
+ * without the change hook) into an empty central database in one central
+ * transaction (one revision), then records that revision in the store,
+ * which is from then on the admin mirror. UDB_EXISTS: central is not empty
+ * (nothing changed). ret_report counts the rows per replicated table. */
+struct udb_central_push_report {
+	int64_t rev;
+	size_t rows[UDB_REPLICA_COUNT];
+};
+enum udb_result udb_central_admin_push_local(struct udb_central_admin *a, struct udb_db *db,
+					     struct udb_central_push_report *ret_report);
 
 #endif

@@ -245,5 +245,61 @@ out=$(udb user add fnew 2>/dev/null)
 check "user add after a delete: a new uid, not the freed one" test \
 	"$out" = "added user fnew (uid 70007, gid 70007)"
 
+# --- central push-local: a single host grows into a fleet ---------------------
+pg_super_psql -c "CREATE DATABASE pushdb OWNER udb_admin" >/dev/null
+P=$T/single
+cat >"$T/single.conf" <<EOF
+dbdir = $P
+hash_method = sha512
+hash_cost = 1000
+uid_min = 80000
+uid_max = 89999
+gid_min = 80000
+gid_max = 89999
+EOF
+single() { "$USERDB" --config "$T/single.conf" "$@"; }
+single init >/dev/null
+single role add pstaff --permission ssh:login >/dev/null
+single role add padmin --includes pstaff >/dev/null
+printf 'single host password\n' | single user add pcarol --role padmin --email carol@example.com \
+	--password-stdin >/dev/null 2>&1
+single user add pdan --first-name Dan >/dev/null 2>&1
+single grant pdan pstaff --until 2040-01-01 >/dev/null
+before_view=$(single user show pcarol | grep -Ev '^(created|updated|password changed):')
+# The same box, now pointing at an empty central database.
+sed "s|dbname=userdb|dbname=pushdb|" "$T/mirror.conf" | grep '^central' >>"$T/single.conf"
+single central init >/dev/null
+out=$(single central push-local 2>&1)
+check "push-local: copies the store and says so" test \
+	"$out" = "copied 2 users and 2 roles to the central database (revision 1); this box is now its admin mirror"
+push() { pg_super_psql -d pushdb -c "$1"; }
+check "push-local: every row is central, hashes in userdb.secrets" test \
+	"$(push "SELECT (SELECT count(*) FROM userdb.users) || ' ' || (SELECT count(*) FROM userdb.roles)
+		|| ' ' || (SELECT count(*) FROM userdb.user_roles) || ' ' || (SELECT count(*) FROM userdb.role_closure)
+		|| ' ' || (SELECT count(*) FROM userdb.user_emails) || ' ' || (SELECT count(*) FROM userdb.secrets)
+		|| ' ' || (SELECT high_water FROM userdb.id_allocator WHERE kind = 'uid')")" = "2 2 2 3 1 1 80003" -a \
+	"$(push "SELECT password_hash FROM userdb.secrets")" = \
+	"$(sqlite3 "file:$P/shadow.db?mode=ro" "SELECT password_hash FROM accounts WHERE password_hash IS NOT NULL")"
+check "push-local: the store's audit trail has it" grep -q "copied 2 users and 2 roles" \
+	<(single log 2>&1)
+check "push-local: the box is the admin mirror at central's revision" test \
+	"$(sqlite3 "file:$P/public.db?mode=ro" "SELECT value FROM meta WHERE key = 'central_rev'")" = 1
+before_p=$(for t in roles users user_roles secrets id_allocator; do push "SELECT * FROM userdb.$t ORDER BY 1"; done)
+out=$(single central push-local 2>&1)
+rc=$?
+check "push-local into a central that is not empty: refused, exit 65" test "$rc" = 65 -a \
+	"$out" = "userdb: central push-local: the central database is not empty (it has roles, users, hosts or ids handed out): nothing changed"
+check "push-local refused: central unchanged" test \
+	"$(for t in roles users user_roles secrets id_allocator; do push "SELECT * FROM userdb.$t ORDER BY 1"; done)" = "$before_p"
+out=$(single user add pemil 2>/dev/null)
+check "after push-local: a change goes to central, ids go on from the store's" test \
+	"$out/$(push "SELECT uid FROM userdb.users WHERE username = 'pemil'")" = "added user pemil (uid 80004, gid 80004)/80004"
+sed "s|^dbdir = .*|dbdir = $T/pushmirror|" "$T/single.conf" >"$T/pushmirror.conf"
+"$USERDB" --config "$T/pushmirror.conf" init >/dev/null
+"$USERDB" --config "$T/pushmirror.conf" sync >/dev/null 2>&1
+check "after push-local: another admin box syncs the same users" test \
+	"$("$USERDB" --config "$T/pushmirror.conf" user show pcarol | grep -Ev '^(created|updated|password changed):')" = \
+	"$before_view"
+
 echo "1..$n"
 exit $((failed > 0))
