@@ -357,12 +357,14 @@ static const char *const queries[UDB_Q_COUNT] = {
 	/* The generation keys.img was last built at (sshkey_image.c). */
 	[UDB_Q_SSHKEY_IMAGE_GENERATION] = "SELECT coalesce((SELECT value FROM sec.meta WHERE key = "
 					  "'keys_image_generation'), 0)",
-	/* Every key of a user with an account, in name order (BINARY: the
-	 * bytes, as the image reader's binary search compares them). */
+	/* Every key of an enabled user, in name order (BINARY: the bytes, as
+	 * the image reader's binary search compares them). A disabled user is
+	 * left out: the world-readable image must not tell who is disabled. */
 	[UDB_Q_SSHKEY_IMAGE_ROWS] =
 		"SELECT u.username, a.is_enabled, a.not_before, a.not_after, k.options, k.type, "
 		"k.blob, k.comment, k.until FROM pub.ssh_keys k JOIN pub.users u ON u.id = "
-		"k.user_id JOIN sec.accounts a ON a.user_id = k.user_id ORDER BY u.username, k.id",
+		"k.user_id JOIN sec.accounts a ON a.user_id = k.user_id WHERE a.is_enabled "
+		"ORDER BY u.username, k.id",
 
 	[UDB_Q_USER_RENAME] = "UPDATE pub.users SET username = ?2, updated_at = ?3 WHERE id = ?1",
 	/* The name stays confirmed: the user exists in the public file. */

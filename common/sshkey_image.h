@@ -17,7 +17,10 @@
  *     blob, comment, blank-separated), each padded to 8.
  * What a lookup serves is decided at lookup time: nothing unless the
  * account is enabled and inside its validity dates, and only keys whose
- * `until` is still ahead. */
+ * `until` is still ahead. Disabled users are left out by the writer (the
+ * file is world-readable and must not say who is disabled); the reader
+ * checks the flag all the same. The validity dates of a user with keys
+ * are in it, as they must be for the lookup to decide without the store. */
 #ifndef UDB_SSHKEY_IMAGE_H
 #define UDB_SSHKEY_IMAGE_H
 

@@ -129,6 +129,11 @@ no-pty,from=\"10.0.0.0/8\" ${RSA% *} bob's keys"
 	"$USERDB" user disable alice >/dev/null
 	keys alice
 	check "ssh-authorized-keys: nothing for a disabled user" 0 ""
+	if grep -q alice "$DB/keys.img"; then
+		not_ok "the world-readable keys.img does not name a disabled user"
+	else
+		ok "the world-readable keys.img does not name a disabled user"
+	fi
 	"$USERDB" user enable alice >/dev/null
 	keys alice
 	check "ssh-authorized-keys: served again once enabled" 0 "$ED"

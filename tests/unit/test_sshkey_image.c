@@ -177,7 +177,9 @@ START_TEST(test_udb_keys_img_lookup_disabled_and_deleted)
 	add("alice", ED25519, NULL, 0);
 	add("bob", ECDSA256, NULL, 0);
 	ck_assert_int_eq(udb_account_set_enabled(fx.db, "alice", false, NULL), UDB_OK);
-	ck_assert_int_eq(lookup("alice", T0), UDB_OK);
+	/* Not in the image at all: it does not tell a disabled user from one
+	 * without keys. */
+	ck_assert_int_eq(lookup("alice", T0), UDB_NOT_FOUND);
 	ck_assert_str_eq(served, "");
 	ck_assert_int_eq(lookup("bob", T0), UDB_OK);
 	ck_assert_str_eq(served, ECDSA256 "\n");
