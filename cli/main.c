@@ -345,7 +345,9 @@ static enum udb_result
 dispatch(struct cli *c, int argc, char **argv)
 {
 	const struct command *cmd;
-	char name[64];
+	/* Static: c->name outlives this call (main() hands it to the audit
+	 * record after the command returns). */
+	static char name[64];
 
 	if (argc < 1)
 		return cli_error(UDB_INVALID, "missing command (see `userdb --help`)");
