@@ -6,10 +6,30 @@
  * three short statements: whoever started the attempt never holds the
  * write lock while a password is being hashed. */
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "attempt.h"
 #include "db-internal.h"
 #include "totp.h"
+
+/* An accepted attempt with no failures to forget writes nothing, so a full
+ * disk would not stop it while every wrong guess goes unrecorded: the
+ * guessing would be uncounted. Below this much room (what root may still
+ * use) in the shadow file's directory, an attempt counts as one that could
+ * not be recorded, whatever its password. */
+#define ROOM_FOR_RECORD (64 * 1024)
+
+static enum udb_result
+room_to_record(const struct udb_db *db)
+{
+	struct statvfs st;
+
+	if (statvfs(db->dbdir, &st) != 0)
+		return UDB_IO;
+	if ((unsigned long long)st.f_bfree * st.f_frsize < ROOM_FOR_RECORD)
+		return UDB_IO;
+	return UDB_OK;
+}
 
 /* Columns of UDB_Q_ATTEMPT_STATE. */
 enum { STATE_LOCKED_UNTIL, STATE_HASH };
@@ -106,6 +126,8 @@ udb_attempt_record_code(struct udb_db *db, const struct udb_account *account, bo
 	if (r == UDB_OK && code)
 		r = udb_totp_check_in_tx(db, account->user_id, code, now, window, right,
 					 &code_right);
+	if (r == UDB_OK && right && code_right)
+		r = room_to_record(db);
 	if (r == UDB_OK && right && code_right) {
 		/* Writes only when there are failures to forget, so that most
 		 * logins commit a transaction that changed nothing (no fsync). */
