@@ -408,13 +408,77 @@ send_one(struct udb_central_admin *a, const struct change *ch)
 	return r;
 }
 
-/* Sends the changes of table t that are deletions (deletes true) or not. */
+/* A savepoint command, not counted as a change sent. */
+static bool
+savepoint(struct udb_central_admin *a, const char *sql)
+{
+	PGresult *res = PQexec(a->pg, sql);
+	bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	return ok;
+}
+
+/* Which changes of a table the first round put off: a row the mirror
+ * wrote in an order the changeset does not keep (two addresses trading the
+ * primary mark) can collide with a unique index centrally until the other
+ * row is written, so such a row is tried again after the rest. */
+struct deferred {
+	unsigned char *v;
+	size_t cap;
+};
+
+static bool
+deferred_set(struct deferred *d, size_t k, bool value)
+{
+	if (k >= d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		unsigned char *v;
+
+		while (cap <= k)
+			cap *= 2;
+		v = realloc(d->v, cap);
+		if (!v)
+			return false;
+		memset(v + d->cap, 0, cap - d->cap);
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[k] = value;
+	return true;
+}
+
+/* One change of the first round of inserts and updates: under a savepoint,
+ * so that a duplicate is put off instead of failing the transaction. */
+static enum udb_result
+send_first(struct udb_central_admin *a, const struct change *ch, struct deferred *d, size_t k)
+{
+	enum udb_result r;
+
+	if (!savepoint(a, "SAVEPOINT udb_row"))
+		return pg_failure(a, NULL);
+	r = send_one(a, ch);
+	if (r == UDB_EXISTS) {
+		if (!savepoint(a, "ROLLBACK TO SAVEPOINT udb_row"))
+			return pg_failure(a, NULL);
+		a->error[0] = '\0';
+		return deferred_set(d, k, true) ? UDB_OK : UDB_NO_MEMORY;
+	}
+	if (r == UDB_OK && !savepoint(a, "RELEASE SAVEPOINT udb_row"))
+		r = pg_failure(a, NULL);
+	return r;
+}
+
+/* Sends the changes of table t that are deletions (deletes true) or not;
+ * d NULL: every one, else the first round (d records what it put off) or,
+ * with retry, only what the first round put off. */
 static enum udb_result
 send_table(struct udb_central_admin *a, struct udb_db *db, const void *changeset, int size,
-	   enum udb_replica_table t, bool deletes)
+	   enum udb_replica_table t, bool deletes, struct deferred *d, bool retry)
 {
 	struct change ch = {.it = NULL, .t = t};
 	enum udb_result r = UDB_OK;
+	size_t k = 0;
 	int rc;
 
 	if (sqlite3changeset_start(&ch.it, size, (void *)(uintptr_t)changeset) != SQLITE_OK)
@@ -429,9 +493,12 @@ send_table(struct udb_central_admin *a, struct udb_db *db, const void *changeset
 		}
 		if (replica_of(table) != t || (ch.op == SQLITE_DELETE) != deletes)
 			continue;
+		k++;
+		if (retry && (k - 1 >= d->cap || !d->v[k - 1]))
+			continue;
 		r = load_local_cols(a, db, t);
 		if (r == UDB_OK)
-			r = send_one(a, &ch);
+			r = d && !retry ? send_first(a, &ch, d, k - 1) : send_one(a, &ch);
 	}
 	if (sqlite3changeset_finalize(ch.it) != SQLITE_OK && r == UDB_OK)
 		r = UDB_INTERNAL;
@@ -444,9 +511,17 @@ send_changeset(struct udb_central_admin *a, struct udb_db *db, const void *chang
 	enum udb_result r = UDB_OK;
 
 	for (int t = UDB_REPLICA_SECRETS - 1; t >= 0 && r == UDB_OK; t--)
-		r = send_table(a, db, changeset, size, (enum udb_replica_table)t, true);
-	for (int t = 0; t < UDB_REPLICA_SECRETS && r == UDB_OK; t++)
-		r = send_table(a, db, changeset, size, (enum udb_replica_table)t, false);
+		r = send_table(a, db, changeset, size, (enum udb_replica_table)t, true, NULL,
+			       false);
+	for (int t = 0; t < UDB_REPLICA_SECRETS && r == UDB_OK; t++) {
+		struct deferred d = {.v = NULL};
+
+		r = send_table(a, db, changeset, size, (enum udb_replica_table)t, false, &d, false);
+		if (r == UDB_OK && d.cap)
+			r = send_table(a, db, changeset, size, (enum udb_replica_table)t, false, &d,
+				       true);
+		free(d.v);
+	}
 	return r;
 }
 

@@ -138,6 +138,14 @@ udb email primary falice alice@wonderland.example >/dev/null
 check "email add, email primary: central has both addresses, the new one primary" test \
 	"$(central "SELECT email || ' ' || is_primary FROM userdb.user_emails ORDER BY email" | tr '\n' ' ')" = \
 	"alice@example.com 0 alice@wonderland.example 1 "
+# Two rows trade the primary mark: central's unique index on it must not
+# see two primaries half way (either order of the two rows is sent).
+udb email primary falice alice@example.com >/dev/null
+check "email primary back: central follows" test \
+	"$(central "SELECT email FROM userdb.user_emails WHERE is_primary <> 0")" = alice@example.com
+udb email primary falice alice@wonderland.example >/dev/null
+check "email primary again: central follows" test \
+	"$(central "SELECT email FROM userdb.user_emails WHERE is_primary <> 0")" = alice@wonderland.example
 udb email del falice alice@example.com >/dev/null
 check "email del: the address is gone centrally" test \
 	"$(central "SELECT count(*) FROM userdb.user_emails")" = 1
