@@ -132,6 +132,7 @@ enum udb_result cli_open(struct cli *c, enum cli_access access);
 enum udb_result cmd_init(struct cli *c, int argc, char **argv);
 /* sync.c: `userdb sync` (fleet mode). */
 enum udb_result cmd_sync(struct cli *c, int argc, char **argv);
+enum udb_result cmd_compact(struct cli *c, int argc, char **argv);
 /* A name for a new user or role (what: "user", "role") or a new uid / gid
  * (what: "uid", "gid") must be free in userdb and in every other name
  * service source; reports which it is not. An id must also be inside the

@@ -31,6 +31,8 @@ struct command {
 
 static const struct command commands[] = {
 	{NULL, "init", cmd_init, "", "create the database, or upgrade it to the current schema"},
+	{NULL, "compact", cmd_compact, "[--force]",
+	 "rebuild the image bases, taking in the deltas of every change since"},
 	{"user", "add", cmd_user_add,
 	 "NAME [--uid N] [--primary-role ROLE] [--first-name S] [--last-name S] [--email ADDR]... "
 	 "[--home DIR] [--shell PATH] [--role ROLE]... [--disabled] [--password-stdin | "

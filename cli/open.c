@@ -219,6 +219,43 @@ cmd_init(struct cli *c, int argc, char **argv)
 	return out_init(c, c->cfg->dbdir, old_version, udb_db_schema_version());
 }
 
+enum udb_result
+cmd_compact(struct cli *c, int argc, char **argv)
+{
+	bool force = false;
+	const struct cli_opt opts[] = {
+		{"force", CLI_FLAG, &force},
+		{0},
+	};
+	struct cli_args a = {
+		.help = "Rebuilds the image bases (nss.img, nss-shadow.img) from the store and\n"
+			"removes the deltas beside them, which every change adds to. Nothing\n"
+			"to do when nothing changed since the last rebuild. Run from a timer.\n"
+			"  --force  rebuild anyway (rows written into the store with sqlite3)\n",
+		.opts = opts,
+	};
+	enum cli_parse_result p;
+	enum udb_result r;
+	size_t folded = 0;
+
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	r = cli_open(c, CLI_WRITE);
+	if (r != UDB_OK)
+		return r;
+	r = udb_db_compact(c->db, force, &folded);
+	if (r != UDB_OK)
+		return cli_error(r, "database %s: %s", cli_quote(c->cfg->dbdir),
+				 udb_result_to_string(r));
+	if (folded > 0 || force)
+		out_done(c, true, "rebuilt the images in %s (%zu changes taken in)", c->cfg->dbdir,
+			 folded);
+	else
+		out_done(c, false, "the images in %s have no changes to take in", c->cfg->dbdir);
+	return UDB_OK;
+}
+
 /* Whether the passwd (or group) file at path has an entry called name. */
 static bool
 file_has_name(const char *path, bool group, const char *name)

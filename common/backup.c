@@ -124,7 +124,7 @@ udb_db_backup(struct udb_db *db, const char *dir)
  * file it is, the pair, the generations (transaction.c). */
 #define KEPT_META                                                                                  \
 	"('file', 'pair', 'generation', 'image_generation', 'shadow_image_generation', "           \
-	"'keys_image_generation')"
+	"'image_delta_generation', 'shadow_image_delta_generation', 'keys_image_generation')"
 
 /* One statement per table of the backup's schema, for phase 0 (empty the
  * live table) or 1 (fill it from the backup). */
@@ -134,8 +134,10 @@ restore_table(struct udb_db *db, int i, const char *table, int phase)
 	char sql[1024];
 	const char *s = schemas[i];
 
-	/* The audit trail is the store's history, not part of its state. */
-	if (strcmp(table, "audit") == 0)
+	/* The audit trail is the store's history, not part of its state; the
+	 * image change tables say what the live images lack, and the restore's
+	 * own changes are recorded into them at its commit. */
+	if (strcmp(table, "audit") == 0 || strcmp(table, "image_changes") == 0)
 		return UDB_OK;
 	if (strcmp(table, "id_allocator") == 0) {
 		/* Ids are never handed out twice: a mark never goes down. */

@@ -39,7 +39,11 @@ struct udb_db {
 	struct udb_change_hook hook; /* udb_db_set_change_hook(); send NULL: none */
 	struct sqlite3_session *sessions[UDB_CHANGE_SESSIONS]; /* open while capturing */
 	struct udb_change_filter filters[UDB_CHANGE_SESSIONS];
-	bool tx_keys_changed; /* keys.img must be rebuilt (sql.h's udb_sql_changes_keys) */
+	bool tx_keys_changed;  /* keys.img must be rebuilt (sql.h's udb_sql_changes_keys) */
+	bool tx_rebuild_bases; /* a base is missing or stale: no delta over it */
+	/* image_changes.c's own pair, open from the outermost begin on */
+	struct sqlite3_session *image_sessions[UDB_CHANGE_SESSIONS];
+	bool tx_marked; /* the transaction changed something an image shows */
 };
 
 /* Returns the prepared statement for q, ready to bind. The caller must call
@@ -92,18 +96,34 @@ enum udb_result udb_result_from_errno(int e);
  * (transaction.c); called after every commit and by udb_db_init. */
 void udb_db_checkpoint(struct udb_db *db);
 
+/* How many entries changed since the bases a delta may hold before a write
+ * rebuilds the bases instead (transaction.c, invariant 10). */
+#define UDB_IMAGE_DELTA_MAX 4096
+
 /* The image writer (image_write.c), called by the transaction code only.
  * build writes the new files of the images in which beside the old ones,
- * from the open transaction's snapshot, stamped with generation; install
- * renames them into place after the commit and bumps nss.gen; discard
- * removes what build wrote (after a rollback). */
-enum udb_result udb_image_build(struct udb_db *db, unsigned which, uint64_t generation);
-enum udb_result udb_image_install(struct udb_db *db, unsigned which);
+ * from the open transaction's snapshot, stamped with generation: the bases
+ * whole, or (delta) the deltas over the installed bases, whose generations
+ * base_generation[0] (public) and [1] (shadow) must be; UDB_NOT_FOUND
+ * when such a base is not installed. install renames them into place
+ * after the commit (new bases remove the deltas) and bumps nss.gen;
+ * discard removes what build wrote (after a rollback). */
+enum udb_result udb_image_build(struct udb_db *db, unsigned which, bool delta, uint64_t generation,
+				const uint64_t base_generation[2]);
+enum udb_result udb_image_install(struct udb_db *db, unsigned which, bool delta);
 void udb_image_discard(struct udb_db *db, unsigned which);
-/* The generation in the header of an installed image; UDB_NOT_FOUND when
- * there is none, UDB_CORRUPT when it is not a readable image. kind is an
- * enum udb_img_kind. */
+/* The generation in the header of an installed image or delta; UDB_NOT_FOUND
+ * when there is none, UDB_CORRUPT when it is not a readable image. kind is
+ * an enum udb_img_kind. */
 enum udb_result udb_image_read_generation(const char *dbdir, int kind, uint64_t *ret_generation);
+
+/* What a write transaction changes in what the images show
+ * (image_changes.c), called by transaction.c: start at the outermost begin,
+ * record into the change tables before the COMMIT (ends the capture), stop
+ * on a rollback. */
+enum udb_result udb_image_changes_start(struct udb_db *db);
+enum udb_result udb_image_changes_record(struct udb_db *db);
+void udb_image_changes_stop(struct udb_db *db);
 
 /* The change hook's capture (changeset.c), called by transaction.c: start
  * at the outermost begin (a no-op without a hook), take the changeset

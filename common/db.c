@@ -33,6 +33,7 @@ udb_db_close(struct udb_db *db)
 	if (!db)
 		return;
 	udb_changes_stop(db);
+	udb_image_changes_stop(db);
 	for (int i = 0; i < UDB_Q_COUNT; i++)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_close(db->sql);

@@ -13,6 +13,7 @@
 #define UDB_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clock.h"
@@ -146,5 +147,13 @@ enum udb_image_set {
 	UDB_IMAGES_ALL = 3,
 };
 void udb_db_limit_images(struct udb_db *db, unsigned which);
+
+/* Rebuilds both images' bases from the store in a write transaction of its
+ * own, so that the deltas beside them go (`userdb compact`, run from a
+ * timer). Unless force, does nothing when nothing changed since the bases
+ * and they are in step; *ret_folded (may be NULL) is how many changed
+ * entries the new bases took in. force also takes in rows written into the
+ * store around common/ (with sqlite3), which no delta shows. */
+enum udb_result udb_db_compact(struct udb_db *db, bool force, size_t *ret_folded);
 
 #endif

@@ -1,10 +1,13 @@
-/* Shared by image_build.c and image_write.c only: the sections of an image
- * being built, each a growing buffer. Nothing else includes this. */
+/* Shared by image_build.c, image_delta.c and image_write.c only: the
+ * sections of an image being built, each a growing buffer, and the pieces
+ * a base and a delta are both made of. Nothing else includes this. */
 #ifndef UDB_IMAGE_INTERNAL_H
 #define UDB_IMAGE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <sqlite3.h>
 
 #include "db.h"
 #include "image.h"
@@ -25,5 +28,30 @@ struct udb_image_sections {
 enum udb_result udb_image_build_public(struct udb_db *db, struct udb_image_sections *ret_im);
 enum udb_result udb_image_build_shadow(struct udb_db *db, struct udb_image_sections *ret_im);
 void udb_image_sections_free(struct udb_image_sections *im);
+
+/* The deltas over the installed bases (image_delta.c): the entries changed
+ * since base was built, as schema/0009-*.sql's tables name them, read
+ * from the open transaction's snapshot. */
+enum udb_result udb_image_build_public_delta(struct udb_db *db, const struct udb_img_part *base,
+					     struct udb_image_sections *ret_im);
+enum udb_result udb_image_build_shadow_delta(struct udb_db *db, const struct udb_img_part *base,
+					     struct udb_image_sections *ret_im);
+
+/* Appends n bytes (zeros when data is NULL); NULL and b->failed set when
+ * memory runs out. */
+void *udb_image_buf_add(struct udb_image_buf *b, const void *data, size_t n);
+/* Offset of the string s[0..n) in the pool, followed by a NUL. */
+uint32_t udb_image_pool_add(struct udb_image_buf *pool, const void *s, size_t n);
+/* A hash table over n records: keys[i] is record i's key. */
+enum udb_result udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys, uint32_t n);
+/* A user record from a row shaped as UDB_Q_IMAGE_USERS's; returns the
+ * key of its name for the by-name table. */
+uint32_t udb_image_user_row(sqlite3_stmt *st, struct udb_image_buf *pool,
+			    struct udb_image_buf *users);
+/* An account record from a row shaped as UDB_Q_IMAGE_ACCOUNTS's, and the
+ * by-name table over every account of im. */
+void udb_image_account_row(sqlite3_stmt *st, struct udb_image_buf *pool,
+			   struct udb_image_buf *recs);
+enum udb_result udb_image_account_table(struct udb_image_sections *im);
 
 #endif

@@ -14,6 +14,20 @@
  * keeps it mapped and compares it at each lookup, so noticing a new image
  * costs a load, not a system call.
  *
+ * Base and delta. Each image is a base (nss.img, nss-shadow.img), rebuilt
+ * whole now and then, and an optional delta beside it (nss-delta.img,
+ * nss-shadow-delta.img) that holds, in the same format, every entry
+ * changed since that base (whole: a role with its resolved members, a user
+ * with its groups) and the indexes of the base's entries it supersedes
+ * (changed, renamed or deleted: the COVERED sections). A delta names the
+ * generation of the base it applies to. A lookup asks the delta first,
+ * then the base, and a base entry the delta covers is not there. A delta
+ * made for an older base is ignored (the newer base has everything it
+ * had); one made for a newer base means a base is being installed: the
+ * reader maps again. The base carries each entry's store id (the ID
+ * sections), which the writer of the next delta uses to find what a
+ * changed entry was in the base.
+ *
  * Layout (all integers little-endian as the host writes them, every section
  * 8-byte aligned):
  *   header: magic, format version, kind, the store's generation, the file
@@ -40,15 +54,19 @@
 
 #define UDB_IMAGE_FILE        "nss.img"
 #define UDB_SHADOW_IMAGE_FILE "nss-shadow.img"
+#define UDB_IMAGE_DELTA_FILE  "nss-delta.img"
+#define UDB_SHADOW_DELTA_FILE "nss-shadow-delta.img"
 #define UDB_IMAGE_GEN_FILE    "nss.gen"
 #define UDB_IMAGE_LOCK_FILE   "image.lock"
 
 #define UDB_IMG_MAGIC   "UDBIMG\r\n"
-#define UDB_IMG_VERSION 1u
+#define UDB_IMG_VERSION 2u
 
 enum udb_img_kind {
 	UDB_IMG_PUBLIC = 1,
 	UDB_IMG_SHADOW = 2,
+	UDB_IMG_PUBLIC_DELTA = 3,
+	UDB_IMG_SHADOW_DELTA = 4,
 };
 
 enum udb_img_section {
@@ -63,6 +81,10 @@ enum udb_img_section {
 	UDB_IMG_S_WINDOWS,
 	UDB_IMG_S_MEMBER_OFFS,
 	UDB_IMG_S_TIMED,
+	UDB_IMG_S_USER_IDS,      /* base: (store id, index) of each user, by id */
+	UDB_IMG_S_ROLE_IDS,      /* base: the same for roles */
+	UDB_IMG_S_COVERED_USERS, /* delta: base user (account) indexes, ascending */
+	UDB_IMG_S_COVERED_ROLES, /* delta: base role indexes, ascending */
 	UDB_IMG_S_COUNT,
 };
 
@@ -75,8 +97,15 @@ struct udb_img_header {
 	uint32_t version;
 	uint32_t kind;
 	uint64_t generation;
+	uint64_t base_generation; /* a delta: the base it applies to; a base: 0 */
 	uint64_t size;
 	struct udb_img_span sect[UDB_IMG_S_COUNT];
+};
+
+/* An entry's id in the store and its index in the base. */
+struct udb_img_id {
+	int64_t id;
+	uint32_t idx, pad;
 };
 
 /* A hash table slot: key is the uid or gid, or the hash of the name;
@@ -145,14 +174,24 @@ struct udb_img_account {
 	uint8_t must_change, is_enabled, pad[2];
 };
 
-/* A checked view of a mapped image: the header and every section were
- * found inside the bytes given. Records are checked when they are read. */
-struct udb_img {
+/* One mapped file, checked: the header and every section were found inside
+ * the bytes given. Records are checked when they are read. */
+struct udb_img_part {
 	const unsigned char *base;
 	size_t size;
 	enum udb_img_kind kind;
-	uint64_t generation;
+	uint64_t generation, base_generation;
 	struct udb_img_span sect[UDB_IMG_S_COUNT];
+};
+
+/* What lookups read: a base and, when has_delta, the delta over it.
+ * Indexes (udb_img_user_at, udb_img_role_at, udb_img_account_at) run over
+ * the base's records, then the delta's; a base record the delta covers
+ * reads as UDB_NOT_FOUND (enumeration skips it). */
+struct udb_img {
+	struct udb_img_part part[2];
+	bool has_delta;
+	enum udb_img_kind kind; /* UDB_IMG_PUBLIC or UDB_IMG_SHADOW */
 };
 
 uint32_t udb_img_hash_name(const char *name, size_t len);
@@ -163,6 +202,22 @@ uint32_t udb_img_hash_id(uint32_t id);
  * UDB_SCHEMA for another format version. */
 enum udb_result udb_img_open(const void *base, size_t len, enum udb_img_kind kind,
 			     struct udb_img *ret_img);
+/* The same check for one file of kind, into *ret_part (udb_img_open's
+ * first half; the writer reads a base with it). */
+enum udb_result udb_img_part_open(const void *base, size_t len, enum udb_img_kind kind,
+				  struct udb_img_part *ret_part);
+/* Adds the delta of len bytes at base (same lifetime) to img, a base
+ * opened with udb_img_open. UDB_OK: added. UDB_NOT_FOUND: a delta of an
+ * older base, ignored (img answers alone). UDB_BUSY: a delta of a newer
+ * base, whose install is under way: map both again. UDB_CORRUPT or
+ * UDB_SCHEMA as udb_img_open; then img must not be used. */
+enum udb_result udb_img_attach_delta(struct udb_img *img, const void *base, size_t len);
+/* Whether base record idx of section s (USERS or ROLES) is superseded. */
+bool udb_img_covered(const struct udb_img *img, enum udb_img_section s, uint32_t idx);
+/* The base index of the entry whose store id is id (USER_IDS or ROLE_IDS
+ * of a base part); false when the base has none. */
+bool udb_img_part_find_id(const struct udb_img_part *part, enum udb_img_section s, int64_t id,
+			  uint32_t *ret_idx);
 
 /* A passwd entry: the five strings, each NUL-ended, at entry[0..len). */
 struct udb_img_passwd {
@@ -195,7 +250,7 @@ struct udb_img_group {
 	const struct udb_img_timed *timed;
 	uint32_t n_timed;
 	bool bad_member;
-	const struct udb_img *img;
+	const struct udb_img_part *part; /* the file it came from, for its windows */
 };
 
 size_t udb_img_role_count(const struct udb_img *img);
@@ -207,8 +262,8 @@ enum udb_result udb_img_role_by_gid(const struct udb_img *img, uint32_t gid,
 				    struct udb_img_group *ret_role);
 /* Whether a window list [first, first + count) holds now; count 0 is
  * "always". UDB_CORRUPT (as false with *ret_bad set) when out of bounds. */
-bool udb_img_windows_hold(const struct udb_img *img, uint32_t first, uint32_t count, int64_t now,
-			  bool *ret_bad);
+bool udb_img_windows_hold(const struct udb_img_part *part, uint32_t first, uint32_t count,
+			  int64_t now, bool *ret_bad);
 
 /* Calls fn for the gid of every group user is in at time now (no repeats). */
 enum udb_result udb_img_user_groups(const struct udb_img *img, const struct udb_img_passwd *user,

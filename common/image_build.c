@@ -13,8 +13,8 @@
 #include "image.h"
 #include "validate.h"
 
-static void *
-buf_add(struct udb_image_buf *b, const void *data, size_t n)
+void *
+udb_image_buf_add(struct udb_image_buf *b, const void *data, size_t n)
 {
 	void *at;
 
@@ -43,14 +43,13 @@ buf_add(struct udb_image_buf *b, const void *data, size_t n)
 	return at;
 }
 
-/* Offset of the string s[0..n) in the pool, followed by a NUL. */
-static uint32_t
-pool_add(struct udb_image_buf *pool, const void *s, size_t n)
+uint32_t
+udb_image_pool_add(struct udb_image_buf *pool, const void *s, size_t n)
 {
 	uint32_t off = (uint32_t)pool->len;
 
-	buf_add(pool, s, n);
-	buf_add(pool, "", 1);
+	udb_image_buf_add(pool, s, n);
+	udb_image_buf_add(pool, "", 1);
 	if (pool->len > UINT32_MAX)
 		pool->failed = true;
 	return off;
@@ -67,16 +66,15 @@ udb_image_sections_free(struct udb_image_sections *im)
 	}
 }
 
-/* A hash table over n records: keys[i] is record i's key. */
-static enum udb_result
-table_build(struct udb_image_buf *t, const uint32_t *keys, uint32_t n)
+enum udb_result
+udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys, uint32_t n)
 {
 	struct udb_img_slot *slots;
 	size_t size = 8;
 
 	while (size < 2 * (size_t)n)
 		size *= 2;
-	slots = buf_add(t, NULL, size * sizeof(*slots));
+	slots = udb_image_buf_add(t, NULL, size * sizeof(*slots));
 	if (!slots)
 		return UDB_NO_MEMORY;
 	for (uint32_t i = 0; i < n; i++) {
@@ -154,6 +152,34 @@ struct build {
 
 enum image_user_col { IU_ID, IU_UID, IU_GID, IU_PERSONAL, IU_ENTRY, IU_USERNAME };
 
+uint32_t
+udb_image_user_row(sqlite3_stmt *st, struct udb_image_buf *pool, struct udb_image_buf *users)
+{
+	const char *entry = sqlite3_column_blob(st, IU_ENTRY);
+	int len = sqlite3_column_bytes(st, IU_ENTRY);
+	const char *username = (const char *)sqlite3_column_text(st, IU_USERNAME);
+	struct udb_img_user u = {0};
+
+	u.uid = (uint32_t)sqlite3_column_int64(st, IU_UID);
+	u.gid = (uint32_t)sqlite3_column_int64(st, IU_GID);
+	u.flags = sqlite3_column_int(st, IU_PERSONAL) ? UDB_IMG_PERSONAL : 0;
+	u.name_len = entry ? (uint32_t)strnlen(entry, (size_t)len) : 0;
+	/* A blob that does not start with the user's valid name (rows planted
+	 * in the store) is kept, marked: looked up, it fails closed. The
+	 * reader checks the rest of its shape. */
+	if (!entry || !username || !udb_valid_username(username) ||
+	    strlen(username) != u.name_len || memcmp(entry, username, u.name_len) != 0)
+		u.flags |= UDB_IMG_DAMAGED;
+	u.entry_off = (uint32_t)pool->len;
+	u.entry_len = (uint32_t)len;
+	if (len > 0)
+		udb_image_buf_add(pool, entry, (size_t)len);
+	udb_image_buf_add(users, &u, sizeof(u));
+	/* By the name in the users table, so that a user whose entry is
+	 * damaged is found, and fails closed. */
+	return udb_img_hash_name(username ? username : "", username ? strlen(username) : 0);
+}
+
 static enum udb_result
 read_users(struct build *b)
 {
@@ -168,10 +194,6 @@ read_users(struct build *b)
 	if (r != UDB_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *entry = sqlite3_column_blob(st, IU_ENTRY);
-		int len = sqlite3_column_bytes(st, IU_ENTRY);
-		const char *username = (const char *)sqlite3_column_text(st, IU_USERNAME);
-		struct udb_img_user u = {0};
 		if (b->n_users == cap) {
 			struct id_map *grown;
 			uint32_t *keys;
@@ -187,25 +209,9 @@ read_users(struct build *b)
 			}
 			b->name_keys = keys;
 		}
-		b->name_keys[b->n_users] = udb_img_hash_name(username ? username : "",
-							     username ? strlen(username) : 0);
 		b->users[b->n_users] =
 			(struct id_map){sqlite3_column_int64(st, IU_ID), (uint32_t)b->n_users};
-		u.uid = (uint32_t)sqlite3_column_int64(st, IU_UID);
-		u.gid = (uint32_t)sqlite3_column_int64(st, IU_GID);
-		u.flags = sqlite3_column_int(st, IU_PERSONAL) ? UDB_IMG_PERSONAL : 0;
-		u.name_len = entry ? (uint32_t)strnlen(entry, (size_t)len) : 0;
-		/* A blob that does not start with the user's valid name (rows
-		 * planted in the store) is kept, marked: looked up, it fails
-		 * closed. The reader checks the rest of its shape. */
-		if (!entry || !username || !udb_valid_username(username) ||
-		    strlen(username) != u.name_len || memcmp(entry, username, u.name_len) != 0)
-			u.flags |= UDB_IMG_DAMAGED;
-		u.entry_off = (uint32_t)pool->len;
-		u.entry_len = (uint32_t)len;
-		if (len > 0)
-			buf_add(pool, entry, (size_t)len);
-		buf_add(users, &u, sizeof(u));
+		b->name_keys[b->n_users] = udb_image_user_row(st, pool, users);
 		b->n_users++;
 	}
 	if (r == UDB_OK && rc != SQLITE_DONE)
@@ -318,7 +324,7 @@ add_windows(struct build *b, size_t from, size_t to, uint32_t *ret_first)
 	for (size_t i = from; i < to; i++) {
 		struct udb_img_window win = {b->ms[i].not_before, b->ms[i].not_after};
 
-		buf_add(w, &win, sizeof(win));
+		udb_image_buf_add(w, &win, sizeof(win));
 	}
 	return (uint32_t)(to - from);
 }
@@ -350,7 +356,7 @@ build_roles(struct build *b, sqlite3_stmt *names)
 		}
 		name = (const char *)sqlite3_column_text(names, IR_NAME);
 		g.name_len = (uint32_t)strlen(name ? name : "");
-		g.name_off = pool_add(pool, name ? name : "", g.name_len);
+		g.name_off = udb_image_pool_add(pool, name ? name : "", g.name_len);
 		g.members_off = (uint32_t)pool->len;
 		g.offs_first = (uint32_t)(offs->len / sizeof(uint32_t));
 		g.timed_first = (uint32_t)(timed->len / sizeof(struct udb_img_timed));
@@ -366,10 +372,10 @@ build_roles(struct build *b, sqlite3_stmt *names)
 			if (n > 0) {
 				struct udb_img_timed t = {g.n_members, first, n};
 
-				buf_add(timed, &t, sizeof(t));
+				udb_image_buf_add(timed, &t, sizeof(t));
 				g.n_timed++;
 			}
-			buf_add(offs, &off, sizeof(off));
+			udb_image_buf_add(offs, &off, sizeof(off));
 			/* A damaged member (see read_users) is not listed
 			 * quietly: the role fails closed. */
 			if (u->flags & UDB_IMG_DAMAGED)
@@ -377,7 +383,7 @@ build_roles(struct build *b, sqlite3_stmt *names)
 			/* The name is the first string of the user's entry,
 			 * in this same pool, which may move as it grows: room
 			 * first, then the copy by offset. */
-			buf_add(pool, NULL, u->name_len + 1);
+			udb_image_buf_add(pool, NULL, u->name_len + 1);
 			if (!pool->failed)
 				memcpy(pool->p + pool->len - u->name_len - 1,
 				       pool->p + u->entry_off, u->name_len);
@@ -385,7 +391,7 @@ build_roles(struct build *b, sqlite3_stmt *names)
 			i = end;
 		}
 		g.members_len = (uint32_t)(pool->len - g.members_off);
-		buf_add(&b->im.sect[UDB_IMG_S_ROLES], &g, sizeof(g));
+		udb_image_buf_add(&b->im.sect[UDB_IMG_S_ROLES], &g, sizeof(g));
 	}
 }
 
@@ -409,7 +415,7 @@ build_user_groups(struct build *b)
 		if (u->n_groups == 0)
 			u->groups_first = (uint32_t)(ug->len / sizeof(g));
 		g.win_count = add_windows(b, i, end, &g.win_first);
-		buf_add(ug, &g, sizeof(g));
+		udb_image_buf_add(ug, &g, sizeof(g));
 		u->n_groups++;
 		i = end;
 	}
@@ -427,22 +433,39 @@ build_tables(struct build *b)
 
 	if (!keys)
 		return UDB_NO_MEMORY;
-	/* By the name in the users table, so that a user whose entry is
-	 * damaged is found, and fails closed. */
-	r = table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], b->name_keys, (uint32_t)b->n_users);
+	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], b->name_keys,
+				  (uint32_t)b->n_users);
 	for (size_t i = 0; i < b->n_users; i++)
 		keys[i] = user_rec(b, (uint32_t)i)->uid;
 	if (r == UDB_OK)
-		r = table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys, (uint32_t)b->n_users);
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys,
+					  (uint32_t)b->n_users);
 	for (size_t i = 0; i < b->n_roles; i++)
 		keys[i] = udb_img_hash_name(pool + roles[i].name_off, roles[i].name_len);
 	if (r == UDB_OK)
-		r = table_build(&im->sect[UDB_IMG_S_ROLE_BY_NAME], keys, (uint32_t)b->n_roles);
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_NAME], keys,
+					  (uint32_t)b->n_roles);
 	for (size_t i = 0; i < b->n_roles; i++)
 		keys[i] = roles[i].gid;
 	if (r == UDB_OK)
-		r = table_build(&im->sect[UDB_IMG_S_ROLE_BY_GID], keys, (uint32_t)b->n_roles);
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_GID], keys,
+					  (uint32_t)b->n_roles);
 	free(keys);
+	/* Store ids, ascending (both maps are sorted by id): the next delta's
+	 * writer finds a changed entry's base record with them. */
+	for (size_t i = 0; i < b->n_users && r == UDB_OK; i++) {
+		struct udb_img_id id = {b->users[i].id, b->users[i].idx, 0};
+
+		udb_image_buf_add(&im->sect[UDB_IMG_S_USER_IDS], &id, sizeof(id));
+	}
+	for (size_t i = 0; i < b->n_roles && r == UDB_OK; i++) {
+		struct udb_img_id id = {b->roles[i].id, b->roles[i].idx, 0};
+
+		udb_image_buf_add(&im->sect[UDB_IMG_S_ROLE_IDS], &id, sizeof(id));
+	}
+	if (r == UDB_OK &&
+	    (im->sect[UDB_IMG_S_USER_IDS].failed || im->sect[UDB_IMG_S_ROLE_IDS].failed))
+		r = UDB_NO_MEMORY;
 	return r;
 }
 
@@ -510,65 +533,84 @@ column_days(sqlite3_stmt *st, int i)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
 }
 
+void
+udb_image_account_row(sqlite3_stmt *st, struct udb_image_buf *pool, struct udb_image_buf *recs)
+{
+	const char *name = (const char *)sqlite3_column_text(st, IA_NAME);
+	const char *hash = (const char *)sqlite3_column_text(st, IA_HASH);
+	struct udb_img_account a = {0};
+
+	a.name_len = (uint32_t)strlen(name ? name : "");
+	a.name_off = udb_image_pool_add(pool, name ? name : "", a.name_len);
+	a.hash_off = UDB_IMG_NO_HASH;
+	if (hash) {
+		a.hash_len = (uint32_t)strlen(hash);
+		a.hash_off = udb_image_pool_add(pool, hash, a.hash_len);
+	}
+	a.password_changed_at = udb_column_time(st, IA_CHANGED);
+	a.min_days = column_days(st, IA_MIN);
+	a.max_days = column_days(st, IA_MAX);
+	a.warn_days = column_days(st, IA_WARN);
+	a.inactive_days = column_days(st, IA_INACTIVE);
+	a.must_change = sqlite3_column_int(st, IA_MUST_CHANGE) != 0;
+	a.is_enabled = sqlite3_column_int(st, IA_ENABLED) != 0;
+	a.not_before = udb_column_time(st, IA_NOT_BEFORE);
+	a.not_after = udb_column_time(st, IA_NOT_AFTER);
+	a.failed_count = sqlite3_column_int(st, IA_FAILED_COUNT);
+	a.last_failed_at = udb_column_time(st, IA_LAST_FAILED);
+	a.locked_until = udb_column_time(st, IA_LOCKED_UNTIL);
+	udb_image_buf_add(recs, &a, sizeof(a));
+}
+
+enum udb_result
+udb_image_account_table(struct udb_image_sections *im)
+{
+	struct udb_image_buf *pool = &im->sect[UDB_IMG_S_STRINGS];
+	struct udb_image_buf *recs = &im->sect[UDB_IMG_S_USERS];
+	uint32_t n = (uint32_t)(recs->len / sizeof(struct udb_img_account));
+	uint32_t *keys = malloc((n ? n : 1) * sizeof(*keys));
+	enum udb_result r;
+
+	if (!keys)
+		return UDB_NO_MEMORY;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct udb_img_account *a = (const void *)(recs->p + i * sizeof(*a));
+
+		keys[i] = udb_img_hash_name((const char *)pool->p + a->name_off, a->name_len);
+	}
+	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], keys, n);
+	free(keys);
+	return r;
+}
+
 enum udb_result
 udb_image_build_shadow(struct udb_db *db, struct udb_image_sections *ret_im)
 {
 	struct udb_image_sections im = {0};
-	struct udb_image_buf *pool = &im.sect[UDB_IMG_S_STRINGS];
-	struct udb_image_buf *recs = &im.sect[UDB_IMG_S_USERS];
 	sqlite3_stmt *st = NULL;
 	enum udb_result r;
-	uint32_t *keys = NULL, n = 0;
+	uint32_t n = 0;
 	int rc;
 
 	r = udb_stmt(db, UDB_Q_IMAGE_ACCOUNTS, &st);
 	if (r != UDB_OK)
 		return r;
+	/* In user id order: the ids section is sorted as it is written. */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, IA_NAME);
-		const char *hash = (const char *)sqlite3_column_text(st, IA_HASH);
-		struct udb_img_account a = {0};
+		struct udb_img_id id = {sqlite3_column_int64(st, IA_USER_ID), n, 0};
 
-		a.name_len = (uint32_t)strlen(name ? name : "");
-		a.name_off = pool_add(pool, name ? name : "", a.name_len);
-		a.hash_off = UDB_IMG_NO_HASH;
-		if (hash) {
-			a.hash_len = (uint32_t)strlen(hash);
-			a.hash_off = pool_add(pool, hash, a.hash_len);
-		}
-		a.password_changed_at = udb_column_time(st, IA_CHANGED);
-		a.min_days = column_days(st, IA_MIN);
-		a.max_days = column_days(st, IA_MAX);
-		a.warn_days = column_days(st, IA_WARN);
-		a.inactive_days = column_days(st, IA_INACTIVE);
-		a.must_change = sqlite3_column_int(st, IA_MUST_CHANGE) != 0;
-		a.is_enabled = sqlite3_column_int(st, IA_ENABLED) != 0;
-		a.not_before = udb_column_time(st, IA_NOT_BEFORE);
-		a.not_after = udb_column_time(st, IA_NOT_AFTER);
-		a.failed_count = sqlite3_column_int(st, IA_FAILED_COUNT);
-		a.last_failed_at = udb_column_time(st, IA_LAST_FAILED);
-		a.locked_until = udb_column_time(st, IA_LOCKED_UNTIL);
-		buf_add(recs, &a, sizeof(a));
+		udb_image_account_row(st, &im.sect[UDB_IMG_S_STRINGS], &im.sect[UDB_IMG_S_USERS]);
+		udb_image_buf_add(&im.sect[UDB_IMG_S_USER_IDS], &id, sizeof(id));
 		n++;
 	}
 	if (rc != SQLITE_DONE)
 		r = udb_sqlite_result(rc);
 	udb_stmt_done(db, UDB_Q_IMAGE_ACCOUNTS);
-	if (r == UDB_OK && (pool->failed || recs->failed))
-		r = UDB_NO_MEMORY;
-	if (r == UDB_OK) {
-		keys = malloc((n ? n : 1) * sizeof(*keys));
-		if (!keys)
+	for (int s = 0; s < UDB_IMG_S_COUNT && r == UDB_OK; s++)
+		if (im.sect[s].failed)
 			r = UDB_NO_MEMORY;
-	}
-	for (uint32_t i = 0; r == UDB_OK && i < n; i++) {
-		const struct udb_img_account *a = (const void *)(recs->p + i * sizeof(*a));
-
-		keys[i] = udb_img_hash_name((const char *)pool->p + a->name_off, a->name_len);
-	}
 	if (r == UDB_OK)
-		r = table_build(&im.sect[UDB_IMG_S_USER_BY_NAME], keys, n);
-	free(keys);
+		r = udb_image_account_table(&im);
 	if (r != UDB_OK) {
 		udb_image_sections_free(&im);
 		return r;

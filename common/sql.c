@@ -322,7 +322,9 @@ static const char *const queries[UDB_Q_COUNT] = {
 	 * file, which the writer commits first. */
 	[UDB_Q_IMAGE_GENERATIONS] =
 		"SELECT (SELECT value FROM sec.meta WHERE key = 'image_generation'), "
-		"(SELECT value FROM sec.meta WHERE key = 'shadow_image_generation')",
+		"(SELECT value FROM sec.meta WHERE key = 'shadow_image_generation'), "
+		"(SELECT value FROM sec.meta WHERE key = 'image_delta_generation'), "
+		"(SELECT value FROM sec.meta WHERE key = 'shadow_image_delta_generation')",
 	[UDB_Q_IMAGE_SET_GENERATION] =
 		"INSERT INTO sec.meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET "
 		"value = ?2",
@@ -382,6 +384,35 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_ROLE_PRIMARY_GIDS] = "UPDATE pub.users SET gid = ?2 WHERE primary_role_id = ?1",
 	[UDB_Q_ROLE_PRIMARY_ENTRIES] = "UPDATE pub.passwd_entries SET gid = ?2 WHERE id IN (SELECT "
 				       "id FROM pub.users WHERE primary_role_id = ?1)",
+	/* Deltas (image_delta.c, image_changes.c, schema/0009-*.sql): how many entries changed
+	 * since the bases, counted up to ?1 only (the tables can be large
+	 * after an import), and whether a change reaches beyond its entries. */
+	[UDB_Q_IMAGE_CHANGES_PENDING] =
+		"SELECT (SELECT count(*) FROM (SELECT 1 FROM pub.image_changes LIMIT ?1)) + "
+		"(SELECT count(*) FROM (SELECT 1 FROM sec.image_changes LIMIT ?1)), "
+		"EXISTS (SELECT 1 FROM pub.image_changes WHERE kind = 2)",
+	[UDB_Q_IMAGE_MARK_PUB] =
+		"INSERT OR IGNORE INTO pub.image_changes (kind, id) VALUES (?1, ?2)",
+	[UDB_Q_IMAGE_MARK_SEC] = "INSERT OR IGNORE INTO sec.image_changes (user_id) VALUES (?1)",
+	[UDB_Q_IMAGE_ENTRY_USER] = "SELECT id FROM pub.passwd_entries WHERE uid = ?1",
+	[UDB_Q_IMAGE_CHANGES_CLEAR_PUB] = "DELETE FROM pub.image_changes",
+	[UDB_Q_IMAGE_CHANGES_CLEAR_SEC] = "DELETE FROM sec.image_changes",
+	[UDB_Q_IMAGE_CHANGED_USERS] = "SELECT id FROM pub.image_changes WHERE kind = 0 ORDER BY id",
+	[UDB_Q_IMAGE_CHANGED_ROLES] = "SELECT id FROM pub.image_changes WHERE kind = 1 ORDER BY id",
+	[UDB_Q_IMAGE_CHANGED_ACCOUNTS] = "SELECT id FROM pub.image_changes WHERE kind = 0 UNION "
+					 "SELECT user_id FROM sec.image_changes ORDER BY 1",
+	/* One user as UDB_Q_IMAGE_USERS reads it, and its memberships as
+	 * UDB_Q_IMAGE_MEMBERSHIPS reads them. */
+	[UDB_Q_IMAGE_USER_ONE] =
+		"SELECT p.id, p.uid, p.gid, u.primary_role_id IS NULL, p.entry, "
+		"u.username FROM pub.passwd_entries p JOIN pub.users u ON u.id = p.id "
+		"WHERE p.id = ?1",
+	[UDB_Q_IMAGE_USER_MEMBERSHIPS] =
+		"SELECT c.role_id, ur.user_id, ur.not_before, ur.not_after FROM pub.user_roles ur "
+		"JOIN pub.role_closure c ON c.member_role_id = ur.role_id WHERE ur.user_id = ?1",
+	[UDB_Q_IMAGE_ROLE_ONE] = "SELECT id, name, gid FROM pub.roles WHERE id = ?1",
+	[UDB_Q_IMAGE_ACCOUNT_ONE] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
+				    "sec.accounts a ON a.user_id = u.id WHERE u.id = ?1",
 };
 
 const char *

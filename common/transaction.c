@@ -26,17 +26,27 @@
  *    by the next write transaction, which knows the add reached the public
  *    file (4 has run); authentication checks an unconfirmed name against
  *    the public file, so a half add never logs in.
- * 6. The images are built from the transaction's own snapshot before its
- *    COMMIT, into new files beside the installed ones, and their
- *    generation is recorded in the shadow file in the same transaction. A
- *    failure there (a full disk) rolls the change back.
+ * 6. Each image is a base and a delta beside it (image.h). A transaction
+ *    publishes deltas: the entries changed since the bases, rebuilt from
+ *    its own snapshot before its COMMIT over the installed bases (11),
+ *    into new files beside the installed ones; their generation is
+ *    recorded in the shadow file in the same transaction. When the bases
+ *    are due (10) it rebuilds the bases instead, records their generation
+ *    and records no delta. A failure there (a full disk) rolls the change
+ *    back.
  * 7. After the COMMIT the new files are renamed over the installed ones
- *    and the word in nss.gen is bumped, which tells every mapped reader.
- *    Readers see the old image or the new one, whole, never a mix.
- * 8. A writer killed between (6)'s COMMIT and (7) leaves the old images:
+ *    (new bases first, then the old deltas removed) and the word in
+ *    nss.gen is bumped, which tells every mapped reader. A delta's rename
+ *    is one atomic step; between a new base and the removal of the old
+ *    delta, a reader finds a delta of an older base and ignores it (the
+ *    new base has all of it), and one that maps a delta of a newer base
+ *    than the base it mapped maps both again. Readers see the state before
+ *    or after, whole, never a mix.
+ * 8. A writer killed between (6)'s COMMIT and (7) leaves the old files:
  *    NSS answers the state before the change. The next write transaction
- *    finds an image whose generation is not the one recorded (or no image)
- *    and rebuilds it, whatever that transaction changes.
+ *    finds a base whose generation is not the one recorded (or none) and
+ *    rebuilds the bases, or a delta out of step and publishes it again,
+ *    whatever that transaction changes.
  * 9. After the install the WAL is checkpointed without waiting, so it
  *    stays empty for the readers of the store (PAM) without ever stalling
  *    a writer behind them.
@@ -46,9 +56,22 @@
  *    back. The hook commits central first: a local COMMIT that fails after
  *    it leaves the mirror behind central, not ahead, and the mirror's next
  *    sync brings the change (the hook records central's revision in the
- *    same local transaction, so it is not recorded either). */
+ *    same local transaction, so it is not recorded either).
+ * 10. The bases are rebuilt (and the change tables emptied) when a base is
+ *    missing or out of step (8), when a change reached beyond its entries
+ *    (an inclusion between roles, a role's gid or deletion: a delta does
+ *    not follow those), or, in a transaction that may publish both images
+ *    (an admin's change, not PAM's), once more than UDB_IMAGE_DELTA_MAX
+ *    entries changed since the bases; and by udb_db_compact().
+ * 11. What changed is known from SQLite sessions on the transaction
+ *    (image_changes.c), started at the outermost begin before (4)'s repair
+ *    and recorded into the store's change tables before the COMMIT, in the
+ *    same transaction: the tables always match the committed store, and a
+ *    delta rebuilt from them after any crash is the whole change since the
+ *    bases. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -197,9 +220,13 @@ udb_db_writers_unlock(struct udb_db *db)
 		image_unlock(db);
 }
 
-/* The generations the store says the images were last published at. */
+/* The generations the store says the images were last published at:
+ * [0] the public base, [1] the shadow base, [2] and [3] their deltas (0:
+ * none). */
+enum { GEN_BASE = 0, GEN_DELTA = 2, GEN_COUNT = 4 };
+
 static enum udb_result
-stored_image_generations(struct udb_db *db, int64_t ret_gen[2])
+stored_image_generations(struct udb_db *db, int64_t ret_gen[GEN_COUNT])
 {
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
@@ -210,8 +237,8 @@ stored_image_generations(struct udb_db *db, int64_t ret_gen[2])
 		return r;
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		ret_gen[0] = sqlite3_column_int64(stmt, 0);
-		ret_gen[1] = sqlite3_column_int64(stmt, 1);
+		for (int i = 0; i < GEN_COUNT; i++)
+			ret_gen[i] = sqlite3_column_int64(stmt, i);
 	} else {
 		r = udb_sqlite_result(rc);
 	}
@@ -221,52 +248,137 @@ stored_image_generations(struct udb_db *db, int64_t ret_gen[2])
 
 /* An image that is missing, unreadable or of another generation than the
  * store says (a writer killed between its commit and the install, a file
- * removed by hand, an older format) is rebuilt by this transaction. */
+ * removed by hand, an older format) is published again by this
+ * transaction: a base by rebuilding the bases (6), a delta by building it
+ * again from the store's change tables (11). */
 static enum udb_result
 check_images(struct udb_db *db)
 {
-	static const int kinds[2] = {UDB_IMG_PUBLIC, UDB_IMG_SHADOW};
-	int64_t stored[2] = {0, 0};
+	static const int bases[2] = {UDB_IMG_PUBLIC, UDB_IMG_SHADOW};
+	static const int deltas[2] = {UDB_IMG_PUBLIC_DELTA, UDB_IMG_SHADOW_DELTA};
+	int64_t stored[GEN_COUNT] = {0};
 	enum udb_result r;
 
 	r = stored_image_generations(db, stored);
 	for (int i = 0; i < 2 && r == UDB_OK; i++) {
 		uint64_t gen = 0;
 
-		if (udb_image_read_generation(db->dbdir, kinds[i], &gen) != UDB_OK ||
-		    gen != (uint64_t)stored[i])
+		if (udb_image_read_generation(db->dbdir, bases[i], &gen) != UDB_OK ||
+		    gen != (uint64_t)stored[GEN_BASE + i]) {
+			db->tx_images_forced |= UDB_IMAGES_ALL;
+			db->tx_rebuild_bases = true;
+		}
+		if (stored[GEN_DELTA + i] != 0 &&
+		    (udb_image_read_generation(db->dbdir, deltas[i], &gen) != UDB_OK ||
+		     gen != (uint64_t)stored[GEN_DELTA + i]))
 			db->tx_images_forced |= 1u << i;
 	}
 	return r;
 }
 
-/* Stamps the images about to be rebuilt with the next generation, in the
- * transaction, and writes their new files. */
 static enum udb_result
-build_images(struct udb_db *db, unsigned which)
+set_image_generation(struct udb_db *db, const char *key, int64_t value)
 {
-	static const char *const keys[2] = {"image_generation", "shadow_image_generation"};
-	int64_t stored[2] = {0, 0}, next;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, UDB_Q_IMAGE_SET_GENERATION, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, value);
+	return udb_stmt_exec(db, UDB_Q_IMAGE_SET_GENERATION);
+}
+
+/* Whether the bases must be rebuilt rather than a delta published (10):
+ * a change that reaches beyond its entries, or more changed entries since
+ * the bases than a delta should hold (counted only up to that). */
+static enum udb_result
+bases_due(struct udb_db *db, bool *ret_due)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	r = udb_stmt(db, UDB_Q_IMAGE_CHANGES_PENDING, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, UDB_IMAGE_DELTA_MAX + 1);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*ret_due = sqlite3_column_int(stmt, 1) != 0 ||
+			   (db->tx_images == UDB_IMAGES_ALL &&
+			    sqlite3_column_int64(stmt, 0) > UDB_IMAGE_DELTA_MAX);
+	else
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, UDB_Q_IMAGE_CHANGES_PENDING);
+	return r;
+}
+
+/* Rebuilds both bases, stamped with generation, and empties the change
+ * tables they now include. */
+static enum udb_result
+build_bases(struct udb_db *db, int64_t generation)
+{
+	static const char *const keys[GEN_COUNT] = {"image_generation", "shadow_image_generation",
+						    "image_delta_generation",
+						    "shadow_image_delta_generation"};
+	enum udb_result r = UDB_OK;
+	sqlite3_stmt *stmt = NULL;
+
+	for (int i = 0; i < GEN_COUNT && r == UDB_OK; i++)
+		r = set_image_generation(db, keys[i], i < GEN_DELTA ? generation : 0);
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_IMAGE_CHANGES_CLEAR_PUB, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_IMAGE_CHANGES_CLEAR_PUB);
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_IMAGE_CHANGES_CLEAR_SEC, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_IMAGE_CHANGES_CLEAR_SEC);
+	if (r == UDB_OK)
+		r = udb_image_build(db, UDB_IMAGES_ALL, false, (uint64_t)generation, NULL);
+	return r;
+}
+
+/* Stamps the images about to be published with the next generation, in
+ * the transaction, and writes their new files: deltas over the installed
+ * bases when it can, else new bases (*ret_which then says both). */
+static enum udb_result
+build_images(struct udb_db *db, unsigned *ret_which, bool *ret_bases)
+{
+	static const char *const keys[2] = {"image_delta_generation",
+					    "shadow_image_delta_generation"};
+	int64_t stored[GEN_COUNT] = {0}, next = 0;
+	uint64_t base_gen[2];
+	bool due = db->tx_rebuild_bases;
 	enum udb_result r;
 
 	r = stored_image_generations(db, stored);
 	if (r != UDB_OK)
 		return r;
-	next = (stored[0] > stored[1] ? stored[0] : stored[1]) + 1;
-	for (int i = 0; i < 2 && r == UDB_OK; i++) {
-		sqlite3_stmt *stmt = NULL;
-
-		if (!(which & (1u << i)))
-			continue;
-		r = udb_stmt(db, UDB_Q_IMAGE_SET_GENERATION, &stmt);
-		if (r != UDB_OK)
-			break;
-		sqlite3_bind_text(stmt, 1, keys[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 2, next);
-		r = udb_stmt_exec(db, UDB_Q_IMAGE_SET_GENERATION);
+	for (int i = 0; i < GEN_COUNT; i++)
+		next = stored[i] > next ? stored[i] : next;
+	next++;
+	if (!due)
+		r = bases_due(db, &due);
+	for (int i = 0; i < 2 && r == UDB_OK && !due; i++) {
+		base_gen[i] = (uint64_t)stored[GEN_BASE + i];
+		if (*ret_which & (1u << i))
+			r = set_image_generation(db, keys[i], next);
 	}
-	if (r == UDB_OK)
-		r = udb_image_build(db, which, (uint64_t)next);
+	if (r == UDB_OK && !due) {
+		r = udb_image_build(db, *ret_which, true, (uint64_t)next, base_gen);
+		/* No base to build over (removed, damaged): rebuild them. */
+		due = r == UDB_NOT_FOUND;
+		if (due)
+			r = UDB_OK;
+	}
+	*ret_bases = due;
+	if (r == UDB_OK && due) {
+		*ret_which = UDB_IMAGES_ALL;
+		r = build_bases(db, next);
+	}
 	return r;
 }
 
@@ -300,6 +412,7 @@ udb_db_begin(struct udb_db *db)
 	db->tx_keys_changed = false;
 	db->tx_images = UDB_IMAGES_ALL;
 	db->tx_images_forced = UDB_IMAGES_NONE;
+	db->tx_rebuild_bases = false;
 	r = image_lock(db);
 	if (r == UDB_OK)
 		r = udb_stmt(db, UDB_Q_BEGIN_WRITE, &stmt);
@@ -310,7 +423,10 @@ udb_db_begin(struct udb_db *db)
 		db->tx_depth = 0;
 		return r;
 	}
-	r = repair_if_needed(db);
+	/* Before the repair, whose deletions the images must follow too. */
+	r = udb_image_changes_start(db);
+	if (r == UDB_OK)
+		r = repair_if_needed(db);
 	if (r == UDB_OK)
 		r = check_images(db);
 	if (r == UDB_OK)
@@ -358,6 +474,7 @@ udb_db_commit(struct udb_db *db)
 	int64_t pub = 0, sec = 0;
 	unsigned images;
 	bool keys = false;
+	bool bases = false;
 
 	if (db->tx_depth == 0)
 		return UDB_INTERNAL;
@@ -377,8 +494,14 @@ udb_db_commit(struct udb_db *db)
 		if (r == UDB_OK)
 			r = set_generations(db, pub + 1);
 	}
+	if (r == UDB_OK)
+		r = udb_image_changes_record(db);
+	/* A change of nothing an image shows (a role's description) publishes
+	 * nothing either, unless an image is out of step. */
+	if (r == UDB_OK && !db->tx_marked)
+		images = db->tx_images_forced;
 	if (r == UDB_OK && images)
-		r = build_images(db, images);
+		r = build_images(db, &images, &bases);
 	/* keys.img (sshkey_image.c) is rebuilt when the keys or the account
 	 * state they depend on changed, whatever images this change limited
 	 * itself to. */
@@ -399,7 +522,7 @@ udb_db_commit(struct udb_db *db)
 	/* Committed: a failure to install leaves the images one change
 	 * behind until the next write, which finds them out of step and
 	 * rebuilds them; the change itself stands. */
-	(void)udb_image_install(db, images);
+	(void)udb_image_install(db, images, !bases);
 	if (keys)
 		(void)udb_keys_image_install(db);
 	image_unlock(db);
@@ -420,10 +543,49 @@ udb_db_rollback(struct udb_db *db)
 	}
 	image_unlock(db);
 	udb_changes_stop(db);
+	udb_image_changes_stop(db);
 	if (sqlite3_get_autocommit(db->sql))
 		return;
 	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
 		udb_stmt_exec(db, UDB_Q_ROLLBACK);
+}
+
+enum udb_result
+udb_db_compact(struct udb_db *db, bool force, size_t *ret_folded)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r = udb_db_begin(db);
+	int64_t pending = 0;
+	int rc;
+
+	if (r != UDB_OK)
+		return r;
+	r = udb_stmt(db, UDB_Q_IMAGE_CHANGES_PENDING, &stmt);
+	if (r == UDB_OK) {
+		sqlite3_bind_int64(stmt, 1, INT64_MAX);
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW)
+			pending = sqlite3_column_int64(stmt, 0) + sqlite3_column_int(stmt, 1);
+		else
+			r = udb_sqlite_result(rc);
+		udb_stmt_done(db, UDB_Q_IMAGE_CHANGES_PENDING);
+	}
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	/* Nothing since the bases, and they are in step: nothing to do,
+	 * unless the store was written around common/ (by hand). */
+	if (force || pending > 0 || db->tx_rebuild_bases) {
+		db->tx_rebuild_bases = true;
+		db->tx_images_forced |= UDB_IMAGES_ALL;
+	} else {
+		db->tx_images = UDB_IMAGES_NONE;
+	}
+	r = udb_db_commit(db);
+	if (r == UDB_OK && ret_folded)
+		*ret_folded = (size_t)pending;
+	return r;
 }
 
 void

@@ -128,18 +128,24 @@ gr_next_locked(struct group *grp, char *buf, size_t buflen)
 	struct udb_img_passwd u;
 	enum udb_result r;
 
-	if (!gr_cursor.personal) {
-		if (gr_cursor.index < udb_img_role_count(img)) {
-			r = udb_img_role_at(img, gr_cursor.index, &role);
-			if (r == UDB_OK)
-				r = udb_pack_img_role(&role, cfg, udb_now(), grp, buf, buflen);
+	/* A base record the delta supersedes reads as not found: the delta
+	 * has it, after the base's (image.h). */
+	for (; !gr_cursor.personal && gr_cursor.index < udb_img_role_count(img);
+	     gr_cursor.index++) {
+		r = udb_img_role_at(img, gr_cursor.index, &role);
+		if (r == UDB_OK)
+			r = udb_pack_img_role(&role, cfg, udb_now(), grp, buf, buflen);
+		if (r != UDB_NOT_FOUND)
 			return r;
-		}
+	}
+	if (!gr_cursor.personal) {
 		gr_cursor.personal = true;
 		gr_cursor.index = 0;
 	}
 	for (; gr_cursor.index < udb_img_user_count(img); gr_cursor.index++) {
 		r = udb_img_user_at(img, gr_cursor.index, &u);
+		if (r == UDB_NOT_FOUND)
+			continue;
 		if (r != UDB_OK)
 			return r;
 		if (u.personal)

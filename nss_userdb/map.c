@@ -39,6 +39,10 @@ view_drop(struct udb_nss_view *v)
 {
 	if (v->map)
 		munmap(v->map, v->map_len);
+	if (v->delta_map)
+		munmap(v->delta_map, v->delta_len);
+	v->delta_map = NULL;
+	v->delta_len = 0;
 	if (v->gen_word)
 		munmap((void *)(uintptr_t)v->gen_word, sizeof(uint64_t));
 	udb_config_free(v->cfg);
@@ -155,16 +159,40 @@ out:
 	return r;
 }
 
+/* The delta beside a base already opened in *img, mapped into *ret_map:
+ * none (no file, or one made for an older base) leaves the base alone.
+ * UDB_BUSY: the delta is newer than the base, whose install is under way. */
 static enum udb_result
-remap(struct udb_nss_view *v)
+map_delta(int dirfd, const char *file, struct udb_img *img, void **ret_map, size_t *ret_len)
+{
+	enum udb_result r;
+
+	*ret_map = NULL;
+	r = map_file(dirfd, file, sizeof(struct udb_img_header), ret_map, ret_len);
+	if (r == UDB_UNAVAILABLE)
+		return UDB_OK; /* no delta */
+	if (r != UDB_OK)
+		return r;
+	r = udb_img_attach_delta(img, *ret_map, *ret_len);
+	if (r == UDB_NOT_FOUND)
+		r = UDB_OK;
+	if (r != UDB_OK || !img->has_delta) {
+		munmap(*ret_map, *ret_len);
+		*ret_map = NULL;
+	}
+	return r;
+}
+
+/* One attempt at mapping the word, the base and its delta. */
+static enum udb_result
+remap_once(struct udb_nss_view *fresh)
 {
 	void *gen = NULL, *map = NULL;
 	size_t gen_len = 0, len = 0;
-	struct udb_nss_view fresh = {0};
 	enum udb_result r;
 	int dirfd = -1;
 
-	r = open_dbdir(&dirfd, &fresh.cfg);
+	r = open_dbdir(&dirfd, &fresh->cfg);
 	if (r != UDB_OK)
 		goto out;
 	/* The word first: a writer that publishes after this read bumps it
@@ -172,24 +200,46 @@ remap(struct udb_nss_view *v)
 	r = map_file(dirfd, UDB_IMAGE_GEN_FILE, sizeof(uint64_t), &gen, &gen_len);
 	if (r != UDB_OK)
 		goto out;
-	fresh.gen_word = gen;
-	fresh.seen = __atomic_load_n(fresh.gen_word, __ATOMIC_ACQUIRE);
+	fresh->gen_word = gen;
+	fresh->seen = __atomic_load_n(fresh->gen_word, __ATOMIC_ACQUIRE);
+	/* The base before its delta: a writer installs a new base before it
+	 * removes the deltas of the old one (image.h). */
 	r = map_file(dirfd, UDB_IMAGE_FILE, sizeof(struct udb_img_header), &map, &len);
 	if (r != UDB_OK)
 		goto out;
-	fresh.map = map;
-	fresh.map_len = len;
-	r = udb_img_open(map, len, UDB_IMG_PUBLIC, &fresh.img);
+	fresh->map = map;
+	fresh->map_len = len;
+	r = udb_img_open(map, len, UDB_IMG_PUBLIC, &fresh->img);
+	if (r == UDB_OK)
+		r = map_delta(dirfd, UDB_IMAGE_DELTA_FILE, &fresh->img, &fresh->delta_map,
+			      &fresh->delta_len);
 out:
 	if (dirfd >= 0)
 		close(dirfd);
 	/* The word was mapped with the page it lives on; only its first
 	 * bytes are ever read, and it is unmapped with that length. */
 	(void)gen_len;
+	return r;
+}
+
+/* A delta newer than the base is a writer between its two renames: the
+ * base it needs is in place already, so mapping again finds it. */
+#define REMAP_TRIES 8
+
+static enum udb_result
+remap(struct udb_nss_view *v)
+{
+	struct udb_nss_view fresh = {0};
+	enum udb_result r = UDB_BUSY;
+
+	for (int i = 0; i < REMAP_TRIES && r == UDB_BUSY; i++) {
+		view_drop(&fresh);
+		r = remap_once(&fresh);
+	}
 	view_drop(v);
 	if (r != UDB_OK) {
 		view_drop(&fresh);
-		return r;
+		return r == UDB_BUSY ? UDB_UNAVAILABLE : r;
 	}
 	fresh.registered = v->registered;
 	*v = fresh;
@@ -246,15 +296,24 @@ udb_nss_shadow_open(struct udb_nss_shadow *ret_shadow)
 	int dirfd = -1;
 
 	ret_shadow->map = NULL;
+	ret_shadow->delta_map = NULL;
 	r = open_dbdir(&dirfd, NULL);
-	if (r == UDB_OK)
+	for (int i = 0; i < REMAP_TRIES && r == UDB_OK; i++) {
+		udb_nss_shadow_close(ret_shadow);
 		r = map_file(dirfd, UDB_SHADOW_IMAGE_FILE, sizeof(struct udb_img_header),
 			     &ret_shadow->map, &ret_shadow->len);
+		if (r == UDB_OK)
+			r = udb_img_open(ret_shadow->map, ret_shadow->len, UDB_IMG_SHADOW,
+					 &ret_shadow->img);
+		if (r == UDB_OK)
+			r = map_delta(dirfd, UDB_SHADOW_DELTA_FILE, &ret_shadow->img,
+				      &ret_shadow->delta_map, &ret_shadow->delta_len);
+		if (r != UDB_BUSY)
+			break;
+		r = i + 1 < REMAP_TRIES ? UDB_OK : UDB_UNAVAILABLE;
+	}
 	if (dirfd >= 0)
 		close(dirfd);
-	if (r == UDB_OK)
-		r = udb_img_open(ret_shadow->map, ret_shadow->len, UDB_IMG_SHADOW,
-				 &ret_shadow->img);
 	if (r != UDB_OK)
 		udb_nss_shadow_close(ret_shadow);
 	return r;
@@ -265,7 +324,10 @@ udb_nss_shadow_close(struct udb_nss_shadow *shadow)
 {
 	if (shadow->map)
 		munmap(shadow->map, shadow->len);
+	if (shadow->delta_map)
+		munmap(shadow->delta_map, shadow->delta_len);
 	shadow->map = NULL;
+	shadow->delta_map = NULL;
 }
 
 /* Enumeration's lock. Fork: the prepare handler takes it, so no thread is

@@ -38,6 +38,8 @@ void udb_nss_unlock(int cancel_state);
 struct udb_nss_view {
 	void *map;
 	size_t map_len;
+	void *delta_map; /* NULL: the base answers alone */
+	size_t delta_len;
 	const uint64_t *gen_word;
 	uint64_t seen;
 	struct udb_img img;
@@ -64,6 +66,8 @@ const struct udb_config *udb_nss_config(void);
 struct udb_nss_shadow {
 	void *map;
 	size_t len;
+	void *delta_map;
+	size_t delta_len;
 	struct udb_img img;
 };
 enum udb_result udb_nss_shadow_open(struct udb_nss_shadow *ret_shadow);

@@ -224,8 +224,8 @@ member_shown(const struct udb_img_group *role, uint32_t i, uint32_t *t, int64_t 
 		(*t)++;
 	if (*t >= role->n_timed || role->timed[*t].member != i)
 		return true;
-	return udb_img_windows_hold(role->img, role->timed[*t].win_first, role->timed[*t].win_count,
-				    now, &bad);
+	return udb_img_windows_hold(role->part, role->timed[*t].win_first,
+				    role->timed[*t].win_count, now, &bad);
 }
 
 enum udb_result

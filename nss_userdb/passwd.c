@@ -106,13 +106,17 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 			goto out;
 		pw_cursor.open = true;
 	}
-	if (pw_cursor.index >= udb_img_user_count(&pw_cursor.view.img)) {
-		pw_cursor_reset_locked();
-		pw_cursor.end = true;
-		r = UDB_NOT_FOUND;
-		goto out;
-	}
-	r = udb_img_user_at(&pw_cursor.view.img, pw_cursor.index, &u);
+	/* A base user the delta supersedes reads as not found: the delta has
+	 * it, after the base's (image.h). */
+	do {
+		if (pw_cursor.index >= udb_img_user_count(&pw_cursor.view.img)) {
+			pw_cursor_reset_locked();
+			pw_cursor.end = true;
+			r = UDB_NOT_FOUND;
+			goto out;
+		}
+		r = udb_img_user_at(&pw_cursor.view.img, pw_cursor.index, &u);
+	} while (r == UDB_NOT_FOUND && ++pw_cursor.index);
 	if (r == UDB_OK)
 		r = pack_user(&u, pw_cursor.view.cfg, pwd, buf, buflen);
 	/* glibc retries with a larger buffer after ERANGE, so the cursor must

@@ -101,13 +101,17 @@ _nss_userdb_getspent_r(struct spwd *spbuf, char *buf, size_t buflen, int *errnop
 		r = udb_nss_shadow_open(&sp_cursor.shadow);
 	if (r != UDB_OK)
 		goto out;
-	if (sp_cursor.index >= udb_img_account_count(&sp_cursor.shadow.img)) {
-		udb_nss_shadow_close(&sp_cursor.shadow);
-		sp_cursor.end = true;
-		r = UDB_NOT_FOUND;
-		goto out;
-	}
-	r = udb_img_account_at(&sp_cursor.shadow.img, sp_cursor.index, &s);
+	/* A base account the delta supersedes reads as not found: the delta
+	 * has it, after the base's (image.h). */
+	do {
+		if (sp_cursor.index >= udb_img_account_count(&sp_cursor.shadow.img)) {
+			udb_nss_shadow_close(&sp_cursor.shadow);
+			sp_cursor.end = true;
+			r = UDB_NOT_FOUND;
+			goto out;
+		}
+		r = udb_img_account_at(&sp_cursor.shadow.img, sp_cursor.index, &s);
+	} while (r == UDB_NOT_FOUND && ++sp_cursor.index);
 	if (r == UDB_OK)
 		r = pack_account(&s, spbuf, buf, buflen);
 	/* Not advancing on ERANGE: glibc asks again with a larger buffer. */

@@ -65,21 +65,17 @@ log_shadowed_once(struct pud_ctx *ctx, const char *user, uint32_t ours, uid_t th
 	pam_set_data(ctx->pamh, SHADOWED_KEY, (void *)(uintptr_t)1, NULL);
 }
 
-/* The user's uid from nss.img, which is what NSS answers: for a caller that
- * may not read the store (it is root's alone), such as a screen locker
- * running as the user. The image is checked as the NSS module checks it. */
+/* Maps dbdir/file read-only after the checks the NSS module makes. */
 static enum udb_result
-image_uid(const char *dbdir, const char *user, uint32_t *ret_uid)
+map_image_file(const char *dbdir, const char *file, void **ret_map, size_t *ret_len)
 {
-	struct udb_img_passwd pw;
-	struct udb_img img;
 	enum udb_result r;
 	struct stat st;
 	char path[4096];
 	void *map;
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dbdir, UDB_IMAGE_FILE) >= sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dbdir, file) >= sizeof(path))
 		return UDB_INVALID;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -98,12 +94,43 @@ image_uid(const char *dbdir, const char *user, uint32_t *ret_uid)
 		return r;
 	if (map == MAP_FAILED)
 		return UDB_IO;
-	r = udb_img_open(map, (size_t)st.st_size, UDB_IMG_PUBLIC, &img);
+	*ret_map = map;
+	*ret_len = (size_t)st.st_size;
+	return UDB_OK;
+}
+
+/* The user's uid from nss.img and the delta beside it, which is what NSS
+ * answers: for a caller that may not read the store (it is root's alone),
+ * such as a screen locker running as the user. The images are checked as
+ * the NSS module checks them; a delta made for a newer base than the one
+ * mapped (a writer between its renames) fails closed, as UDB_BUSY. */
+static enum udb_result
+image_uid(const char *dbdir, const char *user, uint32_t *ret_uid)
+{
+	struct udb_img_passwd pw;
+	struct udb_img img;
+	enum udb_result r;
+	void *map = NULL, *delta = NULL;
+	size_t len = 0, delta_len = 0;
+
+	r = map_image_file(dbdir, UDB_IMAGE_FILE, &map, &len);
+	if (r != UDB_OK)
+		return r;
+	r = udb_img_open(map, len, UDB_IMG_PUBLIC, &img);
+	if (r == UDB_OK) {
+		r = map_image_file(dbdir, UDB_IMAGE_DELTA_FILE, &delta, &delta_len);
+		if (r == UDB_OK)
+			r = udb_img_attach_delta(&img, delta, delta_len);
+		if (r == UDB_UNAVAILABLE || r == UDB_NOT_FOUND)
+			r = UDB_OK; /* no delta, or one of an older base */
+	}
 	if (r == UDB_OK)
 		r = udb_img_user_by_name(&img, user, &pw);
 	if (r == UDB_OK)
 		*ret_uid = pw.uid;
-	munmap(map, (size_t)st.st_size);
+	if (delta)
+		munmap(delta, delta_len);
+	munmap(map, len);
 	return r;
 }
 

@@ -201,6 +201,8 @@ audited "totp disable" "" totp disable bob
 audited "restore" "" restore "$T/backup"
 audited "user del" "" user del bob
 audited "role del" "" role del deck
+audited "compact" "" compact --force
+not_audited "compact with nothing to take in" compact
 
 check "the row of a user's change names the user" \
 	"$("$USERDB" --json log --user bob | python3 -c '

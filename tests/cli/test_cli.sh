@@ -1335,5 +1335,20 @@ else
 	echo "# skipped the unprivileged-reader checks (not root, or no setpriv/nobody)"
 fi
 
+# --- compact: the image bases take in the deltas -------------------------
+# Every change above published a delta beside the bases; compact rebuilds
+# the bases and removes the deltas, and then has nothing left to do.
+check "changes left a delta beside the public base" test -s "$DB/nss-delta.img"
+MATCH='^rebuilt the images in .* \([1-9][0-9]* changes taken in\)' expect_ok \
+	"compact takes the changes in" compact
+check "compact removed the public delta" test ! -e "$DB/nss-delta.img"
+check "compact removed the shadow delta" test ! -e "$DB/nss-shadow-delta.img"
+MATCH='have no changes to take in' expect_ok "compact again has nothing to do" compact
+expect_json "compact --json with nothing to do" 'assert d["changed"] is False' --json compact
+expect_ok "a change after compact" user add compacted
+check "the change published a delta again" test -s "$DB/nss-delta.img"
+expect_json "compact --force --json" 'assert d["changed"] is True' --json compact --force
+expect_fail 64 "compact takes no argument" compact extra
+
 echo "1..$n"
 [ "$failed" = 0 ]

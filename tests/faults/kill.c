@@ -5,7 +5,10 @@
  * kill_shim.c preload, which kills the tool right before its Nth write or
  * sync (N uniform over a whole run, so that every point of both commits is
  * reached, the window between the shadow and the public commit included);
- * the other half are sent from here after a random delay.
+ * the other half are sent from here after a random delay. Every third run
+ * is `userdb compact --force` instead, which rebuilds the image bases and
+ * removes the deltas every change published beside them, killed the same
+ * ways.
  *
  * What must hold, as common/db.h documents it:
  *   - readers never see half of a change: a found victim carries all of its
@@ -17,7 +20,11 @@
  *     victim is in one file only, and then it cannot log in (PAM gives
  *     USER_UNKNOWN in auth and account) and NSS shows the state before the
  *     change (the images are installed after both commits); the next
- *     command works, and after the next write no user is in one file only.
+ *     command works, and after the next write no user is in one file only;
+ *   - a compaction changes no answer: while it runs and after it is killed,
+ *     no victim appears or disappears and initgroups keeps both roles or
+ *     neither (the new base goes in before the old delta goes; a reader
+ *     that finds a delta of an older base ignores it).
  *
  *   faults_kill NSS_MODULE PAM_MODULE USERDB SHIM KILLS [--keep]
  *
@@ -45,7 +52,7 @@
 #define PASSWORD   "victim password"
 #define MAX_ERRORS 20
 
-enum op { OP_NONE, OP_ADD, OP_DEL };
+enum op { OP_NONE, OP_ADD, OP_DEL, OP_COMPACT, OP_COUNT };
 
 /* Shared with the reader process. */
 struct shared {
@@ -59,6 +66,7 @@ struct shared {
 static struct shared *shared;
 static struct hx bed;
 static struct hx_nss nss;
+static const char *nss_module;
 static const char *who = "main";
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -164,6 +172,7 @@ reader(const char *nss_path)
 	uint64_t seed = (uint64_t)getpid();
 	unsigned seq = 0;
 	bool seen_present = false, seen_absent = false;
+	enum nss_status during[N_VICTIMS]; /* each victim's first answer in a compaction */
 
 	who = "reader";
 	hx_nss_load(nss_path, &nss);
@@ -176,6 +185,8 @@ reader(const char *nss_path)
 		if (s1 != seq) {
 			seq = s1;
 			seen_present = seen_absent = false;
+			for (int i = 0; i < N_VICTIMS; i++)
+				during[i] = NSS_STATUS_TRYAGAIN;
 		}
 		/* Mostly the victim of the running command, sometimes another. */
 		k = op != OP_NONE && rnd(&seed, 4) ? victim : (int)rnd(&seed, N_VICTIMS);
@@ -183,6 +194,15 @@ reader(const char *nss_path)
 		case 0:
 			st = lookup_pw(k, &pw, buf, sizeof(buf));
 			s2 = __atomic_load_n(&shared->seq, __ATOMIC_ACQUIRE);
+			if (s2 == s1 && op == OP_COMPACT &&
+			    (st == NSS_STATUS_SUCCESS || st == NSS_STATUS_NOTFOUND)) {
+				if (during[k] == NSS_STATUS_TRYAGAIN)
+					during[k] = st;
+				else if (during[k] != st)
+					fail("victim%02d %s during a compaction", k,
+					     st == NSS_STATUS_SUCCESS ? "appeared" : "vanished");
+				break;
+			}
 			if (s2 != s1 || k != victim || op == OP_NONE)
 				break;
 			/* One command moves its victim one way only. */
@@ -238,11 +258,18 @@ struct command {
 };
 
 static void
-command_for(int k, struct command *c)
+command_for(int k, bool compact, struct command *c)
 {
 	size_t n = 0;
 
 	snprintf(c->name, sizeof(c->name), "victim%02d", k);
+	if (compact) {
+		c->op = OP_COMPACT;
+		c->argv[n++] = "compact";
+		c->argv[n++] = "--force";
+		c->argv[n] = NULL;
+		return;
+	}
 	if (present(k)) {
 		c->op = OP_DEL;
 		c->argv[n++] = "user";
@@ -270,7 +297,7 @@ command_for(int k, struct command *c)
 /* Runs the command for k with the shim counting its calls; returns the
  * count and adds the run's wall time to *ret_ms. */
 static long
-calibrate(int k, double *ret_ms)
+calibrate(int k, bool compact, double *ret_ms)
 {
 	char path[400], env[450];
 	struct command c;
@@ -281,7 +308,7 @@ calibrate(int k, double *ret_ms)
 
 	snprintf(path, sizeof(path), "%s/calls", bed.dir);
 	snprintf(env, sizeof(env), "UDB_FAULT_COUNT=%s", path);
-	command_for(k, &c);
+	command_for(k, compact, &c);
 	st = hx_wait(hx_userdb_start(&bed, PASSWORD "\n", env, c.argv));
 	*ret_ms += (hx_now() - t0) * 1000;
 	if (st != 0)
@@ -298,7 +325,51 @@ struct stats {
 	unsigned kills, by_shim, by_timer, not_killed;
 	unsigned before, between, after; /* where the kill landed */
 	unsigned half_add, half_del;
+	unsigned compactions; /* kills of a compaction */
 };
+
+/* What a process that maps the images afresh answers for every victim is
+ * what the store holds: after a compaction killed anywhere, whichever
+ * files are in place (the old base and delta, or the new base) show the
+ * same users. (Running readers keep the files they mapped until the next
+ * publication; only a new one sees what a kill left in place.) */
+static void
+check_fresh_view(void)
+{
+	bool want[N_VICTIMS];
+	int status = 0;
+	pid_t pid;
+
+	for (int k = 0; k < N_VICTIMS; k++)
+		want[k] = present(k);
+	pid = fork();
+	if (pid < 0)
+		hx_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		static char buf[65536];
+		struct hx_nss fresh;
+		int wrong = 0;
+
+		hx_nss_load(nss_module, &fresh);
+		for (int k = 0; k < N_VICTIMS; k++) {
+			struct passwd pw;
+			char name[16];
+			int err = 0;
+			enum nss_status st;
+
+			snprintf(name, sizeof(name), "victim%02d", k);
+			st = fresh.getpwnam_r(name, &pw, buf, sizeof(buf), &err);
+			if ((st == NSS_STATUS_SUCCESS) != want[k] ||
+			    (st != NSS_STATUS_SUCCESS && st != NSS_STATUS_NOTFOUND))
+				wrong++;
+		}
+		_exit(wrong);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("after a kill during compact: a new process sees %d victims other than the "
+		     "store has",
+		     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
 
 /* A victim in one file only must not get in anywhere. pam_authenticate
  * for it records an unknown-name failure, a write that repairs the half
@@ -342,8 +413,8 @@ check_half_victim(int k, struct stats *st)
 }
 
 static void
-one_kill(int k, bool by_shim, const long calls[3], const double ms[3], uint64_t *seed,
-	 struct stats *st)
+one_kill(int k, bool by_shim, bool compact, const long calls[OP_COUNT], const double ms[OP_COUNT],
+	 uint64_t *seed, struct stats *st)
 {
 	static bool keeper_enabled = true;
 	struct command c;
@@ -352,7 +423,7 @@ one_kill(int k, bool by_shim, const long calls[3], const double ms[3], uint64_t 
 	int status;
 	int64_t half;
 
-	command_for(k, &c);
+	command_for(k, compact, &c);
 	set_phase(c.op, k);
 	if (by_shim) {
 		snprintf(env, sizeof(env), "UDB_FAULT_KILL_AT=%u",
@@ -385,7 +456,13 @@ one_kill(int k, bool by_shim, const long calls[3], const double ms[3], uint64_t 
 	if (half > 1)
 		fail("after a kill during %s %s: %lld users in one file only", c.argv[1], c.name,
 		     (long long)half);
-	if (status == 128 + SIGKILL) {
+	if (status == 128 + SIGKILL && compact) {
+		st->compactions++;
+		if (half != 0)
+			fail("after a kill during compact: %lld users in one file only",
+			     (long long)half);
+		check_fresh_view();
+	} else if (status == 128 + SIGKILL) {
 		if (half == 1)
 			st->between++;
 		else if (present(k) == (c.op == OP_ADD))
@@ -416,8 +493,8 @@ int
 main(int argc, char **argv)
 {
 	struct stats st = {0};
-	long calls[3] = {0};
-	double ms[3] = {0};
+	long calls[OP_COUNT] = {0};
+	double ms[OP_COUNT] = {0};
 	uint64_t seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 16;
 	unsigned want, tries = 0;
 	bool keep = argc > 6 && strcmp(argv[6], "--keep") == 0;
@@ -449,6 +526,7 @@ main(int argc, char **argv)
 		_exit(0);
 	}
 	hx_nss_load(argv[1], &nss);
+	nss_module = argv[1];
 	{
 		char shim[4200];
 
@@ -458,11 +536,13 @@ main(int argc, char **argv)
 	}
 	/* Calls and time of an add and a delete, twice. */
 	for (int i = 0; i < 2; i++) {
-		calls[OP_ADD] = calibrate(0, &ms[OP_ADD]);
-		calls[OP_DEL] = calibrate(0, &ms[OP_DEL]);
+		calls[OP_ADD] = calibrate(0, false, &ms[OP_ADD]);
+		calls[OP_DEL] = calibrate(0, false, &ms[OP_DEL]);
+		calls[OP_COMPACT] = calibrate(0, true, &ms[OP_COMPACT]);
 	}
 	ms[OP_ADD] /= 2;
 	ms[OP_DEL] /= 2;
+	ms[OP_COMPACT] /= 2;
 	printf("faults_kill: an add makes %ld writes and syncs in %.1f ms, a delete %ld in %.1f "
 	       "ms\n",
 	       calls[OP_ADD], ms[OP_ADD], calls[OP_DEL], ms[OP_DEL]);
@@ -470,7 +550,8 @@ main(int argc, char **argv)
 
 	t0 = hx_now();
 	while (st.kills < want && tries++ < 4 * want && shared->errors < MAX_ERRORS)
-		one_kill((int)rnd(&seed, N_VICTIMS), tries % 2, calls, ms, &seed, &st);
+		one_kill((int)rnd(&seed, N_VICTIMS), tries % 2, tries % 3 == 0, calls, ms, &seed,
+			 &st);
 	__atomic_store_n(&shared->stop, 1, __ATOMIC_RELEASE);
 	rc = hx_wait(reader_pid);
 	if (rc != 0)
@@ -485,8 +566,8 @@ main(int argc, char **argv)
 	       "before the kill) in %.1f s\n",
 	       st.kills, tries, st.by_shim, st.by_timer, st.not_killed, hx_now() - t0);
 	printf("faults_kill: kills before the first commit %u, between the two commits %u "
-	       "(half adds %u, half deletes %u), after both %u\n",
-	       st.before, st.between, st.half_add, st.half_del, st.after);
+	       "(half adds %u, half deletes %u), after both %u; of a compaction %u\n",
+	       st.before, st.between, st.half_add, st.half_del, st.after, st.compactions);
 	printf("faults_kill: reader lookups %llu; errors %llu\n",
 	       (unsigned long long)shared->lookups, (unsigned long long)shared->errors);
 	if (st.kills < want)

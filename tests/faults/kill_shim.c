@@ -1,9 +1,10 @@
 /* An LD_PRELOAD shim for the kill test (kill.c): counts the calls through
  * which a process changes files (write, pwrite, pwrite64, fsync,
- * fdatasync, ftruncate, ftruncate64: what SQLite's unix VFS uses) and
- * kills its own process with SIGKILL right before the Nth one, so a kill
- * can land at every point of a commit, including between the shadow and
- * the public file's commits. Driven by the environment:
+ * fdatasync, ftruncate, ftruncate64: what SQLite's unix VFS uses; rename
+ * and unlink: how the images are installed) and kills its own process with
+ * SIGKILL right before the Nth one, so a kill can land at every point of a
+ * commit, including between the shadow and the public file's commits and
+ * between the renames that install new images. Driven by the environment:
  *   UDB_FAULT_KILL_AT=N   SIGKILL before the Nth call;
  *   UDB_FAULT_COUNT=PATH  write the number of calls to PATH at exit.
  * Built without _FILE_OFFSET_BITS=64, so that pwrite and pwrite64 are two
@@ -135,4 +136,26 @@ ftruncate64(int fd, off64_t n)
 		*(void **)&real = next("ftruncate64");
 	tick();
 	return real(fd, n);
+}
+
+SHIM_EXPORT int
+rename(const char *from, const char *to)
+{
+	static int (*real)(const char *from, const char *to);
+
+	if (!real)
+		*(void **)&real = next("rename");
+	tick();
+	return real(from, to);
+}
+
+SHIM_EXPORT int
+unlink(const char *path)
+{
+	static int (*real)(const char *path);
+
+	if (!real)
+		*(void **)&real = next("unlink");
+	tick();
+	return real(path);
 }

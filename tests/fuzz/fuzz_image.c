@@ -1,25 +1,32 @@
 /* Fuzz target: the image reader of common/image_read.c, which the NSS module
- * runs on a file anyone with write access to dbdir, or a damaged disk, may
+ * runs on files anyone with write access to dbdir, or a damaged disk, may
  * have shaped. The input is a one-byte selector (public or shadow image,
- * and the time of the lookups) followed by the image's bytes, copied into a
- * heap block of exactly their length (ASan catches any read past it; the
- * block is 8-aligned like a mapping). When the header passes, every record
- * is read and every lookup made, and each answer is checked against a
- * reference computed here, independently of the reader's own checks:
- *   - whatever a record gives back lies inside the image: the passwd entry,
- *     its NUL-ended name of the stated length, a role's name and member
- *     block (ending with a NUL), every member offset inside the block;
+ * a base alone or a base with a delta over it, and the time of the
+ * lookups) followed by the bytes: the base's alone, or a four-byte
+ * little-endian length, that many bytes of base, and the delta's bytes.
+ * Each file is copied into a heap block of exactly its length (ASan
+ * catches any read past it; the block is 8-aligned like a mapping). When
+ * the header passes (and the delta attaches), every record is read and
+ * every lookup made, and each answer is checked against a reference
+ * computed here, independently of the reader's own checks:
+ *   - whatever a record gives back lies inside the base or the delta: the
+ *     passwd entry, its NUL-ended name of the stated length, a role's name
+ *     and member block (ending with a NUL), every member offset inside the
+ *     block;
  *   - a lookup by name or id that succeeds returns a record with that name
  *     or id, the same as reading that record by index (a linear scan of the
- *     records is the reference of what "that name" means);
+ *     records is the reference of what "that name" means); with a delta, a
+ *     name the delta's own records have is answered from the delta, and a
+ *     base record the delta covers is never an answer;
  *   - a role packed into buffers of every size around its need either fits
  *     with every string and pointer inside the buffer, or says
  *     UDB_BUFFER_TOO_SMALL or UDB_CORRUPT, and never writes past it.
- * The seeds in corpus/image/ are a public and a shadow image the writer
- * made for a small database (two roles, one including the other, a primary
- * role, grants that end and one that starts), at two lookup times, and
- * copies of the public one truncated, of another version, with a user's
- * entry and a role's offsets pointing out of range. */
+ * The seeds in corpus/image/ are public and shadow bases and deltas the
+ * writer made for a small database (two roles, one including the other, a
+ * primary role, grants that end and one that starts; then a grant, a
+ * revoke, a user added and one deleted over the base), at two lookup
+ * times, and copies of the public base truncated, of another version, with
+ * a user's entry and a role's offsets pointing out of range. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,12 +46,43 @@ static const struct udb_config cfg = {
 };
 
 static bool
-inside(const struct udb_img *img, const void *p, size_t len)
+inside_part(const struct udb_img_part *part, const void *p, size_t len)
 {
 	const unsigned char *c = p;
 
-	return c >= img->base && c <= img->base + img->size && len <= img->size &&
-	       (size_t)(c - img->base) <= img->size - len;
+	return c >= part->base && c <= part->base + part->size && len <= part->size &&
+	       (size_t)(c - part->base) <= part->size - len;
+}
+
+/* Inside the base or, when there is one, the delta. */
+static bool
+inside(const struct udb_img *img, const void *p, size_t len)
+{
+	return inside_part(&img->part[0], p, len) ||
+	       (img->has_delta && inside_part(&img->part[1], p, len));
+}
+
+/* The reference of "covered": index (over base and delta) is a base
+ * record that a linear scan of the delta's covered section finds. */
+static bool
+covered_by_scan(const struct udb_img *img, enum udb_img_section c, uint32_t index)
+{
+	enum udb_img_section recs =
+		c == UDB_IMG_S_COVERED_USERS ? UDB_IMG_S_USERS : UDB_IMG_S_ROLES;
+	size_t rec = recs == UDB_IMG_S_ROLES       ? sizeof(struct udb_img_role)
+		     : img->kind == UDB_IMG_SHADOW ? sizeof(struct udb_img_account)
+						   : sizeof(struct udb_img_user);
+	const struct udb_img_part *d = &img->part[1];
+	uint32_t v;
+
+	if (!img->has_delta || index >= img->part[0].sect[recs].len / rec)
+		return false;
+	for (uint64_t off = 0; off + sizeof(v) <= d->sect[c].len; off += sizeof(v)) {
+		memcpy(&v, d->base + d->sect[c].off + off, sizeof(v));
+		if (v == index)
+			return true;
+	}
+	return false;
 }
 
 static void
@@ -63,6 +101,8 @@ check_user(const struct udb_img *img, uint32_t i, int64_t now)
 
 	if (udb_img_user_at(img, i, &u) != UDB_OK)
 		return;
+	fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, i),
+		   "user %u: covered by the delta, read anyway", i);
 	fuzz_check(inside(img, u.entry, u.len) && u.len > 0, "user %u: entry outside", i);
 	fuzz_check(u.entry[u.len - 1] == '\0', "user %u: entry not NUL-ended", i);
 	fuzz_check(u.name_len < u.len && memchr(u.entry, '\0', u.len) == u.entry + u.name_len,
@@ -71,12 +111,18 @@ check_user(const struct udb_img *img, uint32_t i, int64_t now)
 		return;
 	memcpy(name, u.entry, u.name_len + 1);
 	r = udb_img_user_by_name(img, name, &v);
-	if (r == UDB_OK)
+	if (r == UDB_OK) {
 		fuzz_check(v.name_len == u.name_len && memcmp(v.entry, name, u.name_len) == 0,
 			   "by name %s: another user", name);
+		fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, v.index),
+			   "by name %s: a base record the delta covers", name);
+	}
 	r = udb_img_user_by_uid(img, u.uid, &v);
-	if (r == UDB_OK)
+	if (r == UDB_OK) {
 		fuzz_check(v.uid == u.uid, "by uid %u: uid %u", u.uid, v.uid);
+		fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, v.index),
+			   "by uid %u: a base record the delta covers", u.uid);
+	}
 	(void)udb_img_user_groups(img, &u, now, no_gid, NULL);
 }
 
@@ -130,6 +176,8 @@ check_role(const struct udb_img *img, uint32_t i, int64_t now)
 		for (uint32_t k = 0; k < g.n_members; k++)
 			fuzz_check(g.offs[k] < g.members_len, "role %u: member %u outside", i, k);
 	}
+	fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_ROLES, i),
+		   "role %u: covered by the delta, read anyway", i);
 	if (udb_img_role_by_name(img, g.name, &h) == UDB_OK)
 		fuzz_check(strcmp(h.name, g.name) == 0, "role by name %s: another role", g.name);
 	if (udb_img_role_by_gid(img, g.gid, &h) == UDB_OK)
@@ -151,6 +199,8 @@ check_account(const struct udb_img *img, uint32_t i)
 
 	if (udb_img_account_at(img, i, &a) != UDB_OK)
 		return;
+	fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, i),
+		   "account %u: covered by the delta, read anyway", i);
 	fuzz_check(inside(img, a.name, a.name_len + 1) && a.name[a.name_len] == '\0',
 		   "account %u: name outside", i);
 	if (a.hash)
@@ -164,25 +214,59 @@ check_account(const struct udb_img *img, uint32_t i)
 			   "account by name %s: another account", name);
 }
 
+/* len bytes at data in a heap block of their own, 8-aligned. */
+static uint64_t *
+copy_block(const uint8_t *data, size_t len)
+{
+	uint64_t *block = malloc(len ? (len + 7) / 8 * 8 : 8);
+
+	fuzz_check(block != NULL, "out of memory");
+	memcpy(block, data, len);
+	return block;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	enum udb_img_kind kind;
 	struct udb_img img;
-	uint64_t *block;
+	uint64_t *block, *delta = NULL;
+	size_t base_len, delta_len = 0;
+	bool with_delta;
 	int64_t now;
+	enum udb_result r;
 
 	if (size < 1)
 		return 0;
 	kind = data[0] & 1 ? UDB_IMG_SHADOW : UDB_IMG_PUBLIC;
+	with_delta = (data[0] & 2) != 0;
 	/* The time of the lookups: before, inside and after typical windows. */
-	now = (int64_t)(data[0] >> 1) * 100000000;
+	now = (int64_t)(data[0] >> 2) * 100000000;
 	data++;
 	size--;
-	block = malloc(size ? (size + 7) / 8 * 8 : 8);
-	fuzz_check(block != NULL, "out of memory");
-	memcpy(block, data, size);
-	if (udb_img_open(block, size, kind, &img) == UDB_OK) {
+	base_len = size;
+	if (with_delta) {
+		if (size < 4)
+			return 0;
+		base_len = (size_t)data[0] | (size_t)data[1] << 8 | (size_t)data[2] << 16 |
+			   (size_t)data[3] << 24;
+		data += 4;
+		size -= 4;
+		if (base_len > size)
+			return 0;
+		delta_len = size - base_len;
+		delta = copy_block(data + base_len, delta_len);
+	}
+	block = copy_block(data, base_len);
+	r = udb_img_open(block, base_len, kind, &img);
+	if (r == UDB_OK && with_delta) {
+		r = udb_img_attach_delta(&img, delta, delta_len);
+		/* A delta of another base: ignored, or a reason to map again. */
+		fuzz_check(r != UDB_OK || img.has_delta, "attached delta not there");
+		if (r == UDB_NOT_FOUND)
+			r = UDB_OK;
+	}
+	if (r == UDB_OK) {
 		if (kind == UDB_IMG_PUBLIC) {
 			size_t n = udb_img_user_count(&img);
 
@@ -203,5 +287,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	free(block);
+	free(delta);
 	return 0;
 }

@@ -37,6 +37,12 @@ static const struct {
 	{UDB_Q_IMAGE_ROLES, "the whole image rebuild: every role"},
 	{UDB_Q_IMAGE_MEMBERSHIPS, "the whole image rebuild: every grant"},
 	{UDB_Q_IMAGE_ACCOUNTS, "the whole shadow image rebuild: every account"},
+	{UDB_Q_IMAGE_CHANGES_PENDING,
+	 "the change tables (schema 9), which hold what changed since the image bases, read "
+	 "up to UDB_IMAGE_DELTA_MAX + 1 rows: bounded by the rebuild threshold"},
+	{UDB_Q_IMAGE_CHANGED_ACCOUNTS,
+	 "the change tables again: what changed since the bases, which a write keeps under "
+	 "the rebuild threshold"},
 	{UDB_Q_SSHKEY_IMAGE_ROWS,
 	 "the keys.img rebuild (sshkey_image.c): every key, only when a key or the "
 	 "account state keys depend on changed"},

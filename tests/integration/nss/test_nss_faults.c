@@ -27,6 +27,11 @@
 
 static char big[1 << 16];
 
+/* The file the damage tests break: the base (after a compaction, so that
+ * it holds every entry) or the delta (before one: the fixture's entries
+ * are all in it). */
+static const char *target = UDB_IMAGE_FILE;
+
 /* Every kind of lookup gives want / want_errno. */
 static void
 check_all_lookups(enum nss_status want, int want_errno)
@@ -112,7 +117,7 @@ path(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "%s/%s", nfx.dbdir, name);
 }
 
-/* The bytes of the installed public image; *ret_len its size. */
+/* The bytes of the installed target; *ret_len its size. */
 static unsigned char *
 read_image(size_t *ret_len)
 {
@@ -121,7 +126,7 @@ read_image(size_t *ret_len)
 	unsigned char *bytes;
 	int fd;
 
-	path(img, sizeof(img), UDB_IMAGE_FILE);
+	path(img, sizeof(img), target);
 	fd = open(img, O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fstat(fd, &st), 0);
@@ -133,16 +138,16 @@ read_image(size_t *ret_len)
 	return bytes;
 }
 
-/* Replaces nss.img by a file of the given bytes, keeping the original
- * aside as nss.img.orig. */
+/* Replaces the target by a file of the given bytes, keeping the original
+ * aside as NAME.orig. */
 static void
 replace_image(const void *bytes, size_t len)
 {
-	char img[256], orig[256];
+	char img[256], orig[272];
 	int fd;
 
-	path(img, sizeof(img), UDB_IMAGE_FILE);
-	path(orig, sizeof(orig), UDB_IMAGE_FILE ".orig");
+	path(img, sizeof(img), target);
+	snprintf(orig, sizeof(orig), "%s.orig", img);
 	ck_assert_int_eq(rename(img, orig), 0);
 	fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	ck_assert_int_ge(fd, 0);
@@ -153,10 +158,10 @@ replace_image(const void *bytes, size_t len)
 static void
 restore_image(void)
 {
-	char img[256], orig[256];
+	char img[256], orig[272];
 
-	path(img, sizeof(img), UDB_IMAGE_FILE);
-	path(orig, sizeof(orig), UDB_IMAGE_FILE ".orig");
+	path(img, sizeof(img), target);
+	snprintf(orig, sizeof(orig), "%s.orig", img);
 	unlink(img);
 	ck_assert_int_eq(rename(orig, img), 0);
 }
@@ -282,7 +287,7 @@ START_TEST(test_symlinked_database_unavail)
 {
 	char img[256], real[256];
 
-	path(img, sizeof(img), UDB_IMAGE_FILE);
+	path(img, sizeof(img), target);
 	path(real, sizeof(real), "real.img");
 	ck_assert_int_eq(rename(img, real), 0);
 	ck_assert_int_eq(symlink(real, img), 0);
@@ -297,7 +302,7 @@ START_TEST(test_world_writable_database_unavail)
 {
 	char img[256];
 
-	path(img, sizeof(img), UDB_IMAGE_FILE);
+	path(img, sizeof(img), target);
 	ck_assert_int_eq(chmod(img, 0666), 0);
 	check_all_lookups(NSS_STATUS_UNAVAIL, EIO);
 	ck_assert_int_eq(chmod(img, 0644), 0);
@@ -401,6 +406,25 @@ START_TEST(test_no_descriptor_kept)
 }
 END_TEST
 
+static void
+base_setup(void)
+{
+	nfx_setup();
+	ck_assert_int_eq(udb_db_compact(nfx.db, false, NULL), UDB_OK);
+	target = UDB_IMAGE_FILE;
+}
+
+static void
+delta_setup(void)
+{
+	char delta[256];
+
+	nfx_setup();
+	target = UDB_IMAGE_DELTA_FILE;
+	path(delta, sizeof(delta), target);
+	ck_assert_int_eq(access(delta, F_OK), 0);
+}
+
 int
 main(void)
 {
@@ -411,7 +435,7 @@ main(void)
 
 	module_load();
 	tc = tcase_create("faults");
-	tcase_add_checked_fixture(tc, nfx_setup, nfx_teardown);
+	tcase_add_checked_fixture(tc, base_setup, nfx_teardown);
 	tcase_add_test(tc, test_missing_database_unavail_then_recovers);
 	tcase_add_test(tc, test_missing_config_unavail);
 	tcase_add_test(tc, test_corrupt_database_unavail);
@@ -425,6 +449,18 @@ main(void)
 	tcase_add_test(tc, test_locked_store_does_not_matter);
 	tcase_add_test(tc, test_nothing_printed_on_errors);
 	tcase_add_test(tc, test_no_descriptor_kept);
+	suite_add_tcase(s, tc);
+	/* The same damage to the delta beside the base. */
+	tc = tcase_create("delta");
+	tcase_add_checked_fixture(tc, delta_setup, nfx_teardown);
+	tcase_add_test(tc, test_corrupt_database_unavail);
+	tcase_add_test(tc, test_empty_database_unavail);
+	tcase_add_test(tc, test_truncated_image_unavail);
+	tcase_add_test(tc, test_other_format_version_unavail);
+	tcase_add_test(tc, test_section_out_of_range_unavail);
+	tcase_add_test(tc, test_record_offsets_out_of_range_unavail);
+	tcase_add_test(tc, test_symlinked_database_unavail);
+	tcase_add_test(tc, test_world_writable_database_unavail);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
