@@ -545,11 +545,24 @@ build_user_groups(struct delta *d)
 		struct udb_img_user_group g = {0};
 		size_t end = i;
 
+		bool found = role && role->exists;
+		uint32_t idx = 0;
+
 		while (end < d->n_ms && d->ms[end].user == d->ms[i].user &&
 		       d->ms[end].role == d->ms[i].role)
 			end++;
-		if (role && role->exists) {
+		if (found) {
 			g.gid = role->gid;
+		} else if (udb_img_part_find_id(&d->view.part[0], UDB_IMG_S_ROLE_IDS, key.id,
+						&idx)) {
+			/* A role this change left alone: its gid is the base's (a
+			 * new gid rebuilds the bases). */
+			struct udb_img_group old;
+
+			found = udb_img_role_at(&d->view, idx, &old) == UDB_OK;
+			g.gid = old.gid;
+		}
+		if (found) {
 			if (u->n_groups == 0)
 				u->groups_first = (uint32_t)(ug->len / sizeof(g));
 			g.win_count = add_windows(d, i, end, &g.win_first);

@@ -448,6 +448,30 @@ START_TEST(test_delta_of_older_base_ignored)
 }
 END_TEST
 
+/* A user's groups in the delta are all of them: a grant of a third role
+ * rewrites that role's list only, and the user's initgroups list keeps the
+ * two roles the change left alone. */
+START_TEST(test_delta_user_keeps_untouched_groups)
+{
+	struct udb_role_spec r1 = {.name = "one"}, r2 = {.name = "two"}, r3 = {.name = "three"};
+	char *got;
+
+	ck_assert_int_eq(udb_role_add(fx.db, fx.cfg, &r1, false, T0), UDB_OK);
+	ck_assert_int_eq(udb_role_add(fx.db, fx.cfg, &r2, false, T0), UDB_OK);
+	ck_assert_int_eq(udb_role_add(fx.db, fx.cfg, &r3, false, T0), UDB_OK);
+	add_user("alice");
+	ck_assert_int_eq(udb_grant(fx.db, "alice", "one", 0, 0, T0, NULL), UDB_OK);
+	ck_assert_int_eq(udb_grant(fx.db, "alice", "two", 0, 0, T0, NULL), UDB_OK);
+	ck_assert_int_eq(udb_db_compact(fx.db, false, NULL), UDB_OK);
+	ck_assert_int_eq(udb_grant(fx.db, "alice", "three", 0, 0, T0, NULL), UDB_OK);
+	got = dump_images(T0);
+	ck_assert_ptr_nonnull(strstr(got, "groups 10000 10001 10002\n"));
+	ck_assert_ptr_nonnull(strstr(got, "r one 10000: alice\n"));
+	ck_assert_ptr_nonnull(strstr(got, "r three 10002: alice\n"));
+	free(got);
+}
+END_TEST
+
 /* A change that reaches beyond its entries (an inclusion between roles)
  * rebuilds the bases instead of publishing a delta. */
 START_TEST(test_inclusion_rebuilds_bases)
@@ -488,6 +512,7 @@ image_write_suite(void)
 	tcase_add_test(tc, test_image_reads_back);
 	tcase_add_test(tc, test_compaction_keeps_answers);
 	tcase_add_test(tc, test_inclusion_rebuilds_bases);
+	tcase_add_test(tc, test_delta_user_keeps_untouched_groups);
 	tc = fx_tcase(s, "udb_image_install", true);
 	tcase_add_test(tc, test_missing_image_rebuilt_by_next_write);
 	tcase_add_test(tc, test_stale_delta_republished_by_next_write);
