@@ -50,7 +50,7 @@ cli_audit_record(struct cli *c)
 		.uid = (uint32_t)getuid(),
 		.actor = actor,
 		.sudo_user = sudo_user(sudo, sizeof(sudo)),
-		.command = c->name,
+		.command = c->audit_command,
 		.subject_user = c->subject.user,
 		.subject_role = c->subject.role,
 		.message = c->audit_message,
@@ -64,8 +64,8 @@ cli_audit_record(struct cli *c)
 	else
 		snprintf(actor, sizeof(actor), "#%u", (unsigned)getuid());
 	one_line(actor);
-	snprintf(line, sizeof(line), "%s by %s (uid %u%s%s): %s", c->name, actor, (unsigned)e.uid,
-		 e.sudo_user ? ", sudo from " : "", e.sudo_user ? e.sudo_user : "",
+	snprintf(line, sizeof(line), "%s by %s (uid %u%s%s): %s", c->audit_command, actor,
+		 (unsigned)e.uid, e.sudo_user ? ", sudo from " : "", e.sudo_user ? e.sudo_user : "",
 		 c->audit_message);
 	/* The log line goes out first: if the row cannot be written, the
 	 * system log still has the change. */
@@ -81,7 +81,7 @@ cli_audit_record(struct cli *c)
 		r = udb_audit_add(c->db, &e);
 	if (r != UDB_OK && !cli_error_reported())
 		cli_error(r, "%s: the change was made, but its audit row was not written: %s",
-			  c->name, udb_result_to_string(r));
+			  c->audit_command, udb_result_to_string(r));
 	return r;
 }
 

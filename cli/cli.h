@@ -51,7 +51,10 @@ struct cli {
 	bool refused;            /* explain: the login would be refused (exit 1) */
 	bool changed;            /* out_done() reported a change (nscd is then flushed) */
 	char audit_message[512]; /* the change's message, for the audit trail */
-	const char **lists[8];   /* the option lists of cli_parse() */
+	/* The command's words, copied by cli_changed(): c->name points into
+	 * dispatch()'s frame, gone when the trail is written. */
+	char audit_command[64];
+	const char **lists[8]; /* the option lists of cli_parse() */
 	size_t n_lists;
 };
 

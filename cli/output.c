@@ -380,6 +380,7 @@ cli_changed(struct cli *c, const char *message)
 	if (c->audit_message[0])
 		return;
 	snprintf(c->audit_message, sizeof(c->audit_message), "%s", message);
+	snprintf(c->audit_command, sizeof(c->audit_command), "%s", c->name);
 	/* The audit row and log line are one line each. */
 	for (char *p = c->audit_message; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
