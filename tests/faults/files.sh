@@ -177,6 +177,9 @@ reset_db
 check_nss "healthy" "$HEALTHY"
 check_pam "healthy" "auth=PAM_SUCCESS account=PAM_SUCCESS session=PAM_SUCCESS"
 
+# Garbage written in place covers the first page after the file header (the
+# schema's root: with more tables the schema no longer fits on page 1, and
+# garbage further in would land in its free space).
 # Faults of one file, one per line: NAME|ACTION|UNDO|PAM (UNDO may be
 # empty; PAM is what PAM gives when the file is public.db: "all" for
 # PAM_UNAVAIL, "auth" for PAM_PUBLIC_DAMAGED).
@@ -185,7 +188,7 @@ truncated to nothing|: >"$file"||all
 truncated to one page|truncate -s 4096 "$file"||auth
 truncated to half|truncate -s $(($(stat -c %s "$file") / 2 + 100)) "$file"||all
 replaced by garbage|head -c $(stat -c %s "$file") /dev/urandom >"$file.new" && mv "$file.new" "$file"||auth
-garbage written in place|dd if=/dev/urandom of="$file" bs=512 seek=2 count=4 conv=notrunc 2>/dev/null||auth
+garbage written in place|dd if=/dev/urandom of="$file" bs=4 seek=25 count=999 conv=notrunc 2>/dev/null||auth
 replaced by a directory|mv "$file" "$file.real" && mkdir "$file"|rmdir "$file" && mv "$file.real" "$file"|all
 a symlink|mv "$file" "$file.real" && ln -s "$file.real" "$file"|rm "$file" && mv "$file.real" "$file"|all
 writable by others|chmod o+w "$file"|chmod o-w "$file"|all
