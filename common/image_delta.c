@@ -537,8 +537,10 @@ build_user_groups(struct delta *d)
 		qsort(d->ms, d->n_ms, sizeof(*d->ms), ms_by_user_role);
 	while (i < d->n_ms && !ug->failed) {
 		struct drole key = {.id = d->ms[i].role};
-		const struct drole *role =
-			bsearch(&key, d->roles, d->n_roles, sizeof(*d->roles), cmp_role);
+		/* bsearch's array must not be NULL, even for no elements. */
+		const struct drole *role = d->n_roles ? bsearch(&key, d->roles, d->n_roles,
+								sizeof(*d->roles), cmp_role)
+						      : NULL;
 		struct udb_img_user *u =
 			(struct udb_img_user *)(void *)d->im.sect[UDB_IMG_S_USERS].p +
 			d->ms[i].user;
