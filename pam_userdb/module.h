@@ -49,6 +49,7 @@ struct pud_ctx {
 	enum udb_open_mode mode;     /* what db was opened for */
 	bool cached;                 /* cfg and db belong to the PAM handle's cache */
 	enum udb_result open_result; /* of the last open that was tried */
+	bool ours;                   /* the owner check found a database user */
 };
 
 /* For a caller that cannot open the shadow file: runs userdb-chkpwd, which

@@ -156,10 +156,27 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 	if (r == UDB_OK)
 		r = udb_user_by_name(pub, user, &u);
 	udb_db_close(pub);
-	if (r == UDB_PERMISSION && geteuid() != 0)
+	if (r == UDB_PERMISSION && geteuid() != 0) {
 		r = image_uid(ctx->cfg->dbdir, user, &ours);
-	else if (r == UDB_OK)
+	} else if (r == UDB_OK) {
 		ours = u->uid;
+	} else if (r != UDB_NOT_FOUND) {
+		/* The store cannot be read (missing, damaged, its -shm
+		 * gone): the image still says whose name it is. A database
+		 * user is then refused by the caller (fail closed) instead of
+		 * being handed to pam_unix, which would see the hash through
+		 * NSS and none of this module's gates; a name the image does
+		 * not have is a local one, so root still gets in. */
+		enum udb_result store = r;
+
+		r = image_uid(ctx->cfg->dbdir, user, &ours);
+		if (r == UDB_OK) {
+			ctx->ours = ours == uid;
+			r = ctx->ours ? store : UDB_NOT_FOUND;
+		} else if (r != UDB_NOT_FOUND) {
+			r = store;
+		}
+	}
 	if (r == UDB_NOT_FOUND) {
 		if (ctx->args.debug)
 			pam_syslog(ctx->pamh, LOG_DEBUG, "%s: not a database user", what);
@@ -171,6 +188,7 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
 	rc = PAM_SUCCESS;
+	ctx->ours = ours == uid;
 	if (ours != uid) {
 		log_shadowed_once(ctx, user, ours, uid, what);
 		rc = PAM_USER_UNKNOWN;

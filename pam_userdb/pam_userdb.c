@@ -446,6 +446,19 @@ remember_auth_result(pam_handle_t *pamh, int rc)
 		free(copy);
 }
 
+/* A database user whose store cannot be opened is refused: the profile
+ * ignores AUTHINFO_UNAVAIL (so that a broken store never locks root out),
+ * which for one of ours would hand the login to pam_unix with the hash NSS
+ * shows and none of this module's gates. */
+static int
+closed_if_ours(struct pud_ctx *ctx, int rc, int refusal, const char *what)
+{
+	if (rc != PAM_AUTHINFO_UNAVAIL || !ctx->ours)
+		return rc;
+	pam_syslog(ctx->pamh, LOG_ERR, "%s refused: the store cannot be read", what);
+	return refusal;
+}
+
 PUD_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -487,6 +500,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	else if (rc == PAM_SUCCESS)
 		rc = auth_with_database(&ctx, user, password);
 out:
+	rc = closed_if_ours(&ctx, rc, PAM_AUTH_ERR, "authentication");
 	if (rc != PAM_INCOMPLETE)
 		remember_auth_result(pamh, rc);
 	ctx_close(&ctx);
@@ -560,6 +574,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		rc = ctx_account(&ctx, user, LOG_NOTICE, "account check", &account);
 	if (rc == PAM_SUCCESS)
 		rc = pud_gate_account(pamh, flags, &ctx.args, ctx.cfg, ctx.db, account, udb_now());
+	rc = closed_if_ours(&ctx, rc, PAM_PERM_DENIED, "account check");
 	udb_account_free(account);
 	ctx_close(&ctx);
 	return rc;
@@ -600,6 +615,7 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_READ_BOTH);
 	if (rc == PAM_SUCCESS)
 		rc = ctx_account(&ctx, user, LOG_DEBUG, "password change", &account);
+	rc = closed_if_ours(&ctx, rc, PAM_AUTHTOK_ERR, "password change");
 	if ((rc == PAM_USER_UNKNOWN || rc == PAM_AUTHINFO_UNAVAIL) && update)
 		rc = pud_passwd_pass_on(pamh, rc);
 	if (rc != PAM_SUCCESS)

@@ -7,7 +7,12 @@
 #  - a name known nowhere: the dummy hash and the counted write, as before;
 #  - a database user whose name the passwd file now gives another uid:
 #    refused in every phase, even with the database password;
-#  - a database user whose name NSS resolves through userdb logs in.
+#  - a database user whose name NSS resolves through userdb logs in;
+#  - with the store unreadable (its files moved away, the images left),
+#    that database user is refused in auth, account and password change
+#    (never AUTHINFO_UNAVAIL, which the shipped profile ignores, handing
+#    the login to pam_unix and the hash NSS shows), while a local user
+#    stays PAM_USER_UNKNOWN.
 # Run by meson with PAMTESTER, PAM_FIXTURE, PAM_USERDB_MODULE, CRYPT_GATE,
 # NSS_USERDB_MODULE and LD_PRELOAD=libpam_wrapper.so set.
 set -u
@@ -97,4 +102,38 @@ refused_unknown "and in the session" frank '' open_session
 
 check "alice, resolved through userdb, logs in" pam alice 'alice password 1
 ' authenticate acct_mgmt open_session close_session
+# refused_as WHAT MESSAGE USER INPUT OPERATION...: refused with MESSAGE
+refused_as() {
+	what=$1 msg=$2 user=$3 input=$4
+	shift 4
+	if pam "$user" "$input" "$@"; then
+		echo "FAIL: $what (accepted)"
+		failed=1
+	elif echo "$out" | grep -q "$msg"; then
+		echo "ok: $what"
+	else
+		echo "FAIL: $what: $out"
+		failed=1
+	fi
+}
+
+mkdir "$dir/away"
+mv "$dir/db/"*.db* "$dir/away/"
+check "with the store moved away, NSS still resolves alice from the image" \
+	sh -c 'getent passwd alice | grep -q "^alice:x:"'
+export CRYPT_GATE_PASSWORD='alice password 1'
+refused_as "store unreadable: alice's password is refused" "Authentication failure" \
+	alice 'alice password 1
+' authenticate
+refused_as "store unreadable: alice's account phase denies" "Permission denied" alice '' acct_mgmt
+refused_as "store unreadable: alice's password change fails" "Authentication token manipulation error" \
+	alice 'alice password 1
+new one 1
+new one 1
+' chauthtok
+export CRYPT_GATE_PASSWORD='lena password'
+refused_unknown "store unreadable: lena is still unknown to the module" lena '' acct_mgmt
+mv "$dir/away/"* "$dir/db/"
+check "store back: alice logs in" pam alice 'alice password 1
+' authenticate acct_mgmt
 exit $failed
