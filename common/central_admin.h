@@ -16,7 +16,7 @@
  *    tombstone then wipes on the hosts); its host-local columns (failures,
  *    locks, login records) are never sent.
  * 3. COMMIT central, then the mirror records the new central_rev in its
- *    own transaction, which then commits (transaction.c, 10).
+ *    own transaction, which then commits (transaction.c, 12).
  *
  * Central unreachable, or refusing a statement: UDB_UNAVAILABLE (or the
  * result the refusal maps to), central rolled back, and the hook's failure

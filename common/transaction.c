@@ -50,13 +50,6 @@
  * 9. After the install the WAL is checkpointed without waiting, so it
  *    stays empty for the readers of the store (PAM) without ever stalling
  *    a writer behind them.
- * 10. With a change hook (db.h; fleet mode's admin mirror), the outermost
- *    begin starts capturing the changes (changeset.c), and the commit,
- *    before (6), hands them to the hook, whose failure rolls everything
- *    back. The hook commits central first: a local COMMIT that fails after
- *    it leaves the mirror behind central, not ahead, and the mirror's next
- *    sync brings the change (the hook records central's revision in the
- *    same local transaction, so it is not recorded either).
  * 10. The bases are rebuilt (and the change tables emptied) when a base is
  *    missing or out of step (8), when a change reached beyond its entries
  *    (an inclusion between roles, a role's gid or deletion: a delta does
@@ -68,7 +61,15 @@
  *    and recorded into the store's change tables before the COMMIT, in the
  *    same transaction: the tables always match the committed store, and a
  *    delta rebuilt from them after any crash is the whole change since the
- *    bases. */
+ *    bases.
+ * 12. With a change hook (db.h; fleet mode's admin mirror), the outermost
+ *    begin also starts the hook's own capture (changeset.c: sessions of
+ *    its own, filtered to the replicated tables), and the commit, before
+ *    (6), hands the changeset to the hook, whose failure rolls everything
+ *    back. The hook commits central first: a local COMMIT that fails after
+ *    it leaves the mirror behind central, not ahead, and the mirror's next
+ *    sync brings the change (the hook records central's revision in the
+ *    same local transaction, so it is not recorded either). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -382,7 +383,7 @@ build_images(struct udb_db *db, unsigned *ret_which, bool *ret_bases)
 	return r;
 }
 
-/* (10): the captured changes go to the hook, inside the transaction. */
+/* (12): the captured changes go to the hook, inside the transaction. */
 static enum udb_result
 send_changes(struct udb_db *db)
 {
