@@ -76,6 +76,8 @@ cmd_user_unlock(struct cli *c, int argc, char **argv)
 	bool was_locked;
 	int failed;
 
+	/* Failed logins are counted by each host: a fleet host unlocks its own. */
+	c->host_local = true;
 	r = cli_user_command(c, argc, argv,
 			     "Clears the failed-login counter and any lockout it caused.\n", NULL,
 			     &name);

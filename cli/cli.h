@@ -36,6 +36,7 @@ struct cli {
 	bool public_only;            /* a read command could not open the shadow file */
 	bool force;                  /* --force: take a shell or id the checks would refuse */
 	struct udb_central_admin *central_admin; /* the admin box's sender (central_admin.c) */
+	bool host_local;    /* the command changes only a host's own state (user unlock) */
 	bool central_stale; /* central moved on between the check and the commit */
 	char *cached_hash;  /* the run's password hash, kept for a rerun (password.c) */
 	int64_t now;

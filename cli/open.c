@@ -129,6 +129,15 @@ cli_open(struct cli *c, enum cli_access access)
 	r = cli_load_config(c);
 	if (r != UDB_OK)
 		return r;
+	/* A fleet host's store is a copy of central's, rewritten by each
+	 * sync: a change made here would be lost or would collide with the
+	 * next one. Only what is the host's own (its failed-login counts)
+	 * may be changed on it. */
+	if (access == CLI_WRITE && c->cfg->host && !c->host_local)
+		return cli_error(UDB_PERMISSION,
+				 "this is fleet host %s: its store is a copy of the central "
+				 "database; make changes on the admin box (nothing changed)",
+				 cli_quote(c->cfg->host));
 	switch (access) {
 	case CLI_WRITE:
 	case CLI_WRITE_LOCAL:
@@ -241,6 +250,7 @@ cmd_compact(struct cli *c, int argc, char **argv)
 	p = cli_parse(c, argc, argv, &a);
 	if (p != CLI_PARSED)
 		return cli_parse_status(p);
+	c->host_local = true; /* changes no data: a host compacts its own images */
 	r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
 		return r;

@@ -278,6 +278,18 @@ else
 	pass "# SKIP pamtester not installed"
 fi
 
+# 11b. The host's store is a copy: a change made on it is refused, nothing
+# changed; what is the host's own (failed logins, keys, second factors) is not.
+before=$(wrap getent passwd | grep -c .)
+out=$("$USERDB" role add local-only 2>&1); rc=$?
+check "a change on the fleet host is refused (77)" 77 "$rc"
+check "with the reason" "userdb: this is fleet host 'web1': its store is a copy of the central database; make changes on the admin box (nothing changed)" "$out"
+out=$("$USERDB" user disable alice 2>&1); rc=$?
+check "user disable on the host is refused too" 77 "$rc"
+check "nothing changed on the host" "$before" "$(wrap getent passwd | grep -c .)"
+out=$("$USERDB" user unlock alice 2>&1); rc=$?
+check "user unlock (the host's own failed logins) works on the host" 0 "$rc"
+
 # 12. Bad input to the command: a clear error.
 out=$("$USERDB" sync --status --follow 2>&1); rc=$?
 check "--status with --follow is refused" "64 userdb: sync: --status and --follow go alone" "$rc $out"
