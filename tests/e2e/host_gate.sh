@@ -31,7 +31,9 @@ command -v sqlite3 >/dev/null || e2e_skip_all "sqlite3 is not installed"
 e2e_overlay /var/lib || _e2e_die "cannot make /var/lib private"
 e2e_overlay /usr/share/pam-configs || _e2e_die "cannot make pam-configs private"
 e2e_overlay /var/cache/debconf || _e2e_die "cannot make /var/cache/debconf private"
-printf 'dbdir = /var/lib/userdb\nhost = web1\n' >/etc/userdb.conf
+# The store is filled as the admin box's sync would, before the config
+# names the host: a fleet host refuses changes to replicated data.
+printf 'dbdir = /var/lib/userdb\n' >/etc/userdb.conf
 chmod 0644 /etc/userdb.conf
 unset USERDB_CONF
 
@@ -56,6 +58,8 @@ setup udb grant alice web
 setup udb grant carol webadmin
 setup udb grant bob db
 setup udb grant dave web --until +3s
+printf 'host = web1\n' >>/etc/userdb.conf
+e2e_expect_fail "on the fleet host, a change of replicated data is refused" udb role add other
 e2e_private_accounts
 e2e_setup_nss "$BUILD/nss_userdb"
 sed "s|@PAM_MODULE@|$PAM_MOD|" "$SRC/dist/pam-config.in" >/usr/share/pam-configs/userdb
