@@ -120,4 +120,38 @@ echo "\$ ssh carol@127.0.0.1 id -un      (the same code, $code, typed again)"
 kbd_carol --code "$code" | sed 's/^/  /'
 show userdb totp status carol
 e2e_stop_sshd
+
+step "7. Fleet mode: this box's store moves into a PostgreSQL database (private, started here for the demo); host web1 keeps a copy"
+# shellcheck source=/dev/null
+source "$SRC/tests/central/pg.sh"
+pg_start >/dev/null
+trap 'pg_stop; _e2e_exit' EXIT
+echo "central = $PG_CONNINFO" >>/etc/userdb.conf
+echo '$ echo "central = host=... dbname=userdb user=udb_admin passfile=..." >>/etc/userdb.conf'
+show userdb central init
+show userdb central push-local
+echo '$ userdb host add web1 --allow-role admin --passfile /etc/userdb-web1.pgpass'
+userdb host add web1 --allow-role admin --passfile /etc/userdb-web1.pgpass >"$E2E_TMP/web1.out" 2>&1
+sed 's/\(:userdb_host_web1:\).*/\1(a random password)/; s/^/  /' "$E2E_TMP/web1.out"
+# web1 is simulated on this box: its own dbdir and config, as the lines say.
+{
+	echo "dbdir = /var/lib/userdb-web1"
+	sed -n '/^# on web1, in \/etc\/userdb.conf:$/,/^# /{/^#/d;p}' "$E2E_TMP/web1.out"
+} >/etc/userdb-web1.conf
+(umask 077 && sed -n '/^# on web1, in \/etc\/userdb-web1.pgpass/{n;p}' "$E2E_TMP/web1.out" \
+	>/etc/userdb-web1.pgpass)
+web1() { userdb --config /etc/userdb-web1.conf "$@"; }
+echo '$ web1: userdb init && userdb sync      (on web1, with the lines above in its userdb.conf)'
+{ web1 init >/dev/null && web1 sync; } 2>&1 | sed 's/^/  /'
+show web1 user list --role admin
+show userdb revoke alice admin
+echo '$ web1: userdb sync      (userdb-sync.service runs `userdb sync --follow` there)'
+web1 sync 2>&1 | sed 's/^/  /'
+show web1 user list --role admin
+echo '$ (central stops)'
+pg_stop
+echo '$ web1: userdb sync'
+web1 sync 2>&1 | sed 's/^/  /'
+echo '$ web1: userdb user show alice      (the local copy answers; logins never wait for central)'
+web1 user show alice 2>&1 | sed -n '1,4p' | sed 's/^/  /'
 printf '\nDemo done. Nothing on the host changed: it all ran in a private namespace.\n'
