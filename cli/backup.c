@@ -157,6 +157,9 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		    false, &dir);
 	if (r != UDB_OK)
 		return r == UDB_NOT_FOUND ? UDB_OK : r;
+	/* Changes nothing (the writers' lock only holds changes back while
+	 * it copies): a fleet host backs up its own copy. */
+	c->host_local = true;
 	r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)
 		return r;

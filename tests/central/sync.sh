@@ -289,6 +289,8 @@ check "user disable on the host is refused too" 77 "$rc"
 check "nothing changed on the host" "$before" "$(wrap getent passwd | grep -c .)"
 out=$("$USERDB" user unlock alice 2>&1); rc=$?
 check "user unlock (the host's own failed logins) works on the host" 0 "$rc"
+out=$("$USERDB" backup "$T/web1-backup" 2>&1); rc=$?
+check "a backup (which changes nothing) works on the host" 0 "$rc"
 
 # 12. Bad input to the command: a clear error.
 out=$("$USERDB" sync --status --follow 2>&1); rc=$?
