@@ -133,7 +133,17 @@ explain_account(struct cli *c, const char *user, const char *service,
 	v.args = &d->args;
 	v.bad_arg = d->bad_arg;
 	v.verdict = &d->verdict;
-	c->refused = d->bad_arg || !udb_gate_allows(d->verdict.reason);
+	/* The module asks for the offline limit after a verdict that allows. */
+	if (!d->bad_arg && udb_gate_allows(d->verdict.reason)) {
+		r = udb_gate_offline(c->db, c->cfg, account, c->now, &v.offline_refused,
+				     &v.offline_age);
+		if (r != UDB_OK) {
+			r = cli_error(r, "user %s: cannot read how old the local copy is: %s",
+				      cli_quote(user), udb_result_to_string(r));
+			goto out;
+		}
+	}
+	c->refused = d->bad_arg || !udb_gate_allows(d->verdict.reason) || v.offline_refused;
 	r = explain_print(c, &v);
 out:
 	udb_account_free(account);

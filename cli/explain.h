@@ -15,6 +15,12 @@ struct explain_view {
 	const struct udb_gate_verdict *verdict;
 	const struct udb_account *account;
 	int64_t now;
+	/* Fleet mode's offline limit (udb_gate_offline), checked by the module
+	 * after the verdict allows: the copy is too old for one of the user's
+	 * offline_roles. offline_age: seconds since the last sync found central
+	 * current, -1 never. */
+	bool offline_refused;
+	int64_t offline_age;
 };
 
 enum udb_result explain_print(struct cli *c, const struct explain_view *v);

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "explain.h"
+#include "config.h"
 #include "output.h"
+#include "replica.h"
 #include "totp.h"
 #include "window.h"
 
@@ -216,6 +218,68 @@ free_data(struct explain_data *d)
 	udb_grant_list_free(d->grants, d->n_grants);
 }
 
+/* The first line when the offline limit refuses: the offline role the user
+ * holds and how old the copy is. */
+static const char *
+offline_line(const struct cli *c, const struct explain_view *v, const struct explain_data *d,
+	     char *buf, size_t size)
+{
+	const char *role = "?";
+
+	for (size_t i = 0; c->cfg->offline_roles && c->cfg->offline_roles[i]; i++)
+		if (udb_gate_has(d->roles, d->n_roles, c->cfg->offline_roles[i])) {
+			role = c->cfg->offline_roles[i];
+			break;
+		}
+	if (v->offline_age < 0)
+		snprintf(buf, size,
+			 "refused: %s holds offline role %s and host %s has never synced with "
+			 "central (max_offline %us)",
+			 v->user, role, c->cfg->host ? c->cfg->host : "-", c->cfg->max_offline);
+	else
+		snprintf(buf, size,
+			 "refused: %s holds offline role %s and host %s last found central "
+			 "current %llds ago, past max_offline %us",
+			 v->user, role, c->cfg->host ? c->cfg->host : "-",
+			 (long long)v->offline_age, c->cfg->max_offline);
+	return "refused";
+}
+
+/* On a fleet host: the host, how old its copy is and the offline limit. */
+static void
+fleet(struct cli *c, const struct explain_view *v, struct json_object *o, bool *ok)
+{
+	const struct udb_config *cfg = c->cfg;
+	int64_t at = 0;
+	char roles[512] = "";
+	size_t len = 0;
+
+	if (!cfg->central || !cfg->host || udb_replica_checked_at(c->db, &at) != UDB_OK)
+		return;
+	for (size_t i = 0; cfg->offline_roles && cfg->offline_roles[i] && len < sizeof(roles); i++)
+		len += (size_t)snprintf(roles + len, sizeof(roles) - len, "%s%s", i ? ", " : "",
+					cfg->offline_roles[i]);
+	if (c->json) {
+		out_jset_str(o, "host", cfg->host, ok);
+		out_jset_time(o, "synced_at", at, ok);
+		out_jset_int(o, "max_offline", cfg->max_offline, ok);
+		out_jset_str(o, "offline_roles", roles, ok);
+		out_jset_bool(o, "offline_refused", v->offline_refused, ok);
+		return;
+	}
+	if (at)
+		out_kv_fmt("fleet host", "%s, copy last found current %llds ago", cfg->host,
+			   (long long)(v->now - at));
+	else
+		out_kv_fmt("fleet host", "%s, never synced with central", cfg->host);
+	if (cfg->max_offline && len)
+		out_kv_fmt("offline limit", "max_offline %us for offline_roles %s%s",
+			   cfg->max_offline, roles,
+			   v->offline_refused ? " (refuses this user)" : "");
+	else
+		out_kv_text("offline limit", "none (max_offline and offline_roles unset)");
+}
+
 /* Every item of the four list arguments: printed, or added to checks. */
 static enum udb_result
 items(struct cli *c, const struct explain_view *v, const struct explain_data *d,
@@ -378,7 +442,8 @@ explain_print(struct cli *c, const struct explain_view *v)
 		return cli_error(r, "user %s: cannot read its roles, permissions or emails: %s",
 				 cli_quote(v->user), udb_result_to_string(r));
 	}
-	decision = decision_line(v, first, sizeof(first));
+	decision = v->offline_refused ? offline_line(c, v, &d, first, sizeof(first))
+				      : decision_line(v, first, sizeof(first));
 	if (c->json) {
 		o = json_object_new_object();
 		checks = json_object_new_array();
@@ -389,6 +454,7 @@ explain_print(struct cli *c, const struct explain_view *v)
 		out_jset_str(o, "service_file", v->stack->service_file, &ok);
 		out_jset(o, "lines", lines(c, v, &ok), &ok);
 		state(c, v, &d, o, &ok);
+		fleet(c, v, o, &ok);
 		r = items(c, v, &d, checks, &ok);
 		out_jset(o, "checks", checks, &ok);
 		if (r == UDB_OK)
@@ -400,6 +466,7 @@ explain_print(struct cli *c, const struct explain_view *v)
 		putchar('\n');
 		lines(c, v, &ok);
 		state(c, v, &d, NULL, &ok);
+		fleet(c, v, NULL, &ok);
 		r = items(c, v, &d, NULL, &ok);
 	}
 	free_data(&d);

@@ -269,10 +269,27 @@ if command -v pamtester >/dev/null; then
 	sleep 3
 	check "past max_offline, alice (an offline role) is refused, bob is not" "refused ok" \
 		"$(acct alice) $(acct bob)"
+	# userdb explain gives the module's answer and says why.
+	out=$("$USERDB" explain alice login --pam-dir "$T/pam.d" 2>&1); rc=$?
+	check "explain refuses alice past max_offline (exit 1)" 1 "$rc"
+	check "with the offline role, the host and the limit" \
+		"refused: alice holds offline role ops and host web1 last found central current" \
+		"$(head -n1 <<<"$out" | sed 's/ [0-9]*s ago.*//')"
+	check "and the limit in its details" \
+		"offline limit:     max_offline 2s for offline_roles ops (refuses this user)" \
+		"$(grep '^offline limit:' <<<"$out")"
+	out=$("$USERDB" explain bob login --pam-dir "$T/pam.d" 2>&1); rc=$?
+	check "explain allows bob (no offline role)" "0 allowed: bob passes pam_userdb's account phase of login" \
+		"$rc $(head -n1 <<<"$out")"
+	check "explain --json says the copy's age refuses alice" "refused true" \
+		"$("$USERDB" --json explain alice login --pam-dir "$T/pam.d" |
+			python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["decision"], json.dumps(o["offline_refused"]))')"
 	check "getent still answers for her" "alice" "$(wrap getent passwd alice | cut -d: -f1)"
 	pg_resume || exit 99
 	"$USERDB" sync >/dev/null 2>&1
 	check "a successful sync lets her in again" ok "$(acct alice)"
+	check "and explain allows her again" 0 \
+		"$("$USERDB" explain alice login --pam-dir "$T/pam.d" >/dev/null 2>&1; echo $?)"
 	sed -i '/^max_offline\|^offline_roles/d' "$CONF"
 else
 	pass "# SKIP pamtester not installed"
