@@ -193,8 +193,6 @@ cmd_ssh_key_add(struct cli *c, int argc, char **argv)
 		r = parse_keys(&set, args + 1);
 	if (r == UDB_OK)
 		r = check_repeats(&set);
-	/* Keys are not replicated in fleet mode: each host keeps its own. */
-	c->host_local = true;
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r == UDB_OK) {
@@ -244,8 +242,6 @@ cmd_ssh_key_del(struct cli *c, int argc, char **argv)
 			      "ssh-key del: %s is not a fingerprint (SHA256: and 43 characters, "
 			      "as `userdb ssh-key list` shows)",
 			      cli_quote(args[1]));
-	/* Keys are not replicated in fleet mode: each host keeps its own. */
-	c->host_local = true;
 	if (r == UDB_OK)
 		r = cli_open(c, CLI_WRITE);
 	if (r != UDB_OK)

@@ -31,6 +31,8 @@ static const char *const user_roles_cols[] = {"user_id", "role_id", "not_before"
 					      "granted_at"};
 static const char *const id_allocator_cols[] = {"kind", "high_water"};
 static const char *const host_roles_cols[] = {"host", "role_id"};
+static const char *const ssh_keys_cols[] = {"id",      "user_id",     "type",     "blob", "options",
+					    "comment", "fingerprint", "added_at", "until"};
 /* Without password_hash (userdb.secrets) and the host-local columns. */
 static const char *const accounts_cols[] = {
 	"user_id",       "password_changed_at", "min_days",   "max_days",   "warn_days",
@@ -66,6 +68,10 @@ static const struct udb_replica_info tables[UDB_REPLICA_COUNT] = {
 		TABLE("id_allocator", id_allocator_cols, 1, "high_water", NULL),
 	[UDB_REPLICA_HOST_ROLES] =
 		TABLE("host_roles", host_roles_cols, 2, "role_id + length(host)", NULL),
+	[UDB_REPLICA_SSH_KEYS] = TABLE("ssh_keys", ssh_keys_cols, 1,
+				       "id + user_id + length(blob) + length(options) + "
+				       "length(comment) + coalesce(until, 0)",
+				       NULL),
 	[UDB_REPLICA_ACCOUNTS] =
 		TABLE("accounts", accounts_cols, 1,
 		      "user_id + coalesce(not_before, 0) + coalesce(not_after, 0) + "

@@ -46,6 +46,7 @@ enum udb_replica_table {
 	UDB_REPLICA_USER_ROLES,
 	UDB_REPLICA_ID_ALLOCATOR,
 	UDB_REPLICA_HOST_ROLES, /* this host's rows only (central's row-level security) */
+	UDB_REPLICA_SSH_KEYS,   /* every key of every user: public, like the identities */
 	UDB_REPLICA_ACCOUNTS,
 	UDB_REPLICA_USER_EMAILS,
 	UDB_REPLICA_ACCOUNT_NAMES,

@@ -296,7 +296,7 @@ else
 fi
 
 # 11b. The host's store is a copy: a change made on it is refused, nothing
-# changed; what is the host's own (failed logins, keys, second factors) is not.
+# changed; what is the host's own (failed logins, second factors; keys are replicated: tests/central/keys.sh) is not.
 before=$(wrap getent passwd | grep -c .)
 out=$("$USERDB" role add local-only 2>&1); rc=$?
 check "a change on the fleet host is refused (77)" 77 "$rc"

@@ -8,6 +8,8 @@
 set -u
 
 USERDB=$(realpath "${1:?usage: test_central.sh PATH/TO/userdb}")
+# The central schema version this userdb has: one per migration.
+CV=$(find "$(dirname "$0")/../../schema/central" -name '[0-9][0-9][0-9][0-9]-*.sql' | wc -l)
 export LC_ALL=C
 unset USERDB_CONF PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE PGPASSWORD PGSERVICE
 
@@ -99,13 +101,13 @@ CONF=$T/badconninfo.conf MATCH='config: central: not a libpq connection string: 
 check "nothing was created by the refused runs" \
 	"$(admin_sql -c "SELECT to_regnamespace('userdb') IS NULL")" "t"
 
-MATCH='^created the central schema \(version 3\)$' \
+MATCH="^created the central schema \\(version $CV\\)\$" \
 	expect 0 "central init creates the schema" central init
 check "the revision counter starts at 0" "$(rev)" "0"
 check "the schema version is recorded" \
-	"$(admin_sql -c "SELECT value FROM userdb.meta WHERE key = 'schema_version'")" "3"
+	"$(admin_sql -c "SELECT value FROM userdb.meta WHERE key = 'schema_version'")" "$CV"
 
-MATCH='^the central database is current \(schema version 3\)$' \
+MATCH="^the central database is current \\(schema version $CV\\)\$" \
 	expect 0 "central init again changes nothing" central init
 MATCH='"changed": false' expect 0 "central init --json says unchanged" --json central init
 check "the counter did not move" "$(rev)" "0"
@@ -118,7 +120,7 @@ sed "s/dbname=userdb/dbname=race/" "$T/userdb.conf" >"$T/race.conf"
 wait $!
 check "two concurrent inits: one creates, one finds it current" \
 	"$(cat "$T/race1" "$T/race2" | sort | tr '\n' '|')" \
-	"created the central schema (version 3)|the central database is current (schema version 3)|"
+	"created the central schema (version $CV)|the central database is current (schema version $CV)|"
 
 pg_super_psql -c "CREATE DATABASE foreign_db OWNER udb_admin" >/dev/null
 sed "s/dbname=userdb/dbname=foreign_db/" "$T/userdb.conf" >"$T/foreign.conf"
@@ -133,7 +135,7 @@ check "... and left alone" \
 sed "s/dbname=userdb/dbname=race/" "$T/userdb.conf" >"$T/race.conf"
 pg_psql "$(sed -n 's/^central = //p' "$T/race.conf")" \
 	-c "UPDATE userdb.meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-CONF=$T/race.conf MATCH='central schema version 99 is newer than this userdb.s 3 \(upgrade userdb; nothing changed\)' \
+CONF=$T/race.conf MATCH="central schema version 99 is newer than this userdb.s $CV \\(upgrade userdb; nothing changed\\)" \
 	expect 69 "a newer central schema is refused by init" central init
 CONF=$T/race.conf MATCH='central schema version 99 is newer' \
 	expect 69 "... and by the host commands" host list
@@ -327,14 +329,15 @@ check "... and nothing changed" \
 	"$(admin_sql -c "SELECT string_agg(password_hash, ' ' ORDER BY user_id) FROM userdb.secrets")|$(rev)" \
 	"\$6\$new\$hash \$6\$bob \$6\$carol|$((before + 1))"
 
-# Forward-only upgrade: a database at schema 2 gets migration 3.
-admin_sql -c "DROP FUNCTION userdb.host_set_password(bigint, text, bigint);
-	UPDATE userdb.meta SET value = '2' WHERE key = 'schema_version'" >/dev/null
-MATCH="^userdb: central database: central schema version 2 is older than this userdb's 3 \(run .userdb central init.\)" \
+# Forward-only upgrade: a database at schema 3 gets migrations 4 on
+# (4: userdb.ssh_keys, which a later migration does not drop).
+admin_sql -c "DROP TABLE userdb.ssh_keys;
+	UPDATE userdb.meta SET value = '3' WHERE key = 'schema_version'" >/dev/null
+MATCH="^userdb: central database: central schema version 3 is older than this userdb's $CV \(run .userdb central init.\)" \
 	expect 69 "host commands refuse an older central schema" host list
-MATCH='^upgraded the central schema from version 2 to 3$' expect 0 "central init upgrades it" central init
+MATCH="^upgraded the central schema from version 3 to $CV\$" expect 0 "central init upgrades it" central init
 check "... with the migration applied and the data kept" \
-	"$(admin_sql -c "SELECT count(*) FROM pg_proc WHERE proname = 'host_set_password'")|$(admin_sql -c "SELECT count(*) FROM userdb.users")" \
+	"$(admin_sql -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'userdb' AND tablename = 'ssh_keys'")|$(admin_sql -c "SELECT count(*) FROM userdb.users")" \
 	"1|3"
 
 # A host login cannot run the admin commands.
