@@ -90,6 +90,20 @@ enum udb_result udb_user_refresh_passwd_entry(struct udb_db *db, int64_t id);
 enum udb_result udb_db_writers_lock(struct udb_db *db);
 void udb_db_writers_unlock(struct udb_db *db);
 
+/* Opening and checking the files (db.c), shared with db_init.c, which
+ * creates and upgrades them. open_raw opens without looking at the schema
+ * (init needs that); open_checked also checks both files' versions against
+ * this build's and their pair id. check_versions with allow_old accepts an
+ * older schema and reports it in ret_version. */
+enum udb_result udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient,
+				struct udb_db **ret_db);
+enum udb_result udb_db_open_checked(const char *dbdir, enum udb_open_mode mode, bool transient,
+				    struct udb_db **ret_db);
+enum udb_result udb_db_check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version);
+enum udb_result udb_db_check_pair(struct udb_db *db);
+enum udb_result udb_db_read_user_version(struct udb_db *db, const char *schema,
+					 unsigned *ret_version);
+enum udb_result udb_db_exec_sql(struct udb_db *db, const char *sql);
 /* errno of a failed file operation as a result (db.c). */
 enum udb_result udb_result_from_errno(int e);
 /* Empties both WALs if no reader is in the way, without waiting

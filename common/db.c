@@ -1,14 +1,12 @@
-/* Opening, checking, creating and upgrading the two database files.
- * Called by every part of userdb through db.h; statements are in stmt.c,
- * write transactions and the commit protocol in transaction.c, the images
- * in image_write.c. */
+/* Opening and checking the two database files. Called by every part of
+ * userdb through db.h; creating and upgrading them is db_init.c's job,
+ * statements are in stmt.c, write transactions and the commit protocol in
+ * transaction.c, the images in image_write.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,8 +119,8 @@ check_db_file(const char *path, bool whole_pages, dev_t *ret_dev, ino_t *ret_ino
 	return r;
 }
 
-static enum udb_result
-exec_sql(struct udb_db *db, const char *sql)
+enum udb_result
+udb_db_exec_sql(struct udb_db *db, const char *sql)
 {
 	return udb_sqlite_result(sqlite3_exec(db->sql, sql, NULL, NULL, NULL));
 }
@@ -144,8 +142,8 @@ attach(struct udb_db *db, const char *path, const char *schema)
 	return rc == SQLITE_DONE ? UDB_OK : udb_sqlite_result(rc);
 }
 
-static enum udb_result
-read_user_version(struct udb_db *db, const char *schema, unsigned *ret_version)
+enum udb_result
+udb_db_read_user_version(struct udb_db *db, const char *schema, unsigned *ret_version)
 {
 	sqlite3_stmt *stmt = NULL;
 	char sql[40];
@@ -163,8 +161,8 @@ read_user_version(struct udb_db *db, const char *schema, unsigned *ret_version)
 
 /* Both files must carry the same pair id, written by `userdb init`: a public
  * file from one database and a shadow file from another are refused. */
-static enum udb_result
-check_pair(struct udb_db *db)
+enum udb_result
+udb_db_check_pair(struct udb_db *db)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
@@ -189,18 +187,18 @@ check_pair(struct udb_db *db)
 	return r == UDB_INTERNAL ? UDB_CORRUPT : r;
 }
 
-static enum udb_result
-check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
+enum udb_result
+udb_db_check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
 {
 	unsigned pub = 0, sec = 0;
 	enum udb_result r;
 
 	if (db->mode != UDB_OPEN_SHADOW_ONLY)
-		r = read_user_version(db, "pub", &pub);
+		r = udb_db_read_user_version(db, "pub", &pub);
 	else
 		r = UDB_OK;
 	if (r == UDB_OK && db->mode != UDB_OPEN_PUBLIC)
-		r = read_user_version(db, "sec", &sec);
+		r = udb_db_read_user_version(db, "sec", &sec);
 	if (r != UDB_OK)
 		return r;
 	if (db->mode == UDB_OPEN_PUBLIC)
@@ -267,9 +265,34 @@ transient_uri(const char *path)
 	return uri;
 }
 
+/* The connection's settings: which file is main, SQLite features the store
+ * never uses switched off, the busy timeout; a writer keeps -wal and -shm. */
+static void
+configure(struct udb_db *db, bool sec_main, bool write)
+{
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_MAINDBNAME, sec_main ? "sec" : "pub");
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	if (!write)
+		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	db->busy_ms = write ? WRITER_BUSY_MS : READER_BUSY_MS;
+	sqlite3_busy_timeout(db->sql, db->busy_ms);
+	if (write) {
+		int persist = 1;
+
+		/* Keep -wal and -shm on disk when the last writer closes, from the
+		 * very start (even a failed attach below closes the connection):
+		 * readers without write access cannot create them. */
+		sqlite3_file_control(db->sql, "sec", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
+}
+
 /* Opens the connection without checking the schema (init needs that). */
-static enum udb_result
-open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_db **ret_db)
+enum udb_result
+udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_db **ret_db)
 {
 	struct udb_db *db;
 	enum udb_result r;
@@ -323,24 +346,7 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_
 		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql)) : UDB_NO_MEMORY;
 		goto out;
 	}
-	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_MAINDBNAME, sec_main ? "sec" : "pub");
-	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
-	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-	if (!write)
-		sqlite3_db_config(db->sql, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	db->busy_ms = write ? WRITER_BUSY_MS : READER_BUSY_MS;
-	sqlite3_busy_timeout(db->sql, db->busy_ms);
-	if (write) {
-		int persist = 1;
-
-		/* Keep -wal and -shm on disk when the last writer closes, from the
-		 * very start (even a failed attach below closes the connection):
-		 * readers without write access cannot create them. */
-		sqlite3_file_control(db->sql, "sec", SQLITE_FCNTL_PERSIST_WAL, &persist);
-	}
+	configure(db, sec_main, write);
 
 	if (write)
 		r = attach(db, pub_name, "pub");
@@ -352,8 +358,8 @@ open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_
 		int persist = 1;
 
 		sqlite3_file_control(db->sql, "pub", SQLITE_FCNTL_PERSIST_WAL, &persist);
-		r = exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA sec.synchronous = FULL; "
-				 "PRAGMA pub.synchronous = FULL");
+		r = udb_db_exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA sec.synchronous = FULL; "
+					"PRAGMA pub.synchronous = FULL");
 	}
 out:
 	free(pub_name);
@@ -366,19 +372,20 @@ out:
 	return UDB_OK;
 }
 
-static enum udb_result
-open_checked(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_db **ret_db)
+enum udb_result
+udb_db_open_checked(const char *dbdir, enum udb_open_mode mode, bool transient,
+		    struct udb_db **ret_db)
 {
 	struct udb_db *db = NULL;
 	enum udb_result r;
 
-	r = open_raw(dbdir, mode, transient, &db);
+	r = udb_db_open_raw(dbdir, mode, transient, &db);
 	if (r == UDB_OK)
-		r = check_versions(db, false, NULL);
+		r = udb_db_check_versions(db, false, NULL);
 	/* A credentials handle has only the shadow file: like a public one,
 	 * which has only the other, it trusts the file it reads. */
 	if (r == UDB_OK && (mode == UDB_OPEN_READ_BOTH || mode == UDB_OPEN_WRITE))
-		r = check_pair(db);
+		r = udb_db_check_pair(db);
 	if (r != UDB_OK) {
 		udb_db_close(db);
 		return r;
@@ -390,13 +397,13 @@ open_checked(const char *dbdir, enum udb_open_mode mode, bool transient, struct 
 enum udb_result
 udb_db_open(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 {
-	return open_checked(dbdir, mode, false, ret_db);
+	return udb_db_open_checked(dbdir, mode, false, ret_db);
 }
 
 enum udb_result
 udb_db_open_transient(const char *dbdir, enum udb_open_mode mode, struct udb_db **ret_db)
 {
-	enum udb_result r = open_checked(dbdir, mode, true, ret_db);
+	enum udb_result r = udb_db_open_checked(dbdir, mode, true, ret_db);
 
 	/* A writer killed in its commit leaves a WAL whose index must be
 	 * rebuilt before anyone reads it, which a handle that leaves the
@@ -405,7 +412,7 @@ udb_db_open_transient(const char *dbdir, enum udb_open_mode mode, struct udb_db 
 	 * to date; now the transient handle falls back to an ordinary one, which
 	 * rebuilds it when this process may write the -shm file (root). */
 	if (mode != UDB_OPEN_WRITE && (r == UDB_INTERNAL || r == UDB_BUSY || r == UDB_IO))
-		r = open_checked(dbdir, mode, false, ret_db);
+		r = udb_db_open_checked(dbdir, mode, false, ret_db);
 	return r;
 }
 
@@ -462,7 +469,7 @@ udb_db_enable_mmap(struct udb_db *db)
 	snprintf(sql, sizeof(sql), "PRAGMA pub.mmap_size = %lld", READER_MMAP);
 	/* Without the map, pages are read into SQLite's cache: slower at a
 	 * million users, never wrong. */
-	(void)exec_sql(db, sql);
+	(void)udb_db_exec_sql(db, sql);
 }
 
 const char *
@@ -522,197 +529,4 @@ udb_db_set_busy_timeout(struct udb_db *db, int ms)
 {
 	db->busy_ms = ms;
 	sqlite3_busy_timeout(db->sql, ms);
-}
-
-/* Creates path with mode if it does not exist, and makes an existing one
- * carry the mode and group given (group -1: leave it). */
-static enum udb_result
-ensure_file(const char *path, mode_t mode, gid_t group)
-{
-	enum udb_result r = UDB_OK;
-	int fd;
-
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
-	if (fd < 0)
-		return udb_result_from_errno(errno);
-	if (geteuid() == 0 && fchown(fd, 0, group) < 0)
-		r = UDB_IO;
-	if (r == UDB_OK && fchmod(fd, mode) < 0)
-		r = UDB_IO;
-	close(fd);
-	return r;
-}
-
-/* Creates or repairs the six files of dbdir: all root's and 0600, the
- * shadow file's in group shadow, which gives nss-shadow.img its group
- * (image_write.c) and no access to the store. The store is private to root
- * (README "Decisions"): anyone who can open a -shm file can hold a read
- * lock on its write-lock byte and make every write wait; NSS reads the
- * images, other PAM callers go through userdb-chkpwd. SQLite gives a -wal,
- * -shm or journal it creates the owner and mode of its database file. A
- * non-root caller (tests) keeps its own files. It opens and closes them,
- * which would drop the locks of any SQLite connection of this process to
- * them: udb_db_init() calls it only while it has none open. */
-static enum udb_result
-ensure_files(const char *dbdir)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm"};
-	struct group *shadow_group = NULL;
-	gid_t shadow_gid = (gid_t)-1;
-	enum udb_result r = UDB_OK;
-
-	/* getgrnam is fine here: only `userdb init` reaches this code, never
-	 * the NSS module. */
-	if (geteuid() == 0) {
-		shadow_group = getgrnam("shadow");
-		shadow_gid = shadow_group ? shadow_group->gr_gid : 0;
-	}
-	for (size_t i = 0; i < 3 && r == UDB_OK; i++) {
-		char pub[4096], sec[4096];
-
-		snprintf(pub, sizeof(pub), "%s/%s%s", dbdir, UDB_PUBLIC_FILE, suffixes[i]);
-		snprintf(sec, sizeof(sec), "%s/%s%s", dbdir, UDB_SHADOW_FILE, suffixes[i]);
-		r = ensure_file(pub, 0600, geteuid() == 0 ? 0 : (gid_t)-1);
-		if (r == UDB_OK)
-			r = ensure_file(sec, 0600, shadow_gid);
-	}
-	return r;
-}
-
-static enum udb_result
-random_hex(char *buf, size_t bytes)
-{
-	unsigned char raw[32];
-
-	if (bytes > sizeof(raw) || getrandom(raw, bytes, 0) != (ssize_t)bytes)
-		return UDB_IO;
-	for (size_t i = 0; i < bytes; i++)
-		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
-	return UDB_OK;
-}
-
-/* After check_versions() found the files at different versions: an upgrade
- * cut short between the shadow file's commit and the public file's leaves
- * the shadow file ahead (by every migration that upgrade applied).
- * Migrations from schema 2 on can run twice (see schema/0002-*.sql), so the
- * upgrade resumes from the public file's version when that is 1 or more. A
- * brand-new database (both 0) stays 0; anything else is corrupt. */
-static enum udb_result
-upgrade_cut_short(struct udb_db *db, unsigned *ret_version)
-{
-	unsigned pub = 0, sec = 0;
-	enum udb_result r;
-
-	r = read_user_version(db, "pub", &pub);
-	if (r == UDB_OK)
-		r = read_user_version(db, "sec", &sec);
-	if (r != UDB_OK)
-		return r;
-	if (pub == sec && pub == 0)
-		*ret_version = 0;
-	else if (pub >= 1 && sec > pub && sec <= udb_migration_count)
-		*ret_version = pub;
-	else
-		return UDB_CORRUPT;
-	return UDB_OK;
-}
-
-static enum udb_result
-apply_migrations(struct udb_db *db, unsigned from)
-{
-	enum udb_result r = UDB_OK;
-	char sql[256];
-
-	for (unsigned v = from; v < udb_migration_count && r == UDB_OK; v++) {
-		r = exec_sql(db, udb_migrations[v]);
-		if (r == UDB_OK) {
-			snprintf(sql, sizeof(sql),
-				 "PRAGMA pub.user_version = %u; PRAGMA sec.user_version = %u",
-				 v + 1, v + 1);
-			r = exec_sql(db, sql);
-		}
-	}
-	if (r == UDB_OK && from == 0) {
-		char pair[33];
-
-		r = random_hex(pair, 16);
-		if (r == UDB_OK) {
-			snprintf(sql, sizeof(sql),
-				 "INSERT INTO pub.meta VALUES ('pair', '%s'), ('generation', 0), "
-				 "('file', 'public'); INSERT INTO sec.meta VALUES ('pair', '%s'), "
-				 "('generation', 0), ('file', 'shadow')",
-				 pair, pair);
-			r = exec_sql(db, sql);
-		}
-	}
-	return r;
-}
-
-/* Rebuilds both images from the store: an empty write transaction, whose
- * commit writes them. */
-static enum udb_result
-publish_images(const char *dbdir)
-{
-	struct udb_db *db = NULL;
-	enum udb_result r;
-
-	r = open_checked(dbdir, UDB_OPEN_WRITE, false, &db);
-	if (r == UDB_OK)
-		r = udb_db_begin(db);
-	if (r == UDB_OK)
-		r = udb_db_commit(db);
-	udb_db_close(db);
-	return r;
-}
-
-enum udb_result
-udb_db_init(const char *dbdir, unsigned *ret_old_version)
-{
-	struct udb_db *db = NULL;
-	enum udb_result r;
-	unsigned version = 0;
-	struct udb_trust_problem problem;
-
-	/* Before anything is created or chowned: an untrusted ancestor, a
-	 * pre-created directory or planted files would otherwise be adopted
-	 * (trust.c says why). */
-	r = udb_trust_check_dbdir(dbdir, &problem);
-	if (r != UDB_OK)
-		return r;
-	if (mkdir(dbdir, 0755) == 0) {
-		/* mkdir applies root's umask; unprivileged NSS readers need 0755. */
-		if (chmod(dbdir, 0755) < 0)
-			return udb_result_from_errno(errno);
-	} else if (errno != EEXIST) {
-		return udb_result_from_errno(errno);
-	}
-	r = ensure_files(dbdir);
-	if (r == UDB_OK)
-		r = open_raw(dbdir, UDB_OPEN_WRITE, false, &db);
-	if (r == UDB_OK)
-		r = exec_sql(db, "PRAGMA sec.journal_mode = WAL; PRAGMA pub.journal_mode = WAL");
-	if (r == UDB_OK)
-		r = exec_sql(db, "BEGIN IMMEDIATE");
-	if (r == UDB_OK) {
-		r = check_versions(db, true, &version);
-		if (r == UDB_CORRUPT && version == 0)
-			r = upgrade_cut_short(db, &version);
-		if (r == UDB_OK)
-			r = apply_migrations(db, version);
-		if (r == UDB_OK && version > 0)
-			r = check_pair(db);
-		r = exec_sql(db, r == UDB_OK ? "COMMIT" : "ROLLBACK") == UDB_OK ? r : UDB_IO;
-	}
-	if (r == UDB_OK)
-		udb_db_checkpoint(db);
-	udb_db_close(db);
-	/* SQLite may have created -wal and -shm with the caller's umask; make
-	 * sure they exist with the files' modes so unprivileged readers work. */
-	if (r == UDB_OK)
-		r = ensure_files(dbdir);
-	if (r == UDB_OK)
-		r = publish_images(dbdir);
-	if (r == UDB_OK && ret_old_version)
-		*ret_old_version = version;
-	return r;
 }
