@@ -55,6 +55,10 @@ void udb_stmt_done(struct udb_db *db, enum udb_query q);
 enum udb_result udb_stmt_exec(struct udb_db *db, enum udb_query q);
 
 enum udb_result udb_sqlite_result(int rc);
+/* Runs a statement taking two ids (or an id and text, when text is not
+ * NULL) and reports whether a row changed (role.c, grant.c). */
+enum udb_result udb_stmt_exec_pair(struct udb_db *db, enum udb_query q, int64_t a, int64_t b,
+				   const char *text, bool *ret_changed);
 
 /* Steps a bound statement and collects column 0 of every row as strings;
  * finishes the statement. */

@@ -108,6 +108,9 @@ void udb_db_set_busy_timeout(struct udb_db *db, int ms);
 enum udb_result udb_db_begin(struct udb_db *db);
 enum udb_result udb_db_commit(struct udb_db *db);
 void udb_db_rollback(struct udb_db *db);
+/* Ends the open transaction by the outcome of the work done in it: commits
+ * when r is UDB_OK, else rolls back and returns r. */
+enum udb_result udb_db_finish(struct udb_db *db, enum udb_result r);
 /* Marks the open transaction as changing rows in both files for one user
  * (user add / delete), so the commit records it for the repair above. */
 void udb_db_mark_cross_file(struct udb_db *db);

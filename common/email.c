@@ -39,16 +39,6 @@ begin_with_user(struct udb_db *db, const char *user, int64_t *ret_id)
 	return r;
 }
 
-static enum udb_result
-finish(struct udb_db *db, enum udb_result r)
-{
-	if (r != UDB_OK) {
-		udb_db_rollback(db);
-		return r;
-	}
-	return udb_db_commit(db);
-}
-
 /* Runs q bound with (user id, address) and reports whether a row changed. */
 static enum udb_result
 exec_user_address(struct udb_db *db, enum udb_query q, int64_t id, const char *address, int64_t now,
@@ -115,7 +105,7 @@ udb_email_add(struct udb_db *db, const char *user, const char *address, bool mak
 		sqlite3_bind_int64(stmt, 5, now);
 		r = udb_stmt_exec(db, UDB_Q_EMAIL_INSERT);
 	}
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -133,7 +123,7 @@ udb_email_delete(struct udb_db *db, const char *user, const char *address)
 	r = exec_user_address(db, UDB_Q_EMAIL_DELETE, id, address, 0, &changed);
 	if (r == UDB_OK && !changed)
 		r = UDB_NOT_FOUND;
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -163,7 +153,7 @@ udb_email_confirm(struct udb_db *db, const char *user, const char *address, int6
 			return r;
 		r = exec_user_address(db, UDB_Q_EMAIL_CONFIRM, id, address, now, ret_changed);
 	}
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -183,7 +173,7 @@ udb_email_make_primary(struct udb_db *db, const char *user, const char *address)
 		r = exec_user_address(db, UDB_Q_EMAIL_SET_PRIMARY, id, address, 0, &changed);
 	if (r == UDB_OK && !changed)
 		r = UDB_NOT_FOUND;
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result

@@ -33,16 +33,6 @@ exec_row(struct udb_db *db, enum udb_query q, int64_t id, const char *text, int6
 	return udb_stmt_exec(db, q);
 }
 
-static enum udb_result
-finish(struct udb_db *db, enum udb_result r)
-{
-	if (r != UDB_OK) {
-		udb_db_rollback(db);
-		return r;
-	}
-	return udb_db_commit(db);
-}
-
 enum udb_result
 udb_user_rename(struct udb_db *db, const char *name, const char *new_name, int64_t now)
 {
@@ -64,7 +54,7 @@ udb_user_rename(struct udb_db *db, const char *name, const char *new_name, int64
 	if (r == UDB_OK)
 		r = udb_user_refresh_passwd_entry(db, u->id);
 	udb_user_free(u);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -87,7 +77,7 @@ udb_user_renumber(struct udb_db *db, const struct udb_config *cfg, const char *n
 	if (r == UDB_OK)
 		r = udb_user_refresh_passwd_entry(db, u->id);
 	udb_user_free(u);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -112,7 +102,7 @@ udb_user_set_primary_role(struct udb_db *db, const char *name, const char *role,
 		r = udb_user_refresh_passwd_entry(db, u->id);
 	udb_user_free(u);
 	udb_role_free(ro);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -132,7 +122,7 @@ udb_role_rename(struct udb_db *db, const char *name, const char *new_name)
 	if (r == UDB_OK)
 		r = exec_row(db, UDB_Q_ROLE_RENAME, ro->id, new_name, 0, false, 0);
 	udb_role_free(ro);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -156,5 +146,5 @@ udb_role_renumber(struct udb_db *db, const struct udb_config *cfg, const char *n
 	if (r == UDB_OK)
 		r = exec_row(db, UDB_Q_ROLE_PRIMARY_ENTRIES, ro->id, NULL, gid, false, 0);
 	udb_role_free(ro);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }

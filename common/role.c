@@ -1,6 +1,6 @@
-/* Roles, permissions, inclusions (with their materialised closure) and
- * grants. Called by the CLI and the PAM module through role.h, and by
- * user.c (a primary role is granted with the user). */
+/* Roles, permissions and inclusions (with their materialised closure).
+ * Called by the CLI and the PAM module through role.h, and by user.c (a
+ * user's primary role); grants of roles to users are in grant.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,28 +196,6 @@ rebuild_closure(struct udb_db *db)
 	return r;
 }
 
-/* Runs a two-id statement (role, other) and reports whether a row changed. */
-static enum udb_result
-exec_pair(struct udb_db *db, enum udb_query q, int64_t a, int64_t b, const char *text,
-	  bool *ret_changed)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-
-	r = udb_stmt(db, q, &stmt);
-	if (r != UDB_OK)
-		return r;
-	sqlite3_bind_int64(stmt, 1, a);
-	if (text)
-		udb_bind_text(stmt, 2, text);
-	else
-		sqlite3_bind_int64(stmt, 2, b);
-	r = udb_stmt_exec(db, q);
-	if (r == UDB_OK && ret_changed)
-		*ret_changed = sqlite3_changes(db->sql) > 0;
-	return r;
-}
-
 /* Adds role ⊇ included inside the caller's transaction. */
 static enum udb_result
 include_locked(struct udb_db *db, const struct udb_role *role, const struct udb_role *included,
@@ -240,7 +218,8 @@ include_locked(struct udb_db *db, const struct udb_role *role, const struct udb_
 		return r;
 	if (cycle)
 		return UDB_CYCLE;
-	r = exec_pair(db, UDB_Q_ROLE_INCLUDE_ADD, role->id, included->id, NULL, ret_changed);
+	r = udb_stmt_exec_pair(db, UDB_Q_ROLE_INCLUDE_ADD, role->id, included->id, NULL,
+			       ret_changed);
 	if (r == UDB_OK)
 		r = rebuild_closure(db);
 	return r;
@@ -280,8 +259,8 @@ add_role_locked(struct udb_db *db, const struct udb_config *cfg, const struct ud
 	if (r == UDB_OK)
 		r = udb_role_by_name(db, spec->name, &role);
 	for (size_t i = 0; r == UDB_OK && i < spec->n_permissions; i++)
-		r = exec_pair(db, UDB_Q_ROLE_PERMISSION_ADD, role->id, 0, spec->permissions[i],
-			      NULL);
+		r = udb_stmt_exec_pair(db, UDB_Q_ROLE_PERMISSION_ADD, role->id, 0,
+				       spec->permissions[i], NULL);
 	for (size_t i = 0; r == UDB_OK && i < spec->n_includes; i++) {
 		struct udb_role *included = NULL;
 
@@ -383,16 +362,6 @@ begin_with_role(struct udb_db *db, const char *name, struct udb_role **ret_role)
 	return r;
 }
 
-static enum udb_result
-finish(struct udb_db *db, enum udb_result r)
-{
-	if (r != UDB_OK) {
-		udb_db_rollback(db);
-		return r;
-	}
-	return udb_db_commit(db);
-}
-
 enum udb_result
 udb_role_delete(struct udb_db *db, const char *name)
 {
@@ -422,7 +391,7 @@ udb_role_delete(struct udb_db *db, const char *name)
 	if (r == UDB_OK)
 		r = rebuild_closure(db);
 	udb_role_free(role);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -436,9 +405,9 @@ udb_role_set_description(struct udb_db *db, const char *name, const char *descri
 	r = begin_with_role(db, name, &role);
 	if (r != UDB_OK)
 		return r;
-	r = exec_pair(db, UDB_Q_ROLE_UPDATE_DESCRIPTION, role->id, 0, description, NULL);
+	r = udb_stmt_exec_pair(db, UDB_Q_ROLE_UPDATE_DESCRIPTION, role->id, 0, description, NULL);
 	udb_role_free(role);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 static enum udb_result
@@ -453,9 +422,9 @@ permission_change(struct udb_db *db, enum udb_query q, const char *name, const c
 	r = begin_with_role(db, name, &role);
 	if (r != UDB_OK)
 		return r;
-	r = exec_pair(db, q, role->id, 0, permission, ret_changed);
+	r = udb_stmt_exec_pair(db, q, role->id, 0, permission, ret_changed);
 	udb_role_free(role);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -486,14 +455,14 @@ include_change(struct udb_db *db, const char *name, const char *included_name, b
 	if (r == UDB_OK && add)
 		r = include_locked(db, role, included, ret_changed);
 	else if (r == UDB_OK) {
-		r = exec_pair(db, UDB_Q_ROLE_INCLUDE_DEL, role->id, included->id, NULL,
-			      ret_changed);
+		r = udb_stmt_exec_pair(db, UDB_Q_ROLE_INCLUDE_DEL, role->id, included->id, NULL,
+				       ret_changed);
 		if (r == UDB_OK)
 			r = rebuild_closure(db);
 	}
 	udb_role_free(role);
 	udb_role_free(included);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -506,208 +475,4 @@ enum udb_result
 udb_role_exclude(struct udb_db *db, const char *role, const char *included, bool *ret_changed)
 {
 	return include_change(db, role, included, false, ret_changed);
-}
-
-/* Looks up user and role inside a fresh transaction. */
-static enum udb_result
-begin_with_user_role(struct udb_db *db, const char *user_name, const char *role_name,
-		     struct udb_user **ret_user, struct udb_role **ret_role)
-{
-	enum udb_result r;
-
-	r = udb_db_begin(db);
-	if (r != UDB_OK)
-		return r;
-	r = udb_user_by_name(db, user_name, ret_user);
-	if (r == UDB_OK) {
-		r = udb_role_by_name(db, role_name, ret_role);
-		if (r != UDB_OK) {
-			udb_user_free(*ret_user);
-			*ret_user = NULL;
-		}
-	}
-	if (r != UDB_OK)
-		udb_db_rollback(db);
-	return r;
-}
-
-enum udb_result
-udb_grant(struct udb_db *db, const char *user_name, const char *role_name, int64_t not_before,
-	  int64_t not_after, int64_t now, bool *ret_changed)
-{
-	struct udb_user *user = NULL;
-	struct udb_role *role = NULL;
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	bool same = false;
-	int rc;
-
-	if (not_after != 0 && (not_after <= not_before || not_after <= 0))
-		return UDB_INVALID;
-	r = begin_with_user_role(db, user_name, role_name, &user, &role);
-	if (r != UDB_OK)
-		return r;
-	/* A primary role must not expire: the user keeps its gid regardless. */
-	if (user->primary_role && strcmp(user->primary_role, role->name) == 0 &&
-	    (not_before || not_after))
-		r = UDB_IN_USE;
-	if (r == UDB_OK)
-		r = udb_stmt(db, UDB_Q_GRANT_GET, &stmt);
-	if (r == UDB_OK) {
-		sqlite3_bind_int64(stmt, 1, user->id);
-		sqlite3_bind_int64(stmt, 2, role->id);
-		rc = sqlite3_step(stmt);
-		if (rc == SQLITE_ROW)
-			same = udb_column_time(stmt, 0) == not_before &&
-			       udb_column_time(stmt, 1) == not_after;
-		else if (rc != SQLITE_DONE)
-			r = udb_sqlite_result(rc);
-		udb_stmt_done(db, UDB_Q_GRANT_GET);
-	}
-	if (r == UDB_OK && !same)
-		r = udb_stmt(db, UDB_Q_GRANT_UPSERT, &stmt);
-	if (r == UDB_OK && !same) {
-		sqlite3_bind_int64(stmt, 1, user->id);
-		sqlite3_bind_int64(stmt, 2, role->id);
-		udb_bind_time(stmt, 3, not_before);
-		udb_bind_time(stmt, 4, not_after);
-		sqlite3_bind_int64(stmt, 5, now);
-		r = udb_stmt_exec(db, UDB_Q_GRANT_UPSERT);
-	}
-	if (r == UDB_OK && ret_changed)
-		*ret_changed = !same;
-	udb_user_free(user);
-	udb_role_free(role);
-	return finish(db, r);
-}
-
-enum udb_result
-udb_revoke(struct udb_db *db, const char *user_name, const char *role_name, bool *ret_changed)
-{
-	struct udb_user *user = NULL;
-	struct udb_role *role = NULL;
-	enum udb_result r;
-
-	r = begin_with_user_role(db, user_name, role_name, &user, &role);
-	if (r != UDB_OK)
-		return r;
-	if (user->primary_role && strcmp(user->primary_role, role->name) == 0)
-		r = UDB_IN_USE;
-	if (r == UDB_OK)
-		r = exec_pair(db, UDB_Q_GRANT_DELETE, user->id, role->id, NULL, ret_changed);
-	udb_user_free(user);
-	udb_role_free(role);
-	return finish(db, r);
-}
-
-enum udb_result
-udb_user_grants(struct udb_db *db, int64_t user_id, struct udb_grant **ret_grants, size_t *ret_n)
-{
-	struct udb_grant *grants = NULL;
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	size_t n = 0, cap = 0;
-	int rc;
-
-	r = udb_stmt(db, UDB_Q_USER_GRANTS, &stmt);
-	if (r != UDB_OK)
-		return r;
-	sqlite3_bind_int64(stmt, 1, user_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct udb_grant *grown;
-
-			cap = cap ? cap * 2 : 8;
-			grown = realloc(grants, cap * sizeof(*grants));
-			if (!grown) {
-				r = UDB_NO_MEMORY;
-				break;
-			}
-			grants = grown;
-		}
-		grants[n].role = udb_column_strdup(stmt, 0);
-		if (!grants[n].role) {
-			r = UDB_NO_MEMORY;
-			break;
-		}
-		grants[n].not_before = udb_column_time(stmt, 1);
-		grants[n].not_after = udb_column_time(stmt, 2);
-		grants[n].granted_at = sqlite3_column_int64(stmt, 3);
-		n++;
-	}
-	if (r == UDB_OK && rc != SQLITE_DONE)
-		r = udb_sqlite_result(rc);
-	udb_stmt_done(db, UDB_Q_USER_GRANTS);
-	if (r != UDB_OK) {
-		udb_grant_list_free(grants, n);
-		return r;
-	}
-	*ret_grants = grants;
-	*ret_n = n;
-	return UDB_OK;
-}
-
-static enum udb_result
-user_strings_at(struct udb_db *db, enum udb_query q, int64_t user_id, int64_t now, char ***ret_v,
-		size_t *ret_n)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-
-	r = udb_stmt(db, q, &stmt);
-	if (r != UDB_OK)
-		return r;
-	sqlite3_bind_int64(stmt, 1, user_id);
-	sqlite3_bind_int64(stmt, 2, now);
-	return udb_stmt_collect_text(db, q, ret_v, ret_n);
-}
-
-enum udb_result
-udb_user_effective_roles(struct udb_db *db, int64_t user_id, int64_t now, char ***ret_names,
-			 size_t *ret_n)
-{
-	return user_strings_at(db, UDB_Q_USER_EFFECTIVE_ROLES, user_id, now, ret_names, ret_n);
-}
-
-enum udb_result
-udb_user_effective_permissions(struct udb_db *db, int64_t user_id, int64_t now,
-			       char ***ret_permissions, size_t *ret_n)
-{
-	return user_strings_at(db, UDB_Q_USER_EFFECTIVE_PERMISSIONS, user_id, now, ret_permissions,
-			       ret_n);
-}
-
-enum udb_result
-udb_host_roles(struct udb_db *db, const char *host, char ***ret_names, size_t *ret_n)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-
-	r = udb_stmt(db, UDB_Q_HOST_ROLES, &stmt);
-	if (r != UDB_OK)
-		return r;
-	udb_bind_text(stmt, 1, host);
-	return udb_stmt_collect_text(db, UDB_Q_HOST_ROLES, ret_names, ret_n);
-}
-
-enum udb_result
-udb_user_allowed_on_host(struct udb_db *db, int64_t user_id, const char *host, int64_t now,
-			 bool *ret_allowed)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	int64_t one;
-
-	*ret_allowed = false;
-	r = udb_stmt(db, UDB_Q_USER_HOST_ALLOWED, &stmt);
-	if (r != UDB_OK)
-		return r;
-	sqlite3_bind_int64(stmt, 1, user_id);
-	sqlite3_bind_int64(stmt, 2, now);
-	udb_bind_text(stmt, 3, host);
-	r = udb_stmt_int(db, UDB_Q_USER_HOST_ALLOWED, &one);
-	if (r == UDB_NOT_FOUND)
-		return UDB_OK;
-	*ret_allowed = r == UDB_OK;
-	return r;
 }

@@ -221,3 +221,24 @@ udb_stmt_plan(struct udb_db *db, enum udb_query q, char **ret_plan)
 	*ret_plan = plan;
 	return UDB_OK;
 }
+
+enum udb_result
+udb_stmt_exec_pair(struct udb_db *db, enum udb_query q, int64_t a, int64_t b, const char *text,
+		   bool *ret_changed)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	r = udb_stmt(db, q, &stmt);
+	if (r != UDB_OK)
+		return r;
+	sqlite3_bind_int64(stmt, 1, a);
+	if (text)
+		udb_bind_text(stmt, 2, text);
+	else
+		sqlite3_bind_int64(stmt, 2, b);
+	r = udb_stmt_exec(db, q);
+	if (r == UDB_OK && ret_changed)
+		*ret_changed = sqlite3_changes(db->sql) > 0;
+	return r;
+}

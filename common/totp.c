@@ -139,18 +139,6 @@ random_bytes(void *buf, size_t n)
 	return UDB_OK;
 }
 
-/* Ends the write transaction begun by the caller: commit when r is
- * UDB_OK, else roll back; the outcome. */
-static enum udb_result
-finish(struct udb_db *db, enum udb_result r)
-{
-	if (r != UDB_OK) {
-		udb_db_rollback(db);
-		return r;
-	}
-	return udb_db_commit(db);
-}
-
 static enum udb_result
 begin(struct udb_db *db)
 {
@@ -185,7 +173,7 @@ udb_totp_enroll(struct udb_db *db, int64_t user_id, char **ret_base32)
 		sqlite3_bind_blob(stmt, 2, secret, sizeof(secret), SQLITE_TRANSIENT);
 		r = udb_stmt_exec(db, UDB_Q_TOTP_SET_PENDING);
 	}
-	r = finish(db, r);
+	r = udb_db_finish(db, r);
 out:
 	explicit_bzero(secret, sizeof(secret));
 	if (r == UDB_OK)
@@ -260,7 +248,7 @@ udb_totp_confirm(struct udb_db *db, int64_t user_id, const char *code, int64_t n
 	if (r == UDB_OK && sqlite3_changes(db->sql) != 1)
 		r = UDB_NOT_FOUND;
 	row_wipe(&row);
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 enum udb_result
@@ -279,7 +267,7 @@ udb_totp_disable(struct udb_db *db, int64_t user_id, bool *ret_changed)
 	}
 	if (r == UDB_OK)
 		*ret_changed = sqlite3_changes(db->sql) > 0;
-	return finish(db, r);
+	return udb_db_finish(db, r);
 }
 
 void
@@ -412,7 +400,7 @@ udb_totp_recovery_codes(struct udb_db *db, int64_t user_id, char ***ret_codes)
 		r = UDB_NOT_FOUND;
 	if (r == UDB_OK)
 		r = store_recovery(db, user_id, text);
-	r = finish(db, r);
+	r = udb_db_finish(db, r);
 out:
 	row_wipe(&row);
 	free(text);

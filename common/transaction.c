@@ -552,6 +552,16 @@ udb_db_rollback(struct udb_db *db)
 }
 
 enum udb_result
+udb_db_finish(struct udb_db *db, enum udb_result r)
+{
+	if (r != UDB_OK) {
+		udb_db_rollback(db);
+		return r;
+	}
+	return udb_db_commit(db);
+}
+
+enum udb_result
 udb_db_compact(struct udb_db *db, bool force, size_t *ret_folded)
 {
 	sqlite3_stmt *stmt = NULL;
