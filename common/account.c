@@ -7,6 +7,7 @@
 #include "account.h"
 #include "db-internal.h"
 #include "hash.h"
+#include "replica.h"
 #include "user.h"
 #include "validate.h"
 
@@ -281,6 +282,9 @@ struct change {
 	int64_t ints[4];
 	bool int_is_null[4];
 	const char *text;
+	/* > 0: the change is central's revision central_rev, made there
+	 * already (udb_replica_follow). */
+	int64_t central_rev;
 };
 
 static enum udb_result
@@ -309,6 +313,8 @@ change_account(struct udb_db *db, const char *name, const struct change *c, bool
 		}
 		r = udb_stmt_exec(db, c->q);
 	}
+	if (r == UDB_OK && c->central_rev > 0)
+		r = udb_replica_follow(db, c->central_rev);
 	if (r == UDB_OK && ret_changed)
 		*ret_changed = sqlite3_changes(db->sql) > 0;
 	udb_user_free(u);
@@ -342,6 +348,21 @@ udb_account_set_password(struct udb_db *db, const char *name, const char *hash, 
 		c.int_is_null[0] = true;
 		c.ints[1] = now;
 	}
+	return change_account(db, name, &c, NULL);
+}
+
+enum udb_result
+udb_account_set_password_as(struct udb_db *db, const char *name, const char *hash, int64_t now,
+			    int64_t central_rev)
+{
+	struct change c = {.q = UDB_Q_ACCOUNT_SET_PASSWORD,
+			   .n_ints = 1,
+			   .ints = {now},
+			   .text = hash,
+			   .central_rev = central_rev};
+
+	if (!hash || central_rev <= 0)
+		return UDB_INVALID;
 	return change_account(db, name, &c, NULL);
 }
 

@@ -91,6 +91,13 @@ enum udb_result udb_account_set_enabled(struct udb_db *db, const char *name, boo
  * clears must-change. */
 enum udb_result udb_account_set_password(struct udb_db *db, const char *name, const char *hash,
 					 int64_t now);
+/* The same for a change central made first (fleet host, PAM's password
+ * write-back): central_rev is its revision there. When the local copy was
+ * at central_rev - 1, it is now at central_rev (the change was that one
+ * revision), so the next sync does not read it back; else the revision is
+ * left for the sync. UDB_INVALID: a NULL hash or no revision. */
+enum udb_result udb_account_set_password_as(struct udb_db *db, const char *name, const char *hash,
+					    int64_t now, int64_t central_rev);
 /* Replaces old_hash with new_hash, a hash of the same password in the
  * configured method, keeping the change time and must-change: a re-hash is
  * not a password change, so aging goes on as before. Nothing changes when

@@ -122,14 +122,11 @@ is_auth_failure(const char *msg)
 	return false;
 }
 
-enum udb_result
-udb_central_connect(const char *conninfo, struct udb_central **ret_central, char *err,
-		    size_t err_size)
+/* Connects with keys/values, which expand conninfo (given as dbname). */
+static enum udb_result
+connect_params(const char *conninfo, const char *const *keys, const char *const *values,
+	       struct udb_central **ret_central, char *err, size_t err_size)
 {
-	/* connect_timeout before dbname: the conninfo expanded from dbname
-	 * overrides it when it names its own. */
-	const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-	const char *const values[] = {"10", "userdb", conninfo, NULL};
 	struct udb_central *central;
 	char *parse_err = NULL;
 	PQconninfoOption *opts;
@@ -163,6 +160,32 @@ udb_central_connect(const char *conninfo, struct udb_central **ret_central, char
 		one_line(PQerrorMessage(central->conn), err, err_size);
 	udb_central_close(central);
 	return r;
+}
+
+enum udb_result
+udb_central_connect(const char *conninfo, struct udb_central **ret_central, char *err,
+		    size_t err_size)
+{
+	/* connect_timeout before dbname: the conninfo expanded from dbname
+	 * overrides it when it names its own. */
+	const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
+	const char *const values[] = {"10", "userdb", conninfo, NULL};
+
+	return connect_params(conninfo, keys, values, ret_central, err, err_size);
+}
+
+enum udb_result
+udb_central_connect_within(const char *conninfo, unsigned seconds, struct udb_central **ret_central,
+			   char *err, size_t err_size)
+{
+	/* connect_timeout after dbname: it overrides the conninfo's own. */
+	const char *const keys[] = {"fallback_application_name", "dbname", "connect_timeout", NULL};
+	const char *values[] = {"userdb", conninfo, NULL, NULL};
+	char timeout[16];
+
+	snprintf(timeout, sizeof(timeout), "%u", seconds ? seconds : 1);
+	values[2] = timeout;
+	return connect_params(conninfo, keys, values, ret_central, err, err_size);
 }
 
 void

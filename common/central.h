@@ -20,6 +20,12 @@ struct udb_central;
  * On failure *ret_central is NULL and err (when not NULL) holds the reason. */
 enum udb_result udb_central_connect(const char *conninfo, struct udb_central **ret_central,
 				    char *err, size_t err_size);
+/* The same with connect_timeout forced to seconds (1 when 0), whatever
+ * conninfo says: for a caller that must not wait long (a password change
+ * through PAM). */
+enum udb_result udb_central_connect_within(const char *conninfo, unsigned seconds,
+					   struct udb_central **ret_central, char *err,
+					   size_t err_size);
 void udb_central_close(struct udb_central *central);
 /* The reason of the last failure, one line ("" when none). */
 const char *udb_central_error(const struct udb_central *central);
@@ -68,6 +74,14 @@ enum udb_result udb_central_host_del(struct udb_central *central, const char *na
 /* Every host, by name. */
 enum udb_result udb_central_host_list(struct udb_central *central,
 				      struct udb_central_host **ret_hosts, size_t *ret_n);
+
+/* On a host (its own login): sends a password change of user_id to central
+ * through userdb.host_set_password(), one change of its own, committed on
+ * return; *ret_rev is its revision. UDB_PERMISSION: the user may not log in
+ * on this host (or the login is not an enrolled host's); UDB_INVALID: not a
+ * crypt(3) hash; UDB_UNAVAILABLE: the connection was lost. */
+enum udb_result udb_central_host_set_password(struct udb_central *central, int64_t user_id,
+					      const char *hash, int64_t at, int64_t *ret_rev);
 
 /* The conninfo a new host uses: conninfo's connection keywords with user
  * set to login, password dropped and passfile set to passfile; malloc'd. */

@@ -1,9 +1,11 @@
 /* The enrolled hosts of a fleet on the central database: `userdb host add,
- * allow, deny, del, list`. Each change is one transaction that starts with
- * userdb.begin_change(), so the hosts see it in revision order. The login
- * role itself is created and dropped by the schema's functions
- * userdb.host_add() / host_del() (schema/central/), which quote the name.
- * Called through central.h by the admin tool. */
+ * allow, deny, del, list`, and a host's own password write-back
+ * (udb_central_host_set_password, run by userdb-central-passwd). Each
+ * change is one transaction that starts with userdb.begin_change(), so the
+ * hosts see it in revision order. The login role itself is created and
+ * dropped by the schema's functions userdb.host_add() / host_del()
+ * (schema/central/), which quote the name. Called through central.h by the
+ * admin tool and userdb-central-passwd. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,4 +277,33 @@ udb_central_host_list(struct udb_central *central, struct udb_central_host **ret
 	*ret_hosts = hosts;
 	*ret_n = n;
 	return UDB_OK;
+}
+
+enum udb_result
+udb_central_host_set_password(struct udb_central *central, int64_t user_id, const char *hash,
+			      int64_t at, int64_t *ret_rev)
+{
+	char id[24], when[24];
+	const char *params[] = {id, hash, when};
+	PGresult *res = NULL;
+	enum udb_result r;
+
+	*ret_rev = 0;
+	if (!hash)
+		return udb_central_fail(central, UDB_INVALID, "no password hash");
+	snprintf(id, sizeof(id), "%lld", (long long)user_id);
+	snprintf(when, sizeof(when), "%lld", (long long)at);
+	/* One statement, so one transaction of its own: committed when the
+	 * result comes back. */
+	r = udb_central_exec(central, "SELECT userdb.host_set_password($1, $2, $3)", 3, params,
+			     &res);
+	if (r != UDB_OK)
+		return r;
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+		r = udb_central_fail(central, UDB_INTERNAL,
+				     "host_set_password returned no revision");
+	else
+		*ret_rev = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return r;
 }

@@ -173,6 +173,10 @@ udb_pam_arg_parse(const char *arg, struct udb_pam_args *a)
 		a->chkpwd = v;
 		return check(*v == '/');
 	}
+	if (has_prefix(arg, "central_passwd=", &v)) {
+		a->central_passwd = v;
+		return check(*v == '/');
+	}
 	if (has_prefix(arg, "deny=", &v))
 		return parse_number(v, DENY_MAX, &a->has_deny, &a->deny);
 	if (has_prefix(arg, "unlock_time=", &v))

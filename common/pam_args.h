@@ -29,6 +29,8 @@ struct udb_pam_args {
 	const char *conf; /* NULL: udb_config_load's default */
 	/* NULL: the installed userdb-chkpwd (PUD_CHKPWD_PATH, from meson) */
 	const char *chkpwd;
+	/* NULL: the installed userdb-central-passwd (PUD_CENTRAL_PASSWD_PATH) */
+	const char *central_passwd;
 	bool has_deny;
 	unsigned deny;
 	bool has_unlock_time;

@@ -437,6 +437,18 @@ udb_replica_state(struct udb_db *db, int64_t *ret_rev, int64_t *ret_synced_at)
 }
 
 enum udb_result
+udb_replica_follow(struct udb_db *db, int64_t rev)
+{
+	int64_t local = 0, synced_at = 0;
+	enum udb_result r;
+
+	r = udb_replica_state(db, &local, &synced_at);
+	if (r == UDB_OK && local == rev - 1)
+		r = set_meta(db, "central_rev", rev);
+	return r;
+}
+
+enum udb_result
 udb_replica_fingerprint(struct udb_db *db, enum udb_replica_table t, int64_t *ret_count,
 			int64_t *ret_sum)
 {

@@ -94,6 +94,11 @@ void udb_replica_apply_abort(struct udb_replica_apply *ap);
  * the time of the last batch (0: never). */
 enum udb_result udb_replica_state(struct udb_db *db, int64_t *ret_rev, int64_t *ret_synced_at);
 
+/* In the caller's write transaction, after it applied central's change rev
+ * locally itself: moves central_rev to rev when it was rev - 1 (nothing
+ * else came between), else leaves it for the sync. */
+enum udb_result udb_replica_follow(struct udb_db *db, int64_t rev);
+
 /* The local row count of t and its fingerprint (info->sum). */
 enum udb_result udb_replica_fingerprint(struct udb_db *db, enum udb_replica_table t,
 					int64_t *ret_count, int64_t *ret_sum);

@@ -58,6 +58,14 @@ struct pud_ctx {
  * user), else PAM_AUTH_ERR, also when the helper cannot be run (chkpwd.c). */
 int pud_chkpwd_run(struct pud_ctx *ctx, const char *user, const char *password);
 
+/* On a fleet host: sends the new hash of account to central through
+ * userdb-central-passwd, with at as the change time, before the local
+ * write. PAM_SUCCESS with *ret_rev, central's revision of the change, when
+ * central committed it; else PAM_AUTHTOK_ERR, the reason told through the
+ * conversation and logged (writeback.c). */
+int pud_writeback_password(struct pud_ctx *ctx, const struct udb_account *account, const char *hash,
+			   int64_t at, int flags, int64_t *ret_rev);
+
 /* Loads the configuration into ctx->cfg unless it is there (pam_userdb.c);
  * a PAM code, logged on failure. */
 int pud_ctx_config(struct pud_ctx *ctx);

@@ -1,6 +1,7 @@
 /* The rules of a password change: the current password proved by the
  * user, the minimum password age, the new password's length and its
- * difference from the user name and the old one, then the write; and for
+ * difference from the user name and the old one, then the write (on a
+ * fleet host central's first, through writeback.c); and for
  * users that are not the database's, the new password passed on to
  * pam_unix. Called by pam_sm_chauthtok in pam_userdb.c, which has opened
  * the database and read the account. */
@@ -108,6 +109,7 @@ pud_passwd_change(struct pud_ctx *ctx, const struct udb_account *account, bool a
 {
 	const void *old = NULL;
 	const char *new = NULL;
+	int64_t at = udb_now(), rev = 0;
 	enum udb_result r;
 	char *hash = NULL;
 	int rc;
@@ -127,15 +129,38 @@ pud_passwd_change(struct pud_ctx *ctx, const struct udb_account *account, bool a
 		return rc;
 	/* Hash before taking the write lock, so the lock is held briefly. */
 	r = udb_hash_password(ctx->cfg, new, &hash);
-	if (r == UDB_OK)
-		r = udb_account_set_password(ctx->db, account->username, hash, udb_now());
+	if (r == UDB_OK && ctx->cfg->host) {
+		/* A fleet host: central first, the local copy only after it. */
+		rc = pud_writeback_password(ctx, account, hash, at, flags, &rev);
+		if (rc != PAM_SUCCESS) {
+			udb_secret_free(hash);
+			return rc;
+		}
+		r = udb_account_set_password_as(ctx->db, account->username, hash, at, rev);
+	} else if (r == UDB_OK) {
+		r = udb_account_set_password(ctx->db, account->username, hash, at);
+	}
 	udb_secret_free(hash);
+	if (r != UDB_OK && rev > 0) {
+		/* Central has it; this host's copy gets it with the next sync. */
+		pam_syslog(ctx->pamh, LOG_ERR,
+			   "password of %s changed centrally (revision %lld) but not locally: %s",
+			   account->username, (long long)rev, udb_result_to_string(r));
+		tell_error(ctx->pamh, flags,
+			   "The password was changed in the central user database but not yet "
+			   "on this host: it arrives with the next sync.");
+		return pud_pam_code(PUD_STEP_CHANGE, r);
+	}
 	if (r != UDB_OK) {
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot change the password of %s: %s",
 			   account->username, udb_result_to_string(r));
 		return pud_pam_code(PUD_STEP_CHANGE, r);
 	}
-	pam_syslog(ctx->pamh, LOG_NOTICE, "password changed for %s", account->username);
+	if (rev > 0)
+		pam_syslog(ctx->pamh, LOG_NOTICE, "password changed for %s (central revision %lld)",
+			   account->username, (long long)rev);
+	else
+		pam_syslog(ctx->pamh, LOG_NOTICE, "password changed for %s", account->username);
 	return PAM_SUCCESS;
 }
 

@@ -160,6 +160,8 @@ ref_one(const char *arg, struct udb_pam_args *a)
 		return a->conf = v, v[0] == '/';
 	if (prefixed(arg, "chkpwd=", &v))
 		return a->chkpwd = v, v[0] == '/';
+	if (prefixed(arg, "central_passwd=", &v))
+		return a->central_passwd = v, v[0] == '/';
 	if (prefixed(arg, "deny=", &v))
 		return number(v, 1000000, &a->has_deny, &a->deny);
 	if (prefixed(arg, "unlock_time=", &v))
@@ -271,6 +273,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "flags");
 		fuzz_check(same(got.conf, ref.conf), "conf");
 		fuzz_check(same(got.chkpwd, ref.chkpwd), "chkpwd");
+		fuzz_check(same(got.central_passwd, ref.central_passwd), "central_passwd");
 		fuzz_check(got.has_deny == ref.has_deny && (!got.has_deny || got.deny == ref.deny),
 			   "deny");
 		fuzz_check(got.has_unlock_time == ref.has_unlock_time &&

@@ -32,6 +32,10 @@ check "pam_userdb.so is in the PAM module dir under the prefix" test -f "$root$m
 check "userdb is in sbin" test -x "$root$prefix/sbin/userdb"
 check "userdb-chkpwd is in libexec, setuid (4755)" \
 	test "$(stat -c %a "$root$prefix/libexec/userdb-chkpwd" 2>&1)" = 4755
+check "userdb-central-passwd is in libexec, not setuid (755)" \
+	test "$(stat -c %a "$root$prefix/libexec/userdb-central-passwd" 2>&1)" = 755
+check "pam_userdb.so does not link libpq (the helper does)" \
+	sh -c "! objdump -p '$root$moddir/pam_userdb.so' | grep -q 'NEEDED *libpq'"
 # pam-auth-update reads /usr/share/pam-configs only: a /usr install puts
 # the profile there, any other prefix under its own datadir.
 # A build directory configured before the option's default became '' may
