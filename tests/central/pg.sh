@@ -8,7 +8,7 @@
 # and removed when the script exits, even when it fails or is killed (a
 # watchdog outside the script's process group does it then).
 #
-#   pg_start [--tcp]   initdb + start; creates the database `userdb` owned by
+#   pg_start [--tcp]   initdb + start (in $PG_TMPDIR, default /tmp); creates the database `userdb` owned by
 #                      the login `udb_admin` (CREATEROLE, password in a
 #                      passfile) and exports:
 #     PG_DIR           the cluster's temporary directory
@@ -117,7 +117,7 @@ pg_start()
 
 	[[ ${1:-} == --tcp ]] && tcp=1
 	_pg_bin || _pg_die "PostgreSQL server binaries not found (scripts/deps installs postgresql-15)"
-	PG_DIR=$(mktemp -d /tmp/userdb-pg.XXXXXX) || _pg_die "mktemp failed"
+	PG_DIR=$(mktemp -d "${PG_TMPDIR:-/tmp}/userdb-pg.XXXXXX") || _pg_die "mktemp failed"
 	chmod 755 "$PG_DIR"
 	if [[ $(id -u) -eq 0 ]]; then
 		id postgres >/dev/null 2>&1 || _pg_die "no postgres system user"

@@ -772,4 +772,20 @@ _e2e_exit()
 	exit 0
 }
 
-_e2e_init
+# E2E_JOIN=1: a process that nsenter(1) put into a namespace a test script
+# made inside run.sh's (tests/e2e/fleet_host.sh, one host of the fleet)
+# gets the functions only: that namespace's mounts are already private, and
+# the summary is the starting script's.
+_e2e_join()
+{
+	[[ $EUID -eq 0 ]] || _e2e_die "must run as root"
+	[[ -n ${E2E_HOST_MNTNS:-} && $(readlink /proc/self/ns/mnt) != "$E2E_HOST_MNTNS" ]] ||
+		_e2e_die "E2E_JOIN outside run.sh's namespaces; refusing to touch /etc"
+	[[ -n ${E2E_TMP:-} && -d $E2E_TMP ]] || _e2e_die "E2E_TMP is not a directory"
+}
+
+if [[ -n ${E2E_JOIN:-} ]]; then
+	_e2e_join
+else
+	_e2e_init
+fi

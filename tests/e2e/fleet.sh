@@ -1,0 +1,265 @@
+#!/bin/bash
+#
+# tests/e2e/fleet.sh: fleet mode end to end, through real clients. One
+# private PostgreSQL cluster (tests/central/pg.sh: initdb in the run's
+# scratch tmpfs, its own socket directory and port, stopped at exit) is
+# central; the script's own namespace is the admin box (/etc/userdb.conf
+# with `central =` naming the admin login, a full mirror in
+# /var/lib/userdb); three hosts hosta, hostb and hostc are each a private
+# mount, network and UTS namespace inside it (fleet_host.sh) with their own
+# userdb.conf (`host =`, central login and passfile from `userdb host add`),
+# dbdir, nsswitch.conf, PAM stacks (the shipped profile), sudoers, account
+# files, /run, /var/log, loopback and sshd on 127.0.0.1:22, kept current by
+# their own `userdb sync --follow`. Central reaches the hosts only through
+# its unix socket, so a host is cut off by hiding that socket in its mount
+# namespace.
+#
+# Roles: fleet is allowed on every host, web on hosta and hostb only.
+# Scenarios (each checks what a user notices, on every host):
+#   1. a user granted web logs in over ssh on hosta and hostb, is refused on
+#      hostc, whose copy has no hash for her and whose own central login
+#      cannot read it (row-level security);
+#   2. a central revoke and a central disable refuse the next ssh and sudo
+#      on every host within 10 s (measured and printed);
+#
+# Run by meson as e2e-fleet:
+#   tests/e2e/run.sh fleet.sh BUILD_DIR SOURCE_DIR
+
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${E2E_DIR:-$(dirname "$0")}/lib.sh"
+
+BUILD=${1:?usage: fleet.sh BUILD_DIR SOURCE_DIR}
+SRC=${2:?usage: fleet.sh BUILD_DIR SOURCE_DIR}
+USERDB=$(realpath -e "$BUILD/cli/userdb" 2>/dev/null) || e2e_skip_all "not built: userdb"
+PAM_MOD=$BUILD/pam_userdb/pam_userdb.so
+PW='Fleet-pw.1'
+HOSTS=(hosta hostb hostc)
+BAR=10 # seconds: a central change refuses logins on every host within this
+declare -A HOST_PID=()
+
+for f in "$PAM_MOD" "$BUILD/nss_userdb/libnss_userdb.so.2"; do
+	[[ -e $f ]] || e2e_skip_all "not built: $f"
+done
+for c in sqlite3 nsenter sudo sshpass; do
+	command -v "$c" >/dev/null || e2e_skip_all "$c is not installed"
+done
+ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
+	e2e_skip_all "PostgreSQL server binaries not found (scripts/deps installs postgresql-15)"
+PAM_MOD=$(realpath -e "$PAM_MOD")
+
+# ------------------------------------------------------------ the fleet --
+
+FLEET=$E2E_TMP/fleet
+mkdir -m 0755 "$FLEET" "$FLEET/hosts" "$FLEET/pg"
+# shellcheck source=../central/pg.sh
+source "$SRC/tests/central/pg.sh"
+PG_TMPDIR=$FLEET/pg pg_start
+
+stop_hosts()
+{
+	local h pid
+
+	for h in "${!HOST_PID[@]}"; do
+		pid=${HOST_PID[$h]}
+		[[ -s $FLEET/hosts/$h/follow.pid ]] && kill -KILL "$(cat "$FLEET/hosts/$h/follow.pid")" 2>/dev/null
+		pkill -KILL -P "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null
+	done
+}
+fleet_exit()
+{
+	local rc=$?
+	stop_hosts
+	pg_stop
+	(exit "$rc")
+	_e2e_exit
+}
+trap fleet_exit EXIT
+
+# on HOST CMD...: CMD run on HOST (fleet_host.sh `run`).
+on()
+{
+	local h=$1
+	shift
+	nsenter -t "${HOST_PID[$h]}" -m -n -u -- \
+		bash "$E2E_DIR/fleet_host.sh" "$h" "$FLEET/hosts/$h" "$USERDB" run "$@"
+}
+
+udb() { "$USERDB" "$@"; }
+setup() { "$@" >"$FLEET/setup.out" 2>&1 || _e2e_die "setup step failed: $* ($(tail -n3 "$FLEET/setup.out"))"; }
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+
+# wait_until SECONDS CMD...: runs CMD until it succeeds; 1 after SECONDS.
+wait_until()
+{
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < end)) || return 1
+		sleep 0.2
+	done
+}
+
+# The admin box: this namespace.
+e2e_overlay /var/lib || _e2e_die "cannot make /var/lib private"
+e2e_overlay /usr/share/pam-configs || _e2e_die "cannot make pam-configs private"
+mkdir -p /var/lib/userdb /etc/userdb
+printf 'dbdir = /var/lib/userdb\ncentral = %s\n' "$PG_CONNINFO" >/etc/userdb.conf
+chmod 0644 /etc/userdb.conf
+unset USERDB_CONF
+setup udb init
+setup udb central init
+setup udb role add fleet
+setup udb role add web
+
+# What every host starts from: the shipped profile on Debian's stacks,
+# NSS with userdb, sudo for everyone (PAM alone decides).
+e2e_private_accounts
+e2e_setup_nss "$BUILD/nss_userdb"
+sed "s|@PAM_MODULE@|$PAM_MOD|" "$SRC/dist/pam-config.in" >/usr/share/pam-configs/userdb
+DEBIAN_FRONTEND=noninteractive pam-auth-update --enable userdb >/dev/null 2>&1 ||
+	_e2e_die "pam-auth-update --enable userdb failed"
+e2e_setup_sudoers 'ALL ALL=(root) /usr/bin/id'
+
+# host_make NAME ROLE...: enrols NAME centrally (`userdb host add`, as the
+# README says), fills its directory, starts it and its first sync.
+host_make()
+{
+	local h=$1 d=$FLEET/hosts/$1 f r
+	local -a allow=()
+	shift
+
+	for r in "$@"; do allow+=(--allow-role "$r"); done
+	mkdir -p "$d/etc/userdb" "$d/db"
+	chmod 0700 "$d/etc/userdb"
+	setup udb --json host add "$h" "${allow[@]}"
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))
+open(sys.argv[2],"w").write("dbdir = /var/lib/userdb\n" + o["config"].rstrip("\n") + "\n")
+open(sys.argv[3],"w").write(o["passfile_line"] + "\n")' \
+		"$FLEET/setup.out" "$d/etc/userdb.conf" "$d/etc/userdb/central.pgpass" ||
+		_e2e_die "$h: cannot read host add's output"
+	chmod 0644 "$d/etc/userdb.conf"
+	chmod 0600 "$d/etc/userdb/central.pgpass"
+	for f in nsswitch.conf passwd group shadow gshadow; do
+		[[ -e /etc/$f ]] && cp -p "/etc/$f" "$d/etc/$f"
+	done
+	printf '127.0.0.1\tlocalhost %s\n' "$h" >"$d/etc/hosts"
+	cp -a /etc/pam.d "$d/etc/pam.d"
+	cp -a /etc/sudoers.d "$d/etc/sudoers.d"
+	unshare -m -n -u --propagation private \
+		bash "$E2E_DIR/fleet_host.sh" "$h" "$d" "$USERDB" setup >"$d/setup.log" 2>&1 &
+	HOST_PID[$h]=$!
+	disown
+	wait_until 30 test -s "$d/ready" || _e2e_die "$h did not come up: $(tail -n5 "$d/setup.log")"
+	setup on "$h" userdb init
+	setup on "$h" userdb sync
+	setup on "$h" follow_start
+}
+
+host_make hosta fleet web
+host_make hostb fleet web
+host_make hostc fleet
+
+# user_add NAME ROLE...: a user made on the admin box with PW and grants.
+user_add()
+{
+	local u=$1 r
+	shift
+	printf '%s\n' "$PW" | setup udb user add "$u" --password-stdin
+	for r in "$@"; do setup udb grant "$u" "$r"; done
+}
+
+# synced_all SECONDS: every host's copy at central's revision.
+synced_all()
+{
+	local h end=$((SECONDS + $1)) rev
+
+	rev=$(pg_psql "$PG_CONNINFO" -c 'SELECT rev FROM userdb.state') || return 1
+	for h in "${HOSTS[@]}"; do
+		until [[ $(on "$h" userdb --json sync --status 2>/dev/null |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["local_rev"])' 2>/dev/null) -ge $rev ]]; do
+			((SECONDS < end)) || return 1
+			sleep 0.2
+		done
+	done
+}
+
+# ----------------------------------------------- 1. a role for two hosts --
+
+user_add alice web
+synced_all 30 || _e2e_die "the hosts did not sync alice within 30 s"
+for h in hosta hostb; do
+	e2e_expect_output "1. alice (web) logs in over ssh on $h" '^alice$' on "$h" host_ssh alice "$PW" id -un
+done
+e2e_expect_output "1. hostc knows alice (getent passwd)" '^alice:' on hostc getent passwd alice
+e2e_expect_fail "1. alice is refused over ssh on hostc, where web is not allowed" \
+	on hostc host_ssh alice "$PW" id -un
+e2e_expect_output "1. hosta's copy holds alice's hash" '^\$' on hosta host_hash alice
+e2e_expect_output "1. hostc's copy holds no hash for alice" '^<none>$' on hostc host_hash alice
+e2e_expect_output "1. hosta's own central login reads alice's hash" '^1$' \
+	on hosta host_psql "SELECT count(*) FROM userdb.secrets s JOIN userdb.users u ON u.id = s.user_id WHERE u.username = 'alice' AND s.password_hash LIKE '\$%'"
+e2e_expect_output "1. hostc's own central login (psql with its passfile) cannot read it" '^0$' \
+	on hostc host_psql "SELECT count(*) FROM userdb.secrets s JOIN userdb.users u ON u.id = s.user_id WHERE u.username = 'alice'"
+
+# ---------------------------------------- 2. revoke and disable, timed --
+
+# refused_after HOST USER T0 OUT: logs USER in over ssh on HOST again and
+# again until one is refused; writes the milliseconds from T0 to the end
+# of that refused login to OUT (nothing after the bar and a few seconds).
+refused_after()
+{
+	local h=$1 u=$2 t0=$3 out=$4 end=$((SECONDS + BAR + 10)) rc
+
+	while ((SECONDS < end)); do
+		on "$h" host_ssh "$u" "$PW" true >/dev/null 2>&1
+		rc=$?
+		if ((rc != 0 && rc != 124)); then
+			echo $(($(now_ms) - t0)) >"$out"
+			return 0
+		fi
+		sleep 0.1
+	done
+}
+
+# timed_refusal WHAT USER ADMIN_CMD...: every host logs USER in until it is
+# refused, while the admin box runs ADMIN_CMD; then checks the time each
+# host took and that ssh and sudo are refused there.
+timed_refusal()
+{
+	local what=$1 u=$2 h t0 ms
+	local -a pids=()
+	shift 2
+
+	for h in "${HOSTS[@]}"; do
+		e2e_expect_output "2. before the $what, $u logs in over ssh on $h" "^$u\$" \
+			on "$h" host_ssh "$u" "$PW" id -un
+		e2e_expect_output "2. before the $what, $u runs sudo on $h" '^root$' \
+			on "$h" host_sudo "$u" "$PW" id -un
+		rm -f "$FLEET/refused.$h"
+	done
+	t0=$(now_ms)
+	for h in "${HOSTS[@]}"; do
+		refused_after "$h" "$u" "$t0" "$FLEET/refused.$h" &
+		pids+=($!)
+	done
+	setup "$@"
+	wait "${pids[@]}"
+	for h in "${HOSTS[@]}"; do
+		ms=$(cat "$FLEET/refused.$h" 2>/dev/null)
+		[[ -n $ms ]] && printf '# %s of %s: ssh refused on %s %d.%03d s after the admin command began\n' \
+			"$what" "$u" "$h" $((ms / 1000)) $((ms % 1000))
+		e2e_expect_ok "2. after the $what, ssh on $h is refused within ${BAR} s (${ms:-never} ms)" \
+			test "${ms:-999999}" -le $((BAR * 1000))
+		e2e_expect_fail "2. after the $what, $u's next ssh on $h is refused" \
+			on "$h" host_ssh "$u" "$PW" id -un
+		e2e_expect_fail "2. after the $what, $u's sudo on $h is refused" \
+			on "$h" host_sudo "$u" "$PW" id -un
+	done
+}
+
+user_add dave fleet
+user_add erin fleet
+synced_all 30 || _e2e_die "the hosts did not sync dave and erin within 30 s"
+timed_refusal revoke dave udb revoke dave fleet
+timed_refusal disable erin udb user disable erin
