@@ -8,9 +8,12 @@
 # and removed when the script exits, even when it fails or is killed (a
 # watchdog outside the script's process group does it then).
 #
-#   pg_start [--tcp]   initdb + start (in $PG_TMPDIR, default /tmp); creates the database `userdb` owned by
+#   pg_start [--tcp] [--bare]  initdb + start, in $PG_TMPDIR (default /tmp),
+#                      on port $PG_WANT_PORT when set (an e2e script's
+#                      network namespace has 5432 free), else a free one;
+#                      unless --bare, creates the database `userdb` owned by
 #                      the login `udb_admin` (CREATEROLE, password in a
-#                      passfile) and exports:
+#                      passfile); exports (--bare: the first three):
 #     PG_DIR           the cluster's temporary directory
 #     PG_SOCKDIR       its unix socket directory
 #     PG_PORT          its port
@@ -113,9 +116,15 @@ _pg_watchdog()
 
 pg_start()
 {
-	local tcp=0 password listen=""
+	local tcp=0 bare=0 password listen="" a
 
-	[[ ${1:-} == --tcp ]] && tcp=1
+	for a in "$@"; do
+		case $a in
+		--tcp) tcp=1 ;;
+		--bare) bare=1 ;;
+		*) _pg_die "pg_start: unknown option $a" ;;
+		esac
+	done
 	_pg_bin || _pg_die "PostgreSQL server binaries not found (scripts/deps installs postgresql-15)"
 	PG_DIR=$(mktemp -d "${PG_TMPDIR:-/tmp}/userdb-pg.XXXXXX") || _pg_die "mktemp failed"
 	chmod 755 "$PG_DIR"
@@ -133,7 +142,7 @@ pg_start()
 	trap pg_stop EXIT
 	_pg_watchdog $$
 	PG_SOCKDIR=$PG_DIR/sock
-	PG_PORT=$(_pg_free_port) || _pg_die "no free port"
+	PG_PORT=${PG_WANT_PORT:-$(_pg_free_port)} || _pg_die "no free port"
 	(cd / && "${_PG_RUNAS[@]}" "$_PG_BIN/initdb" -D "$PG_DIR/data" -U "$_PG_SUPER" \
 		--auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
 		>"$PG_DIR/initdb.log" 2>&1) || _pg_die "initdb failed: $(tail -n5 "$PG_DIR/initdb.log")"
@@ -157,6 +166,10 @@ pg_start()
 	(cd / && "${_PG_RUNAS[@]}" "$_PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/data/server.log" \
 		-w -t 60 start >/dev/null 2>&1) ||
 		_pg_die "PostgreSQL did not start: $(tail -n5 "$PG_DIR/data/server.log" 2>/dev/null)"
+	if ((bare)); then
+		export PG_DIR PG_SOCKDIR PG_PORT
+		return 0
+	fi
 	password=$(pg_random_password)
 	(cd / && PSQLRC=/dev/null "${_PG_RUNAS[@]}" "$_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
 		-h "$PG_SOCKDIR" -p "$PG_PORT" -U "$_PG_SUPER" -d postgres \
