@@ -386,8 +386,10 @@ dispatch(struct cli *c, int argc, char **argv)
 	return cmd->fn(c, argc, argv);
 }
 
-int
-main(int argc, char **argv)
+/* The options before the command word (--config, --json, --help,
+ * --version). Sets ret_done when nothing is left to run. */
+static enum udb_result
+global_options(struct cli *c, int argc, char **argv, bool *ret_done)
 {
 	static const struct option global[] = {
 		{"config", required_argument, NULL, OPT_CONFIG},
@@ -396,33 +398,31 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	struct cli c = {.name = "userdb", .now = udb_now()};
 	enum udb_result r = UDB_OK;
-	bool done = false;
-	int opt, status;
+	int opt;
 
 	opterr = 0;
 	/* `+`: stop at the command word; the command parses the rest. */
-	while (!done && (opt = getopt_long(argc, argv, "+:hV", global, NULL)) != -1) {
+	while (!*ret_done && (opt = getopt_long(argc, argv, "+:hV", global, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CONFIG:
-			c.config_path = optarg;
+			c->config_path = optarg;
 			break;
 		case OPT_JSON:
-			c.json = true;
+			c->json = true;
 			break;
 		case 'h':
 			print_usage(stdout, NULL);
-			done = true;
+			*ret_done = true;
 			break;
 		case 'V':
 			printf("userdb %s (schema version %u)\n", UDB_VERSION,
 			       udb_db_schema_version());
-			done = true;
+			*ret_done = true;
 			break;
 		case ':':
 			r = cli_error(UDB_INVALID, "option --config needs a value");
-			done = true;
+			*ret_done = true;
 			break;
 		default:
 			if (optopt > 0x20 && optopt < 0x7f)
@@ -432,10 +432,22 @@ main(int argc, char **argv)
 				r = cli_error(UDB_INVALID,
 					      "unknown option %s (see `userdb --help`)",
 					      cli_quote(argv[optind - 1]));
-			done = true;
+			*ret_done = true;
 			break;
 		}
 	}
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = {.name = "userdb", .now = udb_now()};
+	enum udb_result r = UDB_OK;
+	bool done = false;
+	int status;
+
+	r = global_options(&c, argc, argv, &done);
 	if (!done) {
 		int first = optind;
 

@@ -151,6 +151,35 @@ home_create(const char *home, const struct udb_user *user)
 	return UDB_OK;
 }
 
+/* Checks what `user add` was given before anything is opened. */
+static enum udb_result
+check_add_args(const struct cli *c, struct udb_user_spec *spec, const char *uid_arg,
+	       const struct cli_list *roles, const struct cli_list *emails)
+{
+	enum udb_result r;
+
+	r = arg_username(spec->username);
+	if (r == UDB_OK && uid_arg) {
+		spec->has_uid = true;
+		r = arg_id("--uid", uid_arg, &spec->uid);
+	}
+	if (r == UDB_OK && spec->primary_role)
+		r = arg_rolename(spec->primary_role);
+	if (r == UDB_OK && spec->first_name)
+		r = arg_text("--first-name", spec->first_name);
+	if (r == UDB_OK && spec->last_name)
+		r = arg_text("--last-name", spec->last_name);
+	if (r == UDB_OK && spec->home)
+		r = arg_path("--home", spec->home);
+	if (r == UDB_OK && spec->shell)
+		r = arg_shell("--shell", spec->shell, c->force);
+	for (size_t i = 0; r == UDB_OK && i < roles->n; i++)
+		r = arg_rolename(roles->v[i]);
+	for (size_t i = 0; r == UDB_OK && i < emails->n; i++)
+		r = arg_email(emails->v[i]);
+	return r;
+}
+
 enum udb_result
 cmd_user_add(struct cli *c, int argc, char **argv)
 {
@@ -190,25 +219,7 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 	p = cli_parse(c, argc, argv, &a);
 	if (p != CLI_PARSED)
 		return cli_parse_status(p);
-	r = arg_username(spec.username);
-	if (r == UDB_OK && uid_arg) {
-		spec.has_uid = true;
-		r = arg_id("--uid", uid_arg, &spec.uid);
-	}
-	if (r == UDB_OK && spec.primary_role)
-		r = arg_rolename(spec.primary_role);
-	if (r == UDB_OK && spec.first_name)
-		r = arg_text("--first-name", spec.first_name);
-	if (r == UDB_OK && spec.last_name)
-		r = arg_text("--last-name", spec.last_name);
-	if (r == UDB_OK && spec.home)
-		r = arg_path("--home", spec.home);
-	if (r == UDB_OK && spec.shell)
-		r = arg_shell("--shell", spec.shell, c->force);
-	for (size_t i = 0; r == UDB_OK && i < roles.n; i++)
-		r = arg_rolename(roles.v[i]);
-	for (size_t i = 0; r == UDB_OK && i < emails.n; i++)
-		r = arg_email(emails.v[i]);
+	r = check_add_args(c, &spec, uid_arg, &roles, &emails);
 	/* The password is read before the database is opened, so nobody holds
 	 * the write lock while someone types. */
 	if (r == UDB_OK && password_stdin && hash_stdin)
