@@ -21,6 +21,13 @@
 #      cannot read it (row-level security);
 #   2. a central revoke and a central disable refuse the next ssh and sudo
 #      on every host within 10 s (measured and printed);
+#   3. central stopped: getent, id and a loop of ssh logins go on on every
+#      host; a change made while hostc is cut off reaches it once it is back;
+#   4. `userdb sync` killed with SIGKILL at random moments on a host while
+#      changes stream in: the copy stays whole and the next pass catches up
+#      (tests/central/kill_sync.sh kills it at every kind of write point);
+#   5. a user deleted and a new one made under the same name: every host
+#      shows the new uid only, the old uid is gone; a deleted user is gone.
 #
 # Run by meson as e2e-fleet:
 #   tests/e2e/run.sh fleet.sh BUILD_DIR SOURCE_DIR
@@ -263,3 +270,128 @@ user_add erin fleet
 synced_all 30 || _e2e_die "the hosts did not sync dave and erin within 30 s"
 timed_refusal revoke dave udb revoke dave fleet
 timed_refusal disable erin udb user disable erin
+
+# ------------------------------------- 3. central down, a host cut off --
+
+# logins_ok HOST USER N: N ssh logins of USER in a row on HOST; prints how
+# many were refused or failed, fails if any.
+logins_ok()
+{
+	local h=$1 u=$2 n=$3 i bad=0
+
+	for ((i = 0; i < n; i++)); do
+		[[ $(on "$h" host_ssh "$u" "$PW" id -un 2>/dev/null) == "$u" ]] || bad=$((bad + 1))
+	done
+	echo "$bad of $n logins failed"
+	((bad == 0))
+}
+
+# shows HOST REGEX CMD...: CMD's output on HOST has a line matching REGEX.
+shows() { local h=$1 re=$2; shift 2; on "$h" "$@" 2>/dev/null | grep -qE -- "$re"; }
+
+user_add bob fleet
+synced_all 30 || _e2e_die "the hosts did not sync bob within 30 s"
+pg_pause || _e2e_die "could not stop central"
+for h in "${HOSTS[@]}"; do
+	e2e_expect_output "3. central down: getent passwd bob on $h" '^bob:' on "$h" getent passwd bob
+	e2e_expect_output "3. central down: id bob on $h shows the role group" '^bob fleet$' \
+		on "$h" id -nG bob
+	e2e_expect_ok "3. central down: 5 ssh logins of bob in a row on $h, none refused" \
+		logins_ok "$h" bob 5
+	e2e_expect_fail_output "3. central down: userdb sync --status on $h says stale" '\bstale\b' \
+		on "$h" userdb sync --status
+done
+pg_resume || _e2e_die "could not start central again"
+synced_all 120 || _e2e_die "the hosts did not reconnect within 120 s of central's return"
+
+# hostc cut off: central's socket directory hidden in its mount namespace,
+# its sessions ended by central.
+setup on hostc mount -t tmpfs -o mode=0755 fleet-cut "$PG_SOCKDIR"
+setup pg_super_psql -c "SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+	JOIN userdb.hosts h ON h.login = a.usename WHERE h.name = 'hostc'"
+e2e_expect_fail_output "3. cut off: userdb sync on hostc cannot reach central" 'unreachable' \
+	on hostc userdb sync
+user_add frank fleet
+for h in hosta hostb; do
+	wait_until 60 shows "$h" '^frank:' getent passwd frank
+	e2e_expect_output "3. a change made while hostc is cut off reaches $h" '^frank$' \
+		on "$h" host_ssh frank "$PW" id -un
+done
+e2e_expect_fail "3. ... but not hostc while it is cut off" on hostc getent passwd frank
+setup on hostc umount "$PG_SOCKDIR"
+t0=$SECONDS
+wait_until 90 shows hostc '^frank:' getent passwd frank
+echo "# hostc caught up $((SECONDS - t0)) s after its path to central came back"
+e2e_expect_output "3. once back, hostc has the change: frank logs in over ssh" '^frank$' \
+	on hostc host_ssh frank "$PW" id -un
+
+# ------------------------------------- 4. sync killed at random moments --
+
+# hostb's --follow stopped; while the admin box makes a stream of changes,
+# full passes are killed at random moments of their run. Each time the copy
+# must stay whole and answer; the next pass catches up with central and
+# shows what hosta shows. tests/central/kill_sync.sh kills at each kind of
+# write point (commits, image install) and checks before-or-after views.
+setup on hostb follow_stop
+t0=$(now_ms)
+setup on hostb userdb sync --full
+pass_ms=$(($(now_ms) - t0))
+echo "# a full pass on hostb takes about $pass_ms ms"
+(
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '%s\n' "$PW" | udb user add "kill$i" --password-stdin >/dev/null 2>&1
+		udb grant "kill$i" fleet >/dev/null 2>&1
+		udb user mod bob --shell "$([[ $((i % 2)) == 0 ]] && echo /bin/bash || echo /bin/sh)" >/dev/null 2>&1
+	done
+) &
+stream=$!
+killed=0 broken=0
+for i in 1 2 3 4 5 6 7 8; do
+	rc=$(on hostb sync_killed $((RANDOM % (pass_ms + 1))))
+	[[ $rc == 137 ]] && killed=$((killed + 1))
+	out=$(on hostb store_ok) || { broken=$((broken + 1)); echo "# after kill $i: $out"; }
+	on hostb getent passwd bob >/dev/null || { broken=$((broken + 1)); echo "# after kill $i: no bob"; }
+done
+wait "$stream"
+echo "# $killed of 8 passes on hostb were killed before they ended"
+e2e_expect_ok "4. after every kill hostb's store is whole and getent answers" test "$broken" -eq 0
+e2e_expect_ok "4. at least one pass was killed mid-way ($killed of 8)" test "$killed" -gt 0
+e2e_expect_ok "4. the next pass completes" on hostb userdb sync
+setup on hosta userdb sync
+view() { on "$1" getent passwd | grep -E '^(bob|kill[0-9]+|frank|alice):' | sort; }
+e2e_expect_ok "4. hostb then shows what hosta shows" test "$(view hostb)" = "$(view hosta)"
+e2e_expect_output "4. ... the last change of the stream included" '^bob:.*:/bin/bash$' \
+	on hostb getent passwd bob
+setup on hostb follow_start
+
+# ------------------------------ 5. a name reused by a new user --
+
+count_name() { on "$1" getent passwd | grep -c "^$2:"; }
+
+user_add gina fleet
+user_add henry fleet
+synced_all 30 || _e2e_die "the hosts did not sync gina and henry within 30 s"
+old_uid=$(on hosta id -u gina) || _e2e_die "no uid for gina"
+henry_uid=$(on hosta id -u henry) || _e2e_die "no uid for henry"
+setup udb user del gina
+setup udb user del henry
+printf '%s\n' "$PW.new" | setup udb user add gina --password-stdin
+setup udb grant gina fleet
+new_uid=$(udb --json user show gina | python3 -c 'import json,sys; print(json.load(sys.stdin)["uid"])')
+[[ -n $new_uid && $new_uid != "$old_uid" ]] ||
+	_e2e_die "the new gina did not get a new uid ($old_uid, $new_uid)"
+synced_all 30 || _e2e_die "the hosts did not sync the new gina within 30 s"
+for h in "${HOSTS[@]}"; do
+	e2e_expect_output "5. on $h getent passwd gina shows the new uid" "^gina:x:$new_uid:" \
+		on "$h" getent passwd gina
+	e2e_expect_rc "5. on $h the old uid $old_uid is gone (getent passwd $old_uid)" 2 \
+		on "$h" getent passwd "$old_uid"
+	e2e_expect_output "5. on $h the user list (getent passwd) holds one gina" '^1$' \
+		count_name "$h" gina
+	e2e_expect_output "5. the new gina logs in on $h with her password, as her uid" "^$new_uid\$" \
+		on "$h" host_ssh gina "$PW.new" id -u
+	e2e_expect_rc "5. on $h henry, deleted, is gone (getent passwd henry)" 2 \
+		on "$h" getent passwd henry
+	e2e_expect_rc "5. on $h henry's uid is gone too (getent passwd $henry_uid)" 2 \
+		on "$h" getent passwd "$henry_uid"
+done

@@ -25,6 +25,10 @@
 #   host_psql SQL                   SQL as this host's own central login (its
 #                                   userdb.conf conninfo and passfile)
 #   follow_start, follow_stop       `userdb sync --follow` (log DIR/follow.log)
+#   sync_killed MS                  a full `userdb sync` pass, SIGKILLed after
+#                                   MS milliseconds; prints its exit status
+#                                   (137 when the kill came first)
+#   store_ok                        integrity_check of both store files
 #   userdb ARGS...                  the built tool, on this host's config
 
 set -u
@@ -94,6 +98,29 @@ follow_stop()
 	done
 	kill -KILL "$pid" 2>/dev/null
 	: >"$DIR/follow.pid"
+}
+
+sync_killed()
+{
+	local pid
+
+	"$USERDB" sync --full </dev/null >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"
+	kill -KILL "$pid" 2>/dev/null
+	{ wait "$pid"; } 2>/dev/null
+	echo "$?"
+}
+
+store_ok()
+{
+	local f r
+
+	for f in public shadow; do
+		r=$(sqlite3 -readonly "file:/var/lib/userdb/$f.db?mode=ro" 'PRAGMA integrity_check') || return 1
+		[[ $r == ok ]] || { echo "$f.db: $r"; return 1; }
+	done
+	echo ok
 }
 
 setup()
