@@ -27,17 +27,23 @@
 #      changes stream in: the copy stays whole and the next pass catches up
 #      (tests/central/kill_sync.sh kills it at every kind of write point);
 #   5. a user deleted and a new one made under the same name: every host
-#      shows the new uid only, the old uid is gone; a deleted user is gone.
+#      shows the new uid only, the old uid is gone; a deleted user is gone;
+#   6. `passwd` on hosta: the new password logs in on hostb after its sync,
+#      the old one no longer; with central stopped `passwd` fails with the
+#      message and neither password nor copy changes.
 #
-# Run by meson as e2e-fleet:
-#   tests/e2e/run.sh fleet.sh BUILD_DIR SOURCE_DIR
+# Run by meson as e2e-fleet (CENTRAL_PASSWD_PATH: where the module looks
+# for userdb-central-passwd, which is installed there inside the namespace):
+#   tests/e2e/run.sh fleet.sh BUILD_DIR SOURCE_DIR CENTRAL_PASSWD_PATH
 
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "${E2E_DIR:-$(dirname "$0")}/lib.sh"
 
-BUILD=${1:?usage: fleet.sh BUILD_DIR SOURCE_DIR}
-SRC=${2:?usage: fleet.sh BUILD_DIR SOURCE_DIR}
+BUILD=${1:?usage: fleet.sh BUILD_DIR SOURCE_DIR CENTRAL_PASSWD_PATH}
+SRC=${2:?usage: fleet.sh BUILD_DIR SOURCE_DIR CENTRAL_PASSWD_PATH}
+CENTRAL_PASSWD_PATH=${3:?usage: fleet.sh BUILD_DIR SOURCE_DIR CENTRAL_PASSWD_PATH}
+CENTRAL_PASSWD=$BUILD/pam_userdb/userdb-central-passwd
 USERDB=$(realpath -e "$BUILD/cli/userdb" 2>/dev/null) || e2e_skip_all "not built: userdb"
 PAM_MOD=$BUILD/pam_userdb/pam_userdb.so
 PW='Fleet-pw.1'
@@ -45,7 +51,7 @@ HOSTS=(hosta hostb hostc)
 BAR=10 # seconds: a central change refuses logins on every host within this
 declare -A HOST_PID=()
 
-for f in "$PAM_MOD" "$BUILD/nss_userdb/libnss_userdb.so.2"; do
+for f in "$PAM_MOD" "$CENTRAL_PASSWD" "$BUILD/nss_userdb/libnss_userdb.so.2"; do
 	[[ -e $f ]] || e2e_skip_all "not built: $f"
 done
 for c in sqlite3 nsenter sudo sshpass; do
@@ -128,6 +134,15 @@ sed "s|@PAM_MODULE@|$PAM_MOD|" "$SRC/dist/pam-config.in" >/usr/share/pam-configs
 DEBIAN_FRONTEND=noninteractive pam-auth-update --enable userdb >/dev/null 2>&1 ||
 	_e2e_die "pam-auth-update --enable userdb failed"
 e2e_setup_sudoers 'ALL ALL=(root) /usr/bin/id'
+# The password write-back helper where the module looks for it, as
+# installed; the nearest existing ancestor of its directory is made private
+# first, so nothing is created on the host.
+top=$(dirname "$CENTRAL_PASSWD_PATH")
+while [[ ! -d $top ]]; do top=$(dirname "$top"); done
+e2e_overlay "$top" || _e2e_die "cannot make $top private"
+mkdir -p "$(dirname "$CENTRAL_PASSWD_PATH")" || _e2e_die "cannot make $(dirname "$CENTRAL_PASSWD_PATH")"
+install -o root -g root -m 0755 "$CENTRAL_PASSWD" "$CENTRAL_PASSWD_PATH" ||
+	_e2e_die "cannot install the write-back helper"
 
 # host_make NAME ROLE...: enrols NAME centrally (`userdb host add`, as the
 # README says), fills its directory, starts it and its first sync.
@@ -320,8 +335,8 @@ done
 e2e_expect_fail "3. ... but not hostc while it is cut off" on hostc getent passwd frank
 setup on hostc umount "$PG_SOCKDIR"
 t0=$SECONDS
-wait_until 90 shows hostc '^frank:' getent passwd frank
-echo "# hostc caught up $((SECONDS - t0)) s after its path to central came back"
+wait_until 90 shows hostc '^frank:' getent passwd frank &&
+	echo "# hostc caught up $((SECONDS - t0)) s after its path to central came back"
 e2e_expect_output "3. once back, hostc has the change: frank logs in over ssh" '^frank$' \
 	on hostc host_ssh frank "$PW" id -un
 
@@ -395,3 +410,31 @@ for h in "${HOSTS[@]}"; do
 	e2e_expect_rc "5. on $h henry's uid is gone too (getent passwd $henry_uid)" 2 \
 		on "$h" getent passwd "$henry_uid"
 done
+
+# ----------------------------------- 6. passwd on a host, central first --
+
+PW2="$PW-two" PW3="$PW-three"
+user_add ivy web
+synced_all 30 || _e2e_die "the hosts did not sync ivy within 30 s"
+e2e_expect_ok "6. ivy changes her password with passwd on hosta" \
+	on hosta e2e_pty_answers 3 "$PW" "$PW2" "$PW2" runuser -u ivy -- passwd
+e2e_expect_output "6. ivy's new password logs in on hosta" '^ivy$' on hosta host_ssh ivy "$PW2" id -un
+t0=$SECONDS
+wait_until 30 on hostb host_ssh ivy "$PW2" true &&
+	echo "# hostb took the new password $((SECONDS - t0)) s after passwd on hosta ended"
+e2e_expect_output "6. ... and on hostb after its sync" '^ivy$' on hostb host_ssh ivy "$PW2" id -un
+e2e_expect_fail "6. the old one no longer works on hostb" on hostb host_ssh ivy "$PW" id -un
+e2e_expect_output "6. hostc, where web is not allowed, still has no hash for ivy" '^<none>$' \
+	on hostc host_hash ivy
+hash_a=$(on hosta host_hash ivy)
+pg_pause || _e2e_die "could not stop central"
+e2e_expect_fail_output "6. central down: passwd on hosta fails and says why" \
+	'central user database is unreachable: password not changed' \
+	on hosta e2e_pty_answers 3 "$PW2" "$PW3" "$PW3" runuser -u ivy -- passwd
+e2e_expect_ok "6. ... hosta's copy keeps the hash" test "$(on hosta host_hash ivy)" = "$hash_a"
+e2e_expect_output "6. ... the password in force still logs in on hosta" '^ivy$' \
+	on hosta host_ssh ivy "$PW2" id -un
+e2e_expect_fail "6. ... the one refused does not" on hosta host_ssh ivy "$PW3" id -un
+pg_resume || _e2e_die "could not start central again"
+e2e_expect_output "6. central back: central holds the hash hosta has" '^1$' \
+	pg_psql "$PG_CONNINFO" -c "SELECT count(*) FROM userdb.secrets s JOIN userdb.users u ON u.id = s.user_id WHERE u.username = 'ivy' AND s.password_hash = '$hash_a'"
