@@ -7,7 +7,12 @@
  *
  * Rows are read through a cursor, FETCH_ROWS at a time, so a full resync of
  * a million users never holds them all in memory, and the transaction stays
- * a plain one that a pooler in transaction mode passes through. */
+ * a plain one that a pooler in transaction mode passes through. A pass
+ * costs few round trips, since each is a wait for the pooled server session
+ * that a thousand hosts share: an incremental pass first asks which tables
+ * have rows or tombstones in the window and reads only those, a cursor's
+ * DECLARE goes with its first FETCH, and a FETCH short of FETCH_ROWS ends
+ * the cursor (the transaction's end closes it). */
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -179,15 +184,15 @@ value_int(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-enum udb_result
-udb_sync_central_rev(struct udb_sync *s, int64_t *ret_rev, int64_t *ret_min_rev, char *detail,
-		     size_t detail_size)
+/* Runs sql, whose last statement reads userdb.state's one row. */
+static enum udb_result
+read_state(struct udb_sync *s, const char *sql, int64_t *ret_rev, int64_t *ret_min_rev,
+	   char *detail, size_t detail_size)
 {
 	PGresult *res = NULL;
 	enum udb_result r;
 
-	r = run(s, "SELECT rev, min_rev FROM userdb.state", PGRES_TUPLES_OK, &res, detail,
-		detail_size);
+	r = run(s, sql, PGRES_TUPLES_OK, &res, detail, detail_size);
 	if (r != UDB_OK)
 		return r;
 	if (PQntuples(res) != 1) {
@@ -199,6 +204,14 @@ udb_sync_central_rev(struct udb_sync *s, int64_t *ret_rev, int64_t *ret_min_rev,
 	}
 	PQclear(res);
 	return r;
+}
+
+enum udb_result
+udb_sync_central_rev(struct udb_sync *s, int64_t *ret_rev, int64_t *ret_min_rev, char *detail,
+		     size_t detail_size)
+{
+	return read_state(s, "SELECT rev, min_rev FROM userdb.state", ret_rev, ret_min_rev, detail,
+			  detail_size);
 }
 
 static enum udb_result
@@ -223,7 +236,10 @@ struct pass {
 	struct udb_replica_apply *ap;
 	int64_t from, to;
 	bool full;
-	struct id_set granted; /* users whose grants changed in the window */
+	unsigned cursors;                   /* cursors declared so far */
+	bool rows[UDB_REPLICA_COUNT];       /* rows in the window, per table */
+	bool tombstones[UDB_REPLICA_COUNT]; /* tombstones in the window */
+	struct id_set granted;              /* users whose grants changed in the window */
 	struct udb_sync_report *rep;
 };
 
@@ -267,27 +283,27 @@ fetch_all(struct pass *p, enum udb_replica_table t, const char *query, bool tomb
 	PGresult *res = NULL;
 	enum udb_result r;
 	char sql[2048];
+	unsigned c = p->cursors++;
+	int n;
 
-	snprintf(sql, sizeof(sql), "DECLARE udb_rows NO SCROLL CURSOR FOR %s", query);
-	r = run(p->s, sql, PGRES_COMMAND_OK, NULL, rep->detail, sizeof(rep->detail));
+	/* The DECLARE and the first FETCH in one round trip. */
+	snprintf(sql, sizeof(sql),
+		 "DECLARE udb_rows%u NO SCROLL CURSOR FOR %s; FETCH " FETCH_ROWS " FROM udb_rows%u",
+		 c, query, c);
+	r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
+	snprintf(sql, sizeof(sql), "FETCH " FETCH_ROWS " FROM udb_rows%u", c);
 	while (r == UDB_OK) {
-		r = run(p->s, "FETCH " FETCH_ROWS " FROM udb_rows", PGRES_TUPLES_OK, &res,
-			rep->detail, sizeof(rep->detail));
-		if (r != UDB_OK)
-			break;
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			break;
-		}
+		n = PQntuples(res);
 		if (PQnfields(res) > MAX_COLUMNS)
 			r = UDB_INTERNAL;
 		else
 			r = take_rows(p, t, res, tombstones);
 		PQclear(res);
+		res = NULL;
+		if (r != UDB_OK || n < atoi(FETCH_ROWS))
+			break;
+		r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
 	}
-	if (r == UDB_OK)
-		r = run(p->s, "CLOSE udb_rows", PGRES_COMMAND_OK, NULL, rep->detail,
-			sizeof(rep->detail));
 	return r;
 }
 
@@ -314,14 +330,58 @@ read_table(struct pass *p, enum udb_replica_table t)
 	column_list(cols, sizeof(cols), ti, false);
 	snprintf(query, sizeof(query), "SELECT %s FROM userdb.%s WHERE rev > %" PRId64, cols,
 		 ti->name, p->full ? (int64_t)-1 : p->from);
-	r = fetch_all(p, t, query, false);
-	if (r != UDB_OK || p->full)
+	r = p->full || p->rows[t] ? fetch_all(p, t, query, false) : UDB_OK;
+	if (r != UDB_OK || p->full || !p->tombstones[t])
 		return r;
 	column_list(cols, sizeof(cols), ti, true);
 	snprintf(query, sizeof(query),
 		 "SELECT %s FROM userdb.tombstones WHERE tbl = '%s' AND rev > %" PRId64, cols,
 		 ti->name, p->from);
 	return fetch_all(p, t, query, true);
+}
+
+/* Which tables have rows, and which tombstones, in the window: one row of
+ * booleans, rows of every table then tombstones of every table. */
+static enum udb_result
+probe_window(struct pass *p)
+{
+	struct udb_sync_report *rep = p->rep;
+	PGresult *res = NULL;
+	enum udb_result r;
+	char sql[4096];
+	size_t len;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "SELECT ");
+	for (unsigned t = 0; t < 2 * UDB_REPLICA_COUNT && len < sizeof(sql); t++) {
+		const struct udb_replica_info *ti =
+			udb_replica_info((enum udb_replica_table)(t % UDB_REPLICA_COUNT));
+
+		if (t < UDB_REPLICA_COUNT)
+			len += (size_t)snprintf(
+				sql + len, sizeof(sql) - len,
+				"%sEXISTS (SELECT 1 FROM userdb.%s WHERE rev > %" PRId64 ")",
+				t ? ", " : "", ti->name, p->from);
+		else
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+						", EXISTS (SELECT 1 FROM userdb.tombstones WHERE "
+						"tbl = '%s' AND rev > %" PRId64 ")",
+						ti->name, p->from);
+	}
+	if (len >= sizeof(sql))
+		return UDB_INTERNAL;
+	r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
+	if (r != UDB_OK)
+		return r;
+	if (PQntuples(res) != 1 || PQnfields(res) != 2 * UDB_REPLICA_COUNT) {
+		PQclear(res);
+		return UDB_INTERNAL;
+	}
+	for (unsigned t = 0; t < UDB_REPLICA_COUNT; t++) {
+		p->rows[t] = PQgetvalue(res, 0, (int)t)[0] == 't';
+		p->tombstones[t] = PQgetvalue(res, 0, (int)(UDB_REPLICA_COUNT + t))[0] == 't';
+	}
+	PQclear(res);
+	return UDB_OK;
 }
 
 /* Whether what this host may see of the secrets can have changed for
@@ -335,17 +395,20 @@ visibility_changed(struct pass *p, bool *ret_changed)
 	enum udb_result r;
 	char sql[512];
 
+	/* The savepoint and the query in one round trip. */
 	snprintf(sql, sizeof(sql),
+		 "SAVEPOINT udb_vis; "
 		 "SELECT EXISTS (SELECT 1 FROM userdb.tombstones WHERE rev > %" PRId64
 		 " AND tbl IN ('role_closure', 'host_roles', 'hosts')) OR EXISTS (SELECT 1 "
 		 "FROM userdb.role_closure WHERE rev > %" PRId64 ") OR EXISTS (SELECT 1 FROM "
 		 "userdb.host_roles WHERE rev > %" PRId64 ")",
 		 p->from, p->from, p->from);
-	r = run(p->s, "SAVEPOINT udb_vis", PGRES_COMMAND_OK, NULL, rep->detail,
-		sizeof(rep->detail));
-	if (r != UDB_OK)
+	r = run(p->s, sql, PGRES_TUPLES_OK, &res, NULL, 0);
+	if (r == UDB_UNAVAILABLE) {
+		set_detail(rep->detail, sizeof(rep->detail), PQerrorMessage(p->s->pg));
 		return r;
-	if (run(p->s, sql, PGRES_TUPLES_OK, &res, NULL, 0) != UDB_OK) {
+	}
+	if (r != UDB_OK) {
 		/* A host login that may not read host_roles cannot tell:
 		 * every visible secret is read again. */
 		*ret_changed = true;
@@ -388,7 +451,7 @@ read_secrets(struct pass *p)
 	len = (size_t)snprintf(
 		query, size,
 		"SELECT user_id, password_hash FROM userdb.secrets WHERE rev > %" PRId64, p->from);
-	r = fetch_all(p, UDB_REPLICA_SECRETS, query, false);
+	r = p->rows[UDB_REPLICA_SECRETS] ? fetch_all(p, UDB_REPLICA_SECRETS, query, false) : UDB_OK;
 	if (r == UDB_OK && p->granted.n > 0) {
 		/* NULL for a user whose secret this host no longer sees. */
 		len = (size_t)snprintf(query, size, "SELECT u.id FROM unnest('{");
@@ -415,13 +478,15 @@ read_secrets(struct pass *p)
 	return r;
 }
 
-/* Reads the window (or everything) into a new batch and commits it. */
+/* Reads the window (or everything) into a new batch (p->ap). */
 static enum udb_result
-pass_apply(struct pass *p, struct udb_db *db, int64_t now)
+pass_read(struct pass *p, struct udb_db *db)
 {
 	enum udb_result r;
 
-	r = udb_replica_apply_begin(db, p->full, &p->ap);
+	r = p->full ? UDB_OK : probe_window(p);
+	if (r == UDB_OK)
+		r = udb_replica_apply_begin(db, p->full, &p->ap);
 	for (unsigned t = 0; t < UDB_REPLICA_SECRETS && r == UDB_OK; t++)
 		r = read_table(p, (enum udb_replica_table)t);
 	if (r == UDB_OK)
@@ -429,16 +494,14 @@ pass_apply(struct pass *p, struct udb_db *db, int64_t now)
 	if (r != UDB_OK) {
 		udb_replica_apply_abort(p->ap);
 		p->ap = NULL;
-		return r;
 	}
-	r = udb_replica_apply_commit(p->ap, p->to, now);
-	p->ap = NULL;
-	if (r == UDB_OK)
-		p->rep->applied = true;
 	return r;
 }
 
-/* One REPEATABLE READ transaction on central: T, then the rows. */
+/* One REPEATABLE READ transaction on central: T, then the rows. It ends
+ * before the local commit: the rows are staged by then, and a pooled
+ * server session (pgbouncer in transaction mode) goes back to the pool
+ * without waiting for this host's disk. */
 static enum udb_result
 pass_once(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 	  struct udb_sync_report *rep)
@@ -446,11 +509,10 @@ pass_once(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 	struct pass p = {.s = s, .rep = rep, .from = rep->local_rev};
 	enum udb_result r;
 
-	r = run(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK, NULL,
-		rep->detail, sizeof(rep->detail));
-	if (r == UDB_OK)
-		r = udb_sync_central_rev(s, &rep->central_rev, &rep->min_rev, rep->detail,
-					 sizeof(rep->detail));
+	r = read_state(s,
+		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+		       "SELECT rev, min_rev FROM userdb.state",
+		       &rep->central_rev, &rep->min_rev, rep->detail, sizeof(rep->detail));
 	if (r == UDB_OK && (full || rep->central_rev != rep->local_rev)) {
 		/* Never synced, behind the kept history, or ahead of central (a
 		 * restored or new central database): everything. */
@@ -458,10 +520,21 @@ pass_once(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 			 rep->local_rev > rep->central_rev;
 		p.to = rep->central_rev;
 		rep->full = p.full;
-		r = pass_apply(&p, db, now);
+		r = pass_read(&p, db);
 	}
 	free(p.granted.v);
-	(void)run(s, r == UDB_OK ? "COMMIT" : "ROLLBACK", PGRES_COMMAND_OK, NULL, NULL, 0);
+	if (r != UDB_OK) {
+		(void)run(s, "ROLLBACK", PGRES_COMMAND_OK, NULL, NULL, 0);
+		return r;
+	}
+	/* Read only: whatever its COMMIT answers, the rows were read in one
+	 * snapshot; a lost session shows at the next query. */
+	(void)run(s, "COMMIT", PGRES_COMMAND_OK, NULL, NULL, 0);
+	if (!p.ap)
+		return UDB_OK;
+	r = udb_replica_apply_commit(p.ap, p.to, now);
+	if (r == UDB_OK)
+		rep->applied = true;
 	return r;
 }
 
