@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "outbox.h"
 #include "output.h"
 #include "replica.h"
 #include "sync.h"
@@ -128,6 +129,10 @@ print_pass(struct cli *c, const struct udb_sync_report *rep)
 	bool ok = true;
 
 	if (!c->json) {
+		if (rep->pushed > 0)
+			printf("pushed %zu queued login events to central%s\n", rep->pushed,
+			       rep->fleet_locked > 0 ? " (an account is now locked fleet-wide)"
+						     : "");
 		if (!rep->applied)
 			printf("already at revision %" PRId64 "\n", rep->central_rev);
 		else
@@ -146,6 +151,8 @@ print_pass(struct cli *c, const struct udb_sync_report *rep)
 	out_jset_bool(o, "full", rep->full, &ok);
 	out_jset_int(o, "rows", (int64_t)rep->rows, &ok);
 	out_jset_int(o, "deletions", (int64_t)rep->tombstones, &ok);
+	out_jset_int(o, "pushed", (int64_t)rep->pushed, &ok);
+	out_jset_int(o, "fleet_locked", rep->fleet_locked, &ok);
 	return out_jprint(o, ok, 0);
 }
 
@@ -194,7 +201,7 @@ follow(struct cli *c)
 	signal(SIGINT, on_stop);
 	signal(SIGPIPE, SIG_IGN);
 	while (!stopping) {
-		int64_t rev = 0, min_rev = 0, local = 0, at = 0;
+		int64_t rev = 0, min_rev = 0, local = 0, at = 0, queued = 0;
 
 		if (!s) {
 			r = udb_sync_connect(c->cfg->central, &s, detail, sizeof(detail));
@@ -218,9 +225,14 @@ follow(struct cli *c)
 		r = udb_sync_central_rev(s, &rev, &min_rev, detail, sizeof(detail));
 		if (r == UDB_OK)
 			r = udb_replica_state(c->db, &local, &at);
-		if (r == UDB_OK && (rev != local || mono_ms() >= next_verify)) {
+		/* Failures and logins this host queued go with a pass too. */
+		if (r == UDB_OK)
+			r = udb_outbox_count(c->db, &queued);
+		if (r == UDB_OK && (rev != local || queued > 0 || mono_ms() >= next_verify)) {
 			c->now = udb_now();
 			r = udb_sync_pass(s, c->db, false, c->now, &rep);
+			if (r == UDB_OK && rep.pushed > 0)
+				logf_("pushed %zu queued login events to central", rep.pushed);
 			if (r == UDB_OK && rep.applied)
 				logf_("synced to revision %" PRId64 " from %" PRId64
 				      "%s: %zu rows, "

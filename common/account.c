@@ -7,6 +7,7 @@
 #include "account.h"
 #include "db-internal.h"
 #include "hash.h"
+#include "outbox.h"
 #include "replica.h"
 #include "user.h"
 #include "validate.h"
@@ -510,6 +511,9 @@ record_by_id(struct udb_db *db, enum udb_query q, int64_t user_id, int64_t now, 
 		}
 		r = udb_stmt_exec(db, q);
 	}
+	/* A fleet host reports the login to central (outbox.h). */
+	if (r == UDB_OK && q == UDB_Q_ACCOUNT_LOGIN)
+		r = udb_outbox_add_in_tx(db, user_id, UDB_OUTBOX_LOGIN, now, text);
 	if (r != UDB_OK) {
 		udb_db_rollback(db);
 		return r;

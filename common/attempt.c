@@ -10,6 +10,7 @@
 
 #include "attempt.h"
 #include "db-internal.h"
+#include "outbox.h"
 #include "totp.h"
 
 /* An accepted attempt with no failures to forget writes nothing, so a full
@@ -139,6 +140,11 @@ udb_attempt_record_code(struct udb_db *db, const struct udb_account *account, bo
 		}
 	} else if (r == UDB_OK) {
 		r = count_failure_in_tx(db, account->user_id, now, deny, unlock_time, &now_locked);
+		/* A fleet host reports it to central (outbox.h): same
+		 * transaction, so no extra write to the disk. */
+		if (r == UDB_OK)
+			r = udb_outbox_add_in_tx(db, account->user_id, UDB_OUTBOX_FAILURE, now,
+						 NULL);
 		if (r == UDB_OK && !was_locked && now_locked)
 			udb_db_limit_images(db, UDB_IMAGE_SHADOW);
 		attempt = was_locked   ? UDB_ATTEMPT_LOCKED

@@ -44,6 +44,7 @@ struct udb_db {
 	/* image_changes.c's own pair, open from the outermost begin on */
 	struct sqlite3_session *image_sessions[UDB_CHANGE_SESSIONS];
 	bool tx_marked; /* the transaction changed something an image shows */
+	bool outbox;    /* queue PAM's events for central (outbox.h) */
 };
 
 /* Returns the prepared statement for q, ready to bind. The caller must call

@@ -111,6 +111,41 @@ upgrade_cut_short(struct udb_db *db, unsigned *ret_version)
 	return UDB_OK;
 }
 
+/* Runs one migration statement by statement. A migration cut short
+ * between the two files' commits runs again (schema/0002-*.sql): an ALTER
+ * TABLE .. ADD COLUMN, which SQLite cannot make conditional, is skipped
+ * when the column is there already. */
+static enum udb_result
+exec_migration(struct udb_db *db, const char *sql)
+{
+	const char *next = sql;
+	int rc = SQLITE_OK;
+
+	while (rc == SQLITE_OK && next && *next) {
+		const char *start = next;
+		sqlite3_stmt *stmt = NULL;
+
+		rc = sqlite3_prepare_v2(db->sql, start, -1, &stmt, &next);
+		if (rc == SQLITE_ERROR &&
+		    strstr(sqlite3_errmsg(db->sql), "duplicate column name")) {
+			/* The statement (which has no ';' inside) is skipped. */
+			const char *end = strchr(start, ';');
+
+			rc = SQLITE_OK;
+			next = end ? end + 1 : NULL;
+			continue;
+		}
+		if (rc != SQLITE_OK || !stmt)
+			break;
+		do
+			rc = sqlite3_step(stmt);
+		while (rc == SQLITE_ROW);
+		sqlite3_finalize(stmt);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	return udb_sqlite_result(rc);
+}
+
 static enum udb_result
 apply_migrations(struct udb_db *db, unsigned from)
 {
@@ -118,7 +153,7 @@ apply_migrations(struct udb_db *db, unsigned from)
 	char sql[256];
 
 	for (unsigned v = from; v < udb_migration_count && r == UDB_OK; v++) {
-		r = udb_db_exec_sql(db, udb_migrations[v]);
+		r = exec_migration(db, udb_migrations[v]);
 		if (r == UDB_OK) {
 			snprintf(sql, sizeof(sql),
 				 "PRAGMA pub.user_version = %u; PRAGMA sec.user_version = %u",

@@ -350,6 +350,26 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
 	[UDB_Q_SYNC_CHECKED_AT] =
 		"SELECT CAST(value AS INTEGER) FROM sec.meta WHERE key = 'central_checked_at'",
+	/* One sequence for the store's outbox: never reused, so central can
+	 * tell a part it took already (outbox.h). */
+	[UDB_Q_OUTBOX_NEXT_SEQ] = "INSERT INTO sec.meta (key, value) VALUES ('outbox_seq', 1) ON "
+				  "CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 "
+				  "RETURNING CAST(value AS INTEGER)",
+	/* ?1 user, ?2 kind, ?3 at, ?4 detail, ?5 seq */
+	[UDB_Q_OUTBOX_ADD] =
+		"INSERT INTO sec.outbox (user_id, kind, count, at, detail, seq) VALUES (?1, ?2, 1, "
+		"?3, coalesce(?4, ''), ?5) ON CONFLICT (user_id, kind) DO UPDATE SET count = "
+		"count + 1, at = max(at, excluded.at), detail = excluded.detail, seq = "
+		"excluded.seq",
+	[UDB_Q_OUTBOX_MARK] = "UPDATE sec.outbox SET sent_count = count, sent_seq = seq WHERE "
+			      "sent_seq = 0",
+	[UDB_Q_OUTBOX_MARKED] = "SELECT user_id, kind, sent_seq, sent_count, at, detail FROM "
+				"sec.outbox WHERE sent_seq <> 0 ORDER BY sent_seq",
+	[UDB_Q_OUTBOX_TAKE_OFF] =
+		"UPDATE sec.outbox SET count = count - sent_count, sent_count = 0, "
+		"sent_seq = 0 WHERE sent_seq <> 0",
+	[UDB_Q_OUTBOX_DROP_SENT] = "DELETE FROM sec.outbox WHERE count <= 0",
+	[UDB_Q_OUTBOX_COUNT] = "SELECT count(*) FROM sec.outbox",
 	[UDB_Q_SSHKEY_INSERT] =
 		"INSERT INTO pub.ssh_keys (user_id, type, blob, options, comment, "
 		"fingerprint, added_at, until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -128,6 +128,14 @@ enum udb_query {
 	/* fleet mode: when central was last found current (sync.c) */
 	UDB_Q_SYNC_SET_CHECKED,
 	UDB_Q_SYNC_CHECKED_AT,
+	/* the fleet host's outbox (outbox.c) */
+	UDB_Q_OUTBOX_NEXT_SEQ,
+	UDB_Q_OUTBOX_ADD,
+	UDB_Q_OUTBOX_MARK,
+	UDB_Q_OUTBOX_MARKED,
+	UDB_Q_OUTBOX_TAKE_OFF,
+	UDB_Q_OUTBOX_DROP_SENT,
+	UDB_Q_OUTBOX_COUNT,
 	/* ssh keys (sshkey_store.c) and their image (sshkey_image.c) */
 	UDB_Q_SSHKEY_INSERT,
 	UDB_Q_SSHKEY_DELETE,

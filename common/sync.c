@@ -23,15 +23,11 @@
 
 #include "db-internal.h"
 #include "replica.h"
-#include "sync.h"
+#include "sync-internal.h"
 
 #define FETCH_ROWS  "5000"
 #define BOOL_OID    16
 #define MAX_COLUMNS 16
-
-struct udb_sync {
-	PGconn *pg;
-};
 
 /* The ids of users whose grants changed in the window: their secrets are
  * read again, since what this host may see of them may have changed. */
@@ -75,6 +71,18 @@ result_of(const PGresult *res, const PGconn *pg)
 	if (strcmp(state, "53200") == 0)
 		return UDB_NO_MEMORY;
 	return UDB_INTERNAL;
+}
+
+void
+udb_sync_set_detail(char *detail, size_t size, const char *msg)
+{
+	set_detail(detail, size, msg);
+}
+
+enum udb_result
+udb_sync_result_of(const PGresult *res, const PGconn *pg)
+{
+	return result_of(res, pg);
 }
 
 /* Runs sql; on failure clears the result, fills detail and returns why. */
@@ -543,10 +551,18 @@ udb_sync_pass(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 	      struct udb_sync_report *ret_report)
 {
 	struct udb_sync_report *rep = ret_report;
+	char push_detail[sizeof(rep->detail)] = "";
+	enum udb_result r, pushed;
 	int64_t at = 0;
-	enum udb_result r;
 
 	memset(rep, 0, sizeof(*rep));
+	/* What this host has to report goes first, so that a fleet-wide lock
+	 * it causes comes back with this same pass. A push that fails does
+	 * not keep the copy from being brought up to date: its failure is
+	 * returned after the pull. */
+	pushed = udb_sync_push(s, db, rep);
+	if (pushed != UDB_OK)
+		snprintf(push_detail, sizeof(push_detail), "%s", rep->detail);
 	r = udb_replica_state(db, &rep->local_rev, &at);
 	if (r == UDB_OK)
 		r = pass_once(s, db, full, now, rep);
@@ -558,6 +574,10 @@ udb_sync_pass(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 	}
 	if (r == UDB_OK)
 		r = udb_replica_mark_checked(db, now);
+	if (r == UDB_OK && pushed != UDB_OK) {
+		snprintf(rep->detail, sizeof(rep->detail), "pushing events: %s", push_detail);
+		r = pushed;
+	}
 	return r;
 }
 

@@ -33,7 +33,9 @@ struct udb_sync_report {
 	bool full;           /* everything was read */
 	bool applied;        /* a batch was committed (false: already current) */
 	size_t rows, tombstones;
-	char detail[256]; /* why a failure failed (libpq's or PostgreSQL's message) */
+	size_t pushed;        /* outbox parts central took (sync_push.c) */
+	int64_t fleet_locked; /* users the push locked fleet-wide */
+	char detail[256];     /* why a failure failed (libpq's or PostgreSQL's message) */
 };
 
 /* Connects to central with a libpq connection string. UDB_UNAVAILABLE when

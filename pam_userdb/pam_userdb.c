@@ -24,6 +24,7 @@
 #include "config.h"
 #include "hash.h"
 #include "module.h"
+#include "outbox.h"
 #include "user.h"
 
 /* Linux-PAM ships an unrelated pam_userdb.so (Berkeley DB). The install
@@ -236,6 +237,9 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
 	ctx->mode = mode;
+	/* A fleet host queues failures and logins for central (outbox.h). */
+	if (mode == UDB_OPEN_WRITE)
+		udb_db_set_outbox(ctx->db, ctx->cfg->central && ctx->cfg->host);
 	/* Only a writer is kept for the next phase. A transient handle that is
 	 * the first in this process to open a file shares its read-only view
 	 * of SQLite's shared-memory index with every later connection of the

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "db.h"
 #include "hash.h"
+#include "outbox.h"
 #include "user.h"
 #include "validate.h"
 
@@ -141,8 +142,11 @@ run(const char *conf, const char *name, uid_t caller, const char *password)
 		r = udb_config_check_hash(cfg);
 	if (r == UDB_OK)
 		r = udb_db_open(cfg->dbdir, UDB_OPEN_WRITE, &db);
-	if (r == UDB_OK)
+	if (r == UDB_OK) {
+		/* A fleet host queues failures for central (outbox.h). */
+		udb_db_set_outbox(db, cfg->central && cfg->host);
 		r = udb_user_by_name(db, name, &user);
+	}
 	if (r == UDB_OK)
 		r = udb_account_by_name(db, name, &account);
 	if (r == UDB_NOT_FOUND) {

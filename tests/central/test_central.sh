@@ -330,15 +330,19 @@ check "... and nothing changed" \
 	"\$6\$new\$hash \$6\$bob \$6\$carol|$((before + 1))"
 
 # Forward-only upgrade: a database at schema 3 gets migrations 4 on
-# (4: userdb.ssh_keys, which a later migration does not drop).
+# (4: userdb.ssh_keys; 5: the host events, dropped here too).
 admin_sql -c "DROP TABLE userdb.ssh_keys;
+	DROP FUNCTION userdb.host_push(text, bigint[], text[], bigint[], bigint[], bigint[], text[]);
+	DROP FUNCTION userdb.fleet_lock_check(bigint[], bigint);
+	DROP TABLE userdb.host_outbox, userdb.last_logins, userdb.settings;
+	ALTER TABLE userdb.events DROP COLUMN count;
 	UPDATE userdb.meta SET value = '3' WHERE key = 'schema_version'" >/dev/null
 MATCH="^userdb: central database: central schema version 3 is older than this userdb's $CV \(run .userdb central init.\)" \
 	expect 69 "host commands refuse an older central schema" host list
 MATCH="^upgraded the central schema from version 3 to $CV\$" expect 0 "central init upgrades it" central init
-check "... with the migration applied and the data kept" \
-	"$(admin_sql -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'userdb' AND tablename = 'ssh_keys'")|$(admin_sql -c "SELECT count(*) FROM userdb.users")" \
-	"1|3"
+check "... with the migrations applied and the data kept" \
+	"$(admin_sql -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'userdb' AND tablename IN ('ssh_keys', 'last_logins')")|$(admin_sql -c "SELECT count(*) FROM userdb.users")" \
+	"2|3"
 
 # A host login cannot run the admin commands.
 printf 'dbdir = %s/db\ncentral = %s\n' "$T" "$HOST_CI" >"$T/hostadmin.conf"

@@ -197,6 +197,24 @@ START_TEST(test_udb_db_init_refuses_newer_schema)
 }
 END_TEST
 
+/* An upgrade cut short between the two files' commits leaves the shadow
+ * file one version ahead; init runs the last migration again, whose ADD
+ * COLUMN statements (schema 10) find their columns there and are skipped. */
+START_TEST(test_udb_db_init_resumes_an_upgrade_cut_short)
+{
+	unsigned version = 0;
+	char sql[64];
+
+	close_fixture_db();
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %u", udb_db_schema_version() - 1);
+	raw_exec(fx_dbfile(UDB_PUBLIC_FILE), sql);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
+	ck_assert_uint_eq(version, udb_db_schema_version() - 1);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, &version), UDB_OK);
+	ck_assert_uint_eq(version, udb_db_schema_version());
+}
+END_TEST
+
 static enum udb_result
 append_entry(const struct udb_passwd_entry *e, void *userdata)
 {
@@ -1346,6 +1364,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_init_twice_keeps_data);
 	tcase_add_test(tc, test_udb_db_init_restores_modes);
 	tcase_add_test(tc, test_udb_db_init_refuses_newer_schema);
+	tcase_add_test(tc, test_udb_db_init_resumes_an_upgrade_cut_short);
 	tcase_add_test(tc, test_udb_db_init_refuses_mixed_pair);
 	tcase_add_test(tc, test_udb_db_init_upgrades_schema_1);
 	tcase_add_test(tc, test_udb_db_passwd_entries_follow_users);

@@ -28,6 +28,14 @@ static const struct {
 	 "two files' generations differ (transaction.c, repair_if_needed)"},
 	{UDB_Q_REPAIR_ORPHAN_USERS, "the same repair, the other file"},
 	{UDB_Q_ROLE_LIST, "`userdb role list`: every role, asked for"},
+	{UDB_Q_OUTBOX_MARK,
+	 "a fleet host's push (outbox.c): the outbox holds at most two rows per account and "
+	 "is emptied by every push; run by `userdb sync`, never by a login"},
+	{UDB_Q_OUTBOX_MARKED, "the same push: the rows it sends"},
+	{UDB_Q_OUTBOX_TAKE_OFF, "the same push: the rows it sent"},
+	{UDB_Q_OUTBOX_DROP_SENT, "the same push: the rows it emptied"},
+	{UDB_Q_OUTBOX_COUNT,
+	 "`userdb sync`: whether there is something to push (the same small table)"},
 	{UDB_Q_ROLE_CLOSURE_CLEAR,
 	 "role add, del, include, exclude: the closure is rebuilt from the roles and "
 	 "their inclusions, which hold no user rows"},
