@@ -42,12 +42,20 @@ enum udb_result udb_image_build_shadow_delta(struct udb_db *db, const struct udb
 void *udb_image_buf_add(struct udb_image_buf *b, const void *data, size_t n);
 /* Offset of the string s[0..n) in the pool, followed by a NUL. */
 uint32_t udb_image_pool_add(struct udb_image_buf *pool, const void *s, size_t n);
-/* A hash table over n records: keys[i] is record i's key. */
-enum udb_result udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys, uint32_t n);
-/* A user record from a row shaped as UDB_Q_IMAGE_USERS's; returns the
+/* A hash table over n records: keys[i] is record i's key; its slot leads
+ * to refs[i] (NULL: to i). */
+enum udb_result udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys,
+				      const uint32_t *refs, uint32_t n);
+/* A user record, with its entry inline, from a row shaped as
+ * UDB_Q_IMAGE_USERS's, appended to im's USERS and USER_OFFS; returns the
  * key of its name for the by-name table. */
-uint32_t udb_image_user_row(sqlite3_stmt *st, struct udb_image_buf *pool,
-			    struct udb_image_buf *users);
+uint32_t udb_image_user_row(sqlite3_stmt *st, struct udb_image_sections *im);
+/* Appends member name[0..len) to the block of role g, being built in im
+ * (the block must be the last thing added to the pool). */
+void udb_image_block_add(struct udb_image_sections *im, struct udb_img_role *g, const char *name,
+			 size_t len);
+/* User record idx of im, being built (NULL when memory ran out). */
+struct udb_img_user *udb_image_user_rec(struct udb_image_sections *im, uint32_t idx);
 /* An account record from a row shaped as UDB_Q_IMAGE_ACCOUNTS's, and the
  * by-name table over every account of im. */
 void udb_image_account_row(sqlite3_stmt *st, struct udb_image_buf *pool,

@@ -28,21 +28,29 @@
  * sections), which the writer of the next delta uses to find what a
  * changed entry was in the base.
  *
- * Layout (all integers little-endian as the host writes them, every section
- * 8-byte aligned):
+ * Layout, format version 3 (all integers little-endian as the host writes
+ * them, every section 8-byte aligned):
  *   header: magic, format version, kind, the store's generation, the file
  *     size and a table of sections (offset, length);
- *   public image: a string pool; users in uid order (uid, gid, the passwd
- *     entry as five NUL-ended strings in the pool, the user's groups for
- *     initgroups); two open-addressing hash tables (by name, by uid);
- *     roles with their effective members already resolved (inclusion
- *     closure, primary roles) as one block of NUL-ended names and an array
- *     of offsets into it, plus, for members whose grants start or end, their
- *     time windows, so the reader filters them at lookup time; two hash
- *     tables for roles (by name, by gid). A personal group is the user's
- *     record: gid equal to uid and the PERSONAL flag.
+ *   public image: users in uid order as self-contained records (uid, gid,
+ *     flags, the user's groups for initgroups, and the passwd entry inline
+ *     as five NUL-ended strings), each 8-byte aligned, with USER_OFFS
+ *     giving each one's offset for reading by index; two open-addressing
+ *     hash tables of 8-byte slots (by name, by uid), each slot a key (the
+ *     uid, or the name's hash) and the offset of the record, so a point
+ *     lookup reads a slot and then the record and nothing else; a string
+ *     pool for the roles; roles with their effective members already
+ *     resolved (inclusion closure, primary roles): the members always
+ *     shown as one block of NUL-ended names with a byte per name giving
+ *     its length (MEMBER_LENS), and apart from it, the members whose grants
+ *     start or end, with their time windows, filtered at lookup time; two
+ *     hash tables for roles (by name, by gid). A personal group is the
+ *     user's record: gid equal to uid and the PERSONAL flag.
  *   shadow image: a string pool, accounts in user id order with the fields
- *     a shadow entry is computed from, a hash table by name. */
+ *     a shadow entry is computed from, a hash table by name.
+ * Version 2 (before) had fixed-size user records pointing into the pool
+ * (three dependent reads a lookup) and a member offset array; a reader
+ * refuses any other version (UDB_SCHEMA) and the writer rebuilds it. */
 #ifndef UDB_IMAGE_H
 #define UDB_IMAGE_H
 
@@ -60,7 +68,7 @@
 #define UDB_IMAGE_LOCK_FILE   "image.lock"
 
 #define UDB_IMG_MAGIC   "UDBIMG\r\n"
-#define UDB_IMG_VERSION 2u
+#define UDB_IMG_VERSION 3u
 
 enum udb_img_kind {
 	UDB_IMG_PUBLIC = 1,
@@ -79,12 +87,13 @@ enum udb_img_section {
 	UDB_IMG_S_ROLE_BY_GID,
 	UDB_IMG_S_USER_GROUPS,
 	UDB_IMG_S_WINDOWS,
-	UDB_IMG_S_MEMBER_OFFS,
+	UDB_IMG_S_USER_OFFS, /* each user's record offset in USERS, in 8-byte units */
 	UDB_IMG_S_TIMED,
 	UDB_IMG_S_USER_IDS,      /* base: (store id, index) of each user, by id */
 	UDB_IMG_S_ROLE_IDS,      /* base: the same for roles */
 	UDB_IMG_S_COVERED_USERS, /* delta: base user (account) indexes, ascending */
 	UDB_IMG_S_COVERED_ROLES, /* delta: base role indexes, ascending */
+	UDB_IMG_S_MEMBER_LENS,   /* each block member's name length, one byte */
 	UDB_IMG_S_COUNT,
 };
 
@@ -108,12 +117,19 @@ struct udb_img_id {
 	uint32_t idx, pad;
 };
 
-/* A hash table slot: key is the uid or gid, or the hash of the name;
- * idx is the record's index + 1 (0: empty). Tables have a power-of-two
- * number of slots, at least twice the records, probed linearly. */
+/* A hash table slot: key is the uid or gid, or the hash of the name (a
+ * tag that skips false candidates without reading their record); idx
+ * leads to the record (0: empty): in the public image's user tables, the
+ * user record's offset in USERS in 8-byte units + 1, so that a probe goes
+ * straight to the record; elsewhere the record's index + 1. Tables have a
+ * power-of-two number of slots, at least twice the records, probed
+ * linearly. */
 struct udb_img_slot {
 	uint32_t key, idx;
 };
+
+/* Records in the public image's USERS are 8-byte aligned. */
+#define UDB_IMG_ALIGN 8u
 
 #define UDB_IMG_PERSONAL 1u /* the user's primary group is the personal group */
 /* The writer found the entry damaged (a row planted in the store: a blob
@@ -122,12 +138,15 @@ struct udb_img_slot {
  * answer "no such user". */
 #define UDB_IMG_DAMAGED 2u
 
+/* A user record: this header, then its passwd entry inline
+ * (name\0x\0gecos\0home\0shell\0, entry_len bytes), then zeros up to
+ * the next multiple of UDB_IMG_ALIGN. index is the record's position in
+ * the file (USER_OFFS[index] leads back to it). */
 struct udb_img_user {
 	uint32_t uid, gid;
-	uint32_t entry_off, entry_len;   /* name\0x\0gecos\0home\0shell\0 in the pool */
+	uint32_t index, flags;
 	uint32_t groups_first, n_groups; /* into USER_GROUPS */
-	uint32_t flags;
-	uint32_t name_len;
+	uint32_t entry_len, name_len;
 };
 
 /* A group of the user (for initgroups): present at time t when win_count
@@ -142,23 +161,30 @@ struct udb_img_window {
 	int64_t not_before, not_after;
 };
 
+/* A role: the members always shown are one block of n_members NUL-ended
+ * names in the pool, ready to copy, with each name's length (a byte: a
+ * name has at most 32) in MEMBER_LENS, so that the copy's names are found
+ * by adding lengths, without reading the names again; the members whose
+ * grants all start or end are a separate list in TIMED, filtered at lookup
+ * time. */
 struct udb_img_role {
 	uint32_t gid;
 	uint32_t name_off, name_len;
-	uint32_t members_off, members_len; /* the members' names, NUL-ended, in the pool */
-	uint32_t offs_first, n_members;    /* into MEMBER_OFFS: each name's offset */
-	uint32_t timed_first, n_timed;     /* into TIMED, by member index */
+	uint32_t members_off, members_len; /* the block, in the pool */
+	uint32_t n_members;                /* names in the block */
+	uint32_t timed_first, n_timed;     /* into TIMED */
 	uint32_t flags;                    /* UDB_IMG_BAD_MEMBER */
+	uint32_t lens_first;               /* into MEMBER_LENS */
 };
 
 /* The writer found a member whose name breaks the entry rules (a row
  * planted in the store): the role is not served. */
 #define UDB_IMG_BAD_MEMBER 1u
 
-/* A member whose grants all start or end: present at time t when t lies in
- * one of its windows. Sorted by member within a role. */
+/* A member whose grants all start or end: its name in the pool, present at
+ * time t when t lies in one of its windows. */
 struct udb_img_timed {
-	uint32_t member;
+	uint32_t name_off, name_len;
 	uint32_t win_first, win_count;
 };
 
@@ -226,7 +252,9 @@ struct udb_img_passwd {
 	size_t len;
 	size_t name_len;
 	bool personal;
-	uint32_t index; /* for udb_img_user_groups() and enumeration */
+	uint32_t index;                  /* over base and delta, as udb_img_user_at() takes it */
+	const struct udb_img_part *part; /* where the record is, for */
+	const struct udb_img_user *rec;  /* udb_img_user_groups() */
 };
 
 size_t udb_img_user_count(const struct udb_img *img);
@@ -237,16 +265,17 @@ enum udb_result udb_img_user_by_name(const struct udb_img *img, const char *name
 enum udb_result udb_img_user_by_uid(const struct udb_img *img, uint32_t uid,
 				    struct udb_img_passwd *ret_user);
 
-/* A role: its name and its members as stored; whether member i is shown at
- * time now is udb_img_role_member_active(). */
+/* A role: its name, the block of members always shown, and the timed
+ * members (udb_img_timed_member() reads one, with whether it is shown at
+ * a time). */
 struct udb_img_group {
 	uint32_t gid;
 	const char *name;
 	size_t name_len;
-	const char *members;  /* n_members names, each NUL-ended */
-	size_t members_len;   /* bytes of members */
-	const uint32_t *offs; /* offs[i]: member i's name in members */
-	uint32_t n_members;
+	const char *members; /* n_members names, each NUL-ended; NULL if none */
+	size_t members_len;  /* bytes of members; its last byte is a NUL */
+	const uint8_t *lens; /* lens[i] + 1 bytes for name i: they add up */
+	uint32_t n_members;  /* to members_len (checked) */
 	const struct udb_img_timed *timed;
 	uint32_t n_timed;
 	bool bad_member;
@@ -260,6 +289,10 @@ enum udb_result udb_img_role_by_name(const struct udb_img *img, const char *name
 				     struct udb_img_group *ret_role);
 enum udb_result udb_img_role_by_gid(const struct udb_img *img, uint32_t gid,
 				    struct udb_img_group *ret_role);
+/* Timed member t of role: its name (NUL-ended, checked) and whether one of
+ * its windows holds at now. UDB_CORRUPT when out of bounds. */
+enum udb_result udb_img_timed_member(const struct udb_img_group *role, uint32_t t, int64_t now,
+				     const char **ret_name, size_t *ret_len, bool *ret_shown);
 /* Whether a window list [first, first + count) holds now; count 0 is
  * "always". UDB_CORRUPT (as false with *ret_bad set) when out of bounds. */
 bool udb_img_windows_hold(const struct udb_img_part *part, uint32_t first, uint32_t count,

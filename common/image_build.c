@@ -67,7 +67,8 @@ udb_image_sections_free(struct udb_image_sections *im)
 }
 
 enum udb_result
-udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys, uint32_t n)
+udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys, const uint32_t *refs,
+		      uint32_t n)
 {
 	struct udb_img_slot *slots;
 	size_t size = 8;
@@ -82,7 +83,7 @@ udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys, uint32_t n)
 
 		while (slots[at & (size - 1)].idx != 0)
 			at++;
-		slots[at & (size - 1)] = (struct udb_img_slot){keys[i], i + 1};
+		slots[at & (size - 1)] = (struct udb_img_slot){keys[i], (refs ? refs[i] : i) + 1};
 	}
 	return UDB_OK;
 }
@@ -152,16 +153,49 @@ struct build {
 
 enum image_user_col { IU_ID, IU_UID, IU_GID, IU_PERSONAL, IU_ENTRY, IU_USERNAME };
 
-uint32_t
-udb_image_user_row(sqlite3_stmt *st, struct udb_image_buf *pool, struct udb_image_buf *users)
+void
+udb_image_block_add(struct udb_image_sections *im, struct udb_img_role *g, const char *name,
+		    size_t len)
 {
+	uint8_t n = len > UINT8_MAX ? UINT8_MAX : (uint8_t)len;
+
+	/* No valid name is that long: the role is not served. */
+	if (len > UINT8_MAX)
+		g->flags |= UDB_IMG_BAD_MEMBER;
+	udb_image_pool_add(&im->sect[UDB_IMG_S_STRINGS], name, n);
+	udb_image_buf_add(&im->sect[UDB_IMG_S_MEMBER_LENS], &n, 1);
+	g->n_members++;
+}
+
+struct udb_img_user *
+udb_image_user_rec(struct udb_image_sections *im, uint32_t idx)
+{
+	const struct udb_image_buf *offs = &im->sect[UDB_IMG_S_USER_OFFS];
+	uint32_t unit;
+
+	if (im->sect[UDB_IMG_S_USERS].failed || offs->failed ||
+	    (size_t)idx >= offs->len / sizeof(unit))
+		return NULL;
+	memcpy(&unit, offs->p + (size_t)idx * sizeof(unit), sizeof(unit));
+	return (struct udb_img_user *)(void *)(im->sect[UDB_IMG_S_USERS].p +
+					       (size_t)unit * UDB_IMG_ALIGN);
+}
+
+uint32_t
+udb_image_user_row(sqlite3_stmt *st, struct udb_image_sections *im)
+{
+	struct udb_image_buf *users = &im->sect[UDB_IMG_S_USERS];
+	struct udb_image_buf *offs = &im->sect[UDB_IMG_S_USER_OFFS];
 	const char *entry = sqlite3_column_blob(st, IU_ENTRY);
 	int len = sqlite3_column_bytes(st, IU_ENTRY);
 	const char *username = (const char *)sqlite3_column_text(st, IU_USERNAME);
 	struct udb_img_user u = {0};
+	size_t at = users->len;
+	uint32_t unit = (uint32_t)(at / UDB_IMG_ALIGN);
 
 	u.uid = (uint32_t)sqlite3_column_int64(st, IU_UID);
 	u.gid = (uint32_t)sqlite3_column_int64(st, IU_GID);
+	u.index = (uint32_t)(offs->len / sizeof(unit));
 	u.flags = sqlite3_column_int(st, IU_PERSONAL) ? UDB_IMG_PERSONAL : 0;
 	u.name_len = entry ? (uint32_t)strnlen(entry, (size_t)len) : 0;
 	/* A blob that does not start with the user's valid name (rows planted
@@ -170,11 +204,16 @@ udb_image_user_row(sqlite3_stmt *st, struct udb_image_buf *pool, struct udb_imag
 	if (!entry || !username || !udb_valid_username(username) ||
 	    strlen(username) != u.name_len || memcmp(entry, username, u.name_len) != 0)
 		u.flags |= UDB_IMG_DAMAGED;
-	u.entry_off = (uint32_t)pool->len;
 	u.entry_len = (uint32_t)len;
-	if (len > 0)
-		udb_image_buf_add(pool, entry, (size_t)len);
+	/* The record: header, entry, zeros to the next aligned offset. */
 	udb_image_buf_add(users, &u, sizeof(u));
+	if (len > 0)
+		udb_image_buf_add(users, entry, (size_t)len);
+	udb_image_buf_add(users, NULL,
+			  (UDB_IMG_ALIGN - users->len % UDB_IMG_ALIGN) % UDB_IMG_ALIGN);
+	if (at / UDB_IMG_ALIGN > UINT32_MAX - 1)
+		users->failed = true;
+	udb_image_buf_add(offs, &unit, sizeof(unit));
 	/* By the name in the users table, so that a user whose entry is
 	 * damaged is found, and fails closed. */
 	return udb_img_hash_name(username ? username : "", username ? strlen(username) : 0);
@@ -183,7 +222,6 @@ udb_image_user_row(sqlite3_stmt *st, struct udb_image_buf *pool, struct udb_imag
 static enum udb_result
 read_users(struct build *b)
 {
-	struct udb_image_buf *pool = &b->im.sect[UDB_IMG_S_STRINGS];
 	struct udb_image_buf *users = &b->im.sect[UDB_IMG_S_USERS];
 	sqlite3_stmt *st = NULL;
 	enum udb_result r;
@@ -211,13 +249,13 @@ read_users(struct build *b)
 		}
 		b->users[b->n_users] =
 			(struct id_map){sqlite3_column_int64(st, IU_ID), (uint32_t)b->n_users};
-		b->name_keys[b->n_users] = udb_image_user_row(st, pool, users);
+		b->name_keys[b->n_users] = udb_image_user_row(st, &b->im);
 		b->n_users++;
 	}
 	if (r == UDB_OK && rc != SQLITE_DONE)
 		r = udb_sqlite_result(rc);
 	udb_stmt_done(b->db, UDB_Q_IMAGE_USERS);
-	if (r == UDB_OK && (pool->failed || users->failed || pool->len > UINT32_MAX))
+	if (r == UDB_OK && (users->failed || b->im.sect[UDB_IMG_S_USER_OFFS].failed))
 		r = UDB_NO_MEMORY;
 	/* qsort's array must not be NULL, even for no elements. */
 	if (r == UDB_OK && b->n_users > 1)
@@ -329,18 +367,68 @@ add_windows(struct build *b, size_t from, size_t to, uint32_t *ret_first)
 	return (uint32_t)(to - from);
 }
 
+/* Whether the run ms[from..to) always holds (one grant unbounded on both
+ * sides), as add_windows() decides it. */
+static bool
+always(const struct build *b, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (b->ms[i].not_before == 0 && b->ms[i].not_after == 0)
+			return true;
+	return false;
+}
+
 static struct udb_img_user *
 user_rec(struct build *b, uint32_t idx)
 {
-	return (struct udb_img_user *)(void *)b->im.sect[UDB_IMG_S_USERS].p + idx;
+	return udb_image_user_rec(&b->im, idx);
 }
 
-/* Roles with their members, memberships sorted by role then user. */
+/* The members of role from ms[*at..]: the ones always shown (timed false)
+ * appended to the block, or the timed ones to TIMED; *at moves past the
+ * role. */
+static void
+add_members(struct build *b, uint32_t role, size_t *at, bool timed, struct udb_img_role *g)
+{
+	struct udb_image_buf *pool = &b->im.sect[UDB_IMG_S_STRINGS];
+	size_t i = *at;
+
+	while (i < b->n_ms && b->ms[i].role == role) {
+		size_t end = i;
+		struct udb_img_user *u = user_rec(b, b->ms[i].user);
+		uint32_t first = 0, n;
+
+		while (end < b->n_ms && b->ms[end].role == role && b->ms[end].user == b->ms[i].user)
+			end++;
+		if (!u) {
+			pool->failed = true;
+			return;
+		}
+		n = timed ? add_windows(b, i, end, &first) : 0;
+		/* A damaged member (see read_users) is not listed quietly:
+		 * the role fails closed. */
+		if (u->flags & UDB_IMG_DAMAGED)
+			g->flags |= UDB_IMG_BAD_MEMBER;
+		if (!timed && always(b, i, end)) {
+			udb_image_block_add(&b->im, g, (const char *)(u + 1), u->name_len);
+		} else if (timed && n > 0) {
+			struct udb_img_timed t = {0, u->name_len, first, n};
+
+			t.name_off = udb_image_pool_add(pool, (const char *)(u + 1), u->name_len);
+			udb_image_buf_add(&b->im.sect[UDB_IMG_S_TIMED], &t, sizeof(t));
+			g->n_timed++;
+		}
+		i = end;
+	}
+	*at = i;
+}
+
+/* Roles with their members, memberships sorted by role then user: first
+ * the block of members always shown, then the timed ones. */
 static void
 build_roles(struct build *b, sqlite3_stmt *names)
 {
 	struct udb_image_buf *pool = &b->im.sect[UDB_IMG_S_STRINGS];
-	struct udb_image_buf *offs = &b->im.sect[UDB_IMG_S_MEMBER_OFFS];
 	struct udb_image_buf *timed = &b->im.sect[UDB_IMG_S_TIMED];
 	size_t i = 0;
 
@@ -349,6 +437,7 @@ build_roles(struct build *b, sqlite3_stmt *names)
 	for (uint32_t role = 0; role < b->n_roles; role++) {
 		struct udb_img_role g = {.gid = b->role_gids[role]};
 		const char *name;
+		size_t from = i;
 
 		if (sqlite3_step(names) != SQLITE_ROW) {
 			pool->failed = true;
@@ -358,39 +447,14 @@ build_roles(struct build *b, sqlite3_stmt *names)
 		g.name_len = (uint32_t)strlen(name ? name : "");
 		g.name_off = udb_image_pool_add(pool, name ? name : "", g.name_len);
 		g.members_off = (uint32_t)pool->len;
-		g.offs_first = (uint32_t)(offs->len / sizeof(uint32_t));
 		g.timed_first = (uint32_t)(timed->len / sizeof(struct udb_img_timed));
-		while (i < b->n_ms && b->ms[i].role == role) {
-			size_t end = i;
-			struct udb_img_user *u = user_rec(b, b->ms[i].user);
-			uint32_t off = (uint32_t)(pool->len - g.members_off), first = 0, n;
-
-			while (end < b->n_ms && b->ms[end].role == role &&
-			       b->ms[end].user == b->ms[i].user)
-				end++;
-			n = add_windows(b, i, end, &first);
-			if (n > 0) {
-				struct udb_img_timed t = {g.n_members, first, n};
-
-				udb_image_buf_add(timed, &t, sizeof(t));
-				g.n_timed++;
-			}
-			udb_image_buf_add(offs, &off, sizeof(off));
-			/* A damaged member (see read_users) is not listed
-			 * quietly: the role fails closed. */
-			if (u->flags & UDB_IMG_DAMAGED)
-				g.flags |= UDB_IMG_BAD_MEMBER;
-			/* The name is the first string of the user's entry,
-			 * in this same pool, which may move as it grows: room
-			 * first, then the copy by offset. */
-			udb_image_buf_add(pool, NULL, u->name_len + 1);
-			if (!pool->failed)
-				memcpy(pool->p + pool->len - u->name_len - 1,
-				       pool->p + u->entry_off, u->name_len);
-			g.n_members++;
-			i = end;
-		}
+		g.lens_first = (uint32_t)b->im.sect[UDB_IMG_S_MEMBER_LENS].len;
+		add_members(b, role, &i, false, &g);
 		g.members_len = (uint32_t)(pool->len - g.members_off);
+		if (g.members_len == 0)
+			g.members_off = 0;
+		i = from;
+		add_members(b, role, &i, true, &g);
 		udb_image_buf_add(&b->im.sect[UDB_IMG_S_ROLES], &g, sizeof(g));
 	}
 }
@@ -412,6 +476,10 @@ build_user_groups(struct build *b)
 		while (end < b->n_ms && b->ms[end].user == b->ms[i].user &&
 		       b->ms[end].role == b->ms[i].role)
 			end++;
+		if (!u) {
+			ug->failed = true;
+			break;
+		}
 		if (u->n_groups == 0)
 			u->groups_first = (uint32_t)(ug->len / sizeof(g));
 		g.win_count = add_windows(b, i, end, &g.win_first);
@@ -433,22 +501,24 @@ build_tables(struct build *b)
 
 	if (!keys)
 		return UDB_NO_MEMORY;
-	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], b->name_keys,
+	const uint32_t *units = (const void *)im->sect[UDB_IMG_S_USER_OFFS].p;
+
+	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], b->name_keys, units,
 				  (uint32_t)b->n_users);
 	for (size_t i = 0; i < b->n_users; i++)
 		keys[i] = user_rec(b, (uint32_t)i)->uid;
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys,
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys, units,
 					  (uint32_t)b->n_users);
 	for (size_t i = 0; i < b->n_roles; i++)
 		keys[i] = udb_img_hash_name(pool + roles[i].name_off, roles[i].name_len);
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_NAME], keys,
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_NAME], keys, NULL,
 					  (uint32_t)b->n_roles);
 	for (size_t i = 0; i < b->n_roles; i++)
 		keys[i] = roles[i].gid;
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_GID], keys,
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_GID], keys, NULL,
 					  (uint32_t)b->n_roles);
 	free(keys);
 	/* Store ids, ascending (both maps are sorted by id): the next delta's
@@ -578,7 +648,7 @@ udb_image_account_table(struct udb_image_sections *im)
 
 		keys[i] = udb_img_hash_name((const char *)pool->p + a->name_off, a->name_len);
 	}
-	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], keys, n);
+	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], keys, NULL, n);
 	free(keys);
 	return r;
 }

@@ -17,6 +17,7 @@
 
 #include "db-internal.h"
 #include "image-internal.h"
+#include "image-read-internal.h"
 #include "image.h"
 
 /* A membership of a changed user: in role (store id), with a window. */
@@ -196,6 +197,8 @@ base_user(struct delta *d, int64_t id, const char **ret_name, size_t *ret_len,
 	const struct udb_img_part *b = &d->view.part[0];
 	const struct udb_img_user *u;
 	const struct udb_img_user_group *g;
+	const uint32_t *units = (const void *)(b->base + b->sect[UDB_IMG_S_USER_OFFS].off);
+	size_t n_users = b->sect[UDB_IMG_S_USER_OFFS].len / sizeof(*units);
 	const struct udb_img_role *roles = (const void *)(b->base + b->sect[UDB_IMG_S_ROLES].off);
 	const struct udb_img_id *ids = (const void *)(b->base + b->sect[UDB_IMG_S_ROLE_IDS].off);
 	size_t n_roles = b->sect[UDB_IMG_S_ROLES].len / sizeof(*roles);
@@ -205,8 +208,7 @@ base_user(struct delta *d, int64_t id, const char **ret_name, size_t *ret_len,
 
 	*ret_name = NULL;
 	*ret_n = 0;
-	if (!udb_img_part_find_id(b, UDB_IMG_S_USER_IDS, id, &idx) ||
-	    idx >= b->sect[UDB_IMG_S_USERS].len / sizeof(*u))
+	if (!udb_img_part_find_id(b, UDB_IMG_S_USER_IDS, id, &idx) || idx >= n_users)
 		return UDB_OK;
 	d->cov_users[d->n_cov_users++] = idx;
 	if (udb_img_user_at(&d->view, idx, &pw) == UDB_OK) {
@@ -214,8 +216,12 @@ base_user(struct delta *d, int64_t id, const char **ret_name, size_t *ret_len,
 		*ret_name = pw.entry;
 		*ret_len = pw.name_len;
 	}
-	u = (const struct udb_img_user *)(const void *)(b->base + b->sect[UDB_IMG_S_USERS].off) +
-	    idx;
+	/* The record even when its entry is damaged: its groups still name
+	 * the roles to rewrite. */
+	if ((uint64_t)units[idx] * UDB_IMG_ALIGN + sizeof(*u) > b->sect[UDB_IMG_S_USERS].len)
+		return UDB_CORRUPT;
+	u = (const struct udb_img_user *)(const void *)(b->base + b->sect[UDB_IMG_S_USERS].off +
+							(uint64_t)units[idx] * UDB_IMG_ALIGN);
 	if ((uint64_t)u->groups_first + u->n_groups >
 	    b->sect[UDB_IMG_S_USER_GROUPS].len / sizeof(*g))
 		return UDB_CORRUPT;
@@ -255,8 +261,7 @@ current_user(struct delta *d, int64_t id, bool *ret_found)
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		d->name_keys[k] = udb_image_user_row(st, &d->im.sect[UDB_IMG_S_STRINGS],
-						     &d->im.sect[UDB_IMG_S_USERS]);
+		d->name_keys[k] = udb_image_user_row(st, &d->im);
 		d->n_users++;
 		*ret_found = true;
 	} else if (rc != SQLITE_DONE) {
@@ -319,12 +324,13 @@ change_user(struct delta *d, int64_t id)
 	renamed = !old_name || !found;
 	if (found && old_name) {
 		const struct udb_img_user *u =
-			(const struct udb_img_user *)(void *)d->im.sect[UDB_IMG_S_USERS].p +
-			(d->n_users - 1);
+			udb_image_user_rec(&d->im, (uint32_t)(d->n_users - 1));
 
-		renamed = u->name_len != old_len ||
-			  memcmp(d->im.sect[UDB_IMG_S_STRINGS].p + u->entry_off, old_name,
-				 old_len) != 0;
+		if (!u) {
+			free(g);
+			return UDB_NO_MEMORY;
+		}
+		renamed = u->name_len != old_len || memcmp(u + 1, old_name, old_len) != 0;
 	}
 	for (size_t i = 0; i < n_g && r == UDB_OK; i++)
 		if (renamed || !g[i].always || !always_now(d, from, d->n_ms, g[i].role))
@@ -360,68 +366,94 @@ add_windows(struct delta *d, size_t from, size_t to, uint32_t *ret_first)
 	return (uint32_t)(to - from);
 }
 
-/* Appends member name[0..len) to role g, with its windows (count 0: always). */
+/* Appends member name[0..len) to role g: to its block when it has no
+ * window (n_win 0), else to TIMED with its windows (win, or when NULL the
+ * n_win already added at first_new). */
 static void
 add_member(struct delta *d, struct udb_img_role *g, const char *name, size_t len,
 	   const struct udb_img_window *win, uint32_t n_win, uint32_t first_new)
 {
 	struct udb_image_buf *pool = &d->im.sect[UDB_IMG_S_STRINGS];
-	uint32_t off = (uint32_t)(pool->len - g->members_off);
-	uint32_t first = first_new;
+	struct udb_img_timed t = {0, (uint32_t)len, first_new, n_win};
 
+	if (n_win == 0) {
+		udb_image_block_add(&d->im, g, name, len);
+		return;
+	}
 	if (win) {
-		first = (uint32_t)(d->im.sect[UDB_IMG_S_WINDOWS].len / sizeof(*win));
+		t.win_first = (uint32_t)(d->im.sect[UDB_IMG_S_WINDOWS].len / sizeof(*win));
 		udb_image_buf_add(&d->im.sect[UDB_IMG_S_WINDOWS], win, n_win * sizeof(*win));
 	}
-	if (n_win > 0) {
-		struct udb_img_timed t = {g->n_members, first, n_win};
-
-		udb_image_buf_add(&d->im.sect[UDB_IMG_S_TIMED], &t, sizeof(t));
-		g->n_timed++;
-	}
-	udb_image_buf_add(&d->im.sect[UDB_IMG_S_MEMBER_OFFS], &off, sizeof(off));
-	/* name may point into this pool (a delta user's entry), which may
-	 * move as it grows: room first, then the copy by offset. */
-	if (name >= (const char *)pool->p && name < (const char *)pool->p + pool->len) {
-		size_t at = (size_t)(name - (const char *)pool->p);
-
-		udb_image_buf_add(pool, NULL, len + 1);
-		if (!pool->failed)
-			memcpy(pool->p + pool->len - len - 1, pool->p + at, len);
-	} else {
-		udb_image_pool_add(pool, name, len);
-	}
-	g->n_members++;
+	t.name_off = udb_image_pool_add(pool, name, len);
+	udb_image_buf_add(&d->im.sect[UDB_IMG_S_TIMED], &t, sizeof(t));
+	g->n_timed++;
 }
 
-/* The base role's members but the changed users. */
+/* The base role's members but the changed users: the block (timed false)
+ * or the timed ones. */
 static void
-copy_base_members(struct delta *d, struct udb_img_role *g, const struct udb_img_group *old)
+copy_base_members(struct delta *d, struct udb_img_role *g, const struct udb_img_group *old,
+		  bool timed)
 {
-	const struct udb_img_window *w =
-		(const void *)(old->part->base + old->part->sect[UDB_IMG_S_WINDOWS].off);
-	size_t n_w = old->part->sect[UDB_IMG_S_WINDOWS].len / sizeof(*w);
-	uint32_t t = 0;
+	const struct udb_img_part *p = old->part;
+	const struct udb_img_window *w = (const void *)(p->base + p->sect[UDB_IMG_S_WINDOWS].off);
+	const struct udb_img_timed *t = old->timed;
 
-	for (uint32_t i = 0; i < old->n_members; i++) {
-		const char *name = old->members + old->offs[i];
+	/* The block ends with a NUL (the reader checked it): each strlen
+	 * stays inside. */
+	for (size_t at = 0; !timed && at < old->members_len;) {
+		const char *name = old->members + at;
 		size_t len = strlen(name);
-		const struct udb_img_window *win = NULL;
-		uint32_t n_win = 0;
 
-		while (t < old->n_timed && old->timed[t].member < i)
-			t++;
-		if (t < old->n_timed && old->timed[t].member == i) {
-			if ((uint64_t)old->timed[t].win_first + old->timed[t].win_count > n_w) {
-				d->im.sect[UDB_IMG_S_STRINGS].failed = true;
-				return;
-			}
-			win = w + old->timed[t].win_first;
-			n_win = old->timed[t].win_count;
-		}
 		if (!nameset_has(&d->drop, name, len))
-			add_member(d, g, name, len, win, n_win, 0);
+			add_member(d, g, name, len, NULL, 0, 0);
+		at += len + 1;
 	}
+	for (uint32_t i = 0; timed && i < old->n_timed; i++) {
+		const char *name = udb_img_pool_str(p, t[i].name_off, t[i].name_len);
+
+		if (!name || (uint64_t)t[i].win_first + t[i].win_count >
+				     p->sect[UDB_IMG_S_WINDOWS].len / sizeof(*w)) {
+			d->im.sect[UDB_IMG_S_STRINGS].failed = true;
+			return;
+		}
+		if (t[i].win_count > 0 && !nameset_has(&d->drop, name, t[i].name_len))
+			add_member(d, g, name, t[i].name_len, w + t[i].win_first, t[i].win_count,
+				   0);
+	}
+}
+
+/* The changed users' memberships of role from ms[from..]: the block
+ * (timed false) or the timed ones; returns where the role's run ends. */
+static size_t
+add_changed_members(struct delta *d, struct udb_img_role *g, int64_t role, size_t from, bool timed)
+{
+	size_t at = from;
+
+	while (at < d->n_ms && d->ms[at].role == role) {
+		const struct udb_img_user *u = udb_image_user_rec(&d->im, d->ms[at].user);
+		size_t end = at;
+		uint32_t first = 0, n = 0;
+		bool always = false;
+
+		while (end < d->n_ms && d->ms[end].role == role &&
+		       d->ms[end].user == d->ms[at].user)
+			end++;
+		for (size_t i = at; i < end; i++)
+			always = always || (d->ms[i].not_before == 0 && d->ms[i].not_after == 0);
+		if (!u) {
+			d->im.sect[UDB_IMG_S_STRINGS].failed = true;
+			return end;
+		}
+		if (u->flags & UDB_IMG_DAMAGED)
+			g->flags |= UDB_IMG_BAD_MEMBER;
+		if (timed && !always)
+			n = add_windows(d, at, end, &first);
+		if (always != timed)
+			add_member(d, g, (const char *)(u + 1), u->name_len, NULL, n, first);
+		at = end;
+	}
+	return at;
 }
 
 enum image_role_col { DR_ID, DR_NAME, DR_GID };
@@ -465,32 +497,23 @@ build_role(struct delta *d, struct drole *role, size_t *ms_at)
 	udb_stmt_done(d->db, UDB_Q_IMAGE_ROLE_ONE);
 	if (r != UDB_OK || !role->exists)
 		return r;
+	/* The block of members always shown, contiguous in the pool; then
+	 * the timed members, whose names follow it. */
 	g.members_off = (uint32_t)pool->len;
-	g.offs_first = (uint32_t)(d->im.sect[UDB_IMG_S_MEMBER_OFFS].len / sizeof(uint32_t));
 	g.timed_first = (uint32_t)(d->im.sect[UDB_IMG_S_TIMED].len / sizeof(struct udb_img_timed));
+	g.lens_first = (uint32_t)d->im.sect[UDB_IMG_S_MEMBER_LENS].len;
 	if (in_base) {
-		copy_base_members(d, &g, &old);
+		copy_base_members(d, &g, &old, false);
 		if (old.bad_member)
 			g.flags |= UDB_IMG_BAD_MEMBER;
 	}
-	while (*ms_at < d->n_ms && d->ms[*ms_at].role == role->id) {
-		const struct udb_img_user *u =
-			(const struct udb_img_user *)(void *)d->im.sect[UDB_IMG_S_USERS].p +
-			d->ms[*ms_at].user;
-		size_t end = *ms_at;
-		uint32_t first = 0, n;
-
-		while (end < d->n_ms && d->ms[end].role == role->id &&
-		       d->ms[end].user == d->ms[*ms_at].user)
-			end++;
-		n = add_windows(d, *ms_at, end, &first);
-		if (u->flags & UDB_IMG_DAMAGED)
-			g.flags |= UDB_IMG_BAD_MEMBER;
-		add_member(d, &g, (const char *)pool->p + u->entry_off, u->name_len, NULL, n,
-			   first);
-		*ms_at = end;
-	}
+	(void)add_changed_members(d, &g, role->id, *ms_at, false);
 	g.members_len = (uint32_t)(pool->len - g.members_off);
+	if (g.members_len == 0)
+		g.members_off = 0;
+	if (in_base)
+		copy_base_members(d, &g, &old, true);
+	*ms_at = add_changed_members(d, &g, role->id, *ms_at, true);
 	udb_image_buf_add(&d->im.sect[UDB_IMG_S_ROLES], &g, sizeof(g));
 	return UDB_OK;
 }
@@ -541,9 +564,7 @@ build_user_groups(struct delta *d)
 		const struct drole *role = d->n_roles ? bsearch(&key, d->roles, d->n_roles,
 								sizeof(*d->roles), cmp_role)
 						      : NULL;
-		struct udb_img_user *u =
-			(struct udb_img_user *)(void *)d->im.sect[UDB_IMG_S_USERS].p +
-			d->ms[i].user;
+		struct udb_img_user *u = udb_image_user_rec(&d->im, d->ms[i].user);
 		struct udb_img_user_group g = {0};
 		size_t end = i;
 
@@ -564,6 +585,10 @@ build_user_groups(struct delta *d)
 			found = udb_img_role_at(&d->view, idx, &old) == UDB_OK;
 			g.gid = old.gid;
 		}
+		if (!u) {
+			ug->failed = true;
+			break;
+		}
 		if (found) {
 			if (u->n_groups == 0)
 				u->groups_first = (uint32_t)(ug->len / sizeof(g));
@@ -582,26 +607,32 @@ build_tables(struct delta *d)
 	uint32_t nu = (uint32_t)d->n_users;
 	uint32_t nr = (uint32_t)(im->sect[UDB_IMG_S_ROLES].len / sizeof(struct udb_img_role));
 	uint32_t *keys = malloc(((nu > nr ? nu : nr) + 1) * sizeof(*keys));
-	const struct udb_img_user *users = (const void *)im->sect[UDB_IMG_S_USERS].p;
+	const uint32_t *units = (const void *)im->sect[UDB_IMG_S_USER_OFFS].p;
 	const struct udb_img_role *roles = (const void *)im->sect[UDB_IMG_S_ROLES].p;
 	const char *pool = (const char *)im->sect[UDB_IMG_S_STRINGS].p;
 	enum udb_result r;
 
 	if (!keys)
 		return UDB_NO_MEMORY;
-	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], d->name_keys, nu);
-	for (uint32_t i = 0; i < nu; i++)
-		keys[i] = users[i].uid;
+	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], d->name_keys, units, nu);
+	for (uint32_t i = 0; i < nu && r == UDB_OK; i++) {
+		const struct udb_img_user *u = udb_image_user_rec(im, i);
+
+		if (u)
+			keys[i] = u->uid;
+		else
+			r = UDB_NO_MEMORY;
+	}
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys, nu);
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys, units, nu);
 	for (uint32_t i = 0; i < nr; i++)
 		keys[i] = udb_img_hash_name(pool + roles[i].name_off, roles[i].name_len);
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_NAME], keys, nr);
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_NAME], keys, NULL, nr);
 	for (uint32_t i = 0; i < nr; i++)
 		keys[i] = roles[i].gid;
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_GID], keys, nr);
+		r = udb_image_table_build(&im->sect[UDB_IMG_S_ROLE_BY_GID], keys, NULL, nr);
 	free(keys);
 	return r;
 }

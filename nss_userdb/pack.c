@@ -213,19 +213,25 @@ udb_pack_group(const struct udb_group *g, const struct udb_config *cfg, struct g
 	return r;
 }
 
-/* Whether member i of role is shown at now; *t walks the role's timed
- * members (sorted by member) along with i. */
-static bool
-member_shown(const struct udb_img_group *role, uint32_t i, uint32_t *t, int64_t now)
+/* The timed members of role shown at now: how many, and the bytes of
+ * their names. */
+static enum udb_result
+timed_shown(const struct udb_img_group *role, int64_t now, size_t *ret_n, size_t *ret_bytes)
 {
-	bool bad = false;
+	for (uint32_t t = 0; t < role->n_timed; t++) {
+		const char *name;
+		size_t len;
+		bool shown;
+		enum udb_result r = udb_img_timed_member(role, t, now, &name, &len, &shown);
 
-	while (*t < role->n_timed && role->timed[*t].member < i)
-		(*t)++;
-	if (*t >= role->n_timed || role->timed[*t].member != i)
-		return true;
-	return udb_img_windows_hold(role->part, role->timed[*t].win_first,
-				    role->timed[*t].win_count, now, &bad);
+		if (r != UDB_OK)
+			return r;
+		if (shown) {
+			(*ret_n)++;
+			*ret_bytes += len + 1;
+		}
+	}
+	return UDB_OK;
 }
 
 enum udb_result
@@ -233,8 +239,7 @@ udb_pack_img_role(const struct udb_img_group *role, const struct udb_config *cfg
 		  struct group *result, char *buf, size_t buflen)
 {
 	size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
-	size_t n = 0, strings = 0, need;
-	uint32_t t = 0;
+	size_t n_timed = 0, timed_bytes = 0, n, need;
 	char *no_members[] = {NULL};
 	struct group gr = {(char *)(uintptr_t)role->name, (char *)(uintptr_t) "x", role->gid,
 			   no_members};
@@ -248,42 +253,46 @@ udb_pack_img_role(const struct udb_img_group *role, const struct udb_config *cfg
 	if (role->bad_member)
 		return UDB_CORRUPT;
 	r = udb_group_entry_check(&gr, cfg);
+	if (r == UDB_OK)
+		r = timed_shown(role, now, &n_timed, &timed_bytes);
 	if (r != UDB_OK)
 		return r;
-	/* The reader checked every offset against the block, which ends with
-	 * a NUL: each member's strlen stays inside it. */
-	if (role->n_timed == 0) {
-		n = role->n_members;
-		strings = role->members_len;
-	} else {
-		for (uint32_t i = 0; i < role->n_members; i++) {
-			if (member_shown(role, i, &t, now)) {
-				n++;
-				strings += strlen(role->members + role->offs[i]) + 1;
-			}
-		}
-	}
-	need = pad + (n + 1) * sizeof(char *) + role->name_len + 1 + 2 + strings;
+	/* The reader checked the block (inside the image, ending with a NUL,
+	 * at least one byte per name): n bounds the pointer array. */
+	n = (size_t)role->n_members + n_timed;
+	if (n >= (SIZE_MAX - pad) / sizeof(char *) - 1)
+		return UDB_BUFFER_TOO_SMALL;
+	need = pad + (n + 1) * sizeof(char *) + role->members_len + timed_bytes + role->name_len +
+	       1 + 2;
 	if (buflen < need)
 		return UDB_BUFFER_TOO_SMALL;
 	mem = (char **)(void *)(buf + pad);
 	o.p = (char *)(mem + n + 1);
-	if (role->n_timed == 0) {
-		if (n > 0)
-			memcpy(o.p, role->members, strings);
-		for (uint32_t i = 0; i < n; i++)
-			mem[i] = o.p + role->offs[i];
-		o.p += strings;
-	} else {
-		size_t k = 0;
+	/* The block in one copy, then its names by their lengths, which the
+	 * reader checked add up to the block. */
+	if (role->members_len > 0)
+		memcpy(o.p, role->members, role->members_len);
+	{
+		/* Locals: a store to mem[] could alias *role otherwise. */
+		const uint8_t *lens = role->lens;
+		uint32_t n_members = role->n_members;
+		char *at = o.p;
 
-		t = 0;
-		for (uint32_t i = 0; i < role->n_members; i++) {
-			const char *m = role->members + role->offs[i];
-
-			if (member_shown(role, i, &t, now))
-				mem[k++] = put_str(&o, m, strlen(m));
+		for (uint32_t i = 0; i < n_members; i++) {
+			mem[i] = at;
+			at += lens[i] + 1;
 		}
+		o.p = at;
+	}
+	for (uint32_t t = 0, k = role->n_members; t < role->n_timed; t++) {
+		const char *name;
+		size_t len;
+		bool shown;
+
+		/* Checked by timed_shown(); the same answer again. */
+		(void)udb_img_timed_member(role, t, now, &name, &len, &shown);
+		if (shown && k < n)
+			mem[k++] = put_str(&o, name, len);
 	}
 	mem[n] = NULL;
 	gr.gr_name = put_str(&o, role->name, role->name_len);

@@ -11,8 +11,8 @@
  * computed here, independently of the reader's own checks:
  *   - whatever a record gives back lies inside the base or the delta: the
  *     passwd entry, its NUL-ended name of the stated length, a role's name
- *     and member block (ending with a NUL), every member offset inside the
- *     block;
+ *     and member block (ending with a NUL), the member lengths adding up
+ *     to it, every timed member's name;
  *   - a lookup by name or id that succeeds returns a record with that name
  *     or id, the same as reading that record by index (a linear scan of the
  *     records is the reference of what "that name" means); with a delta, a
@@ -67,11 +67,14 @@ inside(const struct udb_img *img, const void *p, size_t len)
 static bool
 covered_by_scan(const struct udb_img *img, enum udb_img_section c, uint32_t index)
 {
-	enum udb_img_section recs =
-		c == UDB_IMG_S_COVERED_USERS ? UDB_IMG_S_USERS : UDB_IMG_S_ROLES;
-	size_t rec = recs == UDB_IMG_S_ROLES       ? sizeof(struct udb_img_role)
-		     : img->kind == UDB_IMG_SHADOW ? sizeof(struct udb_img_account)
-						   : sizeof(struct udb_img_user);
+	/* Public users are counted by USER_OFFS (their records have no fixed
+	 * size), accounts and roles by their records. */
+	enum udb_img_section recs = c == UDB_IMG_S_COVERED_ROLES  ? UDB_IMG_S_ROLES
+				    : img->kind == UDB_IMG_SHADOW ? UDB_IMG_S_USERS
+								  : UDB_IMG_S_USER_OFFS;
+	size_t rec = recs == UDB_IMG_S_ROLES   ? sizeof(struct udb_img_role)
+		     : recs == UDB_IMG_S_USERS ? sizeof(struct udb_img_account)
+					       : sizeof(uint32_t);
 	const struct udb_img_part *d = &img->part[1];
 	uint32_t v;
 
@@ -148,7 +151,8 @@ check_packed_role(const struct udb_img_group *g, int64_t now, size_t size)
 				   "gr_mem outside");
 			fuzz_check(gr.gr_mem[i] >= buf && gr.gr_mem[i] < buf + size,
 				   "member outside");
-			fuzz_check(i < g->n_members, "more members than the role has");
+			fuzz_check(i < (size_t)g->n_members + g->n_timed,
+				   "more members than the role has");
 		}
 	}
 	for (size_t i = 0; i < GUARD; i++)
@@ -171,10 +175,22 @@ check_role(const struct udb_img *img, uint32_t i, int64_t now)
 		fuzz_check(inside(img, g.members, g.members_len) && g.members_len > 0 &&
 				   g.members[g.members_len - 1] == '\0',
 			   "role %u: members outside", i);
-		fuzz_check(inside(img, g.offs, (size_t)g.n_members * sizeof(*g.offs)),
-			   "role %u: offsets outside", i);
+		size_t sum = g.n_members;
+
+		fuzz_check(inside(img, g.lens, g.n_members), "role %u: lengths outside", i);
 		for (uint32_t k = 0; k < g.n_members; k++)
-			fuzz_check(g.offs[k] < g.members_len, "role %u: member %u outside", i, k);
+			sum += g.lens[k];
+		fuzz_check(sum == g.members_len, "role %u: lengths do not add up to the block", i);
+	}
+	for (uint32_t t = 0; t < g.n_timed; t++) {
+		const char *name;
+		size_t len;
+		bool shown;
+
+		if (udb_img_timed_member(&g, t, now, &name, &len, &shown) == UDB_OK)
+			fuzz_check(inside(img, name, len + 1) && name[len] == '\0' &&
+					   strlen(name) == len,
+				   "role %u: timed member %u outside", i, t);
 	}
 	fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_ROLES, i),
 		   "role %u: covered by the delta, read anyway", i);
@@ -183,7 +199,10 @@ check_role(const struct udb_img *img, uint32_t i, int64_t now)
 	if (udb_img_role_by_gid(img, g.gid, &h) == UDB_OK)
 		fuzz_check(h.gid == g.gid, "role by gid %u: gid %u", g.gid, h.gid);
 	/* Every size around the exact need (the need is at most this). */
-	need = 16 + (size_t)(g.n_members + 1) * sizeof(char *) + g.name_len + 3 + g.members_len;
+	need = 16 + ((size_t)g.n_members + g.n_timed + 1) * sizeof(char *) + g.name_len + 3 +
+	       g.members_len;
+	for (uint32_t t = 0; t < g.n_timed; t++)
+		need += (size_t)g.timed[t].name_len + 1;
 	if (need > (1u << 20))
 		return;
 	check_packed_role(&g, now, need);

@@ -260,25 +260,59 @@ START_TEST(test_section_out_of_range_unavail)
 }
 END_TEST
 
-/* Every record's strings pointing far outside the string pool, and every
- * role's member list too: the header is fine, the records are not. */
+/* The user record of USER_OFFS[i] in an image's bytes. */
+static struct udb_img_user *
+user_record(unsigned char *bytes, const struct udb_img_header *h, size_t i)
+{
+	uint32_t unit;
+
+	memcpy(&unit, bytes + h->sect[UDB_IMG_S_USER_OFFS].off + i * sizeof(unit), sizeof(unit));
+	return (struct udb_img_user *)(void *)(bytes + h->sect[UDB_IMG_S_USERS].off +
+					       (size_t)unit * UDB_IMG_ALIGN);
+}
+
+/* Every user record's inline entry running far past its section, and every
+ * role's member block past the string pool: the header is fine, the
+ * records are not. */
 START_TEST(test_record_offsets_out_of_range_unavail)
 {
 	size_t len = 0;
 	unsigned char *bytes = read_image(&len);
 	struct udb_img_header h;
-	struct udb_img_user *u;
 	struct udb_img_role *g;
 
 	memcpy(&h, bytes, sizeof(h));
-	u = (struct udb_img_user *)(void *)(bytes + h.sect[UDB_IMG_S_USERS].off);
-	for (size_t i = 0; i < h.sect[UDB_IMG_S_USERS].len / sizeof(*u); i++) {
-		u[i].entry_off = 0xfffffff0u;
-		u[i].groups_first = 0x7fffffffu;
+	for (size_t i = 0; i < h.sect[UDB_IMG_S_USER_OFFS].len / sizeof(uint32_t); i++) {
+		struct udb_img_user *u = user_record(bytes, &h, i);
+
+		u->entry_len = 0xfffffff0u;
+		u->groups_first = 0x7fffffffu;
 	}
 	g = (struct udb_img_role *)(void *)(bytes + h.sect[UDB_IMG_S_ROLES].off);
+	for (size_t i = 0; i < h.sect[UDB_IMG_S_ROLES].len / sizeof(*g); i++) {
+		g[i].members_off = 0xfffffff0u;
+		g[i].timed_first = 0x7fffffffu;
+	}
+	check_damaged(bytes, len);
+}
+END_TEST
+
+/* A role that claims one member more than its block holds, and a user
+ * record whose index is not its own: checked, never trusted. */
+START_TEST(test_record_counts_wrong_unavail)
+{
+	size_t len = 0;
+	unsigned char *bytes = read_image(&len);
+	struct udb_img_header h;
+	struct udb_img_role *g;
+
+	memcpy(&h, bytes, sizeof(h));
+	for (size_t i = 0; i < h.sect[UDB_IMG_S_USER_OFFS].len / sizeof(uint32_t); i++)
+		user_record(bytes, &h, i)->flags |= UDB_IMG_DAMAGED;
+	g = (struct udb_img_role *)(void *)(bytes + h.sect[UDB_IMG_S_ROLES].off);
 	for (size_t i = 0; i < h.sect[UDB_IMG_S_ROLES].len / sizeof(*g); i++)
-		g[i].offs_first = 0x7fffffffu;
+		if (g[i].n_members > 0)
+			g[i].n_members++;
 	check_damaged(bytes, len);
 }
 END_TEST
@@ -444,6 +478,7 @@ main(void)
 	tcase_add_test(tc, test_other_format_version_unavail);
 	tcase_add_test(tc, test_section_out_of_range_unavail);
 	tcase_add_test(tc, test_record_offsets_out_of_range_unavail);
+	tcase_add_test(tc, test_record_counts_wrong_unavail);
 	tcase_add_test(tc, test_symlinked_database_unavail);
 	tcase_add_test(tc, test_world_writable_database_unavail);
 	tcase_add_test(tc, test_locked_store_does_not_matter);
@@ -459,6 +494,7 @@ main(void)
 	tcase_add_test(tc, test_other_format_version_unavail);
 	tcase_add_test(tc, test_section_out_of_range_unavail);
 	tcase_add_test(tc, test_record_offsets_out_of_range_unavail);
+	tcase_add_test(tc, test_record_counts_wrong_unavail);
 	tcase_add_test(tc, test_symlinked_database_unavail);
 	tcase_add_test(tc, test_world_writable_database_unavail);
 	suite_add_tcase(s, tc);
