@@ -260,6 +260,12 @@ struct udb_img_passwd {
 size_t udb_img_user_count(const struct udb_img *img);
 enum udb_result udb_img_user_at(const struct udb_img *img, uint32_t index,
 				struct udb_img_passwd *ret_user);
+/* Enumeration in file order, record after record (no index): the first
+ * user at or after position pos (0: the first; the base's records, then
+ * the delta's), skipping base records the delta covers; *ret_next is the
+ * position after it. UDB_NOT_FOUND past the last. */
+enum udb_result udb_img_user_next(const struct udb_img *img, uint64_t pos,
+				  struct udb_img_passwd *ret_user, uint64_t *ret_next);
 enum udb_result udb_img_user_by_name(const struct udb_img *img, const char *name,
 				     struct udb_img_passwd *ret_user);
 enum udb_result udb_img_user_by_uid(const struct udb_img *img, uint32_t uid,

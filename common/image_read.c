@@ -495,3 +495,45 @@ udb_img_user_by_uid(const struct udb_img *img, uint32_t uid, struct udb_img_pass
 		*ret_user = u;
 	return r;
 }
+
+#define IN_DELTA (1ull << 63)
+
+enum udb_result
+udb_img_user_next(const struct udb_img *img, uint64_t pos, struct udb_img_passwd *ret_user,
+		  uint64_t *ret_next)
+{
+	if (img->kind != UDB_IMG_PUBLIC)
+		return UDB_CORRUPT;
+	for (;;) {
+		const struct udb_img_part *p = &img->part[(pos & IN_DELTA) ? 1 : 0];
+		uint64_t off = pos & ~IN_DELTA;
+		const struct udb_img_user *u;
+		enum udb_result r;
+
+		if ((pos & IN_DELTA) && !img->has_delta)
+			return UDB_NOT_FOUND;
+		if (off >= p->sect[UDB_IMG_S_USERS].len) {
+			if (pos & IN_DELTA || !img->has_delta)
+				return UDB_NOT_FOUND;
+			pos = IN_DELTA;
+			continue;
+		}
+		if (off % UDB_IMG_ALIGN != 0 || off / UDB_IMG_ALIGN > UINT32_MAX)
+			return UDB_CORRUPT;
+		u = user_rec(p, (uint32_t)(off / UDB_IMG_ALIGN));
+		if (!u)
+			return UDB_CORRUPT;
+		/* The record's size, aligned: user_rec() checked it lies inside
+		 * the section, so this does not overflow. */
+		pos += (sizeof(*u) + u->entry_len + UDB_IMG_ALIGN - 1) / UDB_IMG_ALIGN *
+		       UDB_IMG_ALIGN;
+		if (p == &img->part[0] && udb_img_covered(img, UDB_IMG_S_USERS, u->index))
+			continue;
+		r = user_from_rec(p, u, ret_user);
+		if (r == UDB_OK)
+			r = found_user(img, p, ret_user);
+		if (r == UDB_OK)
+			*ret_next = pos;
+		return r;
+	}
+}

@@ -12,12 +12,14 @@
 #include "validate.h"
 
 /* Enumeration: its own mapping of the image, taken at the first call of a
- * pass (one snapshot); roles by index, then users by index, of which those
- * with a personal group are shown. */
+ * pass (one snapshot); roles by index, then users in file order (pos,
+ * udb_img_user_next), of which those with a personal group are shown;
+ * next: the position after the user at hand. */
 static struct {
 	bool open, personal, end;
 	struct udb_nss_view view;
 	uint32_t index;
+	uint64_t pos, next;
 } gr_cursor;
 
 static enum udb_result
@@ -140,17 +142,15 @@ gr_next_locked(struct group *grp, char *buf, size_t buflen)
 	}
 	if (!gr_cursor.personal) {
 		gr_cursor.personal = true;
-		gr_cursor.index = 0;
+		gr_cursor.pos = 0;
 	}
-	for (; gr_cursor.index < udb_img_user_count(img); gr_cursor.index++) {
-		r = udb_img_user_at(img, gr_cursor.index, &u);
-		if (r == UDB_NOT_FOUND)
-			continue;
-		if (r != UDB_OK)
-			return r;
+	while ((r = udb_img_user_next(img, gr_cursor.pos, &u, &gr_cursor.next)) == UDB_OK) {
 		if (u.personal)
 			return pack_personal(&u, cfg, grp, buf, buflen);
+		gr_cursor.pos = gr_cursor.next;
 	}
+	if (r != UDB_NOT_FOUND)
+		return r;
 	gr_cursor_reset_locked();
 	gr_cursor.end = true;
 	return UDB_NOT_FOUND;
@@ -175,7 +175,9 @@ _nss_userdb_getgrent_r(struct group *grp, char *buf, size_t buflen, int *errnop)
 	}
 	r = gr_next_locked(grp, buf, buflen);
 	/* Not advancing on ERANGE: glibc asks again with a larger buffer. */
-	if (r == UDB_OK)
+	if (r == UDB_OK && gr_cursor.personal)
+		gr_cursor.pos = gr_cursor.next;
+	else if (r == UDB_OK)
 		gr_cursor.index++;
 out:
 	udb_nss_unlock(cancel);

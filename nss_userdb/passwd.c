@@ -7,11 +7,12 @@
 #include "validate.h"
 
 /* Enumeration: its own mapping of the image, taken at the first call of a
- * pass, so that a pass is one snapshot; the index of the next entry. */
+ * pass, so that a pass is one snapshot; the position of the next record
+ * (udb_img_user_next walks them in file order). */
 static struct {
 	bool open, end;
 	struct udb_nss_view view;
-	uint32_t index;
+	uint64_t pos;
 } pw_cursor;
 
 static enum udb_result
@@ -66,7 +67,7 @@ pw_cursor_reset_locked(void)
 		udb_nss_view_close(&pw_cursor.view);
 	pw_cursor.open = false;
 	pw_cursor.end = false;
-	pw_cursor.index = 0;
+	pw_cursor.pos = 0;
 }
 
 enum nss_status
@@ -92,6 +93,7 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 {
 	struct udb_img_passwd u;
 	enum udb_result r = UDB_OK;
+	uint64_t next = 0;
 	int cancel;
 
 	cancel = udb_nss_lock();
@@ -106,23 +108,20 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 			goto out;
 		pw_cursor.open = true;
 	}
-	/* A base user the delta supersedes reads as not found: the delta has
-	 * it, after the base's (image.h). */
-	do {
-		if (pw_cursor.index >= udb_img_user_count(&pw_cursor.view.img)) {
-			pw_cursor_reset_locked();
-			pw_cursor.end = true;
-			r = UDB_NOT_FOUND;
-			goto out;
-		}
-		r = udb_img_user_at(&pw_cursor.view.img, pw_cursor.index, &u);
-	} while (r == UDB_NOT_FOUND && ++pw_cursor.index);
+	/* A base user the delta supersedes is skipped: the delta has it,
+	 * after the base's (image.h). */
+	r = udb_img_user_next(&pw_cursor.view.img, pw_cursor.pos, &u, &next);
+	if (r == UDB_NOT_FOUND) {
+		pw_cursor_reset_locked();
+		pw_cursor.end = true;
+		goto out;
+	}
 	if (r == UDB_OK)
 		r = pack_user(&u, pw_cursor.view.cfg, pwd, buf, buflen);
 	/* glibc retries with a larger buffer after ERANGE, so the cursor must
 	 * not advance unless the entry was handed out. */
 	if (r == UDB_OK)
-		pw_cursor.index++;
+		pw_cursor.pos = next;
 out:
 	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);

@@ -13,6 +13,8 @@
  *     passwd entry, its NUL-ended name of the stated length, a role's name
  *     and member block (ending with a NUL), the member lengths adding up
  *     to it, every timed member's name;
+ *   - enumeration in file order gives entries inside the files, never a
+ *     covered one, always moving forward;
  *   - a lookup by name or id that succeeds returns a record with that name
  *     or id, the same as reading that record by index (a linear scan of the
  *     records is the reference of what "that name" means); with a delta, a
@@ -127,6 +129,27 @@ check_user(const struct udb_img *img, uint32_t i, int64_t now)
 			   "by uid %u: a base record the delta covers", u.uid);
 	}
 	(void)udb_img_user_groups(img, &u, now, no_gid, NULL);
+}
+
+/* Enumeration in file order: each user it gives is inside, not covered,
+ * the same as reading that index, and the walk only moves forward. */
+static void
+check_walk(const struct udb_img *img)
+{
+	struct udb_img_passwd u;
+	uint64_t pos = 0, next = 0;
+
+	for (int i = 0; i < MAX_RECORDS; i++, pos = next) {
+		if (udb_img_user_next(img, pos, &u, &next) != UDB_OK)
+			return;
+		fuzz_check(next > pos, "walk: position %llu did not move", (unsigned long long)pos);
+		fuzz_check(inside(img, u.entry, u.len) && u.len > 0 && u.entry[u.len - 1] == '\0',
+			   "walk: entry outside");
+		fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, u.index),
+			   "walk: a base record the delta covers");
+		fuzz_check(memchr(u.entry, '\0', u.len) == u.entry + u.name_len,
+			   "walk: name length");
+	}
 }
 
 static void
@@ -291,6 +314,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (uint32_t i = 0; i < n && i < MAX_RECORDS; i++)
 				check_user(&img, i, now);
+			check_walk(&img);
 			n = udb_img_role_count(&img);
 			for (uint32_t i = 0; i < n && i < MAX_RECORDS; i++)
 				check_role(&img, i, now);
