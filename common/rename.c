@@ -51,6 +51,11 @@ udb_user_rename(struct udb_db *db, const char *name, const char *new_name, int64
 		r = exec_row(db, UDB_Q_USER_RENAME, u->id, new_name, 0, true, now);
 	if (r == UDB_OK)
 		r = exec_row(db, UDB_Q_ACCOUNT_NAME_RENAME, u->id, new_name, 0, false, 0);
+	/* The name is in both files: a writer killed between their commits
+	 * leaves the shadow file's ahead, which the next write puts back
+	 * (transaction.c, invariants 3 and 4). */
+	if (r == UDB_OK)
+		udb_db_mark_cross_file(db);
 	if (r == UDB_OK)
 		r = udb_user_refresh_passwd_entry(db, u->id);
 	udb_user_free(u);

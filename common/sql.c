@@ -41,6 +41,17 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"(SELECT 1 FROM pub.users u WHERE u.id = account_names.user_id)",
 	[UDB_Q_REPAIR_ORPHAN_USERS] =
 		"DELETE FROM pub.users WHERE id NOT IN (SELECT user_id FROM sec.accounts)",
+	/* A rename cut short leaves the shadow file's name ahead of the
+	 * public file's: the public file's name is the one NSS shows, so the
+	 * shadow file takes it back (drop, then add: names swapped by one
+	 * change would collide half way through an UPDATE). */
+	[UDB_Q_REPAIR_NAMES_DROP] =
+		"DELETE FROM sec.account_names WHERE NOT EXISTS (SELECT 1 FROM pub.users u "
+		"WHERE u.id = account_names.user_id AND u.username = account_names.username)",
+	[UDB_Q_REPAIR_NAMES_ADD] =
+		"INSERT INTO sec.account_names (username, user_id, confirmed) SELECT u.username, "
+		"u.id, 1 FROM pub.users u JOIN sec.accounts a ON a.user_id = u.id WHERE NOT EXISTS "
+		"(SELECT 1 FROM sec.account_names n WHERE n.user_id = u.id)",
 	[UDB_Q_META_PAIR] = "SELECT (SELECT value FROM pub.meta WHERE key = 'pair'), "
 			    "(SELECT value FROM sec.meta WHERE key = 'pair')",
 	[UDB_Q_COUNT_UNKNOWN_FAILURE] =
@@ -390,8 +401,11 @@ static const char *const queries[UDB_Q_COUNT] = {
 
 	[UDB_Q_USER_RENAME] = "UPDATE pub.users SET username = ?2, updated_at = ?3 WHERE id = ?1",
 	/* The name stays confirmed: the user exists in the public file. */
-	[UDB_Q_ACCOUNT_NAME_RENAME] = "UPDATE sec.account_names SET username = ?2 WHERE user_id = "
-				      "?1",
+	/* Unconfirmed, like a new name (schema/0002-*.sql): until the next
+	 * write, a login under it checks the public file, which a rename cut
+	 * short between the commits does not reach. */
+	[UDB_Q_ACCOUNT_NAME_RENAME] = "UPDATE sec.account_names SET username = ?2, confirmed = 0 "
+				      "WHERE user_id = ?1",
 	/* A personal group's gid is the uid: it moves with it. */
 	[UDB_Q_USER_RENUMBER] = "UPDATE pub.users SET uid = ?2, gid = CASE WHEN primary_role_id "
 				"IS NULL THEN ?2 ELSE gid END, updated_at = ?3 WHERE id = ?1",
@@ -454,6 +468,7 @@ udb_sql_changes_keys(enum udb_query q)
 	case UDB_Q_ACCOUNT_SET_VALIDITY:
 	case UDB_Q_REPAIR_ORPHAN_ACCOUNTS:
 	case UDB_Q_REPAIR_ORPHAN_USERS:
+	case UDB_Q_REPAIR_NAMES_ADD:
 		return true;
 	default:
 		return false;

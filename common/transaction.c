@@ -14,12 +14,15 @@
  * 2. SQLite commits main first: the shadow file, then the public file. A
  *    writer killed between the two leaves at most one user present in one
  *    file only.
- * 3. A change that adds or deletes a user (udb_db_mark_cross_file) moves
- *    both files' generation one up in the transaction; the shadow file's
- *    commit comes first, so after (2) it is exactly one ahead.
+ * 3. A change that adds, deletes or renames a user
+ *    (udb_db_mark_cross_file) moves both files' generation one up in the
+ *    transaction; the shadow file's commit comes first, so after (2) it is
+ *    exactly one ahead.
  * 4. The next write transaction, at its begin, finds the generations one
  *    apart and repairs: an account without a user goes (a half add), a
- *    user without an account goes (a half delete). Generations apart in
+ *    user without an account goes (a half delete), a name the public file
+ *    does not have goes back to the public file's (a half rename: until
+ *    then the user logs in under neither name). Generations apart in
  *    any other way (a file restored from an older backup) make every write
  *    fail with UDB_CORRUPT rather than delete users.
  * 5. A user's name in the shadow file is written unconfirmed and confirmed
@@ -137,8 +140,9 @@ confirm_account_names(struct udb_db *db)
 
 /* A writer killed between the two commits of a cross-file change leaves the
  * generations different. Undo what that can leave behind: an account with no
- * user (a half user add) goes, and a user with no account (a half user
- * delete) goes too; neither could log in meanwhile. */
+ * user (a half user add) goes, a user with no account (a half user delete)
+ * goes too, neither could log in meanwhile; a name the shadow file has and
+ * the public file has not (a half rename) goes back to the public file's. */
 static enum udb_result
 repair_if_needed(struct udb_db *db)
 {
@@ -163,6 +167,14 @@ repair_if_needed(struct udb_db *db)
 		r = udb_stmt(db, UDB_Q_REPAIR_ORPHAN_USERS, &stmt);
 	if (r == UDB_OK)
 		r = udb_stmt_exec(db, UDB_Q_REPAIR_ORPHAN_USERS);
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_REPAIR_NAMES_DROP, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_REPAIR_NAMES_DROP);
+	if (r == UDB_OK)
+		r = udb_stmt(db, UDB_Q_REPAIR_NAMES_ADD, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_REPAIR_NAMES_ADD);
 	if (r == UDB_OK)
 		r = set_generations(db, sec);
 	if (r == UDB_OK)

@@ -14,6 +14,7 @@
 
 #include "account.h"
 #include "fixture.h"
+#include "rename.h"
 #include "role.h"
 #include "sql.h"
 #include "user.h"
@@ -1194,6 +1195,46 @@ START_TEST(test_udb_db_begin_finishes_half_deleted_user)
 }
 END_TEST
 
+static void
+rename_bob(void)
+{
+	ck_assert_int_eq(udb_user_rename(fx.db, "bob", "robert", T0), UDB_OK);
+}
+
+/* The shadow file took the new name, the public file kept the old one. */
+START_TEST(test_udb_db_begin_repairs_half_renamed_user)
+{
+	struct udb_account *a = NULL;
+
+	fx_add_user("bob");
+	fx_add_user("carol");
+	simulate_crash_between_commits(rename_bob);
+
+	/* In between, NSS and the public file still say bob; a login as
+	 * robert through the shadow file alone (PAM's handle) is refused. */
+	fx_reopen(UDB_OPEN_SHADOW_ONLY);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "robert", &a), UDB_NOT_FOUND);
+
+	/* Any write puts the shadow file's name back: bob logs in as bob. */
+	fx_reopen(UDB_OPEN_WRITE);
+	ck_assert_int_eq(add_role(fx.db, "ops"), UDB_OK);
+	fx_reopen(UDB_OPEN_SHADOW_ONLY);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "robert", &a), UDB_NOT_FOUND);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "bob", &a), UDB_OK);
+	ck_assert_str_eq(a->username, "bob");
+	udb_account_free(a);
+	a = NULL;
+
+	/* And a rename that completes still works, under the new name. */
+	fx_reopen(UDB_OPEN_WRITE);
+	rename_bob();
+	fx_reopen(UDB_OPEN_SHADOW_ONLY);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "robert", &a), UDB_OK);
+	udb_account_free(a);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "bob", &a), UDB_NOT_FOUND);
+}
+END_TEST
+
 /* A shadow file restored from an older backup leaves the public file ahead:
  * that is not a crash, and "repairing" it would delete every user added
  * since the backup. Writes refuse instead; readers go on working. */
@@ -1407,6 +1448,7 @@ db_suite(void)
 	tcase_add_test(tc, test_udb_db_begin_after_killed_writer);
 	tcase_add_test(tc, test_udb_db_begin_repairs_half_added_user);
 	tcase_add_test(tc, test_udb_db_begin_finishes_half_deleted_user);
+	tcase_add_test(tc, test_udb_db_begin_repairs_half_renamed_user);
 	tcase_add_test(tc, test_udb_db_begin_refuses_restored_shadow_file);
 	tc = fx_tcase(s, "udb_db_commit", true);
 	tcase_add_test(tc, test_udb_db_commit_nested_writes_once);

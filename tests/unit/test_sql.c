@@ -27,6 +27,8 @@ static const struct {
 	 "repair after a writer killed between its two commits: runs only when the "
 	 "two files' generations differ (transaction.c, repair_if_needed)"},
 	{UDB_Q_REPAIR_ORPHAN_USERS, "the same repair, the other file"},
+	{UDB_Q_REPAIR_NAMES_DROP, "the same repair: a rename cut short between the commits"},
+	{UDB_Q_REPAIR_NAMES_ADD, "the same repair: the names put back"},
 	{UDB_Q_ROLE_LIST, "`userdb role list`: every role, asked for"},
 	{UDB_Q_OUTBOX_MARK,
 	 "a fleet host's push (outbox.c): the outbox holds at most two rows per account and "
