@@ -36,9 +36,6 @@ user_command(struct cli *c, int argc, char **argv, const char *help, enum cli_ac
 		return cli_parse_status(p);
 	c->subject.user = args[0];
 	r = arg_username(args[0]);
-	/* Second factors are not replicated in fleet mode: each host keeps
-	 * its own (README, Fleet). */
-	c->host_local = true;
 	if (r == UDB_OK)
 		r = cli_open(c, access);
 	if (r != UDB_OK)

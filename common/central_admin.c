@@ -59,7 +59,23 @@ params_add(struct params *p, sqlite3_value *v)
 		return false;
 	p->owned[p->n] = NULL;
 	p->v[p->n] = NULL;
-	if (v && sqlite3_value_type(v) != SQLITE_NULL) {
+	if (v && sqlite3_value_type(v) == SQLITE_BLOB) {
+		/* bytea's text form: "\\x" and two hex digits a byte. */
+		const unsigned char *b = sqlite3_value_blob(v);
+		int n = sqlite3_value_bytes(v);
+		char *hex = malloc((size_t)n * 2 + 3);
+
+		if (!hex || (n && !b)) {
+			free(hex);
+			return false;
+		}
+		hex[0] = '\\';
+		hex[1] = 'x';
+		for (int i = 0; i < n; i++)
+			snprintf(hex + 2 + 2 * i, 3, "%02x", b[i]);
+		hex[2 + 2 * n] = '\0';
+		p->v[p->n] = p->owned[p->n] = hex;
+	} else if (v && sqlite3_value_type(v) != SQLITE_NULL) {
 		text = sqlite3_value_text(v);
 		if (!text || !(p->owned[p->n] = strdup((const char *)text)))
 			return false;

@@ -42,10 +42,14 @@ static const char *const user_emails_cols[] = {"id",           "user_id",    "em
 					       "confirmed_at", "is_primary", "created_at"};
 static const char *const account_names_cols[] = {"username", "user_id"};
 static const char *const secrets_cols[] = {"user_id", "password_hash"};
+/* Without last_step (host-local). */
+static const char *const second_factors_cols[] = {
+	"user_id", "secret", "pending_secret", "confirmed", "confirmed_at", "recovery_codes",
+};
 
 #define TABLE(n, cols, pk, sum, filter)                                                            \
 	{                                                                                          \
-		n, cols, sizeof(cols) / sizeof(cols[0]), pk, sum, filter                           \
+		n, cols, sizeof(cols) / sizeof(cols[0]), pk, sum, filter, 0                        \
 	}
 
 static const struct udb_replica_info tables[UDB_REPLICA_COUNT] = {
@@ -81,6 +85,14 @@ static const struct udb_replica_info tables[UDB_REPLICA_COUNT] = {
 		TABLE("user_emails", user_emails_cols, 1, "id + user_id + length(email)", NULL),
 	[UDB_REPLICA_ACCOUNT_NAMES] =
 		TABLE("account_names", account_names_cols, 1, "user_id + length(username)", NULL),
+	/* The recovery codes are left out of the sum: a host marks the ones
+	 * used at its logins, which central does not see. */
+	[UDB_REPLICA_SECOND_FACTORS] =
+		{"second_factors", second_factors_cols,
+		 sizeof(second_factors_cols) / sizeof(second_factors_cols[0]), 1,
+		 "user_id + confirmed + coalesce(length(secret), 0) + "
+		 "coalesce(length(pending_secret), 0) + coalesce(confirmed_at, 0)",
+		 NULL, 1u << 1 | 1u << 2},
 	[UDB_REPLICA_SECRETS] = TABLE("secrets", secrets_cols, 1, "user_id + length(password_hash)",
 				      "password_hash IS NOT NULL"),
 };
@@ -213,14 +225,63 @@ udb_replica_apply_begin(struct udb_db *db, bool full, struct udb_replica_apply *
 	return UDB_OK;
 }
 
-static enum udb_result
-stage(sqlite3_stmt *stmt, unsigned n, const char *const *values)
+static int
+hex_digit(char c)
 {
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Binds PostgreSQL's text form of bytea ("\\x" and hex digits) as a BLOB;
+ * anything else is UDB_CORRUPT. */
+static enum udb_result
+bind_bytes(sqlite3_stmt *stmt, int i, const char *v)
+{
+	size_t len = strlen(v), n;
+	unsigned char *b;
+	int rc;
+
+	if (len < 2 || v[0] != '\\' || v[1] != 'x' || len % 2 != 0)
+		return UDB_CORRUPT;
+	n = (len - 2) / 2;
+	b = malloc(n ? n : 1);
+	if (!b)
+		return UDB_NO_MEMORY;
+	for (size_t k = 0; k < n; k++) {
+		int hi = hex_digit(v[2 + 2 * k]), lo = hex_digit(v[3 + 2 * k]);
+
+		if (hi < 0 || lo < 0) {
+			free(b);
+			return UDB_CORRUPT;
+		}
+		b[k] = (unsigned char)(hi << 4 | lo);
+	}
+	rc = sqlite3_bind_blob(stmt, i, b, (int)n, free);
+	return rc == SQLITE_OK ? UDB_OK : udb_sqlite_result(rc);
+}
+
+/* Stages n values; blobs says which are bytes (udb_replica_info). */
+static enum udb_result
+stage(sqlite3_stmt *stmt, unsigned n, unsigned blobs, const char *const *values)
+{
+	enum udb_result r = UDB_OK;
 	int rc = SQLITE_OK;
 
 	sqlite3_reset(stmt);
-	for (unsigned i = 0; i < n && rc == SQLITE_OK; i++)
-		rc = udb_bind_text(stmt, (int)i + 1, values[i]);
+	for (unsigned i = 0; i < n && rc == SQLITE_OK && r == UDB_OK; i++)
+		if (values[i] && (blobs & 1u << i))
+			r = bind_bytes(stmt, (int)i + 1, values[i]);
+		else
+			rc = udb_bind_text(stmt, (int)i + 1, values[i]);
+	if (r != UDB_OK) {
+		sqlite3_reset(stmt);
+		return r;
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
 	sqlite3_reset(stmt);
@@ -233,7 +294,7 @@ udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_replica_table t,
 {
 	if ((unsigned)t >= UDB_REPLICA_COUNT)
 		return UDB_INVALID;
-	return stage(ap->stage_row[t], tables[t].n_columns, values);
+	return stage(ap->stage_row[t], tables[t].n_columns, tables[t].blobs, values);
 }
 
 enum udb_result
@@ -244,7 +305,7 @@ udb_replica_apply_tombstone(struct udb_replica_apply *ap, enum udb_replica_table
 		return UDB_INVALID;
 	if (ap->full)
 		return UDB_OK;
-	return stage(ap->stage_del[t], tables[t].n_pk, pk);
+	return stage(ap->stage_del[t], tables[t].n_pk, 0, pk);
 }
 
 /* Deletes the local rows of t named by its tombstones; a secret's
@@ -282,6 +343,10 @@ delete_unmatched(struct udb_db *db, enum udb_replica_table t)
 	if (t == UDB_REPLICA_ACCOUNTS)
 		return exec(db, "DELETE FROM sec.accounts WHERE user_id NOT IN "
 				"(SELECT user_id FROM temp.s_accounts)");
+	/* By key too: a row that stays keeps its last_step and use marks. */
+	if (t == UDB_REPLICA_SECOND_FACTORS)
+		return exec(db, "DELETE FROM sec.second_factors WHERE user_id NOT IN "
+				"(SELECT user_id FROM temp.s_second_factors)");
 	len = (size_t)snprintf(sql, sizeof(sql),
 			       "DELETE FROM %s.%s AS l WHERE NOT EXISTS (SELECT 1 FROM "
 			       "temp.s_%s AS s WHERE ",
@@ -309,6 +374,20 @@ upsert_staged(struct udb_db *db, enum udb_replica_table t)
 		return exec(db, "UPDATE sec.accounts SET password_hash = (SELECT s.password_hash "
 				"FROM temp.s_secrets AS s WHERE s.user_id = accounts.user_id) "
 				"WHERE user_id IN (SELECT user_id FROM temp.s_secrets)");
+	if (t == UDB_REPLICA_SECOND_FACTORS)
+		/* last_step is the host's; so are the use marks ("1:") of the
+		 * recovery codes while central's list holds the same codes
+		 * (their hashes have no ':'). */
+		return exec(db,
+			    "INSERT INTO sec.second_factors (user_id, secret, pending_secret, "
+			    "confirmed, confirmed_at, recovery_codes) SELECT user_id, secret, "
+			    "pending_secret, confirmed, confirmed_at, recovery_codes FROM "
+			    "temp.s_second_factors WHERE true ON CONFLICT (user_id) DO UPDATE SET "
+			    "secret = excluded.secret, pending_secret = excluded.pending_secret, "
+			    "confirmed = excluded.confirmed, confirmed_at = excluded.confirmed_at, "
+			    "recovery_codes = CASE WHEN replace(second_factors.recovery_codes, "
+			    "'1:', '0:') IS replace(excluded.recovery_codes, '1:', '0:') THEN "
+			    "second_factors.recovery_codes ELSE excluded.recovery_codes END");
 	put_columns(cols, sizeof(cols), ti, 0, ti->n_columns, "");
 	put_columns(pk, sizeof(pk), ti, 0, ti->n_pk, "");
 	for (unsigned i = ti->n_pk; i < ti->n_columns; i++)
@@ -373,6 +452,8 @@ apply_staged(struct udb_replica_apply *ap, int64_t rev, int64_t now)
 			     : delete_tombstoned(ap->db, (enum udb_replica_table)t);
 	if (r == UDB_OK && ap->all_secrets && !ap->full)
 		r = delete_unmatched(ap->db, UDB_REPLICA_SECRETS);
+	if (r == UDB_OK && ap->all_secrets && !ap->full)
+		r = delete_unmatched(ap->db, UDB_REPLICA_SECOND_FACTORS);
 	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
 		r = upsert_staged(ap->db, (enum udb_replica_table)t);
 	if (r == UDB_OK)

@@ -50,6 +50,11 @@ enum udb_replica_table {
 	UDB_REPLICA_ACCOUNTS,
 	UDB_REPLICA_USER_EMAILS,
 	UDB_REPLICA_ACCOUNT_NAMES,
+	/* TOTP second factors without the host-local last_step, read like
+	 * the secrets (sync.c): only what central's row-level security shows
+	 * this host, wiped when no longer shown. A row's recovery codes keep
+	 * the host's own use marks while central's list is the same codes. */
+	UDB_REPLICA_SECOND_FACTORS,
 	UDB_REPLICA_SECRETS,
 	UDB_REPLICA_COUNT,
 };
@@ -64,6 +69,9 @@ struct udb_replica_info {
 	 * rows that match filter (or all rows when it is NULL). */
 	const char *sum;
 	const char *filter;
+	/* Bit i: column i holds bytes (a BLOB locally, bytea centrally,
+	 * handed over as PostgreSQL's text form "\\x" and hex digits). */
+	unsigned blobs;
 };
 
 /* The description of table t (t < UDB_REPLICA_COUNT). */
@@ -81,8 +89,9 @@ enum udb_result udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_rep
  * full batch, which deletes whatever it was not given. */
 enum udb_result udb_replica_apply_tombstone(struct udb_replica_apply *ap, enum udb_replica_table t,
 					    const char *const *pk);
-/* Says that the batch holds every secret this host may read: the hashes
- * of the other accounts are wiped (done anyway by a full batch). */
+/* Says that the batch holds every secret and second factor this host may
+ * read: the hashes of the other accounts are wiped and their second
+ * factors deleted (done anyway by a full batch). */
 void udb_replica_apply_all_secrets(struct udb_replica_apply *ap);
 /* Applies the batch, records central_rev = rev and central_synced_at = now,
  * commits and frees the batch. On any failure nothing is changed. */

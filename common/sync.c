@@ -251,10 +251,17 @@ struct pass {
 	struct udb_sync_report *rep;
 };
 
+/* What a FETCH's rows are: rows of the table, tombstones (its primary
+ * key), or rows whose last column says the row is not shown to this host
+ * (a tombstone then). */
+#define FETCH_ROWS_OF    0
+#define FETCH_TOMBSTONES 1
+#define FETCH_MIXED      2
+
 /* Hands the rows of one FETCH to the batch. PostgreSQL booleans (if central
  * declares a flag so) become SQLite's 1 and 0. */
 static enum udb_result
-take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, bool tombstones)
+take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, int kind)
 {
 	const char *values[MAX_COLUMNS];
 	int nf = PQnfields(res);
@@ -272,7 +279,11 @@ take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, bool to
 			r = id_set_add(&p->granted, value_int(res, i, 0));
 		if (r != UDB_OK)
 			break;
-		if (tombstones) {
+		if (kind == FETCH_MIXED && PQgetvalue(res, i, nf - 1)[0] == 't') {
+			/* Not shown to this host (any more): its copy goes, if
+			 * it has one; not counted as a deletion of central's. */
+			r = udb_replica_apply_tombstone(p->ap, t, values);
+		} else if (kind == FETCH_TOMBSTONES) {
 			r = udb_replica_apply_tombstone(p->ap, t, values);
 			p->rep->tombstones++;
 		} else {
@@ -285,7 +296,7 @@ take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, bool to
 
 /* Declares a cursor over query and hands every row to the batch. */
 static enum udb_result
-fetch_all(struct pass *p, enum udb_replica_table t, const char *query, bool tombstones)
+fetch_all(struct pass *p, enum udb_replica_table t, const char *query, int kind)
 {
 	struct udb_sync_report *rep = p->rep;
 	PGresult *res = NULL;
@@ -305,7 +316,7 @@ fetch_all(struct pass *p, enum udb_replica_table t, const char *query, bool tomb
 		if (PQnfields(res) > MAX_COLUMNS)
 			r = UDB_INTERNAL;
 		else
-			r = take_rows(p, t, res, tombstones);
+			r = take_rows(p, t, res, kind);
 		PQclear(res);
 		res = NULL;
 		if (r != UDB_OK || n < atoi(FETCH_ROWS))
@@ -338,14 +349,14 @@ read_table(struct pass *p, enum udb_replica_table t)
 	column_list(cols, sizeof(cols), ti, false);
 	snprintf(query, sizeof(query), "SELECT %s FROM userdb.%s WHERE rev > %" PRId64, cols,
 		 ti->name, p->full ? (int64_t)-1 : p->from);
-	r = p->full || p->rows[t] ? fetch_all(p, t, query, false) : UDB_OK;
+	r = p->full || p->rows[t] ? fetch_all(p, t, query, FETCH_ROWS_OF) : UDB_OK;
 	if (r != UDB_OK || p->full || !p->tombstones[t])
 		return r;
 	column_list(cols, sizeof(cols), ti, true);
 	snprintf(query, sizeof(query),
 		 "SELECT %s FROM userdb.tombstones WHERE tbl = '%s' AND rev > %" PRId64, cols,
 		 ti->name, p->from);
-	return fetch_all(p, t, query, true);
+	return fetch_all(p, t, query, FETCH_TOMBSTONES);
 }
 
 /* Which tables have rows, and which tombstones, in the window: one row of
@@ -428,61 +439,114 @@ visibility_changed(struct pass *p, bool *ret_changed)
 	return UDB_OK;
 }
 
-/* The secrets of the window: every one RLS shows this host (full pass, or
- * visibility changed), else the changed ones and those of users whose
- * grants changed; a user of the latter whose secret is not shown any more
- * gets a tombstone, which wipes the local hash. */
+/* Appends "{1,2,3}" of the ids to query. */
+static size_t
+put_ids(char *query, size_t size, size_t len, const struct id_set *ids)
+{
+	len += (size_t)snprintf(query + len, size - len, "'{");
+	for (size_t i = 0; i < ids->n; i++)
+		len += (size_t)snprintf(query + len, size - len, "%s%" PRId64, i ? "," : "",
+					ids->v[i]);
+	return len + (size_t)snprintf(query + len, size - len, "}'::bigint[]");
+}
+
+/* The granted users' rows of secret table t: for the hashes two round
+ * trips (a tombstone for each user whose hash is not shown, then the
+ * rows), for the second factors one (each user's row, or that it is not
+ * shown, which is not counted as a deletion: most users have none). */
+static enum udb_result
+read_granted(struct pass *p, enum udb_replica_table t, char *query, size_t size)
+{
+	const struct udb_replica_info *ti = udb_replica_info(t);
+	char cols[256];
+	enum udb_result r;
+	size_t len;
+
+	column_list(cols, sizeof(cols), ti, false);
+	if (t != UDB_REPLICA_SECRETS) {
+		len = (size_t)snprintf(query, size, "SELECT u.id");
+		for (unsigned i = 1; i < ti->n_columns; i++)
+			len += (size_t)snprintf(query + len, size - len, ", s.\"%s\"",
+						ti->columns[i]);
+		len += (size_t)snprintf(query + len, size - len,
+					", s.user_id IS NULL FROM unnest(");
+		len = put_ids(query, size, len, &p->granted);
+		snprintf(query + len, size - len,
+			 ") AS u(id) LEFT JOIN userdb.%s s ON s.user_id = u.id", ti->name);
+		return fetch_all(p, t, query, FETCH_MIXED);
+	}
+	len = (size_t)snprintf(query, size, "SELECT u.id FROM unnest(");
+	len = put_ids(query, size, len, &p->granted);
+	snprintf(query + len, size - len,
+		 ") AS u(id) WHERE NOT EXISTS (SELECT 1 FROM userdb.%s s WHERE s.user_id = u.id)",
+		 ti->name);
+	r = fetch_all(p, t, query, FETCH_TOMBSTONES);
+	if (r != UDB_OK)
+		return r;
+	len = (size_t)snprintf(query, size, "SELECT %s FROM userdb.%s WHERE user_id = ANY (", cols,
+			       ti->name);
+	len = put_ids(query, size, len, &p->granted);
+	snprintf(query + len, size - len, ")");
+	return fetch_all(p, t, query, FETCH_ROWS_OF);
+}
+
+/* The rows of secret table t (the hashes, the second factors) in the
+ * window: every one RLS shows this host when all (full pass, or
+ * visibility changed), else the changed ones, central's deletions, and
+ * those of users whose grants changed (read_granted); a user of the
+ * latter whose row is not shown any more gets a tombstone, which wipes the
+ * local hash or deletes the local second factor. */
+static enum udb_result
+read_secret_table(struct pass *p, enum udb_replica_table t, bool all)
+{
+	const struct udb_replica_info *ti = udb_replica_info(t);
+	char cols[256], pkcols[64], *query;
+	enum udb_result r;
+	size_t size = 512 + p->granted.n * 21;
+
+	column_list(cols, sizeof(cols), ti, false);
+	query = malloc(size);
+	if (!query)
+		return UDB_NO_MEMORY;
+	if (all) {
+		snprintf(query, size, "SELECT %s FROM userdb.%s", cols, ti->name);
+		r = fetch_all(p, t, query, FETCH_ROWS_OF);
+		free(query);
+		return r;
+	}
+	snprintf(query, size, "SELECT %s FROM userdb.%s WHERE rev > %" PRId64, cols, ti->name,
+		 p->from);
+	r = p->rows[t] ? fetch_all(p, t, query, FETCH_ROWS_OF) : UDB_OK;
+	if (r == UDB_OK && p->tombstones[t]) {
+		column_list(pkcols, sizeof(pkcols), ti, true);
+		snprintf(query, size,
+			 "SELECT %s FROM userdb.tombstones WHERE tbl = '%s' AND rev > %" PRId64,
+			 pkcols, ti->name, p->from);
+		r = fetch_all(p, t, query, FETCH_TOMBSTONES);
+	}
+	if (r == UDB_OK && p->granted.n > 0)
+		r = read_granted(p, t, query, size);
+	free(query);
+	return r;
+}
+
+/* The hashes and the second factors of the window (read_secret_table). */
 static enum udb_result
 read_secrets(struct pass *p)
 {
-	char *query = NULL;
 	enum udb_result r;
 	bool all = p->full;
-	size_t len, size;
 
 	if (!all) {
 		r = visibility_changed(p, &all);
 		if (r != UDB_OK)
 			return r;
 	}
-	if (all) {
-		if (!p->full)
-			udb_replica_apply_all_secrets(p->ap);
-		return fetch_all(p, UDB_REPLICA_SECRETS,
-				 "SELECT user_id, password_hash FROM userdb.secrets", false);
-	}
-	r = UDB_NO_MEMORY;
-	size = 256 + p->granted.n * 21;
-	query = malloc(size);
-	if (!query)
-		return r;
-	len = (size_t)snprintf(
-		query, size,
-		"SELECT user_id, password_hash FROM userdb.secrets WHERE rev > %" PRId64, p->from);
-	r = p->rows[UDB_REPLICA_SECRETS] ? fetch_all(p, UDB_REPLICA_SECRETS, query, false) : UDB_OK;
-	if (r == UDB_OK && p->granted.n > 0) {
-		/* NULL for a user whose secret this host no longer sees. */
-		len = (size_t)snprintf(query, size, "SELECT u.id FROM unnest('{");
-		for (size_t i = 0; i < p->granted.n; i++)
-			len += (size_t)snprintf(query + len, size - len, "%s%" PRId64, i ? "," : "",
-						p->granted.v[i]);
-		snprintf(query + len, size - len,
-			 "}'::bigint[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM userdb.secrets s "
-			 "WHERE s.user_id = u.id)");
-		r = fetch_all(p, UDB_REPLICA_SECRETS, query, true);
-		if (r == UDB_OK) {
-			snprintf(query, size,
-				 "SELECT s.user_id, s.password_hash FROM userdb.secrets s "
-				 "WHERE s.user_id = ANY ('{");
-			len = strlen(query);
-			for (size_t i = 0; i < p->granted.n; i++)
-				len += (size_t)snprintf(query + len, size - len, "%s%" PRId64,
-							i ? "," : "", p->granted.v[i]);
-			snprintf(query + len, size - len, "}'::bigint[])");
-			r = fetch_all(p, UDB_REPLICA_SECRETS, query, false);
-		}
-	}
-	free(query);
+	if (all && !p->full)
+		udb_replica_apply_all_secrets(p->ap);
+	r = read_secret_table(p, UDB_REPLICA_SECRETS, all);
+	if (r == UDB_OK)
+		r = read_secret_table(p, UDB_REPLICA_SECOND_FACTORS, all);
 	return r;
 }
 
@@ -496,7 +560,8 @@ pass_read(struct pass *p, struct udb_db *db)
 	if (r == UDB_OK)
 		r = udb_replica_apply_begin(db, p->full, &p->ap);
 	for (unsigned t = 0; t < UDB_REPLICA_SECRETS && r == UDB_OK; t++)
-		r = read_table(p, (enum udb_replica_table)t);
+		if (t != UDB_REPLICA_SECOND_FACTORS) /* read_secrets */
+			r = read_table(p, (enum udb_replica_table)t);
 	if (r == UDB_OK)
 		r = read_secrets(p);
 	if (r != UDB_OK) {

@@ -29,6 +29,12 @@ pud_totp_window_of(const struct pud_ctx *ctx)
 	return ctx->args.has_totp_window ? ctx->args.totp_window : UDB_TOTP_WINDOW;
 }
 
+bool
+pud_factor_fleet_host(const struct pud_ctx *ctx)
+{
+	return ctx->cfg && ctx->cfg->host;
+}
+
 int
 pud_factor_state(struct pud_ctx *ctx, const struct udb_account *account, bool *ret_ask,
 		 bool *ret_enrolled)
@@ -47,6 +53,17 @@ pud_factor_state(struct pud_ctx *ctx, const struct udb_account *account, bool *r
 	}
 	*ret_enrolled = state.enrolled;
 	*ret_ask = state.enrolled || ctx->args.second_factor == UDB_SECOND_FACTOR_REQUIRED;
+	if (!state.enrolled && ctx->args.second_factor == UDB_SECOND_FACTOR_ENROL &&
+	    pud_factor_fleet_host(ctx)) {
+		/* A fleet host's second factors are central's copy: one made
+		 * here would be lost at a sync. Refused as under required. */
+		pam_syslog(ctx->pamh, LOG_NOTICE,
+			   "%s has no second factor and fleet host %s does not enrol at login "
+			   "(userdb totp enroll on the admin box): refused as under "
+			   "second_factor=required",
+			   account->username, ctx->cfg->host);
+		*ret_ask = true;
+	}
 	return PAM_SUCCESS;
 }
 

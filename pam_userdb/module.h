@@ -126,12 +126,16 @@ int pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb
  * (second_factor=enrol, no factor yet): the new secret as QR code, key and
  * URI through the conversation, then a code, enrolled when right; a wrong
  * code is counted and refused. pud_totp_window_of is totp_window= or the
- * default. */
+ * default. pud_factor_fleet_host: the configuration names a fleet host
+ * (`host =`), whose second factors are central's: there second_factor=enrol
+ * enrols nobody and asks a code of users without a factor, as required
+ * does. */
 int pud_factor_state(struct pud_ctx *ctx, const struct udb_account *account, bool *ret_ask,
 		     bool *ret_enrolled);
 char *pud_factor_ask(struct pud_ctx *ctx);
 int pud_factor_enrol(struct pud_ctx *ctx, const struct udb_account *account);
 unsigned pud_totp_window_of(const struct pud_ctx *ctx);
+bool pud_factor_fleet_host(const struct pud_ctx *ctx);
 
 /* The account phase after the user has been found: state, validity, aging,
  * then the gating arguments, then fleet mode's offline limit (cfg's

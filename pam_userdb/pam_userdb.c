@@ -408,7 +408,8 @@ auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *p
 	if (rc == PAM_SUCCESS && new_hash && ctx->cfg)
 		upgrade_hash(ctx, account, new_hash);
 	udb_secret_free(new_hash);
-	if (rc == PAM_SUCCESS && !enrolled && ctx->args.second_factor == UDB_SECOND_FACTOR_ENROL)
+	if (rc == PAM_SUCCESS && !enrolled && ctx->args.second_factor == UDB_SECOND_FACTOR_ENROL &&
+	    !pud_factor_fleet_host(ctx))
 		rc = pud_factor_enrol(ctx, account);
 	if (rc == PAM_SUCCESS && ctx->args.debug)
 		pam_syslog(ctx->pamh, LOG_DEBUG, "authenticated %s", account->username);

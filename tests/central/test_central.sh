@@ -330,8 +330,9 @@ check "... and nothing changed" \
 	"\$6\$new\$hash \$6\$bob \$6\$carol|$((before + 1))"
 
 # Forward-only upgrade: a database at schema 3 gets migrations 4 on
-# (4: userdb.ssh_keys; 5: the host events, dropped here too).
-admin_sql -c "DROP TABLE userdb.ssh_keys;
+# (4: userdb.ssh_keys; 5: the host events; 6: userdb.second_factors;
+# each dropped here too).
+admin_sql -c "DROP TABLE userdb.ssh_keys; DROP TABLE userdb.second_factors;
 	DROP FUNCTION userdb.host_push(text, bigint[], text[], bigint[], bigint[], bigint[], text[]);
 	DROP FUNCTION userdb.fleet_lock_check(bigint[], bigint);
 	DROP TABLE userdb.host_outbox, userdb.last_logins, userdb.settings;
