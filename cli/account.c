@@ -89,7 +89,12 @@ cmd_user_unlock(struct cli *c, int argc, char **argv)
 	was_locked = udb_account_is_locked(a, c->now);
 	failed = a->failed_count;
 	udb_account_free(a);
-	r = udb_account_unlock(c->db, name);
+	/* On the admin box the unlock also ends central's fleet-wide lock, and
+	 * every host ends its own lock when it syncs. */
+	if (c->cfg->central && !c->cfg->host)
+		r = udb_account_unlock_fleet(c->db, name, c->now);
+	else
+		r = udb_account_unlock(c->db, name);
 	if (r != UDB_OK)
 		return report_user(r, name);
 	if (was_locked)

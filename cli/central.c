@@ -3,6 +3,7 @@
  * deny, del, list` (doc/userdb.8). They need `central = CONNINFO` in the
  * configuration, with an admin login; nothing here touches the local
  * store. Dispatched by main.c. */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,4 +369,60 @@ cmd_host_list(struct cli *c, int argc, char **argv)
 	r = print_hosts(c, hosts, n);
 	udb_central_hosts_free(hosts, n);
 	return r;
+}
+
+/* A setting's value: digits only, at most 10 of them. */
+static bool
+parse_setting(const char *s, int64_t *ret)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 10 || strspn(s, "0123456789") != len)
+		return false;
+	*ret = strtoll(s, NULL, 10);
+	return true;
+}
+
+enum udb_result
+cmd_central_set(struct cli *c, int argc, char **argv)
+{
+	static const char *const names[] = {"SETTING", "VALUE"};
+	const char *args[2] = {NULL, NULL};
+	struct cli_args a = {.help = "Sets fleet-deny (failed logins across the fleet that lock an "
+				     "account everywhere,\n0: never, the default) or "
+				     "fleet-deny-window (the seconds they are counted\nover, "
+				     "default 900; 0: since the account's last unlock).\n",
+			     .names = names,
+			     .min_args = 2,
+			     .max_args = 2,
+			     .args = args};
+	enum cli_parse_result p;
+	const char *key = NULL;
+	bool changed = false;
+	int64_t value = 0;
+	enum udb_result r;
+
+	p = cli_parse(c, argc, argv, &a);
+	if (p != CLI_PARSED)
+		return cli_parse_status(p);
+	if (strcmp(args[0], "fleet-deny") == 0)
+		key = "fleet_deny";
+	else if (strcmp(args[0], "fleet-deny-window") == 0)
+		key = "fleet_deny_window";
+	else
+		return cli_error(UDB_INVALID,
+				 "central set: %s: no such setting (fleet-deny, fleet-deny-window)",
+				 cli_quote(args[0]));
+	if (!parse_setting(args[1], &value))
+		return cli_error(UDB_INVALID,
+				 "central set %s: %s: not a whole number from 0 to 9999999999",
+				 args[0], cli_quote(args[1]));
+	r = cli_central(c, true);
+	if (r != UDB_OK)
+		return r;
+	r = udb_central_set_setting(c->central, key, value, &changed);
+	if (r != UDB_OK)
+		return central_fail(c, r, "central set");
+	out_done(c, changed, "%s %s %" PRId64, args[0], changed ? "set to" : "is already", value);
+	return UDB_OK;
 }

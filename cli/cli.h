@@ -226,6 +226,7 @@ enum udb_result cmd_explain(struct cli *c, int argc, char **argv);
 enum udb_result cmd_central_init(struct cli *c, int argc, char **argv);
 /* central_admin.c: `central push-local`. */
 enum udb_result cmd_central_push_local(struct cli *c, int argc, char **argv);
+enum udb_result cmd_central_set(struct cli *c, int argc, char **argv);
 enum udb_result cmd_host_add(struct cli *c, int argc, char **argv);
 enum udb_result cmd_host_allow(struct cli *c, int argc, char **argv);
 enum udb_result cmd_host_deny(struct cli *c, int argc, char **argv);

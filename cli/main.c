@@ -110,6 +110,8 @@ static const struct command commands[] = {
 	 "create or upgrade userdb's schema in the central PostgreSQL database"},
 	{"central", "push-local", cmd_central_push_local, "",
 	 "copy this host's database into an empty central database (it becomes the admin mirror)"},
+	{"central", "set", cmd_central_set, "fleet-deny|fleet-deny-window VALUE",
+	 "set the failed logins across the fleet that lock an account everywhere, or their window"},
 	{"host", "add", cmd_host_add, "NAME [--allow-role ROLE]... [--passfile PATH]",
 	 "enrol a fleet host and print its configuration lines"},
 	{"host", "allow", cmd_host_allow, "NAME ROLE", "let a role's members log in on a host"},

@@ -446,6 +446,14 @@ udb_account_unlock(struct udb_db *db, const char *name)
 }
 
 enum udb_result
+udb_account_unlock_fleet(struct udb_db *db, const char *name, int64_t now)
+{
+	struct change c = {.q = UDB_Q_ACCOUNT_UNLOCK_FLEET, .n_ints = 1, .ints = {now}};
+
+	return change_account(db, name, &c, NULL);
+}
+
+enum udb_result
 udb_account_record_failure(struct udb_db *db, int64_t user_id, int64_t now, unsigned deny,
 			   unsigned unlock_time, bool *ret_locked)
 {

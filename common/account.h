@@ -125,6 +125,10 @@ enum udb_result udb_account_set_must_change(struct udb_db *db, const char *name,
 enum udb_result udb_account_set_aging(struct udb_db *db, const char *name, int min_days,
 				      int max_days, int warn_days, int inactive_days);
 enum udb_result udb_account_unlock(struct udb_db *db, const char *name);
+/* udb_account_unlock on the admin box of a fleet: also ends central's
+ * fleet-wide lock and records now as the unlock time, which every host
+ * takes as the end of its own lock and failure count (replica.h). */
+enum udb_result udb_account_unlock_fleet(struct udb_db *db, const char *name, int64_t now);
 
 /* Login outcomes, recorded by the PAM module. A failure counts and, at the
  * deny-th consecutive one, locks until now + unlock_time (0: until

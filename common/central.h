@@ -88,4 +88,23 @@ enum udb_result udb_central_host_set_password(struct udb_central *central, int64
 enum udb_result udb_central_host_conninfo(const char *conninfo, const char *login,
 					  const char *passfile, char **ret_conninfo);
 
+/* The fleet-wide lock's settings (central schema 5): key "fleet_deny"
+ * (failures across the fleet that lock an account, 0: never) or
+ * "fleet_deny_window" (seconds they are counted over, 0: since the last
+ * unlock). UDB_INVALID: another key or a negative value. */
+enum udb_result udb_central_set_setting(struct udb_central *central, const char *key, int64_t value,
+					bool *ret_changed);
+enum udb_result udb_central_setting(struct udb_central *central, const char *key,
+				    int64_t *ret_value);
+
+/* A user's last login across the fleet, as the hosts pushed it. */
+struct udb_central_login {
+	bool found;
+	char host[64];
+	int64_t at;
+	char detail[256]; /* the client's address, as the host recorded it */
+};
+enum udb_result udb_central_last_login(struct udb_central *central, int64_t user_id,
+				       struct udb_central_login *ret_login);
+
 #endif

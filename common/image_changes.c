@@ -37,6 +37,8 @@ static const char *const watched[UDB_CHANGE_SESSIONS][6] = {
  * shadow image: all but the failure count, the last failure and the login
  * records. */
 enum { ACC_FAILED_COUNT = 11, ACC_LAST_FAILED = 12, ACC_LOGIN_FIRST = 14 };
+/* And central's fleet-wide lock (schema/0010-*.sql), which shows as a lock. */
+enum { ACC_FLEET_LOCKED = 20 };
 
 /* Columns of pub.roles and pub.passwd_entries the walk reads. */
 enum { ROLE_ID = 0, ROLE_NAME = 1, ROLE_GID = 2 };
@@ -156,6 +158,8 @@ mark_row(struct udb_db *db, sqlite3_changeset_iter *it)
 
 		for (int c = 1; c < ncol && c < ACC_LOGIN_FIRST && !shown; c++)
 			shown = c != ACC_FAILED_COUNT && c != ACC_LAST_FAILED && changed(it, c);
+		if (!shown && ncol > ACC_FLEET_LOCKED)
+			shown = changed(it, ACC_FLEET_LOCKED);
 		return shown ? mark(db, -1, sqlite3_value_int64(key)) : UDB_OK;
 	}
 	if (strcmp(table, "users") == 0 || strcmp(table, "user_roles") == 0)

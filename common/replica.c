@@ -35,8 +35,9 @@ static const char *const ssh_keys_cols[] = {"id",      "user_id",     "type",   
 					    "comment", "fingerprint", "added_at", "until"};
 /* Without password_hash (userdb.secrets) and the host-local columns. */
 static const char *const accounts_cols[] = {
-	"user_id",       "password_changed_at", "min_days",   "max_days",   "warn_days",
-	"inactive_days", "must_change",         "is_enabled", "not_before", "not_after",
+	"user_id",    "password_changed_at", "min_days",    "max_days",
+	"warn_days",  "inactive_days",       "must_change", "is_enabled",
+	"not_before", "not_after",           "unlocked_at", "fleet_locked_at",
 };
 static const char *const user_emails_cols[] = {"id",           "user_id",    "email",
 					       "confirmed_at", "is_primary", "created_at"};
@@ -401,6 +402,19 @@ upsert_staged(struct udb_db *db, enum udb_replica_table t)
 	return exec(db, sql);
 }
 
+/* An admin `user unlock` reaches the host as a newer unlocked_at: the
+ * host's own lock and failure count end too when they are older than it
+ * (failures after the unlock keep counting). Only the staged accounts. */
+static enum udb_result
+apply_unlocks(struct udb_db *db)
+{
+	return exec(db,
+		    "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
+		    "WHERE user_id IN (SELECT user_id FROM temp.s_accounts) "
+		    "AND unlocked_at IS NOT NULL AND unlocked_at >= coalesce(last_failed_at, 0) "
+		    "AND (failed_count <> 0 OR locked_until IS NOT NULL)");
+}
+
 /* passwd_entries is derived from users (UDB_Q_PASSWD_ENTRY_REFRESH): it is
  * rewritten for every staged user, with the one expression user.c uses. */
 static enum udb_result
@@ -458,6 +472,8 @@ apply_staged(struct udb_replica_apply *ap, int64_t rev, int64_t now)
 		r = upsert_staged(ap->db, (enum udb_replica_table)t);
 	if (r == UDB_OK)
 		r = refresh_passwd_entries(ap->db);
+	if (r == UDB_OK && ap->stage_row[UDB_REPLICA_ACCOUNTS])
+		r = apply_unlocks(ap->db);
 	if (r == UDB_OK)
 		r = set_meta(ap->db, "central_rev", rev);
 	if (r == UDB_OK)

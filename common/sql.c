@@ -16,10 +16,18 @@
 	"(ur.not_before IS NULL OR ur.not_before <= ?2) AND (ur.not_after IS NULL OR "             \
 	"ur.not_after > ?2)"
 
+/* An account locked fleet-wide by central (fleet_locked_at, replicated) is
+ * locked until an admin unlocks it: every reader of the lock (the login
+ * attempt, the shadow entry's "!", `user show`) sees it as a lock without
+ * end, whatever the host's own failure count says. */
+#define UDB_SQL_LOCKED_UNTIL                                                                       \
+	"CASE WHEN a.fleet_locked_at IS NOT NULL THEN 9223372036854775807 ELSE a.locked_until END"
+
 #define ACCOUNT_COLUMNS                                                                            \
 	"a.user_id, a.password_hash, a.password_changed_at, a.min_days, a.max_days, "              \
 	"a.warn_days, a.inactive_days, a.must_change, a.is_enabled, a.not_before, "                \
-	"a.not_after, a.failed_count, a.last_failed_at, a.locked_until, a.last_login_at, "         \
+	"a.not_after, a.failed_count, a.last_failed_at, " UDB_SQL_LOCKED_UNTIL                     \
+	", a.last_login_at, "                                                                      \
 	"a.current_login_at, a.last_login_ip, a.current_login_ip, a.login_count"
 
 static const char *const queries[UDB_Q_COUNT] = {
@@ -255,6 +263,11 @@ static const char *const queries[UDB_Q_COUNT] = {
 				    "warn_days = ?4, inactive_days = ?5 WHERE user_id = ?1",
 	[UDB_Q_ACCOUNT_UNLOCK] = "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
 				 "WHERE user_id = ?1",
+	/* The admin box's unlock: also central's fleet-wide lock, and the time
+	 * every host clears its own lock by (replica.c). */
+	[UDB_Q_ACCOUNT_UNLOCK_FLEET] = "UPDATE sec.accounts SET failed_count = 0, locked_until = "
+				       "NULL, unlocked_at = ?2, fleet_locked_at = NULL WHERE "
+				       "user_id = ?1",
 	/* ?2 now, ?3 deny (0 = never lock), ?4 lock end (NULL = until
 	 * unlocked). A lock still running at ?2 keeps its end: guessing during
 	 * a lock does not prolong it. The count and the lock are one statement,
@@ -266,8 +279,8 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"coalesce(?4, 9223372036854775807) ELSE locked_until END WHERE user_id = ?1 "
 		"RETURNING failed_count, locked_until",
 	/* Read inside the write transaction of a login attempt (attempt.c). */
-	[UDB_Q_ATTEMPT_STATE] = "SELECT locked_until, password_hash FROM sec.accounts WHERE "
-				"user_id = ?1",
+	[UDB_Q_ATTEMPT_STATE] = "SELECT " UDB_SQL_LOCKED_UNTIL ", a.password_hash FROM "
+				"sec.accounts a WHERE a.user_id = ?1",
 	[UDB_Q_ACCOUNT_SUCCESS] = "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
 				  "WHERE user_id = ?1 AND (failed_count <> 0 OR locked_until IS "
 				  "NOT NULL)",

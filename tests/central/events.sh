@@ -156,5 +156,66 @@ check "central's last login of alice is on web1, from the client's address" "web
 check "a login bumps no revision" "$(central "SELECT rev FROM userdb.state")" \
 	"$(sqlite3 -readonly "file:$T/web1-db/public.db?mode=ro" "SELECT value FROM meta WHERE key = 'central_rev'")"
 
+# 6. The fleet-wide lock. Off by default: web3's 40 failures above locked
+# nothing fleet-wide.
+check "fleet-deny is 0 (off) by default: no fleet lock yet" "" \
+	"$(central "SELECT fleet_locked_at FROM userdb.accounts WHERE user_id = $ALICE")"
+check "central set refuses a setting it does not have" 64 \
+	"$(admin central set fleet-lock 3 >/dev/null 2>&1; echo $?)"
+check "central set refuses a value that is not a number" 64 \
+	"$(admin central set fleet-deny -1 >/dev/null 2>&1; echo $?)"
+check "central set fleet-deny 8" "fleet-deny set to 8" "$(admin central set fleet-deny 8 2>&1)"
+check "central set fleet-deny-window 3600" "fleet-deny-window set to 3600" \
+	"$(admin central set fleet-deny-window 3600 2>&1)"
+# Start from an admin unlock, so that the earlier failures no longer count.
+admin sync >/dev/null
+check "the admin's user unlock" "user falice was not locked (0 failed logins cleared)" \
+	"$(admin user unlock falice 2>&1)"
+check "... sets unlocked_at centrally" 1 \
+	"$(central "SELECT count(*) FROM userdb.accounts WHERE user_id = $ALICE AND unlocked_at IS NOT NULL")"
+sleep 1 # failures are counted after the unlock's second
+for h in web1 web2 web3; do host_sync "$h" >/dev/null; done
+# web1: five failures, which lock alice on web1 itself (deny=5), as today.
+for i in 1 2 3 4 5; do pam web1 falice "bad $i" authenticate >/dev/null; done
+check "web1 locked alice locally at the fifth failure" refused \
+	"$(pam web1 falice 'alice password 1' authenticate)"
+check "web2 still lets alice in" ok "$(pam web2 falice 'alice password 1' authenticate)"
+check "web3 too" ok "$(pam web3 falice 'alice password 1' authenticate)"
+host_sync web1 >/dev/null
+check "six failures from web1 (the refused right password counts): no fleet lock yet" "" \
+	"$(central "SELECT fleet_locked_at FROM userdb.accounts WHERE user_id = $ALICE")"
+# web2: two more, eight in all.
+pam web2 falice 'bad 6' authenticate >/dev/null
+pam web2 falice 'bad 7' authenticate >/dev/null
+out=$(host_sync web2)
+check "web2's push locks alice fleet-wide, and says so" \
+	"pushed 1 queued login events to central (an account is now locked fleet-wide)" \
+	"$(printf '%s\n' "$out" | head -n1)"
+check "central has the fleet lock" 1 \
+	"$(central "SELECT count(*) FROM userdb.accounts WHERE user_id = $ALICE AND fleet_locked_at IS NOT NULL")"
+host_sync web3 >/dev/null
+check "on web3, after its sync, alice's right password is refused" refused \
+	"$(pam web3 falice 'alice password 1' authenticate)"
+check "... with the same message as a local lock" "Authentication failure" \
+	"$(grep -o 'Authentication failure' "$T/pam.out" | head -n1)"
+check "bob still logs in on web3" ok "$(pam web3 fbob 'bob password 1' authenticate)"
+check "web3's user show says alice is locked" '!' \
+	"$("$USERDB" --config "$T/web3.conf" user show falice --json | python3 -c 'import json,sys; print("!" if json.load(sys.stdin)["account"]["locked"] else "-")')"
+
+# 7. The admin's user unlock clears it everywhere.
+admin sync >/dev/null
+check "the admin box shows alice locked" "True" \
+	"$(admin user show falice --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"]["locked"])')"
+out=$(admin user unlock falice 2>&1)
+check "the admin's user unlock" "unlocked user falice (0 failed logins cleared)" "$out"
+check "central's fleet lock is gone" 0 \
+	"$(central "SELECT count(*) FROM userdb.accounts WHERE user_id = $ALICE AND fleet_locked_at IS NOT NULL")"
+for h in web1 web2 web3; do host_sync "$h" >/dev/null; done
+for h in web1 web2 web3; do
+	check "after its sync alice logs in on $h again" ok "$(pam "$h" falice 'alice password 1' authenticate)"
+done
+check "web1's own lock and count were cleared by the unlock" "0|" \
+	"$(sqlite3 -readonly "file:$T/web1-db/shadow.db?mode=ro" "SELECT failed_count || '|' || coalesce(locked_until, '') FROM accounts WHERE user_id = $ALICE")"
+
 echo "1..$n"
 [ "$failed" = 0 ]

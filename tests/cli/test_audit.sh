@@ -229,7 +229,7 @@ readonly_cmds="|user show|user list|role show|role list|email list|explain|log|t
 # The fleet commands change the central PostgreSQL database only: they send
 # the authpriv line but write no local row (tests/central runs them; their
 # line is not checked here, which would need a PostgreSQL in the namespace).
-readonly_cmds="$readonly_cmds|central init|host add|host allow|host deny|host list|host del|"
+readonly_cmds="$readonly_cmds|central init|central set|host add|host allow|host deny|host list|host del|"
 # central push-local needs a PostgreSQL too: tests/central/admin.sh runs it
 # and checks its local row.
 readonly_cmds="$readonly_cmds|central push-local|"

@@ -44,8 +44,8 @@ central_user(const char *id, const char *name, const char *uid, const char *hash
 	snprintf(home, sizeof(home), "/home/%s", name);
 	row(UDB_REPLICA_USERS, (const char *const[]){id, name, uid, uid, NULL, "First", "", home,
 						     "/bin/bash", "1700000000", "1700000000"});
-	row(UDB_REPLICA_ACCOUNTS,
-	    (const char *const[]){id, "19000", NULL, NULL, NULL, NULL, "0", "1", NULL, NULL});
+	row(UDB_REPLICA_ACCOUNTS, (const char *const[]){id, "19000", NULL, NULL, NULL, NULL, "0",
+							"1", NULL, NULL, NULL, NULL});
 	row(UDB_REPLICA_ACCOUNT_NAMES, (const char *const[]){name, id});
 	if (hash)
 		row(UDB_REPLICA_SECRETS, (const char *const[]){id, hash});
@@ -141,8 +141,8 @@ START_TEST(test_udb_replica_apply_commit_keeps_host_local_columns)
 	udb_account_free(a);
 	/* Central disables her and changes her aging. */
 	begin(false);
-	row(UDB_REPLICA_ACCOUNTS,
-	    (const char *const[]){"10", "19001", "1", "90", "7", NULL, "0", "0", NULL, NULL});
+	row(UDB_REPLICA_ACCOUNTS, (const char *const[]){"10", "19001", "1", "90", "7", NULL, "0",
+							"0", NULL, NULL, NULL, NULL});
 	commit(6);
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
 	ck_assert(!a->is_enabled);
@@ -150,6 +150,51 @@ START_TEST(test_udb_replica_apply_commit_keeps_host_local_columns)
 	ck_assert_int_eq(a->failed_count, 3);
 	ck_assert_int_eq(a->locked_until, T0 + 600);
 	ck_assert_str_eq(a->password_hash, HASH);
+	udb_account_free(a);
+}
+END_TEST
+
+/* An admin unlock (central's unlocked_at) newer than the host's last
+ * failure ends the host's own lock; an older one leaves it; a fleet lock
+ * (fleet_locked_at) locks whatever the host's count. */
+START_TEST(test_udb_replica_apply_commit_unlock_and_fleet_lock)
+{
+	char before[24], after[24], at_s[24];
+	struct udb_account *a = NULL;
+	enum udb_attempt at;
+
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(udb_attempt_record(fx.db, a, false, T0, 3, 600, &at), UDB_OK);
+	udb_account_free(a);
+	snprintf(before, sizeof(before), "%lld", (long long)(T0 - 10));
+	snprintf(after, sizeof(after), "%lld", (long long)(T0 + 10));
+	snprintf(at_s, sizeof(at_s), "%lld", (long long)(T0 + 5));
+	begin(false);
+	row(UDB_REPLICA_ACCOUNTS, (const char *const[]){"10", "19000", NULL, NULL, NULL, NULL, "0",
+							"1", NULL, NULL, before, NULL});
+	commit(6);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_int_eq(a->failed_count, 3);
+	ck_assert(udb_account_is_locked(a, T0 + 1));
+	udb_account_free(a);
+	begin(false);
+	row(UDB_REPLICA_ACCOUNTS, (const char *const[]){"10", "19000", NULL, NULL, NULL, NULL, "0",
+							"1", NULL, NULL, after, NULL});
+	commit(7);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_int_eq(a->failed_count, 0);
+	ck_assert(!udb_account_is_locked(a, T0 + 1));
+	udb_account_free(a);
+	begin(false);
+	row(UDB_REPLICA_ACCOUNTS, (const char *const[]){"10", "19000", NULL, NULL, NULL, NULL, "0",
+							"1", NULL, NULL, after, at_s});
+	commit(8);
+	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
+	ck_assert_int_eq(a->failed_count, 0);
+	ck_assert(udb_account_is_locked(a, T0 + 1000000));
+	ck_assert_int_eq(udb_attempt_record(fx.db, a, true, T0 + 20, 3, 600, &at), UDB_OK);
+	ck_assert_int_eq(at, UDB_ATTEMPT_LOCKED);
 	udb_account_free(a);
 }
 END_TEST
@@ -311,6 +356,7 @@ replica_suite(void)
 	tcase_add_checked_fixture(tc, setup_synced, NULL);
 	tcase_add_test(tc, test_udb_replica_apply_commit_new_rows_are_served);
 	tcase_add_test(tc, test_udb_replica_apply_commit_keeps_host_local_columns);
+	tcase_add_test(tc, test_udb_replica_apply_commit_unlock_and_fleet_lock);
 	tcase_add_test(tc, test_udb_replica_apply_commit_revoke_and_delete);
 	tcase_add_test(tc, test_udb_replica_apply_commit_same_name_new_user);
 	tcase_add_test(tc, test_udb_replica_apply_commit_swap_needs_full);
