@@ -104,6 +104,10 @@ struct udb_replica_apply {
 	bool all_secrets;
 	sqlite3_stmt *stage_row[UDB_REPLICA_COUNT];
 	sqlite3_stmt *stage_del[UDB_REPLICA_COUNT];
+	/* An incremental batch stages only the tables it is given rows or
+	 * tombstones of (the staging tables of the others may hold an earlier
+	 * batch's rows: they are neither read nor emptied). */
+	size_t n_rows[UDB_REPLICA_COUNT], n_del[UDB_REPLICA_COUNT];
 };
 
 const struct udb_replica_info *
@@ -213,10 +217,8 @@ udb_replica_apply_begin(struct udb_db *db, bool full, struct udb_replica_apply *
 	}
 	/* Users come and go with both files' rows (commit protocol, 3-4). */
 	udb_db_mark_cross_file(db);
-	/* Its own statements change users and accounts: keys.img follows. */
-	udb_db_mark_keys_changed(db);
 	r = exec(db, "PRAGMA defer_foreign_keys = ON");
-	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
+	for (unsigned t = 0; full && t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
 		r = stage_prepare(ap, (enum udb_replica_table)t);
 	if (r != UDB_OK) {
 		udb_replica_apply_abort(ap);
@@ -293,20 +295,34 @@ enum udb_result
 udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_replica_table t,
 		      const char *const *values)
 {
+	enum udb_result r = UDB_OK;
+
 	if ((unsigned)t >= UDB_REPLICA_COUNT)
 		return UDB_INVALID;
-	return stage(ap->stage_row[t], tables[t].n_columns, tables[t].blobs, values);
+	if (!ap->stage_row[t])
+		r = stage_prepare(ap, t);
+	if (r == UDB_OK)
+		r = stage(ap->stage_row[t], tables[t].n_columns, tables[t].blobs, values);
+	ap->n_rows[t] += r == UDB_OK;
+	return r;
 }
 
 enum udb_result
 udb_replica_apply_tombstone(struct udb_replica_apply *ap, enum udb_replica_table t,
 			    const char *const *pk)
 {
+	enum udb_result r = UDB_OK;
+
 	if ((unsigned)t >= UDB_REPLICA_COUNT)
 		return UDB_INVALID;
 	if (ap->full)
 		return UDB_OK;
-	return stage(ap->stage_del[t], tables[t].n_pk, 0, pk);
+	if (!ap->stage_del[t])
+		r = stage_prepare(ap, t);
+	if (r == UDB_OK)
+		r = stage(ap->stage_del[t], tables[t].n_pk, 0, pk);
+	ap->n_del[t] += r == UDB_OK;
+	return r;
 }
 
 /* Deletes the local rows of t named by its tombstones; a secret's
@@ -456,23 +472,49 @@ set_meta(struct udb_db *db, const char *key, int64_t value)
 	return r;
 }
 
+/* Whether keys.img can change with the batch: it holds users' names,
+ * their accounts' state and their keys. */
+static bool
+keys_touched(const struct udb_replica_apply *ap)
+{
+	static const enum udb_replica_table on[] = {UDB_REPLICA_USERS, UDB_REPLICA_SSH_KEYS,
+						    UDB_REPLICA_ACCOUNTS,
+						    UDB_REPLICA_ACCOUNT_NAMES};
+
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+		if (ap->full || ap->n_rows[on[i]] || ap->n_del[on[i]])
+			return true;
+	return false;
+}
+
 static enum udb_result
 apply_staged(struct udb_replica_apply *ap, int64_t rev, int64_t now)
 {
 	enum udb_result r = UDB_OK;
 
+	if (keys_touched(ap))
+		udb_db_mark_keys_changed(ap->db);
 	for (int t = UDB_REPLICA_COUNT - 1; t >= 0 && r == UDB_OK; t--)
-		r = ap->full ? delete_unmatched(ap->db, (enum udb_replica_table)t)
-			     : delete_tombstoned(ap->db, (enum udb_replica_table)t);
-	if (r == UDB_OK && ap->all_secrets && !ap->full)
-		r = delete_unmatched(ap->db, UDB_REPLICA_SECRETS);
-	if (r == UDB_OK && ap->all_secrets && !ap->full)
-		r = delete_unmatched(ap->db, UDB_REPLICA_SECOND_FACTORS);
+		if (ap->full)
+			r = delete_unmatched(ap->db, (enum udb_replica_table)t);
+		else if (ap->n_del[t])
+			r = delete_tombstoned(ap->db, (enum udb_replica_table)t);
+	/* Every visible secret was read again: what is not among them goes
+	 * (none at all: an empty staging table). */
+	for (unsigned i = 0; i < 2 && r == UDB_OK && ap->all_secrets && !ap->full; i++) {
+		enum udb_replica_table t = i ? UDB_REPLICA_SECOND_FACTORS : UDB_REPLICA_SECRETS;
+
+		if (!ap->stage_row[t])
+			r = stage_prepare(ap, t);
+		if (r == UDB_OK)
+			r = delete_unmatched(ap->db, t);
+	}
 	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
-		r = upsert_staged(ap->db, (enum udb_replica_table)t);
-	if (r == UDB_OK)
+		if (ap->full || ap->n_rows[t])
+			r = upsert_staged(ap->db, (enum udb_replica_table)t);
+	if (r == UDB_OK && (ap->full || ap->n_rows[UDB_REPLICA_USERS]))
 		r = refresh_passwd_entries(ap->db);
-	if (r == UDB_OK && ap->stage_row[UDB_REPLICA_ACCOUNTS])
+	if (r == UDB_OK && (ap->full || ap->n_rows[UDB_REPLICA_ACCOUNTS]))
 		r = apply_unlocks(ap->db);
 	if (r == UDB_OK)
 		r = set_meta(ap->db, "central_rev", rev);

@@ -6,7 +6,8 @@
 # pass after a revoke, `sync --verify`, and `sync --follow` picking a
 # change up by polling alone (no LISTEN through a pooler) all work there,
 # and an incremental pass costs few statements (each one a wait for the
-# pooled server session), counted in the server's statement log. Root only.
+# pooled server session), counted in the server's statement log, and
+# rebuilds keys.img only when what it holds changed. Root only.
 #
 # Run by meson (suite central) as `pooled.sh USERDB`.
 set -u
@@ -131,6 +132,20 @@ else
 		"$(tail -n +"$((mark + 1))" "$log" | grep 'statement: ' | head -n 40)"
 fi
 pg_super_psql -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
+
+# 2b. A revoke leaves keys.img (names, accounts, keys) alone: not rebuilt
+# (a new file has a new inode); a disable rebuilds it.
+ino() { stat -c %i "$T/web1-db/keys.img"; }
+before=$(ino)
+revoke 19
+"$USERDB" sync >/dev/null 2>&1
+check "a pass that only revokes does not rebuild keys.img" "$before" "$(ino)"
+psql_admin -c "BEGIN" -c "SELECT userdb.begin_change()" \
+	-c "UPDATE userdb.accounts SET is_enabled = 0 WHERE user_id = 20" -c "COMMIT" >/dev/null
+"$USERDB" sync >/dev/null 2>&1
+check "u20 is disabled on the host" 0 \
+	"$(sqlite3 "file:$T/web1-db/shadow.db?mode=ro" "SELECT is_enabled FROM accounts WHERE user_id = 20")"
+if [ "$before" != "$(ino)" ]; then pass "a pass that disables a user rebuilds keys.img"; else flunk "a disable rebuilds keys.img"; fi
 
 # 3. --verify compares every table through the pooler.
 out=$("$USERDB" sync --verify 2>&1); rc=$?
