@@ -169,6 +169,11 @@ check "web1's copy is at that revision (nothing between)" "$(central_rev)" "$(lo
 out=$(sync_host web1 --json)
 check "web1's next sync has nothing to apply" false \
 	"$(printf '%s' "$out" | python3 -c 'import json,sys; print(str(json.load(sys.stdin)["applied"]).lower())')"
+out=$(USERDB_CONF=$T/web1.conf "$USERDB" check 2>&1); rc=$?
+check "web1's store passes userdb check after the change" 0 "$rc"; [ "$rc" = 0 ] || echo "# $out"
+out=$(sync_host web1 --verify); rc=$?
+check "and matches central row for row (sync --verify finds no drift)" "0 no" \
+	"$rc $(printf '%s' "$out" | grep -qi 'drift\|full' && echo yes || echo no)"; [ "$rc" = 0 ] || echo "# $out"
 check "alice logs in on web1 with the new password" ok "$(try_login web1 alice 'alice new 2')"
 check "not with the old one" refused "$(try_login web1 alice "$ALICE_OLD")"
 
