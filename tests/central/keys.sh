@@ -43,7 +43,9 @@ check() { # check DESCRIPTION EXPECTED ACTUAL
 central() { pg_super_psql -c "$1"; }
 
 # The admin box: central init, two roles, alice (ops) and bob (dev).
-printf 'dbdir = %s/admin-db\nhash_method = sha512\nhash_cost = 1000\ncentral = %s\n' \
+# Ids far from any running process's uid: user del refuses a user whose
+# uid runs a process (on this machine, any test's).
+printf 'dbdir = %s/admin-db\nhash_method = sha512\nhash_cost = 1000\nuid_min = 71000\nuid_max = 71999\ngid_min = 71000\ngid_max = 71999\ncentral = %s\n' \
 	"$T" "$PG_CONNINFO" >"$T/admin.conf"
 adm() { "$USERDB" --config "$T/admin.conf" "$@"; }
 adm init >/dev/null || exit 99
