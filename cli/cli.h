@@ -287,6 +287,17 @@ struct cli_user_view {
 	size_t n_emails;
 	struct udb_account *account;
 	int64_t now;
+	/* The admin box of a fleet: the last login across the fleet that the
+	 * hosts pushed to central (fleet_login NONE on any other store). */
+	enum {
+		FLEET_LOGIN_NONE,
+		FLEET_LOGIN_NEVER,
+		FLEET_LOGIN_FOUND,
+		FLEET_LOGIN_UNREACHABLE
+	} fleet_login;
+	int64_t fleet_login_at;
+	char fleet_login_host[64];
+	char fleet_login_from[256];
 };
 enum udb_result out_user(struct cli *c, const struct cli_user_view *v);
 /* Every reason the account cannot log in at now ("disabled, locked"), or

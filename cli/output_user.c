@@ -91,6 +91,24 @@ cli_account_status(const struct udb_account *a, int64_t now, char *buf, size_t s
 }
 
 static struct json_object *
+json_fleet_login(const struct cli_user_view *v, bool *ok)
+{
+	struct json_object *o;
+
+	if (v->fleet_login != FLEET_LOGIN_FOUND)
+		return NULL;
+	o = json_object_new_object();
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	out_jset_time(o, "at", v->fleet_login_at, ok);
+	out_jset_str(o, "host", v->fleet_login_host, ok);
+	out_jset_str(o, "from", v->fleet_login_from[0] ? v->fleet_login_from : NULL, ok);
+	return o;
+}
+
+static struct json_object *
 json_account(const struct udb_account *a, int64_t now, bool *ok)
 {
 	struct json_object *o = json_object_new_object();
@@ -195,6 +213,17 @@ json_user(const struct cli_user_view *v)
 		out_jset_null(o, "emails", &ok);
 		out_jset_null(o, "account", &ok);
 	}
+	/* The admin box: the fleet's last login (null: none yet, or central
+	 * unreachable, which fleet_reachable tells apart). */
+	if (v->fleet_login != FLEET_LOGIN_NONE) {
+		struct json_object *f = json_fleet_login(v, &ok);
+
+		if (f)
+			out_jset(o, "fleet_last_login", f, &ok);
+		else
+			out_jset_null(o, "fleet_last_login", &ok);
+		out_jset_bool(o, "fleet_reachable", v->fleet_login != FLEET_LOGIN_UNREACHABLE, &ok);
+	}
 	return out_jprint(o, ok, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
 }
 
@@ -251,6 +280,33 @@ human_account(const struct udb_account *a, int64_t now)
 	login_line("last login", a->last_login_at, a->last_login_ip);
 	login_line("current login", a->current_login_at, a->current_login_ip);
 	out_kv_fmt("login count", "%" PRId64, a->login_count);
+}
+
+/* The admin box's line for the fleet's last login (cli.h). */
+static void
+human_fleet_login(const struct cli_user_view *v)
+{
+	char buf[32];
+
+	if (v->fleet_login == FLEET_LOGIN_NONE)
+		return;
+	/* Wider than the other keys: its own separator. */
+	printf("last login (fleet): ");
+	if (v->fleet_login == FLEET_LOGIN_UNREACHABLE) {
+		printf("not known: central database unreachable\n");
+		return;
+	}
+	if (v->fleet_login == FLEET_LOGIN_NEVER) {
+		printf("never\n");
+		return;
+	}
+	printf("%s on ", out_when(v->fleet_login_at, buf, sizeof(buf), "never"));
+	out_text(v->fleet_login_host);
+	if (v->fleet_login_from[0]) {
+		printf(" from ");
+		out_text(v->fleet_login_from);
+	}
+	putchar('\n');
 }
 
 static void
@@ -318,6 +374,7 @@ human_user(const struct cli_user_view *v)
 		       e->confirmed_at ? out_when(e->confirmed_at, b1, sizeof(b1), "-") : "");
 	}
 	human_account(v->account, v->now);
+	human_fleet_login(v);
 }
 
 enum udb_result

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "central.h"
 #include "cli.h"
 
 /* Users and accounts are read this many at a time. */
@@ -77,6 +78,28 @@ view_load(struct cli *c, struct cli_user_view *v)
 	return r;
 }
 
+/* On the admin box: the user's last login across the fleet, from central
+ * (schema 5's userdb.last_logins, which the hosts' syncs fill). Central
+ * unreachable is shown as such; the local fields are shown anyway. */
+static void
+fleet_login(struct cli *c, struct cli_user_view *v)
+{
+	struct udb_central_login login;
+	struct udb_central *central = NULL;
+	char err[256];
+
+	v->fleet_login = FLEET_LOGIN_UNREACHABLE;
+	if (udb_central_connect(c->cfg->central, &central, err, sizeof(err)) != UDB_OK)
+		return;
+	if (udb_central_last_login(central, v->user->id, &login) == UDB_OK) {
+		v->fleet_login = login.found ? FLEET_LOGIN_FOUND : FLEET_LOGIN_NEVER;
+		v->fleet_login_at = login.at;
+		snprintf(v->fleet_login_host, sizeof(v->fleet_login_host), "%s", login.host);
+		snprintf(v->fleet_login_from, sizeof(v->fleet_login_from), "%s", login.detail);
+	}
+	udb_central_close(central);
+}
+
 enum udb_result
 cmd_user_show(struct cli *c, int argc, char **argv)
 {
@@ -134,6 +157,8 @@ cmd_user_show(struct cli *c, int argc, char **argv)
 		return report_user(r, name);
 	r = view_load(c, &v);
 	if (r == UDB_OK) {
+		if (c->cfg->central && !c->cfg->host)
+			fleet_login(c, &v);
 		if (c->public_only)
 			out_note("the shadow file is not readable: emails and account state are "
 				 "not shown");

@@ -217,5 +217,32 @@ done
 check "web1's own lock and count were cleared by the unlock" "0|" \
 	"$(sqlite3 -readonly "file:$T/web1-db/shadow.db?mode=ro" "SELECT failed_count || '|' || coalesce(locked_until, '') FROM accounts WHERE user_id = $ALICE")"
 
+# 8. The admin's user show: the fleet's last login, with its host.
+check "bob logs in on web2" ok "$(pam web2 fbob 'bob password 1' authenticate acct_mgmt open_session close_session)"
+check "before web2's sync the admin box shows bob never logged in" "last login (fleet): never" \
+	"$(admin user show fbob | grep '^last login (fleet)' | tr -s ' ')"
+host_sync web2 >/dev/null
+line=$(admin user show fbob | grep '^last login (fleet)' | tr -s ' ')
+case $line in
+"last login (fleet): 20"*" on web2 from 192.0.2.7") pass "the admin's user show: last login (fleet) on web2" ;;
+*) flunk "the admin's user show: last login (fleet) on web2" "got: $line" ;;
+esac
+check "user show --json: fleet_last_login" "web2|192.0.2.7|True|True" \
+	"$(admin --json user show fbob | python3 -c 'import json,sys; d=json.load(sys.stdin); f=d["fleet_last_login"]; print("%s|%s|%s|%s" % (f["host"], f["from"], f["at"] is not None, d["fleet_reachable"]))')"
+check "alice's last login is still the one on web1" "web1" \
+	"$(admin --json user show falice | python3 -c 'import json,sys; print(json.load(sys.stdin)["fleet_last_login"]["host"])')"
+check "a host's user show has no fleet line" "" \
+	"$("$USERDB" --config "$T/web2.conf" user show fbob | grep '^last login (fleet)')"
+# Central unreachable: said so, the local fields still shown.
+sed "s/port=$PG_PORT/port=$((PG_PORT + 1))/" "$ADMIN_CONF" >"$T/admin-down.conf"
+out=$("$USERDB" --config "$T/admin-down.conf" user show fbob 2>&1); rc=$?
+check "central unreachable: user show still exits 0" 0 "$rc"
+check "... and says the fleet's last login is not known" \
+	"last login (fleet): not known: central database unreachable" \
+	"$(printf '%s\n' "$out" | grep '^last login (fleet)' | tr -s ' ')"
+check "... with the local fields" "user: fbob" "$(printf '%s\n' "$out" | head -n1 | tr -s ' ')"
+check "... and in JSON fleet_reachable false" "None|False" \
+	"$("$USERDB" --config "$T/admin-down.conf" --json user show fbob 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s|%s" % (d["fleet_last_login"], d["fleet_reachable"]))')"
+
 echo "1..$n"
 [ "$failed" = 0 ]
