@@ -2,13 +2,19 @@
  * central rows and tombstones applied in one local transaction, read back
  * through the same lookups NSS and PAM use. No PostgreSQL: the rows are
  * what a sync pass would hand over. */
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "attempt.h"
 #include "fixture.h"
 #include "group.h"
+#include "image.h"
 #include "replica.h"
 #include "user.h"
 
@@ -154,6 +160,51 @@ START_TEST(test_udb_replica_apply_commit_keeps_host_local_columns)
 }
 END_TEST
 
+static void *
+map_file(const char *name, size_t *ret_len)
+{
+	struct stat st;
+	void *map;
+	int fd = open(fx_dbfile(name), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	close(fd);
+	*ret_len = (size_t)st.st_size;
+	return map;
+}
+
+/* The lock end the installed shadow image (base and delta, as the NSS
+ * module reads them) shows for name. */
+static int64_t
+image_locked_until(const char *name)
+{
+	size_t len = 0, delta_len = 0;
+	struct udb_img_shadow a;
+	void *map, *delta;
+	struct udb_img img;
+	int64_t until;
+
+	map = map_file(UDB_SHADOW_IMAGE_FILE, &len);
+	ck_assert_ptr_nonnull(map);
+	ck_assert_int_eq(udb_img_open(map, len, UDB_IMG_SHADOW, &img), UDB_OK);
+	delta = map_file(UDB_SHADOW_DELTA_FILE, &delta_len);
+	if (delta) {
+		enum udb_result r = udb_img_attach_delta(&img, delta, delta_len);
+
+		ck_assert(r == UDB_OK || r == UDB_NOT_FOUND);
+	}
+	ck_assert_int_eq(udb_img_account_by_name(&img, name, &a), UDB_OK);
+	until = a.account.locked_until;
+	munmap(map, len);
+	if (delta)
+		munmap(delta, delta_len);
+	return until;
+}
+
 /* An admin unlock (central's unlocked_at) newer than the host's last
  * failure ends the host's own lock; an older one leaves it; a fleet lock
  * (fleet_locked_at) locks whatever the host's count. */
@@ -185,6 +236,7 @@ START_TEST(test_udb_replica_apply_commit_unlock_and_fleet_lock)
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
 	ck_assert_int_eq(a->failed_count, 0);
 	ck_assert(!udb_account_is_locked(a, T0 + 1));
+	ck_assert_int_eq(image_locked_until("alice"), 0);
 	udb_account_free(a);
 	begin(false);
 	row(UDB_REPLICA_ACCOUNTS, (const char *const[]){"10", "19000", NULL, NULL, NULL, NULL, "0",
@@ -193,6 +245,8 @@ START_TEST(test_udb_replica_apply_commit_unlock_and_fleet_lock)
 	ck_assert_int_eq(udb_account_by_name(fx.db, "alice", &a), UDB_OK);
 	ck_assert_int_eq(a->failed_count, 0);
 	ck_assert(udb_account_is_locked(a, T0 + 1000000));
+	/* The shadow entry NSS serves shows it too (its "!"). */
+	ck_assert_int_eq(image_locked_until("alice"), INT64_MAX);
 	ck_assert_int_eq(udb_attempt_record(fx.db, a, true, T0 + 20, 3, 600, &at), UDB_OK);
 	ck_assert_int_eq(at, UDB_ATTEMPT_LOCKED);
 	udb_account_free(a);
