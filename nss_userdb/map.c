@@ -123,6 +123,8 @@ open_dbdir(int *ret_fd, struct udb_config **ret_cfg)
 	return UDB_OK;
 }
 
+#define HUGE_MAPPING (2u << 20)
+
 /* Maps file (in dirfd) read-only after checking it may be trusted.
  * min_len: the least size that makes sense. */
 static enum udb_result
@@ -152,6 +154,14 @@ map_file(int dirfd, const char *file, size_t min_len, void **ret_map, size_t *re
 		r = result_from_errno(errno);
 		goto out;
 	}
+	/* Pages read in by this mapping's faults come in 2 MiB pieces that
+	 * one TLB entry maps (a lookup touches two random places of a file
+	 * of hundreds of MB): at 1M users, 207 of 208 MB of nss.img were
+	 * mapped that way after it was read in by faults, against 166 MB
+	 * without (FilePmdMapped, Linux 6.18, ext4). A kernel without it
+	 * says EINVAL, and nothing changes. */
+	if ((size_t)st.st_size >= HUGE_MAPPING)
+		(void)madvise(map, (size_t)st.st_size, MADV_HUGEPAGE);
 	*ret_map = map;
 	*ret_len = (size_t)st.st_size;
 out:
