@@ -6,6 +6,7 @@
  * (base and delta) reads back through common/image_read.c as the store
  * says, and that rebuilding the bases (compaction) changes no answer. */
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,49 @@ START_TEST(test_stale_base_rebuilt_by_next_write)
 	view_open(&v, UDB_IMG_PUBLIC);
 	ck_assert(!v.img.has_delta);
 	ck_assert_int_eq(udb_img_user_by_name(&v.img, "alice", &u), UDB_OK);
+	view_close(&v);
+}
+END_TEST
+
+/* Sets the format version in the installed file's header. */
+static void
+set_format_version(const char *name, uint32_t version)
+{
+	int fd = open(fx_dbfile(name), O_RDWR | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(
+		pwrite(fd, &version, sizeof(version), offsetof(struct udb_img_header, version)),
+		(ssize_t)sizeof(version));
+	close(fd);
+}
+
+/* A base of the previous format (version 2, before the records held their
+ * entries inline) is refused by readers, never read with this format's
+ * layout, and rebuilt by `userdb init` (udb_db_init) and by the next
+ * write. */
+START_TEST(test_old_format_base_rebuilt)
+{
+	struct udb_img_passwd u;
+	struct udb_img img;
+	struct view v;
+	size_t len;
+	void *map;
+
+	add_user("alice");
+	set_format_version(UDB_IMAGE_FILE, UDB_IMG_VERSION - 1);
+	map = map_image(UDB_IMAGE_FILE, &len);
+	ck_assert_int_eq(udb_img_open(map, len, UDB_IMG_PUBLIC, &img), UDB_SCHEMA);
+	munmap(map, len);
+	ck_assert_int_eq(udb_db_init(fx.dbdir, NULL), UDB_OK);
+	view_open(&v, UDB_IMG_PUBLIC);
+	ck_assert_int_eq(udb_img_user_by_name(&v.img, "alice", &u), UDB_OK);
+	view_close(&v);
+	set_format_version(UDB_IMAGE_FILE, UDB_IMG_VERSION - 1);
+	add_user("bob");
+	view_open(&v, UDB_IMG_PUBLIC);
+	ck_assert_int_eq(udb_img_user_by_name(&v.img, "alice", &u), UDB_OK);
+	ck_assert_int_eq(udb_img_user_by_name(&v.img, "bob", &u), UDB_OK);
 	view_close(&v);
 }
 END_TEST
@@ -515,6 +559,7 @@ image_write_suite(void)
 
 	tc = fx_tcase(s, "udb_image_build", true);
 	tcase_add_test(tc, test_commit_publishes_both_deltas);
+	tcase_add_test(tc, test_old_format_base_rebuilt);
 	tcase_add_test(tc, test_login_bookkeeping_publishes_nothing);
 	tcase_add_test(tc, test_account_change_publishes_shadow_only);
 	tcase_add_test(tc, test_image_reads_back);
