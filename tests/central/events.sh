@@ -55,7 +55,11 @@ admin central init >/dev/null || exit 99
 admin role add fleetstaff >/dev/null || exit 99
 printf 'alice password 1\n' | admin user add falice --role fleetstaff --password-stdin >/dev/null || exit 99
 printf 'bob password 1\n' | admin user add fbob --role fleetstaff --password-stdin >/dev/null || exit 99
+# fcarol holds a role no host allows: she may log in on none of them.
+admin role add fleetadmins >/dev/null || exit 99
+printf 'carol password 1\n' | admin user add fcarol --role fleetadmins --password-stdin >/dev/null || exit 99
 ALICE=$(central "SELECT id FROM userdb.users WHERE username = 'falice'")
+CAROL=$(central "SELECT id FROM userdb.users WHERE username = 'fcarol'")
 
 # The hosts, enrolled as the README says, each with its own store and PAM
 # stack: deny=5 locks locally at the fifth failure, as today.
@@ -147,6 +151,14 @@ check "a login that is not a host's may not push" "not an enrolled host" \
 check "a malformed push is refused and records nothing" "malformed|0" \
 	"$(pg_psql "$W1" -c "SELECT userdb.host_push('00aa', '{$ALICE}', '{failure}', '{2}', '{1}', '{1}', '{}')" 2>&1 | grep -o 'malformed')|$(central "SELECT count(*) FROM userdb.events WHERE host = 'web1' AND count = 1")"
 
+# A compromised host (its own login) reporting a user who may not log in
+# there: nothing is counted against her, and no last login.
+pg_psql "$W1" -c "SELECT userdb.host_push('00aa', '{$CAROL,$CAROL}', '{failure,login}', '{10,11}', '{50,1}', '{1,1}', '{x,x}')" >/dev/null
+check "host_push takes no failure or login of a user who may not log in on the host" "0|0" \
+	"$(central "SELECT count(*) FROM userdb.events WHERE user_id = $CAROL")|$(central "SELECT count(*) FROM userdb.last_logins WHERE user_id = $CAROL")"
+check "host_event refuses a user who may not log in on the host" "may not log in on host web1|0" \
+	"$(pg_psql "$W1" -c "SELECT userdb.host_event($CAROL, 'failure', 1, 'x')" 2>&1 | grep -o 'may not log in on host web1')|$(central "SELECT count(*) FROM userdb.events WHERE user_id = $CAROL")"
+
 # 5. A login is queued by the session and pushed: central has its host.
 check "alice logs in on web1" ok "$(pam web1 falice 'alice password 1' authenticate acct_mgmt open_session close_session)"
 check "web1 queued the login" "1|1" "$(outbox web1)"
@@ -175,6 +187,11 @@ check "... sets unlocked_at centrally" 1 \
 	"$(central "SELECT count(*) FROM userdb.accounts WHERE user_id = $ALICE AND unlocked_at IS NOT NULL")"
 sleep 1 # failures are counted after the unlock's second
 for h in web1 web2 web3; do host_sync "$h" >/dev/null; done
+# With the total set, a host reporting fcarol's failures by the hundred
+# still locks her nowhere.
+pg_psql "$W1" -c "SELECT userdb.host_push('00aa', '{$CAROL}', '{failure}', '{20}', '{500}', '{$(date +%s)}', '{x}')" >/dev/null
+check "failures reported by a host fcarol may not log in on do not lock her fleet-wide" "" \
+	"$(central "SELECT fleet_locked_at FROM userdb.accounts WHERE user_id = $CAROL")"
 # web1: five failures, which lock alice on web1 itself (deny=5), as today.
 for i in 1 2 3 4 5; do pam web1 falice "bad $i" authenticate >/dev/null; done
 check "web1 locked alice locally at the fifth failure" refused \
@@ -243,6 +260,12 @@ check "... and says the fleet's last login is not known" \
 check "... with the local fields" "user: fbob" "$(printf '%s\n' "$out" | head -n1 | tr -s ' ')"
 check "... and in JSON fleet_reachable false" "None|False" \
 	"$("$USERDB" --config "$T/admin-down.conf" --json user show fbob 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s|%s" % (d["fleet_last_login"], d["fleet_reachable"]))')"
+
+# 9. A compromised host setting a password of its own users cannot date it
+# past central's clock (password_changed_at decides when it expires).
+pg_psql "$W1" -c "SELECT userdb.host_set_password($ALICE, '\$6\$salt\$hash', 99999999999)" >/dev/null
+check "host_set_password dated in the future is dated central's now" 1 \
+	"$(central "SELECT count(*) FROM userdb.accounts WHERE user_id = $ALICE AND password_changed_at <= extract(epoch FROM now()) + 1")"
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -264,6 +264,11 @@ host_sql -c "SELECT userdb.host_event(10, 'failure', 1234, 'ssh')" >/dev/null
 check "a host reports events through host_event(), under its own name" \
 	"$(admin_sql -c "SELECT host || ' ' || user_id || ' ' || kind || ' ' || at FROM userdb.events")" \
 	"web1 10 failure 1234"
+# User 11's grants name no role allowed on web1 (yet).
+out=$(host_sql -c "SELECT userdb.host_event(11, 'failure', 1234, 'ssh')" 2>&1)
+check "a host may not report events of a user who may not log in on it" \
+	"$(printf '%s' "$out" | grep -o 'may not log in on host web1')|$(admin_sql -c "SELECT count(*) FROM userdb.events WHERE user_id = 11")" \
+	"may not log in on host web1|0"
 
 # allow / deny
 before=$(rev)
