@@ -299,7 +299,8 @@ udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_replica_table t,
 
 	if ((unsigned)t >= UDB_REPLICA_COUNT)
 		return UDB_INVALID;
-	if (!ap->stage_row[t])
+	r = udb_replica_check_row(t, values);
+	if (r == UDB_OK && !ap->stage_row[t])
 		r = stage_prepare(ap, t);
 	if (r == UDB_OK)
 		r = stage(ap->stage_row[t], tables[t].n_columns, tables[t].blobs, values);

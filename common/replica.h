@@ -82,6 +82,11 @@ struct udb_replica_apply;
 /* Starts a batch on a write handle: begins the write transaction. */
 enum udb_result udb_replica_apply_begin(struct udb_db *db, bool full,
 					struct udb_replica_apply **ret_apply);
+/* Whether a row of table t (info->n_columns values) keeps the rules a
+ * local write keeps: valid names, uid and gid not 0, fields that fit a
+ * passwd, group, shadow or authorized_keys line. UDB_INVALID if not.
+ * udb_replica_apply_row checks every row with it (replica_check.c). */
+enum udb_result udb_replica_check_row(enum udb_replica_table t, const char *const *values);
 /* Adds one row of table t: info->n_columns values (NULL for SQL NULL). */
 enum udb_result udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_replica_table t,
 				      const char *const *values);

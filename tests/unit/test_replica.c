@@ -17,6 +17,7 @@
 #include "image.h"
 #include "replica.h"
 #include "user.h"
+#include "validate.h"
 
 #define HASH "$6$salt$abcdefghijklmnopqrstuvwxyz"
 
@@ -390,6 +391,65 @@ START_TEST(test_udb_replica_apply_abort_changes_nothing)
 }
 END_TEST
 
+/* Rows a damaged or hostile central could send: each refused, and the
+ * batch they were in, aborted, changes nothing. */
+static void
+refused(enum udb_replica_table t, const char *const *values)
+{
+	ck_assert_int_eq(udb_replica_apply_row(ap, t, values), UDB_INVALID);
+}
+
+static void
+refused_user(const char *name, const char *uid, const char *gid, const char *first,
+	     const char *home)
+{
+	refused(UDB_REPLICA_USERS,
+		(const char *const[]){"10", name, uid, gid, NULL, first, "", home, "/bin/bash",
+				      "1700000000", "1700000000"});
+}
+
+START_TEST(test_udb_replica_apply_row_refuses_hostile_rows)
+{
+	char long_hash[UDB_HASH_MAX + 2];
+
+	memset(long_hash, 'a', sizeof(long_hash) - 1);
+	long_hash[0] = '$';
+	long_hash[sizeof(long_hash) - 1] = '\0';
+	begin(false);
+	refused_user("alice", "0", "2001", "First", "/home/alice");
+	refused_user("alice", "2001", "0", "First", "/home/alice");
+	refused_user("alice", "-1", "2001", "First", "/home/alice");
+	refused_user("alice", "4294967295", "2001", "First", "/home/alice");
+	refused_user("Alice:x", "2001", "2001", "First", "/home/alice");
+	refused_user("alice\nroot", "2001", "2001", "First", "/home/alice");
+	refused_user("", "2001", "2001", "First", "/home/alice");
+	refused_user("alice", "2001", "2001", "a:0:0", "/home/alice");
+	refused_user("alice", "2001", "2001", "First", "/root:/bin/sh");
+	refused_user("alice", "2001", "2001", "First", "home");
+	refused(UDB_REPLICA_ROLES, (const char *const[]){"1", "ops", "0", "", "1700000000"});
+	refused(UDB_REPLICA_ROLES, (const char *const[]){"1", "o:ps", "3001", "", "1700000000"});
+	refused(UDB_REPLICA_ROLE_PERMISSIONS, (const char *const[]){"1", "ssh login"});
+	refused(UDB_REPLICA_ACCOUNT_NAMES, (const char *const[]){"ro:ot", "10"});
+	refused(UDB_REPLICA_SECRETS, (const char *const[]){"10", ""});
+	refused(UDB_REPLICA_SECRETS, (const char *const[]){"10", "$6$a:b"});
+	refused(UDB_REPLICA_SECRETS, (const char *const[]){"10", "$6$a\n$6$b"});
+	refused(UDB_REPLICA_SECRETS, (const char *const[]){"10", long_hash});
+	refused(UDB_REPLICA_SSH_KEYS, (const char *const[]){"1", "10", "ssh-ed25519", "AAAA", "",
+							    "me\nssh-ed25519 AAAB other",
+							    "SHA256:x", "1700000000", NULL});
+	udb_replica_apply_abort(ap);
+	ap = NULL;
+	ck_assert_uint_eq(uid_of("alice"), 2001);
+	ck_assert_str_eq(members_of("ops"), "alice");
+	ck_assert_int_eq(local_rev(), 5);
+	/* The same rows with the fields fixed are taken. */
+	begin(false);
+	central_user("10", "alice", "2002", "$y$j9T$salt$hash");
+	commit(6);
+	ck_assert_uint_eq(uid_of("alice"), 2002);
+}
+END_TEST
+
 START_TEST(test_udb_replica_state_never_synced)
 {
 	int64_t rev = -1, at = -1;
@@ -418,6 +478,7 @@ replica_suite(void)
 	tcase_add_test(tc, test_udb_replica_apply_commit_secret_tombstone_wipes_hash);
 	tcase_add_test(tc, test_udb_replica_apply_commit_full_drops_what_central_lacks);
 	tcase_add_test(tc, test_udb_replica_apply_abort_changes_nothing);
+	tcase_add_test(tc, test_udb_replica_apply_row_refuses_hostile_rows);
 	tc = fx_tcase(s, "udb_replica_state", true);
 	tcase_add_test(tc, test_udb_replica_state_never_synced);
 	return s;
