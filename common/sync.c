@@ -301,16 +301,20 @@ fetch_all(struct pass *p, enum udb_replica_table t, const char *query, int kind)
 	struct udb_sync_report *rep = p->rep;
 	PGresult *res = NULL;
 	enum udb_result r;
-	char sql[2048];
+	/* query may list many user ids (read_granted): sized to fit. */
+	size_t size = strlen(query) + 128;
+	char *sql = malloc(size);
 	unsigned c = p->cursors++;
 	int n;
 
+	if (!sql)
+		return UDB_NO_MEMORY;
 	/* The DECLARE and the first FETCH in one round trip. */
-	snprintf(sql, sizeof(sql),
+	snprintf(sql, size,
 		 "DECLARE udb_rows%u NO SCROLL CURSOR FOR %s; FETCH " FETCH_ROWS " FROM udb_rows%u",
 		 c, query, c);
 	r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
-	snprintf(sql, sizeof(sql), "FETCH " FETCH_ROWS " FROM udb_rows%u", c);
+	snprintf(sql, size, "FETCH " FETCH_ROWS " FROM udb_rows%u", c);
 	while (r == UDB_OK) {
 		n = PQntuples(res);
 		if (PQnfields(res) > MAX_COLUMNS)
@@ -323,6 +327,7 @@ fetch_all(struct pass *p, enum udb_replica_table t, const char *query, int kind)
 			break;
 		r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
 	}
+	free(sql);
 	return r;
 }
 

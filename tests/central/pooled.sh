@@ -133,6 +133,16 @@ else
 fi
 pg_super_psql -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
 
+# 2a. One change revoking 500 users: the pass names them all to read
+# their secrets again (a statement longer than a fixed buffer would hold).
+psql_admin -c "BEGIN" -c "SELECT userdb.begin_change()" \
+	-c "DELETE FROM userdb.user_roles WHERE user_id BETWEEN 1001 AND 1500" -c "COMMIT" >/dev/null
+rev=$(psql_admin -c 'SELECT rev FROM userdb.state')
+out=$("$USERDB" sync 2>&1); rc=$?
+check "a pass after revoking 500 users succeeds" "0 synced to revision $rev from $((rev - 1)): 0 rows, 1000 deletions" "$rc $out"
+check "their 500 hashes are wiped on the host" 0 \
+	"$(sqlite3 "file:$T/web1-db/shadow.db?mode=ro" "SELECT count(*) FROM accounts WHERE user_id BETWEEN 1001 AND 1500 AND password_hash IS NOT NULL")"
+
 # 2b. A revoke leaves keys.img (names, accounts, keys) alone: not rebuilt
 # (a new file has a new inode); a disable rebuilds it.
 ino() { stat -c %i "$T/web1-db/keys.img"; }
