@@ -291,6 +291,11 @@ take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, int kin
 			p->rep->rows++;
 		}
 	}
+	if (r == UDB_INVALID)
+		snprintf(p->rep->detail, sizeof(p->rep->detail),
+			 "central sent a row of %s that breaks this host's rules (a name, id, "
+			 "path or hash no local write could set): nothing applied",
+			 udb_replica_info(t)->name);
 	return r;
 }
 

@@ -295,6 +295,26 @@ else
 	pass "# SKIP pamtester not installed"
 fi
 
+# 11a. A central that sends what no local write could set (damaged, or an
+# attacker's): the pass is refused with the reason, nothing applied.
+before=$(wrap getent passwd alice)
+hash_before=$(hash_of alice)
+central "UPDATE userdb.users SET uid = 0 WHERE id = 10;"
+out=$("$USERDB" sync 2>&1); rc=$?
+check "a user of uid 0 from central: sync fails" 1 "$([ "$rc" != 0 ] && echo 1)"
+check "... saying why" "central sent a row of users that breaks this host's rules" \
+	"$(printf '%s\n' "$out" | grep -o "central sent a row of users that breaks this host's rules")"
+check "... and alice is served as before" "$before" "$(wrap getent passwd alice)"
+central "UPDATE userdb.users SET uid = 10001 WHERE id = 10; UPDATE userdb.secrets SET password_hash = 'x:0:0:::' WHERE user_id = 10;"
+out=$("$USERDB" sync 2>&1); rc=$?
+check "a hash with ':' from central: sync fails" "1 central sent a row of secrets" \
+	"$([ "$rc" != 0 ] && echo 1) $(printf '%s\n' "$out" | grep -o 'central sent a row of secrets')"
+check "... and alice's hash is the one before" "$hash_before" "$(hash_of alice)"
+central "UPDATE userdb.secrets SET password_hash = '$hash_before' WHERE user_id = 10;"
+out=$("$USERDB" sync 2>&1); rc=$?
+check "central repaired: the next sync applies" 0 "$rc"
+check "... and alice is served as before" "$before" "$(wrap getent passwd alice)"
+
 # 11b. The host's store is a copy: a change made on it is refused, nothing
 # changed; what is the host's own (failed logins, second factors; keys are replicated: tests/central/keys.sh) is not.
 before=$(wrap getent passwd | grep -c .)
