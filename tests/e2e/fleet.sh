@@ -30,7 +30,11 @@
 #      shows the new uid only, the old uid is gone; a deleted user is gone;
 #   6. `passwd` on hosta: the new password logs in on hostb after its sync,
 #      the old one no longer; with central stopped `passwd` fails with the
-#      message and neither password nor copy changes.
+#      message and neither password nor copy changes;
+#   7. with `central set fleet-deny 4`, two wrong ssh passwords on hosta and
+#      two on hostb lock the user on all three hosts (ssh and sudo with the
+#      right password refused, hostc included); the admin's `user unlock`
+#      lets the user in on all three again.
 #
 # Run by meson as e2e-fleet (CENTRAL_PASSWD_PATH: where the module looks
 # for userdb-central-passwd, which is installed there inside the namespace):
@@ -438,3 +442,35 @@ e2e_expect_fail "6. ... the one refused does not" on hosta host_ssh ivy "$PW3" i
 pg_resume || _e2e_die "could not start central again"
 e2e_expect_output "6. central back: central holds the hash hosta has" '^1$' \
 	pg_psql "$PG_CONNINFO" -c "SELECT count(*) FROM userdb.secrets s JOIN userdb.users u ON u.id = s.user_id WHERE u.username = 'ivy' AND s.password_hash = '$hash_a'"
+
+# --------------------------- 7. failures on two hosts lock on the third --
+
+# locked_on HOST USER: the shadow entry on HOST shows USER locked ('!').
+locked_on() { [[ $(on "$1" getent shadow "$2" | cut -d: -f2) == '!'* ]]; }
+unlocked_on() { ! locked_on "$@"; }
+
+setup udb central set fleet-deny 4
+user_add jack fleet
+synced_all 30 || _e2e_die "the hosts did not sync jack within 30 s"
+for h in hosta hostb; do
+	for i in 1 2; do
+		e2e_expect_fail "7. a wrong password for jack over ssh on $h ($i)" \
+			on "$h" host_ssh jack "$PW-wrong" id -un
+	done
+done
+t0=$SECONDS
+if wait_until 30 locked_on hostc jack; then
+	echo "# hostc showed jack locked $((SECONDS - t0)) s after the fourth failure"
+fi
+for h in "${HOSTS[@]}"; do
+	e2e_expect_fail "7. four failures across hosta and hostb lock jack on $h: his password is refused" \
+		on "$h" host_ssh jack "$PW" id -un
+	e2e_expect_fail "7. ... and by sudo on $h" on "$h" host_sudo jack "$PW" id -un
+done
+setup udb user unlock jack
+wait_until 30 unlocked_on hostc jack
+for h in "${HOSTS[@]}"; do
+	wait_until 30 on "$h" host_ssh jack "$PW" true
+	e2e_expect_output "7. after user unlock on the admin box jack logs in on $h" '^jack$' \
+		on "$h" host_ssh jack "$PW" id -un
+done
