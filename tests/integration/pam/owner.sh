@@ -43,7 +43,8 @@ failed=0
 check() { # WHAT COMMAND...
 	what=$1
 	shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=1; fi
+	out=
+	if "$@"; then echo "ok: $what"; else echo "FAIL: $what: $out"; failed=1; fi
 }
 
 # pam USER INPUT OPERATION...: pamtester's output in $out, its status returned
