@@ -39,7 +39,8 @@ enum udb_result udb_hash_verify(const struct udb_config *cfg, const char *passwo
  * a hash of password in the configured method is made on a second thread
  * while the outdated one is verified. When the password is right, that
  * hash is *ret_new_hash (the caller frees it with udb_secret_free) to
- * replace the outdated one; otherwise *ret_new_hash is NULL. An outdated
+ * replace the outdated one, except on a fleet host (cfg->host), whose
+ * hashes are central's; otherwise *ret_new_hash is NULL. An outdated
  * hash that is slower than the configured method is not sped up. */
 enum udb_result udb_hash_verify_timed(const struct udb_config *cfg, const char *password,
 				      const char *hash, char **ret_new_hash);

@@ -156,6 +156,10 @@ sync_host web1 >/dev/null
 sync_host web2 >/dev/null
 check "alice logs in on web1 with her password" ok "$(try_login web1 alice "$ALICE_OLD")"
 check "and on web2" ok "$(try_login web2 alice "$ALICE_OLD")"
+# The hosts' hash_method (the default) is not central's sha512crypt: a
+# login there still leaves the hash alone, it is central's.
+check "a login on a host does not re-hash its copy of central's hash" "$alice_hash" \
+	"$(local_hash web1 alice)"
 
 # 1. Root changes alice's password on web1: central has it first, then web1.
 rev_before=$(central_rev)
