@@ -3,12 +3,14 @@
  * that a central database that is damaged or hostile (or an admin box of
  * another userdb version) cannot put on a host a name NSS could not serve,
  * uid or gid 0, a field that breaks a passwd, group or shadow line, or an
- * authorized_keys line of its own. A row that breaks a rule is UDB_INVALID
+ * authorized_keys line of its own or
+ * longer than a local one. A row that breaks a rule is UDB_INVALID
  * and the whole batch is refused (the caller aborts it). Called by
  * replica.c. */
 #include <string.h>
 
 #include "replica.h"
+#include "sshkey.h"
 #include "validate.h"
 
 /* A uid or gid the host may hand out: a decimal id other than root's. */
@@ -59,6 +61,7 @@ valid_key_field(const char *s)
 enum udb_result
 udb_replica_check_row(enum udb_replica_table t, const char *const *v)
 {
+	const char *why = NULL;
 	bool ok = true;
 
 	switch (t) {
@@ -82,6 +85,18 @@ udb_replica_check_row(enum udb_replica_table t, const char *const *v)
 	case UDB_REPLICA_SSH_KEYS:
 		for (unsigned i = 2; i <= 6; i++)
 			ok = ok && valid_key_field(v[i]);
+		/* As ssh-key add: a known type, a blob that fits a line,
+		 * options and comment as OpenSSH takes them. */
+		ok = ok && v[2] && udb_sshkey_known_type(v[2], strlen(v[2])) && v[3] &&
+		     strnlen(v[3], UDB_SSHKEY_LINE_MAX + 1) <= UDB_SSHKEY_LINE_MAX &&
+		     (!v[4] || udb_sshkey_valid_options(v[4], &why)) &&
+		     (!v[5] || udb_sshkey_valid_comment(v[5]));
+		break;
+	case UDB_REPLICA_USER_EMAILS:
+		ok = udb_valid_email(v[2]);
+		break;
+	case UDB_REPLICA_HOST_ROLES:
+		ok = udb_valid_host_name(v[0]);
 		break;
 	default:
 		break;

@@ -16,6 +16,7 @@
 #include "group.h"
 #include "image.h"
 #include "replica.h"
+#include "sshkey.h"
 #include "user.h"
 #include "validate.h"
 
@@ -410,11 +411,13 @@ refused_user(const char *name, const char *uid, const char *gid, const char *fir
 
 START_TEST(test_udb_replica_apply_row_refuses_hostile_rows)
 {
-	char long_hash[UDB_HASH_MAX + 2];
+	char long_hash[UDB_HASH_MAX + 2], big_blob[UDB_SSHKEY_LINE_MAX + 2];
 
 	memset(long_hash, 'a', sizeof(long_hash) - 1);
 	long_hash[0] = '$';
 	long_hash[sizeof(long_hash) - 1] = '\0';
+	memset(big_blob, 'A', sizeof(big_blob) - 1);
+	big_blob[sizeof(big_blob) - 1] = '\0';
 	begin(false);
 	refused_user("alice", "0", "2001", "First", "/home/alice");
 	refused_user("alice", "2001", "0", "First", "/home/alice");
@@ -437,6 +440,16 @@ START_TEST(test_udb_replica_apply_row_refuses_hostile_rows)
 	refused(UDB_REPLICA_SSH_KEYS, (const char *const[]){"1", "10", "ssh-ed25519", "AAAA", "",
 							    "me\nssh-ed25519 AAAB other",
 							    "SHA256:x", "1700000000", NULL});
+	refused(UDB_REPLICA_SSH_KEYS, (const char *const[]){"1", "10", "ssh-nonsense", "AAAA", "",
+							    "", "SHA256:x", "1700000000", NULL});
+	refused(UDB_REPLICA_SSH_KEYS, (const char *const[]){"1", "10", "ssh-ed25519", big_blob, "",
+							    "", "SHA256:x", "1700000000", NULL});
+	refused(UDB_REPLICA_SSH_KEYS,
+		(const char *const[]){"1", "10", "ssh-ed25519", "AAAA", "no-pty ,command=\"sh\"",
+				      "", "SHA256:x", "1700000000", NULL});
+	refused(UDB_REPLICA_USER_EMAILS,
+		(const char *const[]){"1", "10", "no address", NULL, "1", "1700000000"});
+	refused(UDB_REPLICA_HOST_ROLES, (const char *const[]){"Web1 ", "1"});
 	udb_replica_apply_abort(ap);
 	ap = NULL;
 	ck_assert_uint_eq(uid_of("alice"), 2001);
