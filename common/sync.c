@@ -263,12 +263,24 @@ struct pass {
 static enum udb_result
 take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, int kind)
 {
+	const struct udb_replica_info *ti = udb_replica_info(t);
 	const char *values[MAX_COLUMNS];
 	int nf = PQnfields(res);
+	int want = kind == FETCH_TOMBSTONES ? (int)ti->n_pk
+					    : (int)ti->n_columns + (kind == FETCH_MIXED);
 	enum udb_result r = UDB_OK;
 
+	/* Every value the apply reads must have come from central: an answer
+	 * of another shape (not PostgreSQL's, which answers the columns
+	 * asked) is refused whole. */
+	if (nf != want || nf > MAX_COLUMNS) {
+		snprintf(p->rep->detail, sizeof(p->rep->detail),
+			 "central answered %d columns of %s where %d were asked: nothing applied",
+			 nf, ti->name, want);
+		return UDB_INVALID;
+	}
 	for (int i = 0; i < PQntuples(res) && r == UDB_OK; i++) {
-		for (int f = 0; f < nf && f < MAX_COLUMNS; f++) {
+		for (int f = 0; f < nf; f++) {
 			const char *v = PQgetisnull(res, i, f) ? NULL : PQgetvalue(res, i, f);
 
 			if (v && PQftype(res, f) == BOOL_OID)
@@ -295,7 +307,7 @@ take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, int kin
 		snprintf(p->rep->detail, sizeof(p->rep->detail),
 			 "central sent a row of %s that breaks this host's rules (a name, id, "
 			 "path or hash no local write could set): nothing applied",
-			 udb_replica_info(t)->name);
+			 ti->name);
 	return r;
 }
 
