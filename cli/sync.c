@@ -185,12 +185,55 @@ sync_once(struct cli *c, bool full, bool verify)
 	return print_pass(c, &rep);
 }
 
+/* One round of --follow on an open connection: a pass when central moved,
+ * the outbox holds something or the drift check is due (else the local
+ * copy records that it was checked), and the drift check when due. */
+static enum udb_result
+follow_round(struct cli *c, struct udb_sync *s, int64_t *next_verify, char *detail, size_t size)
+{
+	int64_t rev = 0, min_rev = 0, local = 0, at = 0, queued = 0;
+	struct udb_sync_report rep;
+	enum udb_result r;
+
+	r = udb_sync_central_rev(s, &rev, &min_rev, detail, size);
+	if (r == UDB_OK)
+		r = udb_replica_state(c->db, &local, &at);
+	/* Failures and logins this host queued go with a pass too. */
+	if (r == UDB_OK)
+		r = udb_outbox_count(c->db, &queued);
+	if (r == UDB_OK && (rev != local || queued > 0 || mono_ms() >= *next_verify)) {
+		c->now = udb_now();
+		r = udb_sync_pass(s, c->db, false, c->now, &rep);
+		if (r == UDB_OK && rep.pushed > 0)
+			logf_("pushed %zu queued login events to central", rep.pushed);
+		if (r == UDB_OK && rep.applied)
+			logf_("synced to revision %" PRId64 " from %" PRId64 "%s: %zu rows, "
+			      "%zu deletions",
+			      rep.central_rev, rep.local_rev, rep.full ? " (full)" : "", rep.rows,
+			      rep.tombstones);
+		if (r != UDB_OK)
+			snprintf(detail, size, "%s", rep.detail);
+	} else if (r == UDB_OK) {
+		r = udb_replica_mark_checked(c->db, udb_now());
+	}
+	if (r == UDB_OK && mono_ms() >= *next_verify) {
+		r = udb_sync_verify(s, c->db, detail, size);
+		if (r == UDB_CORRUPT) {
+			logf_("drift from central (%s): full resync", detail);
+			r = udb_sync_pass(s, c->db, true, udb_now(), &rep);
+		}
+		if (r == UDB_BUSY) /* central moved on meanwhile */
+			r = UDB_OK;
+		*next_verify = mono_ms() + VERIFY_EVERY * 1000;
+	}
+	return r;
+}
+
 /* The service loop (see the top of the file). */
 static enum udb_result
 follow(struct cli *c)
 {
 	struct udb_sync *s = NULL;
-	struct udb_sync_report rep;
 	int64_t next_verify = 0;
 	long backoff = POLL_MS;
 	bool was_down = false;
@@ -201,8 +244,6 @@ follow(struct cli *c)
 	signal(SIGINT, on_stop);
 	signal(SIGPIPE, SIG_IGN);
 	while (!stopping) {
-		int64_t rev = 0, min_rev = 0, local = 0, at = 0, queued = 0;
-
 		if (!s) {
 			r = udb_sync_connect(c->cfg->central, &s, detail, sizeof(detail));
 			if (r != UDB_OK) {
@@ -222,38 +263,7 @@ follow(struct cli *c)
 			(void)udb_sync_listen(s);
 		}
 		(void)udb_sync_notified(s);
-		r = udb_sync_central_rev(s, &rev, &min_rev, detail, sizeof(detail));
-		if (r == UDB_OK)
-			r = udb_replica_state(c->db, &local, &at);
-		/* Failures and logins this host queued go with a pass too. */
-		if (r == UDB_OK)
-			r = udb_outbox_count(c->db, &queued);
-		if (r == UDB_OK && (rev != local || queued > 0 || mono_ms() >= next_verify)) {
-			c->now = udb_now();
-			r = udb_sync_pass(s, c->db, false, c->now, &rep);
-			if (r == UDB_OK && rep.pushed > 0)
-				logf_("pushed %zu queued login events to central", rep.pushed);
-			if (r == UDB_OK && rep.applied)
-				logf_("synced to revision %" PRId64 " from %" PRId64
-				      "%s: %zu rows, "
-				      "%zu deletions",
-				      rep.central_rev, rep.local_rev, rep.full ? " (full)" : "",
-				      rep.rows, rep.tombstones);
-			if (r != UDB_OK)
-				snprintf(detail, sizeof(detail), "%s", rep.detail);
-		} else if (r == UDB_OK) {
-			r = udb_replica_mark_checked(c->db, udb_now());
-		}
-		if (r == UDB_OK && mono_ms() >= next_verify) {
-			r = udb_sync_verify(s, c->db, detail, sizeof(detail));
-			if (r == UDB_CORRUPT) {
-				logf_("drift from central (%s): full resync", detail);
-				r = udb_sync_pass(s, c->db, true, udb_now(), &rep);
-			}
-			if (r == UDB_BUSY) /* central moved on meanwhile */
-				r = UDB_OK;
-			next_verify = mono_ms() + VERIFY_EVERY * 1000;
-		}
+		r = follow_round(c, s, &next_verify, detail, sizeof(detail));
 		if (r != UDB_OK) {
 			if (r == UDB_UNAVAILABLE)
 				logf_("central database unreachable: %s", detail);

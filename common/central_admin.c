@@ -1,14 +1,15 @@
 /* Sending an admin mirror's changes to the central database
  * (central_admin.h, which numbers the protocol). Called by the CLI through
- * the change hook of db.h.
+ * the change hook of db.h. The connection and the statement helpers are in
+ * central_admin_conn.c, push-local in central_push.c.
  *
- * The statements are built from replica.h's table list, fixed at compile
- * time: every identifier comes from there, and every value is a parameter,
- * sent as text (PostgreSQL takes the column's type from the statement). A
- * changeset names the local table and gives its values by local column
- * position; the names of the local columns come from SQLite itself, so a
- * column central does not have (an account's host-local ones) is simply not
- * sent. */
+ * The statements are built from replica_tables.c's table list, fixed at
+ * compile time: every identifier comes from there, and every value is a
+ * parameter, sent as text (PostgreSQL takes the column's type from the
+ * statement). A changeset names the local table and gives its values by
+ * local column position; the names of the local columns come from SQLite
+ * itself, so a column central does not have (an account's host-local ones)
+ * is simply not sent. */
 #define SQLITE_ENABLE_SESSION        1
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include <libpq-fe.h>
@@ -17,165 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "central_admin.h"
+#include "central-admin-internal.h"
 #include "db-internal.h"
 #include "replica.h"
-
-#define MAX_COLS 32
-
-struct udb_central_admin {
-	char *conninfo;
-	PGconn *pg;
-	int64_t sent_rev;
-	unsigned statements; /* sent in the open central transaction */
-	char error[512];
-	/* The local columns of each replicated table, by position, read from
-	 * the mirror at the first change of that table. */
-	char *local_cols[UDB_REPLICA_COUNT][MAX_COLS];
-	int n_local[UDB_REPLICA_COUNT];
-};
-
-/* One changed row of one table, as statement parameters. */
-struct params {
-	const char *v[MAX_COLS * 2];
-	char *owned[MAX_COLS * 2];
-	int n;
-};
-
-static void
-params_clear(struct params *p)
-{
-	for (int i = 0; i < p->n; i++)
-		free(p->owned[i]);
-	p->n = 0;
-}
-
-static bool
-params_add(struct params *p, sqlite3_value *v)
-{
-	const unsigned char *text;
-
-	if (p->n >= MAX_COLS * 2)
-		return false;
-	p->owned[p->n] = NULL;
-	p->v[p->n] = NULL;
-	if (v && sqlite3_value_type(v) == SQLITE_BLOB) {
-		/* bytea's text form: "\\x" and two hex digits a byte. */
-		const unsigned char *b = sqlite3_value_blob(v);
-		int n = sqlite3_value_bytes(v);
-		char *hex = malloc((size_t)n * 2 + 3);
-
-		if (!hex || (n && !b)) {
-			free(hex);
-			return false;
-		}
-		hex[0] = '\\';
-		hex[1] = 'x';
-		for (int i = 0; i < n; i++)
-			snprintf(hex + 2 + 2 * i, 3, "%02x", b[i]);
-		hex[2 + 2 * n] = '\0';
-		p->v[p->n] = p->owned[p->n] = hex;
-	} else if (v && sqlite3_value_type(v) != SQLITE_NULL) {
-		text = sqlite3_value_text(v);
-		if (!text || !(p->owned[p->n] = strdup((const char *)text)))
-			return false;
-		p->v[p->n] = p->owned[p->n];
-	}
-	p->n++;
-	return true;
-}
-
-static void
-set_error(struct udb_central_admin *a, const char *msg)
-{
-	size_t n;
-
-	snprintf(a->error, sizeof(a->error), "%s", msg ? msg : "");
-	/* libpq's messages end with a newline and may have a DETAIL line. */
-	n = strcspn(a->error, "\n");
-	a->error[n] = '\0';
-}
-
-/* A failed statement's result: a lost connection (SQLSTATE class 08, or
- * none at all) is UDB_UNAVAILABLE, a duplicate UDB_EXISTS. */
-static enum udb_result
-pg_failure(struct udb_central_admin *a, PGresult *res)
-{
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	set_error(a, res ? PQresultErrorMessage(res) : PQerrorMessage(a->pg));
-	if (!a->error[0])
-		set_error(a, PQerrorMessage(a->pg));
-	if (!state || strncmp(state, "08", 2) == 0 || PQstatus(a->pg) != CONNECTION_OK)
-		return UDB_UNAVAILABLE;
-	if (strcmp(state, "23505") == 0)
-		return UDB_EXISTS;
-	return UDB_INTERNAL;
-}
-
-static enum udb_result
-run(struct udb_central_admin *a, const char *sql, const struct params *p, PGresult **ret_res)
-{
-	PGresult *res =
-		PQexecParams(a->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	enum udb_result r = UDB_OK;
-
-	a->statements++;
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		r = pg_failure(a, res);
-	if (r == UDB_OK && ret_res)
-		*ret_res = res;
-	else
-		PQclear(res);
-	return r;
-}
-
-static enum udb_result
-connect_central(struct udb_central_admin *a)
-{
-	if (a->pg && PQstatus(a->pg) == CONNECTION_OK)
-		return UDB_OK;
-	PQfinish(a->pg);
-	a->pg = PQconnectdb(a->conninfo);
-	if (!a->pg)
-		return UDB_NO_MEMORY;
-	if (PQstatus(a->pg) != CONNECTION_OK) {
-		set_error(a, PQerrorMessage(a->pg));
-		PQfinish(a->pg);
-		a->pg = NULL;
-		return UDB_UNAVAILABLE;
-	}
-	return UDB_OK;
-}
-
-static enum udb_result
-int_result(struct udb_central_admin *a, const char *sql, int64_t *ret_value)
-{
-	PGresult *res = NULL;
-	enum udb_result r = run(a, sql, NULL, &res);
-
-	if (r == UDB_OK) {
-		if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-			set_error(a, "central database: no revision in userdb.state");
-			r = UDB_CORRUPT;
-		} else {
-			*ret_value = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		}
-	}
-	PQclear(res);
-	return r;
-}
-
-enum udb_result
-udb_central_admin_rev(struct udb_central_admin *a, int64_t *ret_rev)
-{
-	enum udb_result r = connect_central(a);
-
-	if (r == UDB_OK)
-		r = int_result(a, "SELECT rev FROM userdb.state", ret_rev);
-	return r;
-}
 
 /* The replicated table a local table name is, or UDB_REPLICA_COUNT. */
 static enum udb_replica_table
@@ -272,7 +117,7 @@ where_pk(const struct udb_central_admin *a, const struct change *ch, struct para
 	for (unsigned k = 0; k < n_pk; k++) {
 		sqlite3_value *v = value(ch, local_index(a, ch->t, cols[k]), false);
 
-		if (!v || !params_add(p, v))
+		if (!v || !udb_central_params_add(p, v))
 			return false;
 		len += (size_t)snprintf(sql + len, size - len, "%s\"%s\" = $%d",
 					k ? " AND " : " WHERE ", cols[k], p->n);
@@ -293,17 +138,17 @@ send_delete(struct udb_central_admin *a, const struct change *ch)
 		snprintf(sql, sizeof(sql), "DELETE FROM userdb.secrets");
 		if (!where_pk(a, ch, &p, sql, sizeof(sql), ti->columns, 1))
 			goto out;
-		r = run(a, sql, &p, NULL);
-		params_clear(&p);
+		r = udb_central_admin_run(a, sql, &p, NULL);
+		udb_central_params_clear(&p);
 		if (r != UDB_OK)
 			goto out;
 		r = UDB_INTERNAL;
 	}
 	snprintf(sql, sizeof(sql), "DELETE FROM userdb.\"%s\"", ti->name);
 	if (where_pk(a, ch, &p, sql, sizeof(sql), ti->columns, ti->n_pk))
-		r = run(a, sql, &p, NULL);
+		r = udb_central_admin_run(a, sql, &p, NULL);
 out:
-	params_clear(&p);
+	udb_central_params_clear(&p);
 	return r;
 }
 
@@ -325,15 +170,16 @@ send_secret(struct udb_central_admin *a, const struct change *ch)
 	wipe = sqlite3_value_type(hash) == SQLITE_NULL;
 	if (ch->op == SQLITE_INSERT && wipe)
 		return UDB_OK;
-	if (params_add(&p, id) && (wipe || params_add(&p, hash)))
-		r = run(a,
+	if (udb_central_params_add(&p, id) && (wipe || udb_central_params_add(&p, hash)))
+		r = udb_central_admin_run(
+			a,
 			wipe ? "DELETE FROM userdb.secrets WHERE user_id = $1"
 			     : "INSERT INTO userdb.secrets (user_id, password_hash) VALUES ($1, "
 			       "$2) "
 			       "ON CONFLICT (user_id) DO UPDATE SET password_hash = "
 			       "EXCLUDED.password_hash",
 			&p, NULL);
-	params_clear(&p);
+	udb_central_params_clear(&p);
 	return r;
 }
 
@@ -348,7 +194,8 @@ send_insert(struct udb_central_admin *a, const struct change *ch)
 
 	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO userdb.\"%s\" (", ti->name);
 	for (unsigned k = 0; k < ti->n_columns; k++) {
-		if (!params_add(&p, value(ch, local_index(a, ch->t, ti->columns[k]), true)))
+		if (!udb_central_params_add(&p,
+					    value(ch, local_index(a, ch->t, ti->columns[k]), true)))
 			goto out;
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s\"%s\"", k ? ", " : "",
 					ti->columns[k]);
@@ -360,9 +207,9 @@ send_insert(struct udb_central_admin *a, const struct change *ch)
 		goto out;
 	}
 	snprintf(sql + len, sizeof(sql) - len, ") VALUES (%s)", vals);
-	r = run(a, sql, &p, NULL);
+	r = udb_central_admin_run(a, sql, &p, NULL);
 out:
-	params_clear(&p);
+	udb_central_params_clear(&p);
 	return r;
 }
 
@@ -383,7 +230,7 @@ send_update(struct udb_central_admin *a, const struct change *ch)
 
 		if (!v)
 			continue;
-		if (!params_add(&p, v)) {
+		if (!udb_central_params_add(&p, v)) {
 			r = UDB_NO_MEMORY;
 			goto out;
 		}
@@ -397,7 +244,7 @@ send_update(struct udb_central_admin *a, const struct change *ch)
 		r = UDB_INTERNAL;
 		goto out;
 	}
-	r = run(a, sql, &p, &res);
+	r = udb_central_admin_run(a, sql, &p, &res);
 	/* The revision check says central holds what the mirror holds: a row
 	 * the mirror changed that central lacks means they differ. */
 	if (r == UDB_OK && strcmp(PQcmdTuples(res), "1") != 0) {
@@ -407,7 +254,7 @@ send_update(struct udb_central_admin *a, const struct change *ch)
 	}
 	PQclear(res);
 out:
-	params_clear(&p);
+	udb_central_params_clear(&p);
 	return r;
 }
 
@@ -472,16 +319,16 @@ send_first(struct udb_central_admin *a, const struct change *ch, struct deferred
 	enum udb_result r;
 
 	if (!savepoint(a, "SAVEPOINT udb_row"))
-		return pg_failure(a, NULL);
+		return udb_central_admin_failure(a, NULL);
 	r = send_one(a, ch);
 	if (r == UDB_EXISTS) {
 		if (!savepoint(a, "ROLLBACK TO SAVEPOINT udb_row"))
-			return pg_failure(a, NULL);
+			return udb_central_admin_failure(a, NULL);
 		a->error[0] = '\0';
 		return deferred_set(d, k, true) ? UDB_OK : UDB_NO_MEMORY;
 	}
 	if (r == UDB_OK && !savepoint(a, "RELEASE SAVEPOINT udb_row"))
-		r = pg_failure(a, NULL);
+		r = udb_central_admin_failure(a, NULL);
 	return r;
 }
 
@@ -541,23 +388,6 @@ send_changeset(struct udb_central_admin *a, struct udb_db *db, const void *chang
 	return r;
 }
 
-/* The mirror's central_rev, recorded in its open transaction. */
-static enum udb_result
-record_rev(struct udb_db *db, int64_t rev)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r = udb_stmt(db, UDB_Q_REPLICA_SET_META, &stmt);
-
-	if (r != UDB_OK)
-		return r;
-	if (sqlite3_bind_text(stmt, 1, "central_rev", -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, rev) != SQLITE_OK) {
-		udb_stmt_done(db, UDB_Q_REPLICA_SET_META);
-		return UDB_INTERNAL;
-	}
-	return udb_stmt_exec(db, UDB_Q_REPLICA_SET_META);
-}
-
 enum udb_result
 udb_central_admin_send(struct udb_db *db, const void *changeset, int size, void *ctx)
 {
@@ -570,12 +400,12 @@ udb_central_admin_send(struct udb_db *db, const void *changeset, int size, void 
 		return UDB_OK;
 	r = udb_replica_state(db, &local_rev, &synced_at);
 	if (r == UDB_OK)
-		r = connect_central(a);
+		r = udb_central_admin_connect(a);
 	if (r != UDB_OK)
 		return r;
-	r = run(a, "BEGIN", NULL, NULL);
+	r = udb_central_admin_run(a, "BEGIN", NULL, NULL);
 	if (r == UDB_OK)
-		r = int_result(a, "SELECT userdb.begin_change()", &rev);
+		r = udb_central_admin_int(a, "SELECT userdb.begin_change()", &rev);
 	if (r == UDB_OK && rev - 1 != local_rev) {
 		snprintf(a->error, sizeof(a->error),
 			 "central is at revision %lld, this mirror at %lld", (long long)(rev - 1),
@@ -592,7 +422,7 @@ udb_central_admin_send(struct udb_db *db, const void *changeset, int size, void 
 		return UDB_OK;
 	}
 	if (r == UDB_OK)
-		r = run(a, "COMMIT", NULL, NULL);
+		r = udb_central_admin_run(a, "COMMIT", NULL, NULL);
 	if (r != UDB_OK) {
 		if (a->pg && PQtransactionStatus(a->pg) != PQTRANS_IDLE)
 			PQclear(PQexec(a->pg, "ROLLBACK"));
@@ -600,164 +430,5 @@ udb_central_admin_send(struct udb_db *db, const void *changeset, int size, void 
 	}
 	/* Committed centrally: from here on, the change stands (central_admin.h, 3). */
 	a->sent_rev = rev;
-	return record_rev(db, rev);
-}
-
-enum udb_result
-udb_central_admin_new(const char *conninfo, struct udb_central_admin **ret_admin)
-{
-	struct udb_central_admin *a = calloc(1, sizeof(*a));
-
-	*ret_admin = NULL;
-	if (!a || !(a->conninfo = strdup(conninfo))) {
-		free(a);
-		return UDB_NO_MEMORY;
-	}
-	*ret_admin = a;
-	return UDB_OK;
-}
-
-void
-udb_central_admin_free(struct udb_central_admin *a)
-{
-	if (!a)
-		return;
-	PQfinish(a->pg);
-	for (unsigned t = 0; t < UDB_REPLICA_COUNT; t++)
-		for (int i = 0; i < a->n_local[t]; i++)
-			free(a->local_cols[t][i]);
-	free(a->conninfo);
-	free(a);
-}
-
-const char *
-udb_central_admin_error(const struct udb_central_admin *a)
-{
-	return a->error;
-}
-
-int64_t
-udb_central_admin_sent_rev(const struct udb_central_admin *a)
-{
-	return a->sent_rev;
-}
-
-/* push-local: every row of table t from the local store (the replicated
- * columns, or the account hashes for UDB_REPLICA_SECRETS) inserted
- * centrally; an existing row (the allocator's, at revision 0) takes the
- * local values. *ret_rows counts them. */
-static enum udb_result
-push_table(struct udb_central_admin *a, struct udb_db *db, enum udb_replica_table t,
-	   size_t *ret_rows)
-{
-	const struct udb_replica_info *ti = udb_replica_info(t);
-	char sel[1024], ins[2048];
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r = UDB_OK;
-	size_t len = 0, ilen, ulen = 0;
-	char upd[1024] = "";
-	int rc;
-
-	for (unsigned k = 0; k < ti->n_columns; k++)
-		len += (size_t)snprintf(sel + len, sizeof(sel) - len, "%s\"%s\"",
-					k ? ", " : "SELECT ", ti->columns[k]);
-	snprintf(sel + len, sizeof(sel) - len, " FROM %s.\"%s\"%s",
-		 t >= UDB_REPLICA_ACCOUNTS ? "sec" : "pub",
-		 t == UDB_REPLICA_SECRETS ? "accounts" : ti->name,
-		 t == UDB_REPLICA_SECRETS ? " WHERE password_hash IS NOT NULL" : "");
-	ilen = (size_t)snprintf(ins, sizeof(ins), "INSERT INTO userdb.\"%s\" (", ti->name);
-	for (unsigned k = 0; k < ti->n_columns; k++)
-		ilen += (size_t)snprintf(ins + ilen, sizeof(ins) - ilen, "%s\"%s\"", k ? ", " : "",
-					 ti->columns[k]);
-	for (unsigned k = 0; k < ti->n_columns; k++)
-		ilen += (size_t)snprintf(ins + ilen, sizeof(ins) - ilen, "%s$%u",
-					 k ? ", " : ") VALUES (", k + 1);
-	for (unsigned k = ti->n_pk; k < ti->n_columns; k++)
-		ulen += (size_t)snprintf(
-			upd + ulen, sizeof(upd) - ulen, "%s\"%s\" = EXCLUDED.\"%s\"",
-			k > ti->n_pk ? ", " : " DO UPDATE SET ", ti->columns[k], ti->columns[k]);
-	for (unsigned k = 0; k < ti->n_pk; k++)
-		ilen += (size_t)snprintf(ins + ilen, sizeof(ins) - ilen, "%s\"%s\"",
-					 k ? ", " : ") ON CONFLICT (", ti->columns[k]);
-	ilen += (size_t)snprintf(ins + ilen, sizeof(ins) - ilen, ")%s", ulen ? "" : " DO NOTHING");
-	if (ulen)
-		ilen += (size_t)snprintf(ins + ilen, sizeof(ins) - ilen, "%s", upd);
-	if (len >= sizeof(sel) || ilen >= sizeof(ins) || ulen >= sizeof(upd))
-		return UDB_INTERNAL;
-	if (sqlite3_prepare_v2(db->sql, sel, -1, &stmt, NULL) != SQLITE_OK)
-		return UDB_INTERNAL;
-	while (r == UDB_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct params p = {.n = 0};
-
-		for (unsigned k = 0; k < ti->n_columns && r == UDB_OK; k++)
-			if (!params_add(&p, sqlite3_column_value(stmt, (int)k)))
-				r = UDB_NO_MEMORY;
-		if (r == UDB_OK)
-			r = run(a, ins, &p, NULL);
-		params_clear(&p);
-		(*ret_rows)++;
-	}
-	if (r == UDB_OK && rc != SQLITE_DONE)
-		r = udb_sqlite_result(rc);
-	sqlite3_finalize(stmt);
-	return r;
-}
-
-/* Central is empty when it has no role, user or host and no id handed out. */
-static enum udb_result
-check_empty(struct udb_central_admin *a)
-{
-	int64_t n = 0;
-	enum udb_result r =
-		int_result(a,
-			   "SELECT (SELECT count(*) FROM userdb.roles) + (SELECT count(*) "
-			   "FROM userdb.users) + (SELECT count(*) FROM userdb.hosts) + "
-			   "(SELECT count(*) FROM userdb.id_allocator WHERE high_water <> 0)",
-			   &n);
-
-	if (r == UDB_OK && n > 0) {
-		snprintf(a->error, sizeof(a->error),
-			 "the central database is not empty (it has roles, users, hosts or ids "
-			 "handed out)");
-		r = UDB_EXISTS;
-	}
-	return r;
-}
-
-enum udb_result
-udb_central_admin_push_local(struct udb_central_admin *a, struct udb_db *db,
-			     struct udb_central_push_report *ret_report)
-{
-	enum udb_result r;
-	int64_t rev = 0;
-
-	memset(ret_report, 0, sizeof(*ret_report));
-	a->error[0] = '\0';
-	r = connect_central(a);
-	if (r == UDB_OK)
-		r = udb_db_begin(db);
-	if (r != UDB_OK)
-		return r;
-	r = run(a, "BEGIN", NULL, NULL);
-	if (r == UDB_OK)
-		r = int_result(a, "SELECT userdb.begin_change()", &rev);
-	if (r == UDB_OK)
-		r = check_empty(a);
-	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++)
-		r = push_table(a, db, (enum udb_replica_table)t, &ret_report->rows[t]);
-	if (r == UDB_OK)
-		r = record_rev(db, rev);
-	if (r == UDB_OK)
-		r = run(a, "COMMIT", NULL, NULL);
-	if (r != UDB_OK) {
-		if (a->pg && PQtransactionStatus(a->pg) != PQTRANS_IDLE)
-			PQclear(PQexec(a->pg, "ROLLBACK"));
-		udb_db_rollback(db);
-		return r;
-	}
-	/* Central has it: the mirror records the revision it is now at. A
-	 * failure here leaves it at its old revision, which its next sync
-	 * (a full one: central is ahead) repairs. */
-	ret_report->rev = rev;
-	return udb_db_commit(db);
+	return udb_central_admin_record_rev(db, rev);
 }

@@ -3,8 +3,8 @@
  * local store in the caller's one write transaction. Called by sync.c and
  * the unit tests.
  *
- * The statements here are built from the table list below, which is fixed
- * at compile time: every identifier in them comes from this file, and every
+ * The statements here are built from replica_tables.c's table list, fixed
+ * at compile time: every identifier in them comes from there, and every
  * value is bound, never spliced. Each batch table has a staging twin in the
  * connection's temp schema, s_<name> for rows and d_<name> for tombstones,
  * made with CREATE TABLE .. AS SELECT so that its columns have the local
@@ -19,85 +19,6 @@
 #include "db-internal.h"
 #include "replica.h"
 
-static const char *const roles_cols[] = {"id", "name", "gid", "description", "created_at"};
-static const char *const users_cols[] = {
-	"id",        "username", "uid",   "gid",        "primary_role_id", "first_name",
-	"last_name", "home",     "shell", "created_at", "updated_at",
-};
-static const char *const role_includes_cols[] = {"role_id", "included_id"};
-static const char *const role_closure_cols[] = {"role_id", "member_role_id"};
-static const char *const role_permissions_cols[] = {"role_id", "permission"};
-static const char *const user_roles_cols[] = {"user_id", "role_id", "not_before", "not_after",
-					      "granted_at"};
-static const char *const id_allocator_cols[] = {"kind", "high_water"};
-static const char *const host_roles_cols[] = {"host", "role_id"};
-static const char *const ssh_keys_cols[] = {"id",      "user_id",     "type",     "blob", "options",
-					    "comment", "fingerprint", "added_at", "until"};
-/* Without password_hash (userdb.secrets) and the host-local columns. */
-static const char *const accounts_cols[] = {
-	"user_id",    "password_changed_at", "min_days",    "max_days",
-	"warn_days",  "inactive_days",       "must_change", "is_enabled",
-	"not_before", "not_after",           "unlocked_at", "fleet_locked_at",
-};
-static const char *const user_emails_cols[] = {"id",           "user_id",    "email",
-					       "confirmed_at", "is_primary", "created_at"};
-static const char *const account_names_cols[] = {"username", "user_id"};
-static const char *const secrets_cols[] = {"user_id", "password_hash"};
-/* Without last_step (host-local). */
-static const char *const second_factors_cols[] = {
-	"user_id", "secret", "pending_secret", "confirmed", "confirmed_at", "recovery_codes",
-};
-
-#define TABLE(n, cols, pk, sum, filter)                                                            \
-	{                                                                                          \
-		n, cols, sizeof(cols) / sizeof(cols[0]), pk, sum, filter, 0                        \
-	}
-
-static const struct udb_replica_info tables[UDB_REPLICA_COUNT] = {
-	[UDB_REPLICA_ROLES] = TABLE("roles", roles_cols, 1, "id + gid + length(name)", NULL),
-	[UDB_REPLICA_USERS] =
-		TABLE("users", users_cols, 1,
-		      "id + uid + gid + coalesce(primary_role_id, 0) + length(username) + "
-		      "length(home) + length(shell) + length(first_name) + length(last_name)",
-		      NULL),
-	[UDB_REPLICA_ROLE_INCLUDES] =
-		TABLE("role_includes", role_includes_cols, 2, "role_id * 3 + included_id", NULL),
-	[UDB_REPLICA_ROLE_CLOSURE] =
-		TABLE("role_closure", role_closure_cols, 2, "role_id * 3 + member_role_id", NULL),
-	[UDB_REPLICA_ROLE_PERMISSIONS] = TABLE("role_permissions", role_permissions_cols, 2,
-					       "role_id + length(permission)", NULL),
-	[UDB_REPLICA_USER_ROLES] = TABLE(
-		"user_roles", user_roles_cols, 2,
-		"user_id * 3 + role_id + coalesce(not_before, 0) + coalesce(not_after, 0)", NULL),
-	[UDB_REPLICA_ID_ALLOCATOR] =
-		TABLE("id_allocator", id_allocator_cols, 1, "high_water", NULL),
-	[UDB_REPLICA_HOST_ROLES] =
-		TABLE("host_roles", host_roles_cols, 2, "role_id + length(host)", NULL),
-	[UDB_REPLICA_SSH_KEYS] = TABLE("ssh_keys", ssh_keys_cols, 1,
-				       "id + user_id + length(blob) + length(options) + "
-				       "length(comment) + coalesce(until, 0)",
-				       NULL),
-	[UDB_REPLICA_ACCOUNTS] =
-		TABLE("accounts", accounts_cols, 1,
-		      "user_id + coalesce(not_before, 0) + coalesce(not_after, 0) + "
-		      "coalesce(password_changed_at, 0) + coalesce(max_days, 0)",
-		      NULL),
-	[UDB_REPLICA_USER_EMAILS] =
-		TABLE("user_emails", user_emails_cols, 1, "id + user_id + length(email)", NULL),
-	[UDB_REPLICA_ACCOUNT_NAMES] =
-		TABLE("account_names", account_names_cols, 1, "user_id + length(username)", NULL),
-	/* The recovery codes are left out of the sum: a host marks the ones
-	 * used at its logins, which central does not see. */
-	[UDB_REPLICA_SECOND_FACTORS] =
-		{"second_factors", second_factors_cols,
-		 sizeof(second_factors_cols) / sizeof(second_factors_cols[0]), 1,
-		 "user_id + confirmed + coalesce(length(secret), 0) + "
-		 "coalesce(length(pending_secret), 0) + coalesce(confirmed_at, 0)",
-		 NULL, 1u << 1 | 1u << 2},
-	[UDB_REPLICA_SECRETS] = TABLE("secrets", secrets_cols, 1, "user_id + length(password_hash)",
-				      "password_hash IS NOT NULL"),
-};
-
 struct udb_replica_apply {
 	struct udb_db *db;
 	bool full;
@@ -109,27 +30,6 @@ struct udb_replica_apply {
 	 * batch's rows: they are neither read nor emptied). */
 	size_t n_rows[UDB_REPLICA_COUNT], n_del[UDB_REPLICA_COUNT];
 };
-
-const struct udb_replica_info *
-udb_replica_info(enum udb_replica_table t)
-{
-	return (unsigned)t < UDB_REPLICA_COUNT ? &tables[t] : NULL;
-}
-
-/* The local file of a table: accounts and what hangs off them are in the
- * shadow file, the rest in the public file. */
-static const char *
-schema_of(enum udb_replica_table t)
-{
-	return t >= UDB_REPLICA_ACCOUNTS ? "sec" : "pub";
-}
-
-/* The local table a batch table writes: secrets are a column of accounts. */
-static const char *
-local_name(enum udb_replica_table t)
-{
-	return t == UDB_REPLICA_SECRETS ? "accounts" : tables[t].name;
-}
 
 /* Appends "a, b, c" (prefix before each name) for columns [from, to). */
 static void
@@ -154,7 +54,7 @@ exec(struct udb_db *db, const char *sql)
 static enum udb_result
 stage_prepare(struct udb_replica_apply *ap, enum udb_replica_table t)
 {
-	const struct udb_replica_info *ti = &tables[t];
+	const struct udb_replica_info *ti = udb_replica_info(t);
 	char cols[512] = "", pk[128] = "", sql[1536], params[256] = "";
 	enum udb_result r;
 	size_t len = 0;
@@ -166,8 +66,9 @@ stage_prepare(struct udb_replica_apply *ap, enum udb_replica_table t)
 		 "CREATE UNIQUE INDEX IF NOT EXISTS temp.s_%s_pk ON s_%s (%s); "
 		 "CREATE TEMP TABLE IF NOT EXISTS d_%s AS SELECT %s FROM %s.%s WHERE 0; "
 		 "DELETE FROM temp.s_%s; DELETE FROM temp.d_%s;",
-		 ti->name, cols, schema_of(t), local_name(t), ti->name, ti->name, pk, ti->name, pk,
-		 schema_of(t), local_name(t), ti->name, ti->name);
+		 ti->name, cols, udb_replica_schema_of(t), udb_replica_local_name(t), ti->name,
+		 ti->name, pk, ti->name, pk, udb_replica_schema_of(t), udb_replica_local_name(t),
+		 ti->name, ti->name);
 	r = exec(ap->db, sql);
 	if (r != UDB_OK)
 		return r;
@@ -303,7 +204,8 @@ udb_replica_apply_row(struct udb_replica_apply *ap, enum udb_replica_table t,
 	if (r == UDB_OK && !ap->stage_row[t])
 		r = stage_prepare(ap, t);
 	if (r == UDB_OK)
-		r = stage(ap->stage_row[t], tables[t].n_columns, tables[t].blobs, values);
+		r = stage(ap->stage_row[t], udb_replica_info(t)->n_columns,
+			  udb_replica_info(t)->blobs, values);
 	ap->n_rows[t] += r == UDB_OK;
 	return r;
 }
@@ -321,7 +223,7 @@ udb_replica_apply_tombstone(struct udb_replica_apply *ap, enum udb_replica_table
 	if (!ap->stage_del[t])
 		r = stage_prepare(ap, t);
 	if (r == UDB_OK)
-		r = stage(ap->stage_del[t], tables[t].n_pk, 0, pk);
+		r = stage(ap->stage_del[t], udb_replica_info(t)->n_pk, 0, pk);
 	ap->n_del[t] += r == UDB_OK;
 	return r;
 }
@@ -331,7 +233,7 @@ udb_replica_apply_tombstone(struct udb_replica_apply *ap, enum udb_replica_table
 static enum udb_result
 delete_tombstoned(struct udb_db *db, enum udb_replica_table t)
 {
-	const struct udb_replica_info *ti = &tables[t];
+	const struct udb_replica_info *ti = udb_replica_info(t);
 	char pk[128] = "", sql[512];
 
 	if (t == UDB_REPLICA_SECRETS)
@@ -339,7 +241,7 @@ delete_tombstoned(struct udb_db *db, enum udb_replica_table t)
 				"(SELECT user_id FROM temp.d_secrets)");
 	put_columns(pk, sizeof(pk), ti, 0, ti->n_pk, "");
 	snprintf(sql, sizeof(sql), "DELETE FROM %s.%s WHERE (%s) IN (SELECT %s FROM temp.d_%s)",
-		 schema_of(t), ti->name, pk, pk, ti->name);
+		 udb_replica_schema_of(t), ti->name, pk, pk, ti->name);
 	return exec(db, sql);
 }
 
@@ -350,7 +252,7 @@ delete_tombstoned(struct udb_db *db, enum udb_replica_table t)
 static enum udb_result
 delete_unmatched(struct udb_db *db, enum udb_replica_table t)
 {
-	const struct udb_replica_info *ti = &tables[t];
+	const struct udb_replica_info *ti = udb_replica_info(t);
 	char sql[2048];
 	size_t len;
 
@@ -368,7 +270,7 @@ delete_unmatched(struct udb_db *db, enum udb_replica_table t)
 	len = (size_t)snprintf(sql, sizeof(sql),
 			       "DELETE FROM %s.%s AS l WHERE NOT EXISTS (SELECT 1 FROM "
 			       "temp.s_%s AS s WHERE ",
-			       schema_of(t), ti->name, ti->name);
+			       udb_replica_schema_of(t), ti->name, ti->name);
 	for (unsigned i = 0; i < ti->n_columns && len < sizeof(sql); i++)
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%ss.\"%s\" IS l.\"%s\"",
 					i ? " AND " : "", ti->columns[i], ti->columns[i]);
@@ -382,7 +284,7 @@ delete_unmatched(struct udb_db *db, enum udb_replica_table t)
 static enum udb_result
 upsert_staged(struct udb_db *db, enum udb_replica_table t)
 {
-	const struct udb_replica_info *ti = &tables[t];
+	const struct udb_replica_info *ti = udb_replica_info(t);
 	char cols[512] = "", pk[128] = "", set[1024] = "", sql[2560];
 	size_t len = 0;
 
@@ -414,7 +316,7 @@ upsert_staged(struct udb_db *db, enum udb_replica_table t)
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO %s.%s (%s) SELECT %s FROM temp.s_%s WHERE true ON CONFLICT (%s) "
 		 "DO %s%s",
-		 schema_of(t), ti->name, cols, cols, ti->name, pk,
+		 udb_replica_schema_of(t), ti->name, cols, cols, ti->name, pk,
 		 ti->n_pk < ti->n_columns ? "UPDATE SET " : "NOTHING", set);
 	return exec(db, sql);
 }
@@ -585,35 +487,6 @@ udb_replica_follow(struct udb_db *db, int64_t rev)
 	r = udb_replica_state(db, &local, &synced_at);
 	if (r == UDB_OK && local == rev - 1)
 		r = set_meta(db, "central_rev", rev);
-	return r;
-}
-
-enum udb_result
-udb_replica_fingerprint(struct udb_db *db, enum udb_replica_table t, int64_t *ret_count,
-			int64_t *ret_sum)
-{
-	const struct udb_replica_info *ti = udb_replica_info(t);
-	sqlite3_stmt *stmt = NULL;
-	enum udb_result r;
-	char sql[512];
-	int rc;
-
-	if (!ti)
-		return UDB_INVALID;
-	snprintf(sql, sizeof(sql), "SELECT count(*), coalesce(sum(%s), 0) FROM %s.%s%s%s", ti->sum,
-		 schema_of(t), local_name(t), ti->filter ? " WHERE " : "",
-		 ti->filter ? ti->filter : "");
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return UDB_INTERNAL;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		*ret_count = sqlite3_column_int64(stmt, 0);
-		*ret_sum = sqlite3_column_int64(stmt, 1);
-		r = UDB_OK;
-	} else {
-		r = udb_sqlite_result(rc);
-	}
-	sqlite3_finalize(stmt);
 	return r;
 }
 

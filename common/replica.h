@@ -76,6 +76,11 @@ struct udb_replica_info {
 
 /* The description of table t (t < UDB_REPLICA_COUNT). */
 const struct udb_replica_info *udb_replica_info(enum udb_replica_table t);
+/* The local schema ("pub" or "sec") and table that table t lands in:
+ * accounts and what hangs off them are in the shadow file, and the
+ * secrets are a column of accounts. */
+const char *udb_replica_schema_of(enum udb_replica_table t);
+const char *udb_replica_local_name(enum udb_replica_table t);
 
 struct udb_replica_apply;
 

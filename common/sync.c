@@ -1,9 +1,10 @@
-/* A host's pull from central (sync.h): libpq connection, revision check,
- * one pass into replica.h, drift check. Called by cli/sync.c.
+/* A host's pull from central (sync.h): one pass into replica.h, and the
+ * drift check. Called by cli/sync.c. The connection, the revision check and
+ * the helpers every statement goes through are in sync_conn.c.
  *
- * Every identifier in the SQL here comes from replica.c's fixed table list;
- * the only values spliced into statements are revisions and user ids this
- * file formatted as integers itself.
+ * Every identifier in the SQL here comes from replica_tables.c's fixed
+ * table list; the only values spliced into statements are revisions and
+ * user ids this file formatted as integers itself.
  *
  * Rows are read through a cursor, FETCH_ROWS at a time, so a full resync of
  * a million users never holds them all in memory, and the transaction stays
@@ -13,10 +14,8 @@
  * have rows or tombstones in the window and reads only those, a cursor's
  * DECLARE goes with its first FETCH, and a FETCH short of FETCH_ROWS ends
  * the cursor (the transaction's end closes it). */
-#include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,192 +34,6 @@ struct id_set {
 	int64_t *v;
 	size_t n, cap;
 };
-
-static void
-set_detail(char *detail, size_t size, const char *msg)
-{
-	size_t len;
-
-	if (!detail || size == 0)
-		return;
-	snprintf(detail, size, "%s", msg ? msg : "");
-	/* libpq's messages end with a newline and may span lines. */
-	for (char *p = detail; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	len = strlen(detail);
-	while (len > 0 && detail[len - 1] == ' ')
-		detail[--len] = '\0';
-}
-
-/* What a failed query means for the caller. */
-static enum udb_result
-result_of(const PGresult *res, const PGconn *pg)
-{
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	if (PQstatus(pg) != CONNECTION_OK || !state)
-		return UDB_UNAVAILABLE;
-	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0)
-		return UDB_UNAVAILABLE; /* connection exception, admin shutdown */
-	if (strcmp(state, "42501") == 0)
-		return UDB_PERMISSION;
-	if (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
-	    strcmp(state, "42703") == 0)
-		return UDB_SCHEMA; /* central not initialised, or another version */
-	if (strcmp(state, "53200") == 0)
-		return UDB_NO_MEMORY;
-	return UDB_INTERNAL;
-}
-
-void
-udb_sync_set_detail(char *detail, size_t size, const char *msg)
-{
-	set_detail(detail, size, msg);
-}
-
-enum udb_result
-udb_sync_result_of(const PGresult *res, const PGconn *pg)
-{
-	return result_of(res, pg);
-}
-
-/* Runs sql; on failure clears the result, fills detail and returns why. */
-static enum udb_result
-run(struct udb_sync *s, const char *sql, ExecStatusType want, PGresult **ret_res, char *detail,
-    size_t size)
-{
-	PGresult *res = PQexec(s->pg, sql);
-	enum udb_result r = UDB_OK;
-
-	if (!res || PQresultStatus(res) != want) {
-		r = result_of(res, s->pg);
-		set_detail(detail, size, PQerrorMessage(s->pg));
-		PQclear(res);
-		res = NULL;
-	}
-	if (ret_res)
-		*ret_res = res;
-	else
-		PQclear(res);
-	return r;
-}
-
-static void
-ignore_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-enum udb_result
-udb_sync_connect(const char *conninfo, struct udb_sync **ret_sync, char *detail, size_t detail_size)
-{
-	/* Defaults first: with expand_dbname the admin's string comes last and
-	 * overrides them. */
-	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *const values[] = {"10", "userdb-sync", conninfo, NULL};
-	struct udb_sync *s;
-	const char *msg;
-
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return UDB_NO_MEMORY;
-	s->pg = PQconnectdbParams(keys, values, 1);
-	if (!s->pg) {
-		free(s);
-		return UDB_NO_MEMORY;
-	}
-	/* The server's notices (a shutdown's FATAL) are not ours to print:
-	 * failures come back through the result and detail. */
-	PQsetNoticeProcessor(s->pg, ignore_notice, NULL);
-	if (PQstatus(s->pg) != CONNECTION_OK) {
-		enum udb_result r = UDB_UNAVAILABLE;
-
-		/* libpq has no code for a refused login: its words tell. */
-		msg = PQerrorMessage(s->pg);
-		if (strstr(msg, "authentication failed") || strstr(msg, "no password supplied") ||
-		    strstr(msg, "password is required") || strstr(msg, "is not permitted to log"))
-			r = UDB_AUTH_FAILED;
-		set_detail(detail, detail_size, msg);
-		udb_sync_close(s);
-		return r;
-	}
-	*ret_sync = s;
-	return UDB_OK;
-}
-
-void
-udb_sync_close(struct udb_sync *s)
-{
-	if (!s)
-		return;
-	PQfinish(s->pg);
-	free(s);
-}
-
-int
-udb_sync_socket(const struct udb_sync *s)
-{
-	return s && s->pg ? PQsocket(s->pg) : -1;
-}
-
-enum udb_result
-udb_sync_listen(struct udb_sync *s)
-{
-	return run(s, "LISTEN userdb", PGRES_COMMAND_OK, NULL, NULL, 0);
-}
-
-bool
-udb_sync_notified(struct udb_sync *s)
-{
-	PGnotify *n;
-	bool any = false;
-
-	if (!PQconsumeInput(s->pg))
-		return false;
-	while ((n = PQnotifies(s->pg)) != NULL) {
-		any = true;
-		PQfreemem(n);
-	}
-	return any;
-}
-
-static int64_t
-value_int(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-/* Runs sql, whose last statement reads userdb.state's one row. */
-static enum udb_result
-read_state(struct udb_sync *s, const char *sql, int64_t *ret_rev, int64_t *ret_min_rev,
-	   char *detail, size_t detail_size)
-{
-	PGresult *res = NULL;
-	enum udb_result r;
-
-	r = run(s, sql, PGRES_TUPLES_OK, &res, detail, detail_size);
-	if (r != UDB_OK)
-		return r;
-	if (PQntuples(res) != 1) {
-		set_detail(detail, detail_size, "userdb.state has no row");
-		r = UDB_SCHEMA;
-	} else {
-		*ret_rev = value_int(res, 0, 0);
-		*ret_min_rev = value_int(res, 0, 1);
-	}
-	PQclear(res);
-	return r;
-}
-
-enum udb_result
-udb_sync_central_rev(struct udb_sync *s, int64_t *ret_rev, int64_t *ret_min_rev, char *detail,
-		     size_t detail_size)
-{
-	return read_state(s, "SELECT rev, min_rev FROM userdb.state", ret_rev, ret_min_rev, detail,
-			  detail_size);
-}
 
 static enum udb_result
 id_set_add(struct id_set *set, int64_t id)
@@ -288,7 +101,7 @@ take_rows(struct pass *p, enum udb_replica_table t, const PGresult *res, int kin
 			values[f] = v;
 		}
 		if (t == UDB_REPLICA_USER_ROLES && !p->full)
-			r = id_set_add(&p->granted, value_int(res, i, 0));
+			r = id_set_add(&p->granted, udb_sync_value_int(res, i, 0));
 		if (r != UDB_OK)
 			break;
 		if (kind == FETCH_MIXED && PQgetvalue(res, i, nf - 1)[0] == 't') {
@@ -330,7 +143,7 @@ fetch_all(struct pass *p, enum udb_replica_table t, const char *query, int kind)
 	snprintf(sql, size,
 		 "DECLARE udb_rows%u NO SCROLL CURSOR FOR %s; FETCH " FETCH_ROWS " FROM udb_rows%u",
 		 c, query, c);
-	r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
+	r = udb_sync_run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
 	snprintf(sql, size, "FETCH " FETCH_ROWS " FROM udb_rows%u", c);
 	while (r == UDB_OK) {
 		n = PQntuples(res);
@@ -342,7 +155,8 @@ fetch_all(struct pass *p, enum udb_replica_table t, const char *query, int kind)
 		res = NULL;
 		if (r != UDB_OK || n < atoi(FETCH_ROWS))
 			break;
-		r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
+		r = udb_sync_run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail,
+				 sizeof(rep->detail));
 	}
 	free(sql);
 	return r;
@@ -410,7 +224,7 @@ probe_window(struct pass *p)
 	}
 	if (len >= sizeof(sql))
 		return UDB_INTERNAL;
-	r = run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
+	r = udb_sync_run(p->s, sql, PGRES_TUPLES_OK, &res, rep->detail, sizeof(rep->detail));
 	if (r != UDB_OK)
 		return r;
 	if (PQntuples(res) != 1 || PQnfields(res) != 2 * UDB_REPLICA_COUNT) {
@@ -444,17 +258,17 @@ visibility_changed(struct pass *p, bool *ret_changed)
 		 "FROM userdb.role_closure WHERE rev > %" PRId64 ") OR EXISTS (SELECT 1 FROM "
 		 "userdb.host_roles WHERE rev > %" PRId64 ")",
 		 p->from, p->from, p->from);
-	r = run(p->s, sql, PGRES_TUPLES_OK, &res, NULL, 0);
+	r = udb_sync_run(p->s, sql, PGRES_TUPLES_OK, &res, NULL, 0);
 	if (r == UDB_UNAVAILABLE) {
-		set_detail(rep->detail, sizeof(rep->detail), PQerrorMessage(p->s->pg));
+		udb_sync_set_detail(rep->detail, sizeof(rep->detail), PQerrorMessage(p->s->pg));
 		return r;
 	}
 	if (r != UDB_OK) {
 		/* A host login that may not read host_roles cannot tell:
 		 * every visible secret is read again. */
 		*ret_changed = true;
-		return run(p->s, "ROLLBACK TO SAVEPOINT udb_vis", PGRES_COMMAND_OK, NULL,
-			   rep->detail, sizeof(rep->detail));
+		return udb_sync_run(p->s, "ROLLBACK TO SAVEPOINT udb_vis", PGRES_COMMAND_OK, NULL,
+				    rep->detail, sizeof(rep->detail));
 	}
 	*ret_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
@@ -604,10 +418,10 @@ pass_once(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 	struct pass p = {.s = s, .rep = rep, .from = rep->local_rev};
 	enum udb_result r;
 
-	r = read_state(s,
-		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-		       "SELECT rev, min_rev FROM userdb.state",
-		       &rep->central_rev, &rep->min_rev, rep->detail, sizeof(rep->detail));
+	r = udb_sync_read_state(s,
+				"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+				"SELECT rev, min_rev FROM userdb.state",
+				&rep->central_rev, &rep->min_rev, rep->detail, sizeof(rep->detail));
 	if (r == UDB_OK && (full || rep->central_rev != rep->local_rev)) {
 		/* Never synced, behind the kept history, or ahead of central (a
 		 * restored or new central database): everything. */
@@ -619,12 +433,12 @@ pass_once(struct udb_sync *s, struct udb_db *db, bool full, int64_t now,
 	}
 	free(p.granted.v);
 	if (r != UDB_OK) {
-		(void)run(s, "ROLLBACK", PGRES_COMMAND_OK, NULL, NULL, 0);
+		(void)udb_sync_run(s, "ROLLBACK", PGRES_COMMAND_OK, NULL, NULL, 0);
 		return r;
 	}
 	/* Read only: whatever its COMMIT answers, the rows were read in one
 	 * snapshot; a lost session shows at the next query. */
-	(void)run(s, "COMMIT", PGRES_COMMAND_OK, NULL, NULL, 0);
+	(void)udb_sync_run(s, "COMMIT", PGRES_COMMAND_OK, NULL, NULL, 0);
 	if (!p.ap)
 		return UDB_OK;
 	r = udb_replica_apply_commit(p.ap, p.to, now);
@@ -678,13 +492,14 @@ udb_sync_verify(struct udb_sync *s, struct udb_db *db, char *detail, size_t deta
 
 	r = udb_replica_state(db, &local, &at);
 	if (r == UDB_OK)
-		r = run(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK,
-			NULL, detail, detail_size);
+		r = udb_sync_run(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+				 PGRES_COMMAND_OK, NULL, detail, detail_size);
 	if (r != UDB_OK)
 		return r;
 	r = udb_sync_central_rev(s, &rev, &min_rev, detail, detail_size);
 	if (r == UDB_OK && rev != local) {
-		set_detail(detail, detail_size, "the local copy is not at central's revision");
+		udb_sync_set_detail(detail, detail_size,
+				    "the local copy is not at central's revision");
 		r = UDB_BUSY;
 	}
 	for (unsigned t = 0; t < UDB_REPLICA_COUNT && r == UDB_OK; t++) {
@@ -694,22 +509,24 @@ udb_sync_verify(struct udb_sync *s, struct udb_db *db, char *detail, size_t deta
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*), coalesce(sum(%s), 0) FROM userdb.%s%s%s", ti->sum,
 			 ti->name, ti->filter ? " WHERE " : "", ti->filter ? ti->filter : "");
-		r = run(s, sql, PGRES_TUPLES_OK, &res, detail, detail_size);
+		r = udb_sync_run(s, sql, PGRES_TUPLES_OK, &res, detail, detail_size);
 		if (r == UDB_OK)
 			r = udb_replica_fingerprint(db, (enum udb_replica_table)t, &count, &sum);
-		if (r == UDB_OK && (value_int(res, 0, 0) != count || value_int(res, 0, 1) != sum)) {
+		if (r == UDB_OK && (udb_sync_value_int(res, 0, 0) != count ||
+				    udb_sync_value_int(res, 0, 1) != sum)) {
 			char msg[160];
 
 			snprintf(msg, sizeof(msg),
 				 "%s: %" PRId64 " rows locally, %" PRId64 " centrally%s", ti->name,
-				 count, value_int(res, 0, 0),
-				 value_int(res, 0, 0) == count ? " (contents differ)" : "");
-			set_detail(detail, detail_size, msg);
+				 count, udb_sync_value_int(res, 0, 0),
+				 udb_sync_value_int(res, 0, 0) == count ? " (contents differ)"
+									: "");
+			udb_sync_set_detail(detail, detail_size, msg);
 			r = UDB_CORRUPT;
 		}
 		PQclear(res);
 		res = NULL;
 	}
-	(void)run(s, "COMMIT", PGRES_COMMAND_OK, NULL, NULL, 0);
+	(void)udb_sync_run(s, "COMMIT", PGRES_COMMAND_OK, NULL, NULL, 0);
 	return r;
 }

@@ -114,20 +114,6 @@ push_chunk(struct udb_sync *s, const char *stream, const struct udb_outbox_entry
 	return r;
 }
 
-static enum udb_result
-exec_simple(struct udb_sync *s, const char *sql, struct udb_sync_report *rep)
-{
-	PGresult *res = PQexec(s->pg, sql);
-	enum udb_result r = UDB_OK;
-
-	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		r = udb_sync_result_of(res, s->pg);
-		udb_sync_set_detail(rep->detail, sizeof(rep->detail), PQerrorMessage(s->pg));
-	}
-	PQclear(res);
-	return r;
-}
-
 enum udb_result
 udb_sync_push(struct udb_sync *s, struct udb_db *db, struct udb_sync_report *rep)
 {
@@ -143,13 +129,14 @@ udb_sync_push(struct udb_sync *s, struct udb_db *db, struct udb_sync_report *rep
 	}
 	if (n == 0)
 		return UDB_OK;
-	r = exec_simple(s, "BEGIN", rep);
+	r = udb_sync_run(s, "BEGIN", PGRES_COMMAND_OK, NULL, rep->detail, sizeof(rep->detail));
 	for (size_t i = 0; i < n && r == UDB_OK; i += CHUNK)
 		r = push_chunk(s, stream, v + i, n - i < CHUNK ? n - i : CHUNK, rep);
 	if (r == UDB_OK)
-		r = exec_simple(s, "COMMIT", rep);
+		r = udb_sync_run(s, "COMMIT", PGRES_COMMAND_OK, NULL, rep->detail,
+				 sizeof(rep->detail));
 	else
-		(void)exec_simple(s, "ROLLBACK", &(struct udb_sync_report){0});
+		(void)udb_sync_run(s, "ROLLBACK", PGRES_COMMAND_OK, NULL, NULL, 0);
 	free(v);
 	if (r != UDB_OK) {
 		rep->fleet_locked = 0;
