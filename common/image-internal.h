@@ -46,6 +46,11 @@ uint32_t udb_image_pool_add(struct udb_image_buf *pool, const void *s, size_t n)
  * to refs[i] (NULL: to i). */
 enum udb_result udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys,
 				      const uint32_t *refs, uint32_t n);
+/* The by-uid lookup of n users (uids[i] in the record at USERS unit
+ * units[i]): UID_INDEX when the uids are dense enough that it is at most
+ * half the size of the USER_BY_UID table, else that table (image.h). */
+enum udb_result udb_image_uid_index_build(struct udb_image_sections *im, const uint32_t *uids,
+					  const uint32_t *units, uint32_t n);
 /* A user record, with its entry inline, from a row shaped as
  * UDB_Q_IMAGE_USERS's, appended to im's USERS and USER_OFFS; returns the
  * key of its name for the by-name table. */

@@ -28,17 +28,22 @@
  * sections), which the writer of the next delta uses to find what a
  * changed entry was in the base.
  *
- * Layout, format version 3 (all integers little-endian as the host writes
+ * Layout, format version 4 (all integers little-endian as the host writes
  * them, every section 8-byte aligned):
  *   header: magic, format version, kind, the store's generation, the file
  *     size and a table of sections (offset, length);
  *   public image: users in uid order as self-contained records (uid, gid,
  *     flags, the user's groups for initgroups, and the passwd entry inline
  *     as five NUL-ended strings), each 8-byte aligned, with USER_OFFS
- *     giving each one's offset for reading by index; two open-addressing
- *     hash tables of 8-byte slots (by name, by uid), each slot a key (the
- *     uid, or the name's hash) and the offset of the record, so a point
- *     lookup reads a slot and then the record and nothing else; a string
+ *     giving each one's offset for reading by index; an open-addressing
+ *     hash table of 8-byte slots by name, each slot a key (the name's
+ *     hash) and the offset of the record; by uid, either the same kind of
+ *     table or, when the uids are dense (userdb allocates them in a row),
+ *     UID_INDEX: the lowest uid, then one 4-byte entry per uid from it
+ *     leading to the record (0: none), half the hash table's size or
+ *     less, read without hashing or probing (the writer picks whichever
+ *     is smaller; the other section is empty); so a point lookup reads a
+ *     slot or an index entry and then the record and nothing else; a string
  *     pool for the roles; roles with their effective members already
  *     resolved (inclusion closure, primary roles): the members always
  *     shown as one block of NUL-ended names with a byte per name giving
@@ -48,9 +53,11 @@
  *     user's record: gid equal to uid and the PERSONAL flag.
  *   shadow image: a string pool, accounts in user id order with the fields
  *     a shadow entry is computed from, a hash table by name.
- * Version 2 (before) had fixed-size user records pointing into the pool
- * (three dependent reads a lookup) and a member offset array; a reader
- * refuses any other version (UDB_SCHEMA) and the writer rebuilds it. */
+ * Version 3 had the uid hash table only (a random read into 16 MB at 1M
+ * users where UID_INDEX is 4 MB); version 2 had fixed-size user records
+ * pointing into the pool (three dependent reads a lookup) and a member
+ * offset array; a reader refuses any other version (UDB_SCHEMA) and the
+ * writer rebuilds it. */
 #ifndef UDB_IMAGE_H
 #define UDB_IMAGE_H
 
@@ -68,7 +75,7 @@
 #define UDB_IMAGE_LOCK_FILE   "image.lock"
 
 #define UDB_IMG_MAGIC   "UDBIMG\r\n"
-#define UDB_IMG_VERSION 3u
+#define UDB_IMG_VERSION 4u
 
 enum udb_img_kind {
 	UDB_IMG_PUBLIC = 1,
@@ -94,6 +101,7 @@ enum udb_img_section {
 	UDB_IMG_S_COVERED_USERS, /* delta: base user (account) indexes, ascending */
 	UDB_IMG_S_COVERED_ROLES, /* delta: base role indexes, ascending */
 	UDB_IMG_S_MEMBER_LENS,   /* each block member's name length, one byte */
+	UDB_IMG_S_UID_INDEX,     /* lowest uid, then per uid: USERS unit + 1, or 0 */
 	UDB_IMG_S_COUNT,
 };
 

@@ -89,6 +89,36 @@ udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys, const uint3
 	return UDB_OK;
 }
 
+enum udb_result
+udb_image_uid_index_build(struct udb_image_sections *im, const uint32_t *uids,
+			  const uint32_t *units, uint32_t n)
+{
+	uint32_t lo = UINT32_MAX, hi = 0, *v;
+	size_t slots = 8, span;
+
+	for (uint32_t i = 0; i < n; i++) {
+		lo = uids[i] < lo ? uids[i] : lo;
+		hi = uids[i] > hi ? uids[i] : hi;
+	}
+	while (slots < 2 * (size_t)n)
+		slots *= 2;
+	/* The index when it is at most half the table's bytes: a table has
+	 * 8-byte slots, the index a 4-byte entry per uid and the lowest. */
+	span = n ? (size_t)hi - lo + 1 : 0;
+	if (n == 0 || span + 1 > slots)
+		return udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], uids, units, n);
+	v = udb_image_buf_add(&im->sect[UDB_IMG_S_UID_INDEX], NULL, (span + 1) * sizeof(*v));
+	if (!v)
+		return UDB_NO_MEMORY;
+	v[0] = lo;
+	/* A uid twice (rows planted in the store) leads to the first of
+	 * them, as the table's probe would find it. */
+	for (uint32_t i = 0; i < n; i++)
+		if (v[1 + uids[i] - lo] == 0)
+			v[1 + uids[i] - lo] = units[i] + 1;
+	return UDB_OK;
+}
+
 /* The store's id of user index i, for mapping grants to users. */
 struct id_map {
 	int64_t id;
@@ -509,8 +539,7 @@ build_tables(struct build *b)
 	for (size_t i = 0; i < b->n_users; i++)
 		keys[i] = user_rec(b, (uint32_t)i)->uid;
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys, units,
-					  (uint32_t)b->n_users);
+		r = udb_image_uid_index_build(im, keys, units, (uint32_t)b->n_users);
 	for (size_t i = 0; i < b->n_roles; i++)
 		keys[i] = udb_img_hash_name(pool + roles[i].name_off, roles[i].name_len);
 	if (r == UDB_OK)

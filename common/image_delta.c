@@ -304,7 +304,7 @@ build_tables(struct delta *d)
 			r = UDB_NO_MEMORY;
 	}
 	if (r == UDB_OK)
-		r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_UID], keys, units, nu);
+		r = udb_image_uid_index_build(im, keys, units, nu);
 	for (uint32_t i = 0; i < nr; i++)
 		keys[i] = udb_img_hash_name(pool + roles[i].name_off, roles[i].name_len);
 	if (r == UDB_OK)

@@ -10,7 +10,9 @@
  * uid, or the name's hash) skips false candidates without reading them,
  * and whose slot leads straight to a self-contained user record, the
  * passwd entry inline: two dependent memory reads, the slot and the
- * record. */
+ * record. By uid, where the writer made the dense UID_INDEX, the first of
+ * the two is an entry found by subtraction, without hashing or probing,
+ * in an array a quarter of the table's size. */
 #include <string.h>
 
 #include "image-read-internal.h"
@@ -33,6 +35,7 @@ static const size_t record_size[UDB_IMG_S_COUNT] = {
 	[UDB_IMG_S_COVERED_USERS] = sizeof(uint32_t),
 	[UDB_IMG_S_COVERED_ROLES] = sizeof(uint32_t),
 	[UDB_IMG_S_MEMBER_LENS] = 1,
+	[UDB_IMG_S_UID_INDEX] = sizeof(uint32_t),
 };
 
 uint32_t
@@ -440,6 +443,29 @@ user_uid_match(const struct udb_img_part *p, uint32_t ref, const void *want, boo
 	return true;
 }
 
+/* The record of uid in part p: through UID_INDEX when the writer made
+ * it, else by probing USER_BY_UID. */
+static enum udb_result
+probe_uid(const struct udb_img_part *p, struct uid_key *k, uint32_t *ret_ref)
+{
+	const uint32_t *v = udb_img_sect(p, UDB_IMG_S_UID_INDEX);
+	uint32_t n = udb_img_sect_count(p, UDB_IMG_S_UID_INDEX), at, e;
+	bool bad = false;
+
+	if (n == 0)
+		return probe(p, UDB_IMG_S_USER_BY_UID, k->uid, user_uid_match, k, ret_ref);
+	/* v[0] is the lowest uid, v[1 + uid - v[0]] leads to uid's record;
+	 * a uid below v[0] wraps around and is past the end too. */
+	at = k->uid - v[0];
+	if (at >= n - 1 || (e = v[1 + at]) == 0)
+		return UDB_NOT_FOUND;
+	/* The index names this record for uid: another uid there is damage. */
+	if (!user_uid_match(p, e - 1, k, &bad))
+		return UDB_CORRUPT;
+	*ret_ref = e - 1;
+	return UDB_OK;
+}
+
 /* A user found in p: its index over base and delta, or UDB_NOT_FOUND
  * when it is a base record the delta covers. */
 static enum udb_result
@@ -488,7 +514,16 @@ udb_img_user_by_uid(const struct udb_img *img, uint32_t uid, struct udb_img_pass
 
 	if (img->kind != UDB_IMG_PUBLIC)
 		return UDB_CORRUPT;
-	r = udb_img_lookup(img, UDB_IMG_S_USER_BY_UID, uid, user_uid_match, &k, &p, &ref);
+	/* The delta first, then the base (udb_img_lookup's order). */
+	r = UDB_NOT_FOUND;
+	if (img->has_delta) {
+		p = &img->part[1];
+		r = probe_uid(p, &k, &ref);
+	}
+	if (r == UDB_NOT_FOUND) {
+		p = &img->part[0];
+		r = probe_uid(p, &k, &ref);
+	}
 	if (r == UDB_OK)
 		r = found_user(img, p, &u);
 	if (r == UDB_OK)

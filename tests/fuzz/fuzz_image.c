@@ -26,9 +26,12 @@
  * The seeds in corpus/image/ are public and shadow bases and deltas the
  * writer made for a small database (two roles, one including the other, a
  * primary role, grants that end and one that starts; then a grant, a
- * revoke, a user added and one deleted over the base), at two lookup
- * times, and copies of the public base truncated, of another version, with
- * a user's entry and a role's offsets pointing out of range. */
+ * revoke, a user added and one deleted over the base, and one added with
+ * a uid far from the others: the base finds uids through its dense index,
+ * the delta through its hash table), at two lookup times, and copies of
+ * the public base truncated, of another version, with a user's entry, a
+ * role's offsets and the uid index's entries pointing out of range or to
+ * other users. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,11 +125,15 @@ check_user(const struct udb_img *img, uint32_t i, int64_t now)
 		fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, v.index),
 			   "by name %s: a base record the delta covers", name);
 	}
-	r = udb_img_user_by_uid(img, u.uid, &v);
-	if (r == UDB_OK) {
-		fuzz_check(v.uid == u.uid, "by uid %u: uid %u", u.uid, v.uid);
+	/* The uid, and the ones beside it (the dense index's neighbours, or
+	 * its ends): an answer has the uid asked for. */
+	for (uint32_t id = u.uid - 1; id != u.uid + 2; id++) {
+		r = udb_img_user_by_uid(img, id, &v);
+		if (r != UDB_OK)
+			continue;
+		fuzz_check(v.uid == id, "by uid %u: uid %u", id, v.uid);
 		fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, v.index),
-			   "by uid %u: a base record the delta covers", u.uid);
+			   "by uid %u: a base record the delta covers", id);
 	}
 	(void)udb_img_user_groups(img, &u, now, no_gid, NULL);
 }

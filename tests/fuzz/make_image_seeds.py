@@ -9,10 +9,13 @@ of the build to use (the images are the writer's own):
 It makes a small store in a temporary directory (two roles, one including
 the other, a primary role, a grant that ends and one that starts), takes
 its bases after `userdb compact`, then a grant, a revoke, a user added and
-one deleted, and takes the deltas over those bases; then damaged copies:
-truncated, of another format version, a user's inline entry and a role's
-member block running out of range, a role with a member more than its
-block holds, a delta of a newer base, covered indexes out of order."""
+one deleted, and one added with a uid far from the others (so that the
+base has the dense uid index and the delta the uid hash table), and takes
+the deltas over those bases; then damaged copies: truncated, of another
+format version, a user's inline entry and a role's member block running
+out of range, a role with a member more than its block holds, uid index
+entries leading to the next uid's record and out of range, a delta of a
+newer base, covered indexes out of order."""
 import os
 import shutil
 import struct
@@ -22,8 +25,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "corpus", "image")
-HEADER = struct.Struct("<8sIIQQQ" + "QQ" * 15)
-S_USERS, S_ROLES, S_USER_OFFS, S_COVERED_USERS = 1, 4, 9, 13
+HEADER = struct.Struct("<8sIIQQQ" + "QQ" * 17)
+S_USERS, S_ROLES, S_USER_OFFS, S_COVERED_USERS, S_UID_INDEX = 1, 4, 9, 13, 16
 USER = struct.Struct("<8I")  # uid gid index flags groups_first n_groups entry_len name_len
 ROLE = struct.Struct("<10I")  # gid name_off name_len members_off members_len n_members ...
 # Lookup times (the selector's high six bits, in units of 1e8 s): before
@@ -72,6 +75,15 @@ def role_count_wrong(b):
         struct.pack_into("<I", b, at, struct.unpack_from("<I", b, at)[0] + 1)
 
 
+def bad_uid_index(b):
+    # Every entry after the lowest uid leads to the next uid's record, the
+    # last one out of the records.
+    off, n = sect(b, S_UID_INDEX)
+    entries = [struct.unpack_from("<I", b, off + 4 * i)[0] for i in range(1, n // 4)]
+    for i, e in enumerate(entries[1:] + [0xFFFFFFF0]):
+        struct.pack_into("<I", b, off + 4 * (i + 1), e)
+
+
 def newer_base(b):
     struct.pack_into("<Q", b, 24, struct.unpack_from("<Q", b, 24)[0] + 1)
 
@@ -118,6 +130,7 @@ def main():
         run("revoke", "bob", "crew")
         run("user", "add", "erin", "--role", "crew")
         run("user", "del", "dave")
+        run("user", "add", "frank", "--uid", "50000")
         dpub, dsh = read("nss-delta.img"), read("nss-shadow-delta.img")
     finally:
         shutil.rmtree(tmp)
@@ -129,6 +142,7 @@ def main():
     seed("public-bad-entry", EARLY << 2, patched(pub, bad_entry))
     seed("public-bad-role", EARLY << 2, patched(pub, bad_role))
     seed("public-role-count-wrong", EARLY << 2, patched(pub, role_count_wrong))
+    seed("public-bad-uid-index", EARLY << 2, patched(pub, bad_uid_index))
     seed("shadow", 1 | EARLY << 2, sh)
     seed("public-delta", 2 | EARLY << 2, pub, dpub)
     seed("public-delta-later", 2 | LATE << 2, pub, dpub)
