@@ -584,9 +584,13 @@ bench_op_available(const struct bench_ctx *ctx, enum bench_op op)
 }
 
 /*
- * A few untimed calls first (page cache, lazy opens, buffer growth), then up
- * to opts->iters timed calls, stopping early once the time budget is spent
- * but never with fewer than 5 samples.
+ * Untimed calls first (page cache, lazy opens, buffer growth, and a mapped
+ * module's page tables and caches: a module that maps hundreds of MB and
+ * reads two random places of it per call is not warm after three calls),
+ * at least 3 and then up to opts->iters of them within a tenth of the time
+ * budget, the same rule for every module; then up to opts->iters timed
+ * calls, stopping early once the time budget is spent but never with fewer
+ * than 5 samples.
  */
 static void
 bench_run_op(struct bench_ctx *ctx, enum bench_op op, struct bench_stat *st)
@@ -602,8 +606,10 @@ bench_run_op(struct bench_ctx *ctx, enum bench_op op, struct bench_stat *st)
 	samples = malloc(ctx->opts->iters * sizeof(*samples));
 	if (!samples)
 		bench_die("out of memory");
-	for (int i = 0; i < 3; i++)
-		bench_call(ctx, op);
+	for (size_t i = 0; i < 3 || (i < ctx->opts->iters && spent < ctx->opts->budget_ms * 1e2);
+	     i++)
+		spent += bench_call(ctx, op);
+	spent = 0;
 	while (n < ctx->opts->iters && (n < 5 || spent < ctx->opts->budget_ms * 1e3)) {
 		samples[n] = bench_call(ctx, op);
 		spent += samples[n++];
