@@ -253,12 +253,16 @@ bool udb_img_covered(const struct udb_img *img, enum udb_img_section s, uint32_t
 bool udb_img_part_find_id(const struct udb_img_part *part, enum udb_img_section s, int64_t id,
 			  uint32_t *ret_idx);
 
-/* A passwd entry: the five strings, each NUL-ended, at entry[0..len). */
+/* A passwd entry: the five strings, each NUL-ended, at entry[0..len):
+ * the name (name_len bytes), "x", then GECOS, home and shell at the
+ * offsets the reader found (it checked this shape, not the strings'
+ * content: that is validate.h's entry rules, which the packer applies). */
 struct udb_img_passwd {
 	uint32_t uid, gid;
 	const char *entry;
 	size_t len;
 	size_t name_len;
+	uint32_t gecos, dir, shell;
 	bool personal;
 	uint32_t index;                  /* over base and delta, as udb_img_user_at() takes it */
 	const struct udb_img_part *part; /* where the record is, for */

@@ -344,33 +344,52 @@ user_rec(const struct udb_img_part *p, uint32_t unit)
 	return u;
 }
 
-/* The passwd entry of record u of part p, checked; index is the record's
- * own (in p). */
+/* The offset of the string after the one that starts at at (< len), in
+ * an entry of len bytes whose last byte is a NUL: at most len. */
+static size_t
+next_string(const char *entry, size_t len, size_t at)
+{
+	const char *nul = memchr(entry + at, '\0', len - at);
+
+	return (size_t)(nul - entry) + 1;
+}
+
+/* The passwd entry of record u of part p, its shape checked; index is the
+ * record's own (in p). */
 static enum udb_result
 user_from_rec(const struct udb_img_part *p, const struct udb_img_user *u,
 	      struct udb_img_passwd *ret_user)
 {
 	const char *entry = (const char *)(u + 1);
-	size_t nuls = 0;
+	size_t len = u->entry_len, gecos, dir, shell;
 
 	if (u->flags & UDB_IMG_DAMAGED)
 		return UDB_CORRUPT;
 	/* name, "x", GECOS, home, shell: five strings, the name u->name_len
-	 * bytes long, the entry ending with the fifth NUL. */
-	if (u->entry_len == 0 || entry[u->entry_len - 1] != '\0' ||
-	    (uint64_t)u->name_len + 3 > u->entry_len || entry[u->name_len] != '\0' ||
-	    entry[u->name_len + 1] != 'x' || entry[u->name_len + 2] != '\0' ||
-	    memchr(entry, '\0', u->name_len) != NULL)
+	 * bytes long, the entry ending with the fifth NUL. Each memchr below
+	 * starts inside the entry and finds a NUL at the latest at its last
+	 * byte. */
+	if (len == 0 || entry[len - 1] != '\0' || (uint64_t)u->name_len + 3 > len ||
+	    entry[u->name_len] != '\0' || entry[u->name_len + 1] != 'x' ||
+	    entry[u->name_len + 2] != '\0' || memchr(entry, '\0', u->name_len) != NULL)
 		return UDB_CORRUPT;
-	for (const char *c = entry; c < entry + u->entry_len; c++)
-		nuls += *c == '\0';
-	if (nuls != 5)
+	gecos = u->name_len + 3;
+	if (gecos >= len)
+		return UDB_CORRUPT;
+	dir = next_string(entry, len, gecos);
+	if (dir >= len)
+		return UDB_CORRUPT;
+	shell = next_string(entry, len, dir);
+	if (shell >= len || next_string(entry, len, shell) != len)
 		return UDB_CORRUPT;
 	ret_user->uid = u->uid;
 	ret_user->gid = u->gid;
 	ret_user->entry = entry;
-	ret_user->len = u->entry_len;
+	ret_user->len = len;
 	ret_user->name_len = u->name_len;
+	ret_user->gecos = (uint32_t)gecos;
+	ret_user->dir = (uint32_t)dir;
+	ret_user->shell = (uint32_t)shell;
 	ret_user->personal = (u->flags & UDB_IMG_PERSONAL) != 0;
 	ret_user->index = u->index;
 	ret_user->part = p;

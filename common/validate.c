@@ -9,10 +9,48 @@
 
 #include "validate.h"
 
-static bool
-is_lower_or_underscore(char c)
+/* Byte classes of the name, text and path rules, one table lookup a byte:
+ * the NSS module checks every entry it hands out (getpwent runs these over
+ * every user), so the scans below cost a load and a test per byte. A NUL
+ * is in no class, so a scan stops at the end of its string. */
+enum {
+	C_NAME_FIRST = 1, /* [a-z_] */
+	C_NAME = 2,       /* [a-z0-9_-] */
+	C_ROLE_FIRST = 4, /* [A-Za-z_] */
+	C_ROLE = 8,       /* [A-Za-z0-9_.-] */
+	C_TEXT = 16,      /* printable ASCII but ':' and ',' (bytes >= 0x80: UTF-8) */
+	C_PATH = 32,      /* any byte but a control character, DEL or ':' */
+};
+
+#define IS_LOWER(c) ((c) >= 'a' && (c) <= 'z')
+#define IS_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define CLASS(c)                                                                                   \
+	((IS_LOWER(c) || (c) == '_' ? C_NAME_FIRST : 0) |                                          \
+	 (IS_LOWER(c) || IS_DIGIT(c) || (c) == '_' || (c) == '-' ? C_NAME : 0) |                   \
+	 (IS_LOWER(c) || IS_UPPER(c) || (c) == '_' ? C_ROLE_FIRST : 0) |                           \
+	 (IS_LOWER(c) || IS_UPPER(c) || IS_DIGIT(c) || (c) == '_' || (c) == '.' || (c) == '-'      \
+		  ? C_ROLE                                                                         \
+		  : 0) |                                                                           \
+	 ((c) >= 0x20 && (c) < 0x7f && (c) != ':' && (c) != ',' ? C_TEXT : 0) |                    \
+	 ((c) >= 0x20 && (c) != 0x7f && (c) != ':' ? C_PATH : 0))
+#define CLASS4(c)  CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define CLASS16(c) CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), CLASS4((c) + 12)
+
+static const unsigned char byte_class[256] = {
+	CLASS16(0x00), CLASS16(0x10), CLASS16(0x20), CLASS16(0x30), CLASS16(0x40), CLASS16(0x50),
+	CLASS16(0x60), CLASS16(0x70), CLASS16(0x80), CLASS16(0x90), CLASS16(0xa0), CLASS16(0xb0),
+	CLASS16(0xc0), CLASS16(0xd0), CLASS16(0xe0), CLASS16(0xf0),
+};
+
+/* The first byte at or after s that is not of class c: at the latest, the
+ * string's NUL. */
+static const unsigned char *
+skip_class(const unsigned char *s, unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || c == '_';
+	while (byte_class[*s] & c)
+		s++;
+	return s;
 }
 
 static bool
@@ -30,22 +68,14 @@ is_alpha(char c)
 bool
 udb_valid_username(const char *s)
 {
-	size_t n;
+	const unsigned char *p = (const unsigned char *)s, *end;
 
-	if (!s || !is_lower_or_underscore(s[0]))
+	if (!s || !(byte_class[p[0]] & C_NAME_FIRST))
 		return false;
-	n = strnlen(s, UDB_NAME_MAX + 1);
-	if (n > UDB_NAME_MAX)
-		return false;
-	for (size_t i = 1; i < n; i++) {
-		char c = s[i];
-
-		if (c == '$' && i == n - 1)
-			break;
-		if (!is_lower_or_underscore(c) && !is_digit(c) && c != '-')
-			return false;
-	}
-	return true;
+	end = skip_class(p + 1, C_NAME);
+	if (*end == '$')
+		end++;
+	return *end == '\0' && end - p <= UDB_NAME_MAX;
 }
 
 bool
@@ -62,20 +92,12 @@ udb_valid_host_name(const char *s)
 bool
 udb_valid_rolename(const char *s)
 {
-	size_t n;
+	const unsigned char *p = (const unsigned char *)s, *end;
 
-	if (!s || !(is_alpha(s[0]) || s[0] == '_'))
+	if (!s || !(byte_class[p[0]] & C_ROLE_FIRST))
 		return false;
-	n = strnlen(s, UDB_NAME_MAX + 1);
-	if (n > UDB_NAME_MAX)
-		return false;
-	for (size_t i = 1; i < n; i++) {
-		char c = s[i];
-
-		if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '.' && c != '-')
-			return false;
-	}
-	return true;
+	end = skip_class(p + 1, C_ROLE);
+	return *end == '\0' && end - p <= UDB_NAME_MAX;
 }
 
 bool
@@ -160,25 +182,23 @@ static bool
 valid_text_max(const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
 
 	if (!s)
 		return false;
-	n = strnlen(s, max + 1);
-	if (n > max)
-		return false;
-	while (*p) {
+	for (;;) {
 		size_t len;
 
-		if (*p < 0x20 || *p == 0x7f || *p == ':' || *p == ',')
-			return false;
+		p = skip_class(p, C_TEXT);
+		/* The NUL, or an ASCII byte the rule refuses. */
+		if (*p < 0x80)
+			break;
 		len = utf8_sequence_length(p);
 		/* U+0080..U+009F are C1 controls (U+009B is CSI to a terminal). */
 		if (len == 0 || (p[0] == 0xc2 && p[1] < 0xa0))
 			return false;
 		p += len;
 	}
-	return true;
+	return *p == '\0' && (size_t)(p - (const unsigned char *)s) <= max;
 }
 
 bool
@@ -190,20 +210,12 @@ udb_valid_text(const char *s)
 bool
 udb_valid_path(const char *s)
 {
-	size_t n;
+	const unsigned char *end;
 
 	if (!s || s[0] != '/')
 		return false;
-	n = strnlen(s, UDB_PATH_MAX + 1);
-	if (n > UDB_PATH_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || c == ':')
-			return false;
-	}
-	return true;
+	end = skip_class((const unsigned char *)s, C_PATH);
+	return *end == '\0' && end - (const unsigned char *)s <= UDB_PATH_MAX;
 }
 
 enum udb_result

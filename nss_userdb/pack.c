@@ -168,6 +168,32 @@ udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry, const struct ud
 }
 
 enum udb_result
+udb_pack_img_passwd(const struct udb_img_passwd *u, const struct udb_config *cfg,
+		    struct passwd *result, char *buf, size_t buflen)
+{
+	struct passwd pw;
+	enum udb_result r;
+
+	if (buflen < u->len)
+		return UDB_BUFFER_TOO_SMALL;
+	/* The copy is what is checked and handed out. */
+	memcpy(buf, u->entry, u->len);
+	pw = (struct passwd){
+		.pw_name = buf,
+		.pw_passwd = buf + u->name_len + 1,
+		.pw_uid = u->uid,
+		.pw_gid = u->gid,
+		.pw_gecos = buf + u->gecos,
+		.pw_dir = buf + u->dir,
+		.pw_shell = buf + u->shell,
+	};
+	r = udb_passwd_entry_check(&pw, cfg);
+	if (r == UDB_OK)
+		*result = pw;
+	return r;
+}
+
+enum udb_result
 udb_unpack_passwd(const struct udb_packed_passwd *e, const char *page, struct passwd *result,
 		  char *buf, size_t buflen)
 {

@@ -54,6 +54,11 @@ enum udb_result udb_pack_passwd_entry(const struct udb_passwd_entry *entry,
 enum udb_result udb_pack_passwd_from_entry(const struct udb_passwd_entry *entry,
 					   const struct udb_config *cfg, struct passwd *result,
 					   char *buf, size_t buflen);
+/* Copies a user's entry from the image (its shape checked by the reader)
+ * into the caller's struct and buffer, then checks it with the entry
+ * rules: UDB_BUFFER_TOO_SMALL, nothing changed, when it does not fit. */
+enum udb_result udb_pack_img_passwd(const struct udb_img_passwd *user, const struct udb_config *cfg,
+				    struct passwd *result, char *buf, size_t buflen);
 /* Copies a packed entry (checked when it was packed) from its page buffer
  * into the caller's buffer. */
 enum udb_result udb_unpack_passwd(const struct udb_packed_passwd *entry, const char *page,

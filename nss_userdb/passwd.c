@@ -15,15 +15,6 @@ static struct {
 	uint64_t pos;
 } pw_cursor;
 
-static enum udb_result
-pack_user(const struct udb_img_passwd *u, const struct udb_config *cfg, struct passwd *pwd,
-	  char *buf, size_t buflen)
-{
-	struct udb_passwd_entry e = {u->uid, u->gid, u->entry, u->len};
-
-	return udb_pack_passwd_from_entry(&e, cfg, pwd, buf, buflen);
-}
-
 enum nss_status
 _nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
@@ -38,7 +29,7 @@ _nss_userdb_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t b
 	if (r == UDB_OK)
 		r = udb_img_user_by_name(img, name, &u);
 	if (r == UDB_OK)
-		r = pack_user(&u, udb_nss_config(), pwd, buf, buflen);
+		r = udb_pack_img_passwd(&u, udb_nss_config(), pwd, buf, buflen);
 	return udb_nss_status(r, errnop);
 }
 
@@ -56,7 +47,7 @@ _nss_userdb_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, 
 	if (r == UDB_OK)
 		r = udb_img_user_by_uid(img, (uint32_t)uid, &u);
 	if (r == UDB_OK)
-		r = pack_user(&u, udb_nss_config(), pwd, buf, buflen);
+		r = udb_pack_img_passwd(&u, udb_nss_config(), pwd, buf, buflen);
 	return udb_nss_status(r, errnop);
 }
 
@@ -117,7 +108,7 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 		goto out;
 	}
 	if (r == UDB_OK)
-		r = pack_user(&u, pw_cursor.view.cfg, pwd, buf, buflen);
+		r = udb_pack_img_passwd(&u, pw_cursor.view.cfg, pwd, buf, buflen);
 	/* glibc retries with a larger buffer after ERANGE, so the cursor must
 	 * not advance unless the entry was handed out. */
 	if (r == UDB_OK)

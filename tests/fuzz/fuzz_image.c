@@ -20,6 +20,10 @@
  *     records is the reference of what "that name" means); with a delta, a
  *     name the delta's own records have is answered from the delta, and a
  *     base record the delta covers is never an answer;
+ *   - a user packed into buffers around its need gives what the packer of
+ *     untrusted entries gives for the same bytes (which splits the five
+ *     strings itself and checks them with the entry rules): the same
+ *     result, the same strings, inside the buffer, nothing written past;
  *   - a role packed into buffers of every size around its need either fits
  *     with every string and pointer inside the buffer, or says
  *     UDB_BUFFER_TOO_SMALL or UDB_CORRUPT, and never writes past it.
@@ -101,6 +105,48 @@ no_gid(uint32_t gid, void *data)
 }
 
 static void
+check_str_in(const char *s, const char *buf, size_t size, const char *want, const char *what)
+{
+	fuzz_check(s >= buf && s < buf + size && memchr(s, '\0', (size_t)(buf + size - s)),
+		   "pack user: %s outside the buffer", what);
+	fuzz_check(strcmp(s, want) == 0, "pack user: %s \"%s\", want \"%s\"", what, s, want);
+}
+
+/* The user packed into size bytes against the reference: the same bytes
+ * split and checked by pack.c's packer of untrusted entries, which finds
+ * the five strings itself (the reader's offsets are not used). */
+static void
+check_packed_user(const struct udb_img_passwd *u, size_t size)
+{
+	struct udb_passwd_entry e = {u->uid, u->gid, u->entry, u->len};
+	unsigned char *block = malloc(size + 2 * GUARD), *ref_block = malloc(u->len + 1);
+	char *buf = (char *)block + GUARD;
+	struct passwd pw, ref;
+	enum udb_result r, want;
+
+	fuzz_check(block != NULL && ref_block != NULL, "out of memory");
+	memset(block, GUARD_BYTE, size + 2 * GUARD);
+	want = udb_pack_passwd_from_entry(&e, &cfg, &ref, (char *)ref_block, u->len + 1);
+	if (size < u->len)
+		want = UDB_BUFFER_TOO_SMALL;
+	r = udb_pack_img_passwd(u, &cfg, &pw, buf, size);
+	fuzz_check(r == want, "pack user: result %d, want %d", (int)r, (int)want);
+	if (r == UDB_OK) {
+		check_str_in(pw.pw_name, buf, size, ref.pw_name, "pw_name");
+		check_str_in(pw.pw_passwd, buf, size, ref.pw_passwd, "pw_passwd");
+		check_str_in(pw.pw_gecos, buf, size, ref.pw_gecos, "pw_gecos");
+		check_str_in(pw.pw_dir, buf, size, ref.pw_dir, "pw_dir");
+		check_str_in(pw.pw_shell, buf, size, ref.pw_shell, "pw_shell");
+		fuzz_check(pw.pw_uid == u->uid && pw.pw_gid == u->gid, "pack user: ids");
+	}
+	for (size_t g = 0; g < GUARD; g++)
+		fuzz_check(block[g] == GUARD_BYTE && block[GUARD + size + g] == GUARD_BYTE,
+			   "pack user: write outside the buffer");
+	free(block);
+	free(ref_block);
+}
+
+static void
 check_user(const struct udb_img *img, uint32_t i, int64_t now)
 {
 	struct udb_img_passwd u, v;
@@ -115,6 +161,9 @@ check_user(const struct udb_img *img, uint32_t i, int64_t now)
 	fuzz_check(u.entry[u.len - 1] == '\0', "user %u: entry not NUL-ended", i);
 	fuzz_check(u.name_len < u.len && memchr(u.entry, '\0', u.len) == u.entry + u.name_len,
 		   "user %u: name length", i);
+	check_packed_user(&u, u.len);
+	check_packed_user(&u, u.len - 1);
+	check_packed_user(&u, u.len + 7);
 	if (u.name_len >= sizeof(name))
 		return;
 	memcpy(name, u.entry, u.name_len + 1);

@@ -317,6 +317,89 @@ START_TEST(test_record_counts_wrong_unavail)
 }
 END_TEST
 
+/* The n-th NUL of the entry of record u (0: the one after the name). */
+static char *
+entry_nul(struct udb_img_user *u, int n)
+{
+	char *c = (char *)(u + 1);
+
+	for (;; c++)
+		if (*c == '\0' && n-- == 0)
+			return c;
+}
+
+/* A user's lookups and enumeration give want / want_errno. */
+static void
+check_user_lookups(enum nss_status want, int want_errno)
+{
+	struct passwd pw;
+	int err = 0;
+	enum nss_status st;
+
+	st = mod.getpwnam_r("alice", &pw, big, sizeof(big), &err);
+	ck_assert_nss(st, err, want, want_errno);
+	err = 0;
+	st = mod.getpwuid_r(2001, &pw, big, sizeof(big), &err);
+	ck_assert_nss(st, err, want, want_errno);
+	err = 0;
+	mod.setpwent(0);
+	st = mod.getpwent_r(&pw, big, sizeof(big), &err);
+	ck_assert_nss(st, err, want, want_errno);
+	mod.endpwent();
+}
+
+static void *
+check_users_thread(void *p)
+{
+	const struct want *w = p;
+
+	check_user_lookups(w->status, w->errno_value);
+	return NULL;
+}
+
+/* check_user_lookups() in a thread of its own, which maps the image anew. */
+static void
+check_users_in_new_thread(enum nss_status want, int want_errno)
+{
+	struct want w = {want, want_errno};
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, check_users_thread, &w), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+
+/* Every user's entry made of other than five strings, each string's bytes
+ * valid for its field: the home's NUL made a '/' (four strings, the home
+ * running into the shell), or the shell cut in two by a NUL ("/bin" and
+ * "bash": six). UNAVAIL, never the entry of a shape the record does not
+ * have. Each image is looked up by a thread that maps it afresh. */
+START_TEST(test_entry_strings_wrong_unavail)
+{
+	for (int fewer = 0; fewer < 2; fewer++) {
+		size_t len = 0;
+		unsigned char *bytes = read_image(&len);
+		struct udb_img_header h;
+
+		memcpy(&h, bytes, sizeof(h));
+		for (size_t i = 0; i < h.sect[UDB_IMG_S_USER_OFFS].len / sizeof(uint32_t); i++) {
+			struct udb_img_user *u = user_record(bytes, &h, i);
+			char *shell = entry_nul(u, 3) + 1;
+
+			ck_assert_str_eq(shell, "/bin/bash");
+			if (fewer)
+				shell[-1] = '/';
+			else
+				shell[4] = '\0';
+		}
+		replace_image(bytes, len);
+		check_users_in_new_thread(NSS_STATUS_UNAVAIL, EIO);
+		restore_image();
+		check_users_in_new_thread(NSS_STATUS_SUCCESS, 0);
+		free(bytes);
+	}
+}
+END_TEST
+
 START_TEST(test_symlinked_database_unavail)
 {
 	char img[256], real[256];
@@ -479,6 +562,7 @@ main(void)
 	tcase_add_test(tc, test_section_out_of_range_unavail);
 	tcase_add_test(tc, test_record_offsets_out_of_range_unavail);
 	tcase_add_test(tc, test_record_counts_wrong_unavail);
+	tcase_add_test(tc, test_entry_strings_wrong_unavail);
 	tcase_add_test(tc, test_symlinked_database_unavail);
 	tcase_add_test(tc, test_world_writable_database_unavail);
 	tcase_add_test(tc, test_locked_store_does_not_matter);
@@ -495,6 +579,7 @@ main(void)
 	tcase_add_test(tc, test_section_out_of_range_unavail);
 	tcase_add_test(tc, test_record_offsets_out_of_range_unavail);
 	tcase_add_test(tc, test_record_counts_wrong_unavail);
+	tcase_add_test(tc, test_entry_strings_wrong_unavail);
 	tcase_add_test(tc, test_symlinked_database_unavail);
 	tcase_add_test(tc, test_world_writable_database_unavail);
 	suite_add_tcase(s, tc);
