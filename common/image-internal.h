@@ -46,6 +46,12 @@ uint32_t udb_image_pool_add(struct udb_image_buf *pool, const void *s, size_t n)
  * to refs[i] (NULL: to i). */
 enum udb_result udb_image_table_build(struct udb_image_buf *t, const uint32_t *keys,
 				      const uint32_t *refs, uint32_t n);
+/* The by-name lookup of n users (the hash of user i's name in hashes[i],
+ * its record at USERS unit units[i]): NAME_INDEX when the units leave a
+ * tag of UDB_IMG_NAME_TAG_MIN_BITS bits or more, else USER_BY_NAME
+ * (image.h). */
+enum udb_result udb_image_name_index_build(struct udb_image_sections *im, const uint32_t *hashes,
+					   const uint32_t *units, uint32_t n);
 /* The by-uid lookup of n users (uids[i] in the record at USERS unit
  * units[i]): UID_INDEX when the uids are dense enough that it is at most
  * half the size of the USER_BY_UID table, else that table (image.h). */

@@ -294,7 +294,7 @@ build_tables(struct delta *d)
 
 	if (!keys)
 		return UDB_NO_MEMORY;
-	r = udb_image_table_build(&im->sect[UDB_IMG_S_USER_BY_NAME], d->name_keys, units, nu);
+	r = udb_image_name_index_build(im, d->name_keys, units, nu);
 	for (uint32_t i = 0; i < nu && r == UDB_OK; i++) {
 		const struct udb_img_user *u = udb_image_user_rec(im, i);
 

@@ -34,8 +34,8 @@
  * a uid far from the others: the base finds uids through its dense index,
  * the delta through its hash table), at two lookup times, and copies of
  * the public base truncated, of another version, with a user's entry, a
- * role's offsets and the uid index's entries pointing out of range or to
- * other users. */
+ * role's offsets, the uid index's entries and the name index's slots
+ * pointing out of range, to other users or into the middle of records. */
 #include <stdlib.h>
 #include <string.h>
 

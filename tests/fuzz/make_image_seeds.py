@@ -14,8 +14,9 @@ base has the dense uid index and the delta the uid hash table), and takes
 the deltas over those bases; then damaged copies: truncated, of another
 format version, a user's inline entry and a role's member block running
 out of range, a role with a member more than its block holds, uid index
-entries leading to the next uid's record and out of range, a delta of a
-newer base, covered indexes out of order."""
+entries leading to the next uid's record and out of range, name index
+slots leading into the middle of records, a delta of a newer base, covered
+indexes out of order."""
 import os
 import shutil
 import struct
@@ -25,8 +26,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "corpus", "image")
-HEADER = struct.Struct("<8sIIQQQ" + "QQ" * 17)
-S_USERS, S_ROLES, S_USER_OFFS, S_COVERED_USERS, S_UID_INDEX = 1, 4, 9, 13, 16
+HEADER = struct.Struct("<8sIIQQQ" + "QQ" * 18)
+S_USERS, S_ROLES, S_USER_OFFS, S_COVERED_USERS, S_UID_INDEX, S_NAME_INDEX = 1, 4, 9, 13, 16, 17
 USER = struct.Struct("<8I")  # uid gid index flags groups_first n_groups entry_len name_len
 ROLE = struct.Struct("<10I")  # gid name_off name_len members_off members_len n_members ...
 # Lookup times (the selector's high six bits, in units of 1e8 s): before
@@ -82,6 +83,17 @@ def bad_uid_index(b):
     entries = [struct.unpack_from("<I", b, off + 4 * i)[0] for i in range(1, n // 4)]
     for i, e in enumerate(entries[1:] + [0xFFFFFFF0]):
         struct.pack_into("<I", b, off + 4 * (i + 1), e)
+
+
+def bad_name_index(b):
+    # Every used slot keeps its tag but leads one 8-byte unit further, into
+    # the middle of a record (or past the last).
+    off, n = sect(b, S_NAME_INDEX)
+    bits = struct.unpack_from("<I", b, off)[0]
+    for i in range(1, n // 4):
+        v = struct.unpack_from("<I", b, off + 4 * i)[0]
+        if v:
+            struct.pack_into("<I", b, off + 4 * i, v + 1 if (v + 1) & ((1 << bits) - 1) else v)
 
 
 def newer_base(b):
@@ -143,6 +155,7 @@ def main():
     seed("public-bad-role", EARLY << 2, patched(pub, bad_role))
     seed("public-role-count-wrong", EARLY << 2, patched(pub, role_count_wrong))
     seed("public-bad-uid-index", EARLY << 2, patched(pub, bad_uid_index))
+    seed("public-bad-name-index", EARLY << 2, patched(pub, bad_name_index))
     seed("shadow", 1 | EARLY << 2, sh)
     seed("public-delta", 2 | EARLY << 2, pub, dpub)
     seed("public-delta-later", 2 | LATE << 2, pub, dpub)

@@ -1,10 +1,15 @@
-/* Unit tests of common/image_read.c's lookup by uid over images the writer
- * made (image_build.c, image_delta.c): the dense uid index when the uids
- * are in a row (also with the gap a deleted user leaves), the hash table
- * when they are spread, each under a delta; a uid below, in a gap of, or
- * above the index is not found, and an index entry that leads to another
- * user's record, or out of the records, is damage, never an answer. */
+/* Unit tests of common/image_read.c's point lookups of users over images
+ * the writer made (image_build.c, image_delta.c). By uid: the dense uid
+ * index when the uids are in a row (also with the gap a deleted user
+ * leaves), the hash table when they are spread, each under a delta; a uid
+ * below, in a gap of, or above the index is not found, and an index entry
+ * that leads to another user's record, or out of the records, is damage,
+ * never an answer. By name: the 4-byte-slot name index, base and delta,
+ * every user found among many and names nobody has not; a damaged slot
+ * or table header is damage; records too many for a tag get the 8-byte
+ * table. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +17,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "image-internal.h"
 #include "image.h"
 #include "user.h"
 
@@ -186,6 +192,113 @@ START_TEST(test_user_by_uid_damaged_index)
 }
 END_TEST
 
+/* The user name leads to: its uid, 0 when none, UINT32_MAX when damaged. */
+static uint32_t
+uid_of(const struct udb_img *img, const char *name)
+{
+	struct udb_img_passwd u;
+	enum udb_result r = udb_img_user_by_name(img, name, &u);
+
+	if (r == UDB_NOT_FOUND)
+		return 0;
+	if (r != UDB_OK)
+		return UINT32_MAX;
+	ck_assert_uint_eq(u.name_len, strlen(name));
+	ck_assert_int_eq(memcmp(u.entry, name, u.name_len), 0);
+	return u.uid;
+}
+
+START_TEST(test_user_by_name_index)
+{
+	uint32_t uids[300];
+	char name[32];
+	struct view v;
+
+	/* Enough users that probes run into each other and wrap. */
+	ck_assert_int_eq(udb_db_begin(fx.db), UDB_OK);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "user%03d", i);
+		uids[i] = add_user(name, 0);
+	}
+	ck_assert_int_eq(udb_db_commit(fx.db), UDB_OK);
+	ck_assert_int_eq(udb_db_compact(fx.db, false, NULL), UDB_OK);
+	(void)add_user("zed", 0);
+	view_open(&v);
+	ck_assert(v.img.has_delta);
+	/* Both files: the word, then 300 + 300 / 3 + 8 slots in the base. */
+	ck_assert_uint_eq(header(v.base)->sect[UDB_IMG_S_NAME_INDEX].len, (1 + 408) * 4);
+	ck_assert_uint_eq(header(v.base)->sect[UDB_IMG_S_USER_BY_NAME].len, 0);
+	ck_assert_uint_gt(header(v.delta)->sect[UDB_IMG_S_NAME_INDEX].len, 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "user%03d", i);
+		ck_assert_uint_eq(uid_of(&v.img, name), uids[i]);
+		snprintf(name, sizeof(name), "user%03dx", i);
+		ck_assert_uint_eq(uid_of(&v.img, name), 0);
+	}
+	ck_assert_uint_eq(uid_of(&v.img, "zed"), uids[299] + 1);
+	ck_assert_uint_eq(uid_of(&v.img, "user"), 0);
+	view_close(&v);
+}
+END_TEST
+
+START_TEST(test_user_by_name_damaged_index)
+{
+	const struct udb_img_header *h;
+	uint32_t *index, m, bits;
+	struct view v;
+
+	(void)add_user("alice", 0);
+	(void)add_user("bob", 0);
+	ck_assert_int_eq(udb_db_compact(fx.db, false, NULL), UDB_OK);
+	view_open(&v);
+	h = header(v.base);
+	index = (uint32_t *)(void *)(v.base + h->sect[UDB_IMG_S_NAME_INDEX].off);
+	m = (uint32_t)(h->sect[UDB_IMG_S_NAME_INDEX].len / 4) - 1;
+	bits = index[0];
+	ck_assert_uint_ge(bits, 1);
+	ck_assert_uint_le(bits, 32 - UDB_IMG_NAME_TAG_MIN_BITS);
+	/* Every slot alice's tag and out of the records: damage. */
+	for (uint32_t i = 1; i <= m; i++)
+		index[i] =
+			udb_img_name_tag(udb_img_hash_name("alice", 5), bits) | ((1u << bits) - 1);
+	ck_assert_uint_eq(uid_of(&v.img, "alice"), UINT32_MAX);
+	/* Her tag with no record at all. */
+	for (uint32_t i = 1; i <= m; i++)
+		index[i] = udb_img_name_tag(udb_img_hash_name("alice", 5), bits);
+	ck_assert_uint_eq(uid_of(&v.img, "alice"), UINT32_MAX);
+	/* Full of other tags, no empty slot: the probe still ends. */
+	for (uint32_t i = 1; i <= m; i++)
+		index[i] = ~udb_img_name_tag(udb_img_hash_name("alice", 5), bits);
+	ck_assert_uint_eq(uid_of(&v.img, "alice"), 0);
+	/* A header word no writer makes. */
+	index[0] = 0;
+	ck_assert_uint_eq(uid_of(&v.img, "bob"), UINT32_MAX);
+	index[0] = 32;
+	ck_assert_uint_eq(uid_of(&v.img, "bob"), UINT32_MAX);
+	view_close(&v);
+}
+END_TEST
+
+/* Records past 2^28 units (2 GiB of them) leave a tag of less than 4
+ * bits: the writer falls back to the 8-byte table. */
+START_TEST(test_name_index_falls_back_to_table)
+{
+	struct udb_image_sections im = {0};
+	uint32_t hashes[2] = {udb_img_hash_name("a", 1), udb_img_hash_name("b", 1)};
+	uint32_t near[2] = {1, (1u << 28) - 2}, far[2] = {1, 1u << 28};
+
+	ck_assert_int_eq(udb_image_name_index_build(&im, hashes, near, 2), UDB_OK);
+	ck_assert_uint_gt(im.sect[UDB_IMG_S_NAME_INDEX].len, 0);
+	ck_assert_uint_eq(im.sect[UDB_IMG_S_USER_BY_NAME].len, 0);
+	udb_image_sections_free(&im);
+	im = (struct udb_image_sections){0};
+	ck_assert_int_eq(udb_image_name_index_build(&im, hashes, far, 2), UDB_OK);
+	ck_assert_uint_eq(im.sect[UDB_IMG_S_NAME_INDEX].len, 0);
+	ck_assert_uint_gt(im.sect[UDB_IMG_S_USER_BY_NAME].len, 0);
+	udb_image_sections_free(&im);
+}
+END_TEST
+
 static Suite *
 image_read_suite(void)
 {
@@ -196,6 +309,10 @@ image_read_suite(void)
 	tcase_add_test(tc, test_user_by_uid_dense_index);
 	tcase_add_test(tc, test_user_by_uid_sparse_table);
 	tcase_add_test(tc, test_user_by_uid_damaged_index);
+	tc = fx_tcase(s, "udb_img_user_by_name", true);
+	tcase_add_test(tc, test_user_by_name_index);
+	tcase_add_test(tc, test_user_by_name_damaged_index);
+	tcase_add_test(tc, test_name_index_falls_back_to_table);
 	return s;
 }
 
