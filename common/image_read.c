@@ -643,10 +643,13 @@ udb_img_user_next(const struct udb_img *img, uint64_t pos, struct udb_img_passwd
 		 * the section, so this does not overflow. */
 		pos += (sizeof(*u) + u->entry_len + UDB_IMG_ALIGN - 1) / UDB_IMG_ALIGN *
 		       UDB_IMG_ALIGN;
-		if (p == &img->part[0] && udb_img_covered(img, UDB_IMG_S_USERS, u->index))
+		/* A base record the delta covers is skipped here; a delta's
+		 * record gets its index over both (found_user). */
+		if (p == &img->part[0] && img->has_delta &&
+		    udb_img_covered(img, UDB_IMG_S_USERS, u->index))
 			continue;
 		r = user_from_rec(p, u, ret_user);
-		if (r == UDB_OK)
+		if (r == UDB_OK && p != &img->part[0])
 			r = found_user(img, p, ret_user);
 		if (r == UDB_OK)
 			*ret_next = pos;
