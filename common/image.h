@@ -286,12 +286,23 @@ struct udb_img_passwd {
 size_t udb_img_user_count(const struct udb_img *img);
 enum udb_result udb_img_user_at(const struct udb_img *img, uint32_t index,
 				struct udb_img_passwd *ret_user);
-/* Enumeration in file order, record after record (no index): the first
- * user at or after position pos (0: the first; the base's records, then
- * the delta's), skipping base records the delta covers; *ret_next is the
- * position after it. UDB_NOT_FOUND past the last. */
-enum udb_result udb_img_user_next(const struct udb_img *img, uint64_t pos,
-				  struct udb_img_passwd *ret_user, uint64_t *ret_next);
+/* Where an enumeration is; {0} is the base's first record. pos: the next
+ * record's place (the base's records, then the delta's); index: the
+ * number that record must carry (records in file order are numbered 0,
+ * 1, ... in each file); covered: how many of the delta's covered indexes
+ * the walk has passed. */
+struct udb_img_walk {
+	uint64_t pos;
+	uint32_t index, covered;
+};
+/* Enumeration in file order, record after record (no index, no search):
+ * the user at *walk or the first after it, skipping base records the
+ * delta covers (the covered list is ascending, and so are the records: a
+ * merge), with *walk moved past it. UDB_NOT_FOUND past the last;
+ * UDB_CORRUPT for a record out of bounds or out of sequence. The caller
+ * keeps its own copy of *walk until the user is handed out. */
+enum udb_result udb_img_user_next(const struct udb_img *img, struct udb_img_walk *walk,
+				  struct udb_img_passwd *ret_user);
 enum udb_result udb_img_user_by_name(const struct udb_img *img, const char *name,
 				     struct udb_img_passwd *ret_user);
 enum udb_result udb_img_user_by_uid(const struct udb_img *img, uint32_t uid,

@@ -614,45 +614,61 @@ udb_img_user_by_uid(const struct udb_img *img, uint32_t uid, struct udb_img_pass
 
 #define IN_DELTA (1ull << 63)
 
+/* Whether base record idx is covered, for a walk whose covered list
+ * position is *at: the list and the walk's records both ascend, so *at
+ * only moves forward. */
+static bool
+walk_covered(const struct udb_img *img, uint32_t idx, uint32_t *at)
+{
+	const uint32_t *v = udb_img_sect(&img->part[1], UDB_IMG_S_COVERED_USERS);
+	uint32_t n = udb_img_sect_count(&img->part[1], UDB_IMG_S_COVERED_USERS);
+
+	while (*at < n && v[*at] < idx)
+		(*at)++;
+	return *at < n && v[*at] == idx;
+}
+
 enum udb_result
-udb_img_user_next(const struct udb_img *img, uint64_t pos, struct udb_img_passwd *ret_user,
-		  uint64_t *ret_next)
+udb_img_user_next(const struct udb_img *img, struct udb_img_walk *walk,
+		  struct udb_img_passwd *ret_user)
 {
 	if (img->kind != UDB_IMG_PUBLIC)
 		return UDB_CORRUPT;
 	for (;;) {
-		const struct udb_img_part *p = &img->part[(pos & IN_DELTA) ? 1 : 0];
-		uint64_t off = pos & ~IN_DELTA;
+		const struct udb_img_part *p = &img->part[(walk->pos & IN_DELTA) ? 1 : 0];
+		uint64_t off = walk->pos & ~IN_DELTA;
 		const struct udb_img_user *u;
 		enum udb_result r;
 
-		if ((pos & IN_DELTA) && !img->has_delta)
+		if ((walk->pos & IN_DELTA) && !img->has_delta)
 			return UDB_NOT_FOUND;
 		if (off >= p->sect[UDB_IMG_S_USERS].len) {
-			if (pos & IN_DELTA || !img->has_delta)
+			if (walk->pos & IN_DELTA || !img->has_delta)
 				return UDB_NOT_FOUND;
-			pos = IN_DELTA;
+			walk->pos = IN_DELTA;
+			walk->index = 0;
 			continue;
 		}
 		if (off % UDB_IMG_ALIGN != 0 || off / UDB_IMG_ALIGN > UINT32_MAX)
 			return UDB_CORRUPT;
 		u = user_rec(p, (uint32_t)(off / UDB_IMG_ALIGN));
-		if (!u)
+		/* The index is what the covered list names: a record out of
+		 * sequence could hide a covered one, or show it. */
+		if (!u || u->index != walk->index || walk->index == UINT32_MAX)
 			return UDB_CORRUPT;
 		/* The record's size, aligned: user_rec() checked it lies inside
 		 * the section, so this does not overflow. */
-		pos += (sizeof(*u) + u->entry_len + UDB_IMG_ALIGN - 1) / UDB_IMG_ALIGN *
-		       UDB_IMG_ALIGN;
+		walk->pos += (sizeof(*u) + u->entry_len + UDB_IMG_ALIGN - 1) / UDB_IMG_ALIGN *
+			     UDB_IMG_ALIGN;
+		walk->index++;
 		/* A base record the delta covers is skipped here; a delta's
 		 * record gets its index over both (found_user). */
 		if (p == &img->part[0] && img->has_delta &&
-		    udb_img_covered(img, UDB_IMG_S_USERS, u->index))
+		    walk_covered(img, u->index, &walk->covered))
 			continue;
 		r = user_from_rec(p, u, ret_user);
 		if (r == UDB_OK && p != &img->part[0])
 			r = found_user(img, p, ret_user);
-		if (r == UDB_OK)
-			*ret_next = pos;
 		return r;
 	}
 }

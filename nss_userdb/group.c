@@ -12,14 +12,14 @@
 #include "validate.h"
 
 /* Enumeration: its own mapping of the image, taken at the first call of a
- * pass (one snapshot); roles by index, then users in file order (pos,
+ * pass (one snapshot); roles by index, then users in file order (walk,
  * udb_img_user_next), of which those with a personal group are shown;
- * next: the position after the user at hand. */
+ * next: the walk past the user at hand. */
 static struct {
 	bool open, personal, end;
 	struct udb_nss_view view;
 	uint32_t index;
-	uint64_t pos, next;
+	struct udb_img_walk walk, next;
 } gr_cursor;
 
 static enum udb_result
@@ -142,12 +142,16 @@ gr_next_locked(struct group *grp, char *buf, size_t buflen)
 	}
 	if (!gr_cursor.personal) {
 		gr_cursor.personal = true;
-		gr_cursor.pos = 0;
+		gr_cursor.walk = (struct udb_img_walk){0};
 	}
-	while ((r = udb_img_user_next(img, gr_cursor.pos, &u, &gr_cursor.next)) == UDB_OK) {
+	for (;;) {
+		gr_cursor.next = gr_cursor.walk;
+		r = udb_img_user_next(img, &gr_cursor.next, &u);
+		if (r != UDB_OK)
+			break;
 		if (u.personal)
 			return pack_personal(&u, cfg, grp, buf, buflen);
-		gr_cursor.pos = gr_cursor.next;
+		gr_cursor.walk = gr_cursor.next;
 	}
 	if (r != UDB_NOT_FOUND)
 		return r;
@@ -176,7 +180,7 @@ _nss_userdb_getgrent_r(struct group *grp, char *buf, size_t buflen, int *errnop)
 	r = gr_next_locked(grp, buf, buflen);
 	/* Not advancing on ERANGE: glibc asks again with a larger buffer. */
 	if (r == UDB_OK && gr_cursor.personal)
-		gr_cursor.pos = gr_cursor.next;
+		gr_cursor.walk = gr_cursor.next;
 	else if (r == UDB_OK)
 		gr_cursor.index++;
 out:

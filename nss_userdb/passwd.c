@@ -7,12 +7,12 @@
 #include "validate.h"
 
 /* Enumeration: its own mapping of the image, taken at the first call of a
- * pass, so that a pass is one snapshot; the position of the next record
+ * pass, so that a pass is one snapshot; where the walk over the records is
  * (udb_img_user_next walks them in file order). */
 static struct {
 	bool open, end;
 	struct udb_nss_view view;
-	uint64_t pos;
+	struct udb_img_walk walk;
 } pw_cursor;
 
 enum nss_status
@@ -58,7 +58,7 @@ pw_cursor_reset_locked(void)
 		udb_nss_view_close(&pw_cursor.view);
 	pw_cursor.open = false;
 	pw_cursor.end = false;
-	pw_cursor.pos = 0;
+	pw_cursor.walk = (struct udb_img_walk){0};
 }
 
 enum nss_status
@@ -83,8 +83,8 @@ enum nss_status
 _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
 	struct udb_img_passwd u;
+	struct udb_img_walk next;
 	enum udb_result r = UDB_OK;
-	uint64_t next = 0;
 	int cancel;
 
 	cancel = udb_nss_lock();
@@ -101,7 +101,8 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 	}
 	/* A base user the delta supersedes is skipped: the delta has it,
 	 * after the base's (image.h). */
-	r = udb_img_user_next(&pw_cursor.view.img, pw_cursor.pos, &u, &next);
+	next = pw_cursor.walk;
+	r = udb_img_user_next(&pw_cursor.view.img, &next, &u);
 	if (r == UDB_NOT_FOUND) {
 		pw_cursor_reset_locked();
 		pw_cursor.end = true;
@@ -112,7 +113,7 @@ _nss_userdb_getpwent_r(struct passwd *pwd, char *buf, size_t buflen, int *errnop
 	/* glibc retries with a larger buffer after ERANGE, so the cursor must
 	 * not advance unless the entry was handed out. */
 	if (r == UDB_OK)
-		pw_cursor.pos = next;
+		pw_cursor.walk = next;
 out:
 	udb_nss_unlock(cancel);
 	return udb_nss_status(r, errnop);

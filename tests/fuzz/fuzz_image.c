@@ -14,7 +14,8 @@
  *     and member block (ending with a NUL), the member lengths adding up
  *     to it, every timed member's name;
  *   - enumeration in file order gives entries inside the files, never a
- *     covered one, always moving forward;
+ *     covered one, always moving forward, each index (over base and
+ *     delta) greater than the one before;
  *   - a lookup by name or id that succeeds returns a record with that name
  *     or id, the same as reading that record by index (a linear scan of the
  *     records is the reference of what "that name" means); with a delta, a
@@ -193,18 +194,25 @@ static void
 check_walk(const struct udb_img *img)
 {
 	struct udb_img_passwd u;
-	uint64_t pos = 0, next = 0;
+	struct udb_img_walk walk = {0};
+	uint64_t pos = 0;
+	uint32_t last = 0;
 
-	for (int i = 0; i < MAX_RECORDS; i++, pos = next) {
-		if (udb_img_user_next(img, pos, &u, &next) != UDB_OK)
+	for (int i = 0; i < MAX_RECORDS; i++) {
+		pos = walk.pos;
+		if (udb_img_user_next(img, &walk, &u) != UDB_OK)
 			return;
-		fuzz_check(next > pos, "walk: position %llu did not move", (unsigned long long)pos);
+		fuzz_check(walk.pos > pos, "walk: position %llu did not move",
+			   (unsigned long long)pos);
 		fuzz_check(inside(img, u.entry, u.len) && u.len > 0 && u.entry[u.len - 1] == '\0',
 			   "walk: entry outside");
 		fuzz_check(!covered_by_scan(img, UDB_IMG_S_COVERED_USERS, u.index),
 			   "walk: a base record the delta covers");
 		fuzz_check(memchr(u.entry, '\0', u.len) == u.entry + u.name_len,
 			   "walk: name length");
+		/* Over base and delta, each user once, in index order. */
+		fuzz_check(i == 0 || u.index > last, "walk: index %u after %u", u.index, last);
+		last = u.index;
 	}
 }
 

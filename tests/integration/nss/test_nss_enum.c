@@ -273,6 +273,50 @@ START_TEST(test_enumeration_does_not_block_writer)
 }
 END_TEST
 
+/* Users changed after the base was built, at its start, middle and end:
+ * each comes once, from the delta after every other user, and the others
+ * keep their order (the walk merges the delta's covered list with the
+ * base's records). */
+START_TEST(test_changed_users_come_once)
+{
+	static const char *const names[] = {"alice", "dave", "u0000700", "u0001500", "u0002099"};
+	static const size_t changed[] = {0, 3, 5 + 700, 5 + 1500, 5 + BULK - 1};
+	const size_t n_changed = sizeof(changed) / sizeof(changed[0]);
+	struct passwd pw;
+	size_t next = 0, k = 0, seen_changed = 0;
+	struct udb_user_changes ch = {.shell = "/bin/sh"};
+	char name[32];
+	int err = 0;
+	enum nss_status st;
+
+	ck_assert_int_eq(udb_db_compact(nfx.db, false, NULL), UDB_OK);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ck_assert_int_eq(udb_user_modify(nfx.db, names[i], &ch, udb_now()), UDB_OK);
+	mod.setpwent(0);
+	while ((st = mod.getpwent_r(&pw, big, sizeof(big), &err)) == NSS_STATUS_SUCCESS) {
+		if (strcmp(pw.pw_shell, "/bin/sh") == 0) {
+			/* The delta's users, after every user of the base. */
+			ck_assert_uint_eq(next, 5 + BULK);
+			seen_changed++;
+			continue;
+		}
+		while (k < n_changed && changed[k] == next) {
+			next++;
+			k++;
+		}
+		user_name(next++, name, sizeof(name));
+		ck_assert_str_eq(pw.pw_name, name);
+		while (k < n_changed && changed[k] == next) {
+			next++;
+			k++;
+		}
+	}
+	ck_assert_nss(st, err, NSS_STATUS_NOTFOUND, ENOENT);
+	ck_assert_uint_eq(seen_changed, n_changed);
+	mod.endpwent();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -290,6 +334,7 @@ main(void)
 	tcase_add_test(tc, test_lookups_do_not_disturb_enumeration);
 	tcase_add_test(tc, test_group_enumeration_roles_then_personal);
 	tcase_add_test(tc, test_enumeration_does_not_block_writer);
+	tcase_add_test(tc, test_changed_users_come_once);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

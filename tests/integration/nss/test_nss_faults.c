@@ -400,6 +400,43 @@ START_TEST(test_entry_strings_wrong_unavail)
 }
 END_TEST
 
+/* The first enumeration call of a pass (which maps the image anew) gives
+ * want / want_errno. */
+static void
+check_first_entry(enum nss_status want, int want_errno)
+{
+	struct passwd pw;
+	int err = 0;
+	enum nss_status st;
+
+	mod.setpwent(0);
+	st = mod.getpwent_r(&pw, big, sizeof(big), &err);
+	ck_assert_nss(st, err, want, want_errno);
+	mod.endpwent();
+}
+
+/* The numbers of the first two user records swapped: enumeration walks
+ * the records in file order and finds the first one numbered 1, not 0.
+ * The number is what the delta's covered list names, so a walk that took
+ * it as it comes could show a superseded entry or hide a live one:
+ * UNAVAIL. */
+START_TEST(test_records_out_of_sequence_unavail)
+{
+	size_t len = 0;
+	unsigned char *bytes = read_image(&len);
+	struct udb_img_header h;
+
+	memcpy(&h, bytes, sizeof(h));
+	user_record(bytes, &h, 0)->index = 1;
+	user_record(bytes, &h, 1)->index = 0;
+	replace_image(bytes, len);
+	check_first_entry(NSS_STATUS_UNAVAIL, EIO);
+	restore_image();
+	check_first_entry(NSS_STATUS_SUCCESS, 0);
+	free(bytes);
+}
+END_TEST
+
 START_TEST(test_symlinked_database_unavail)
 {
 	char img[256], real[256];
@@ -563,6 +600,7 @@ main(void)
 	tcase_add_test(tc, test_record_offsets_out_of_range_unavail);
 	tcase_add_test(tc, test_record_counts_wrong_unavail);
 	tcase_add_test(tc, test_entry_strings_wrong_unavail);
+	tcase_add_test(tc, test_records_out_of_sequence_unavail);
 	tcase_add_test(tc, test_symlinked_database_unavail);
 	tcase_add_test(tc, test_world_writable_database_unavail);
 	tcase_add_test(tc, test_locked_store_does_not_matter);
@@ -580,6 +618,7 @@ main(void)
 	tcase_add_test(tc, test_record_offsets_out_of_range_unavail);
 	tcase_add_test(tc, test_record_counts_wrong_unavail);
 	tcase_add_test(tc, test_entry_strings_wrong_unavail);
+	tcase_add_test(tc, test_records_out_of_sequence_unavail);
 	tcase_add_test(tc, test_symlinked_database_unavail);
 	tcase_add_test(tc, test_world_writable_database_unavail);
 	suite_add_tcase(s, tc);
