@@ -4,7 +4,11 @@
  * The caller hashes with no lock held and only then calls in here, which
  * takes the write lock (BEGIN IMMEDIATE, through udb_db_begin) for two or
  * three short statements: whoever started the attempt never holds the
- * write lock while a password is being hashed. */
+ * write lock while a password is being hashed. A right password that has
+ * nothing to change (no count or lock to reset, no code to use up) is
+ * decided under the same lock on the authentication's own handle of the
+ * shadow file instead (UDB_OPEN_SHADOW_ATTEMPT), which writes nothing:
+ * most logins then never open the writer of both files. */
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -27,19 +31,23 @@ room_to_record(const struct udb_db *db)
 
 	if (statvfs(db->dbdir, &st) != 0)
 		return UDB_IO;
+	/* A read-only mount records no failure either. */
+	if (st.f_flag & ST_RDONLY)
+		return UDB_IO;
 	if ((unsigned long long)st.f_bfree * st.f_frsize < ROOM_FOR_RECORD)
 		return UDB_IO;
 	return UDB_OK;
 }
 
 /* Columns of UDB_Q_ATTEMPT_STATE. */
-enum { STATE_LOCKED_UNTIL, STATE_HASH };
+enum { STATE_LOCKED_UNTIL, STATE_HASH, STATE_TO_RESET };
 
-/* Inside the write transaction: whether the account is locked at now and
- * whether its hash is still hash. */
+/* Whether the account is locked at now, whether its hash is still hash
+ * and (ret_to_reset, may be NULL) whether a success has a count or a lock
+ * to reset: inside the write transaction, or as one read of its own. */
 static enum udb_result
-read_state_in_tx(struct udb_db *db, int64_t user_id, int64_t now, const char *hash,
-		 bool *ret_locked, bool *ret_same_hash)
+read_state(struct udb_db *db, int64_t user_id, int64_t now, const char *hash, bool *ret_locked,
+	   bool *ret_same_hash, bool *ret_to_reset)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
@@ -56,6 +64,8 @@ read_state_in_tx(struct udb_db *db, int64_t user_id, int64_t now, const char *ha
 
 		*ret_locked = until != 0 && now < until;
 		*ret_same_hash = hash && now_hash && strcmp(hash, now_hash) == 0;
+		if (ret_to_reset)
+			*ret_to_reset = sqlite3_column_int(stmt, STATE_TO_RESET) != 0;
 	} else {
 		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
 	}
@@ -119,8 +129,8 @@ udb_attempt_record_code(struct udb_db *db, const struct udb_account *account, bo
 	/* What NSS shows changes only when this attempt starts a lock (the
 	 * shadow entry's "!"): no image is rebuilt for the rest. */
 	udb_db_limit_images(db, UDB_IMAGES_NONE);
-	r = read_state_in_tx(db, account->user_id, now, account->password_hash, &was_locked,
-			     &same_hash);
+	r = read_state(db, account->user_id, now, account->password_hash, &was_locked, &same_hash,
+		       NULL);
 	/* The code is checked whatever the password was, and used up only
 	 * by an attempt that is accepted. */
 	right = right && !was_locked && same_hash;
@@ -158,5 +168,51 @@ udb_attempt_record_code(struct udb_db *db, const struct udb_account *account, bo
 	r = udb_db_commit(db);
 	if (r == UDB_OK)
 		*ret_attempt = attempt;
+	return r;
+}
+
+enum udb_result
+udb_attempt_accept_unchanged(struct udb_db *db, const struct udb_account *account, int64_t now,
+			     bool *ret_accepted)
+{
+	bool locked = true, same_hash = false, to_reset = true;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+
+	*ret_accepted = false;
+	if (db->mode != UDB_OPEN_SHADOW_ATTEMPT || !sqlite3_get_autocommit(db->sql))
+		return UDB_INTERNAL;
+	/* A failure's transaction needs the public file too (the writer
+	 * opens both): one that is damaged or of another database refuses
+	 * the right password as well. Then the writers' locks, as a writer's
+	 * transaction would take them (and wait for them): image.lock (every
+	 * userdb writer's first), then the shadow file's write lock (the
+	 * public file, attached read-only, is read). While another writer
+	 * holds one past the
+	 * busy timeout, a failure could not be counted, so no success is
+	 * given either. The state is read under them, after the hash: a lock
+	 * committed while the password was being hashed is seen here.
+	 * Nothing is written. */
+	r = udb_db_attach_public(db);
+	if (r == UDB_OK)
+		r = udb_db_writers_lock(db);
+	if (r != UDB_OK)
+		return r;
+	r = udb_stmt(db, UDB_Q_BEGIN_WRITE, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, UDB_Q_BEGIN_WRITE);
+	if (r != UDB_OK) {
+		udb_db_writers_unlock(db);
+		return r;
+	}
+	r = read_state(db, account->user_id, now, account->password_hash, &locked, &same_hash,
+		       &to_reset);
+	if (r == UDB_OK && !locked && same_hash && !to_reset) {
+		r = room_to_record(db);
+		*ret_accepted = r == UDB_OK;
+	}
+	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
+		udb_stmt_exec(db, UDB_Q_ROLLBACK);
+	udb_db_writers_unlock(db);
 	return r;
 }

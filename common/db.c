@@ -193,7 +193,7 @@ udb_db_check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
 	unsigned pub = 0, sec = 0;
 	enum udb_result r;
 
-	if (db->mode != UDB_OPEN_SHADOW_ONLY)
+	if (udb_db_has_public(db))
 		r = udb_db_read_user_version(db, "pub", &pub);
 	else
 		r = UDB_OK;
@@ -203,7 +203,7 @@ udb_db_check_versions(struct udb_db *db, bool allow_old, unsigned *ret_version)
 		return r;
 	if (db->mode == UDB_OPEN_PUBLIC)
 		sec = pub;
-	else if (db->mode == UDB_OPEN_SHADOW_ONLY)
+	else if (!udb_db_has_public(db))
 		pub = sec;
 	if (pub != sec)
 		return UDB_CORRUPT;
@@ -238,16 +238,16 @@ shm_writable(const char *path)
  * statements. Nothing here opens the -shm file itself: closing a descriptor
  * of it would drop the locks this process's other connections hold. */
 static char *
-transient_uri(const char *path)
+transient_uri(const char *path, bool read_only)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	static const char suffix[] = "?readonly_shm=1";
+	const char *suffix = read_only ? "?readonly_shm=1&mode=ro" : "?readonly_shm=1";
 	size_t n = strlen(path);
 	char *uri, *p;
 
 	if (n > 4096)
 		return NULL;
-	uri = malloc(sizeof("file:") - 1 + 3 * n + sizeof(suffix));
+	uri = malloc(sizeof("file:") - 1 + 3 * n + strlen(suffix) + 1);
 	if (!uri)
 		return NULL;
 	p = stpcpy(uri, "file:");
@@ -261,7 +261,7 @@ transient_uri(const char *path)
 			*p++ = hex[*c & 0xf];
 		}
 	}
-	memcpy(p, suffix, sizeof(suffix));
+	strcpy(p, suffix);
 	return uri;
 }
 
@@ -298,8 +298,11 @@ udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, stru
 	enum udb_result r;
 	char *pub_name = NULL, *sec_name = NULL;
 	int flags, rc;
-	bool write = mode == UDB_OPEN_WRITE;
-	bool has_pub = mode != UDB_OPEN_SHADOW_ONLY, has_sec = mode != UDB_OPEN_PUBLIC;
+	/* The attempt handle opens its one file read-write (write below is
+	 * SQLite's open mode, and the -wal and -shm kept as a writer's). */
+	bool write = mode == UDB_OPEN_WRITE || mode == UDB_OPEN_SHADOW_ATTEMPT;
+	bool has_pub = mode != UDB_OPEN_SHADOW_ONLY && mode != UDB_OPEN_SHADOW_ATTEMPT;
+	bool has_sec = mode != UDB_OPEN_PUBLIC;
 	/* The writer opens the shadow file as main and attaches the public one:
 	 * SQLite commits main first, so a user add reaches the shadow file
 	 * before the public one and a user delete leaves the shadow file first. */
@@ -332,15 +335,15 @@ udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, stru
 		goto out;
 
 	db->transient = transient;
-	pub_name = transient && has_pub ? transient_uri(db->pub_path) : strdup(db->pub_path);
-	sec_name = transient && has_sec ? transient_uri(db->sec_path) : strdup(db->sec_path);
+	pub_name = transient && has_pub ? transient_uri(db->pub_path, false) : strdup(db->pub_path);
+	sec_name = transient && has_sec ? transient_uri(db->sec_path, false) : strdup(db->sec_path);
 	if (!pub_name || !sec_name) {
 		r = UDB_NO_MEMORY;
 		goto out;
 	}
 	flags = (write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX |
 		SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE |
-		(transient ? SQLITE_OPEN_URI : 0);
+		(transient || mode == UDB_OPEN_SHADOW_ATTEMPT ? SQLITE_OPEN_URI : 0);
 	rc = sqlite3_open_v2(sec_main ? sec_name : pub_name, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		r = db->sql ? udb_sqlite_result(sqlite3_extended_errcode(db->sql)) : UDB_NO_MEMORY;
@@ -348,13 +351,15 @@ udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, stru
 	}
 	configure(db, sec_main, write);
 
-	if (write)
+	if (mode == UDB_OPEN_WRITE)
 		r = attach(db, pub_name, "pub");
 	else if (mode == UDB_OPEN_READ_BOTH)
 		r = attach(db, sec_name, "sec");
+	else if (mode == UDB_OPEN_SHADOW_ATTEMPT && sqlite3_db_readonly(db->sql, "sec") != 0)
+		r = UDB_PERMISSION; /* SQLite fell back to read-only */
 	if (r != UDB_OK)
 		goto out;
-	if (write) {
+	if (mode == UDB_OPEN_WRITE) {
 		int persist = 1;
 
 		sqlite3_file_control(db->sql, "pub", SQLITE_FCNTL_PERSIST_WAL, &persist);
@@ -392,6 +397,35 @@ udb_db_open_checked(const char *dbdir, enum udb_open_mode mode, bool transient,
 	}
 	*ret_db = db;
 	return UDB_OK;
+}
+
+enum udb_result
+udb_db_attach_public(struct udb_db *db)
+{
+	unsigned version = 0;
+	enum udb_result r;
+	char *uri;
+
+	if (db->mode != UDB_OPEN_SHADOW_ATTEMPT || !sqlite3_get_autocommit(db->sql))
+		return UDB_INTERNAL;
+	if (db->pub_attached)
+		return UDB_OK;
+	/* Read-only and leaving the -shm alone, as a transient handle reads
+	 * (transient_uri): the attempt writes nothing to it. */
+	uri = transient_uri(db->pub_path, true);
+	if (!uri)
+		return UDB_NO_MEMORY;
+	r = attach(db, uri, "pub");
+	free(uri);
+	if (r != UDB_OK)
+		return r;
+	db->pub_attached = true;
+	r = udb_db_read_user_version(db, "pub", &version);
+	if (r == UDB_OK && version != udb_migration_count)
+		r = version == 0 ? UDB_CORRUPT : UDB_SCHEMA;
+	if (r == UDB_OK)
+		r = udb_db_check_pair(db);
+	return r;
 }
 
 enum udb_result
@@ -472,6 +506,30 @@ udb_db_enable_mmap(struct udb_db *db)
 	(void)udb_db_exec_sql(db, sql);
 }
 
+enum udb_result
+udb_db_public_image_generations(struct udb_db *db, uint64_t *ret_base, uint64_t *ret_delta)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum udb_result r;
+	int rc;
+
+	if (!udb_db_has_shadow(db))
+		return UDB_PERMISSION;
+	/* Columns 0 and 2: the public base's and delta's (transaction.c). */
+	r = udb_stmt(db, UDB_Q_IMAGE_GENERATIONS, &stmt);
+	if (r != UDB_OK)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*ret_base = (uint64_t)sqlite3_column_int64(stmt, 0);
+		*ret_delta = (uint64_t)sqlite3_column_int64(stmt, 2);
+	} else {
+		r = rc == SQLITE_DONE ? UDB_CORRUPT : udb_sqlite_result(rc);
+	}
+	udb_stmt_done(db, UDB_Q_IMAGE_GENERATIONS);
+	return r;
+}
+
 const char *
 udb_db_dir(const struct udb_db *db)
 {
@@ -481,7 +539,7 @@ udb_db_dir(const struct udb_db *db)
 bool
 udb_db_has_public(const struct udb_db *db)
 {
-	return db->mode != UDB_OPEN_SHADOW_ONLY;
+	return db->mode != UDB_OPEN_SHADOW_ONLY && db->mode != UDB_OPEN_SHADOW_ATTEMPT;
 }
 
 enum udb_result

@@ -29,6 +29,13 @@ enum udb_open_mode {
 	/* read-only, the shadow file alone: accounts by name and nothing that
 	 * needs the public file (an authentication); root and group shadow */
 	UDB_OPEN_SHADOW_ONLY,
+	/* the shadow file alone like UDB_OPEN_SHADOW_ONLY, opened read-write
+	 * so that a login attempt can take the write lock to decide a right
+	 * password that changes nothing (udb_attempt_accept_unchanged); it
+	 * never writes, and udb_db_begin refuses it (a change needs the
+	 * public file too). Never transient. root (or the files' owner);
+	 * UDB_PERMISSION when the file opens read-only. */
+	UDB_OPEN_SHADOW_ATTEMPT,
 };
 
 struct udb_db;
@@ -64,7 +71,8 @@ unsigned udb_db_schema_version(void);
 bool udb_db_is_current(struct udb_db *db);
 
 bool udb_db_has_shadow(const struct udb_db *db);
-/* False for a UDB_OPEN_SHADOW_ONLY handle, which has the shadow file only. */
+/* False for a UDB_OPEN_SHADOW_ONLY or UDB_OPEN_SHADOW_ATTEMPT handle, which
+ * has the shadow file only. */
 bool udb_db_has_public(const struct udb_db *db);
 
 /* Maps the public file into memory (up to SQLite's limit, 2 GiB) for a read-only handle
@@ -73,6 +81,16 @@ bool udb_db_has_public(const struct udb_db *db);
  * the lookups that miss SQLite's cache cost a quarter. Not done at open, so
  * that a process making a handful of lookups does not pay for it. */
 void udb_db_enable_mmap(struct udb_db *db);
+
+/* The generations of the public image's base and delta (0: no delta) that
+ * the store recorded when it last published them (a handle with the shadow
+ * file). Every change to what the image shows records new ones in its own
+ * transaction, so an image mapped at exactly these generations shows the
+ * store as this read saw it; any other (a writer killed between its
+ * commit and the install, a file replaced) may be staler. Used by the PAM
+ * module to trust the image's answer to whose name it is. */
+enum udb_result udb_db_public_image_generations(struct udb_db *db, uint64_t *ret_base,
+						uint64_t *ret_delta);
 
 /* The database directory the handle was opened in. */
 const char *udb_db_dir(const struct udb_db *db);

@@ -278,8 +278,11 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"WHEN ?3 > 0 AND failed_count + 1 >= ?3 THEN "
 		"coalesce(?4, 9223372036854775807) ELSE locked_until END WHERE user_id = ?1 "
 		"RETURNING failed_count, locked_until",
-	/* Read inside the write transaction of a login attempt (attempt.c). */
-	[UDB_Q_ATTEMPT_STATE] = "SELECT " UDB_SQL_LOCKED_UNTIL ", a.password_hash FROM "
+	/* Read after the hash of a login attempt (attempt.c): inside its write
+	 * transaction, or alone for a right password that may change nothing.
+	 * The third column: a count or a lock that a success resets. */
+	[UDB_Q_ATTEMPT_STATE] = "SELECT " UDB_SQL_LOCKED_UNTIL ", a.password_hash, "
+				"a.failed_count <> 0 OR a.locked_until IS NOT NULL FROM "
 				"sec.accounts a WHERE a.user_id = ?1",
 	[UDB_Q_ACCOUNT_SUCCESS] = "UPDATE sec.accounts SET failed_count = 0, locked_until = NULL "
 				  "WHERE user_id = ?1 AND (failed_count <> 0 OR locked_until IS "

@@ -1,6 +1,8 @@
 /* What a password attempt leaves behind, after the hash: the attempt is
  * recorded and decided in one write transaction (common/attempt.c), and a
- * login whose outcome cannot be recorded is refused. Called by
+ * login whose outcome cannot be recorded is refused. A right password
+ * with nothing to change is decided by a read on the handle the account
+ * was read with, and opens no writer. Called by
  * pam_sm_authenticate (pam_userdb.c) and by the old-password check of a
  * password change (passwd.c); the unprivileged path goes through
  * userdb-chkpwd instead (chkpwd.c), which calls the same core function. */
@@ -62,15 +64,27 @@ pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb_res
 	enum udb_attempt attempt = UDB_ATTEMPT_WRONG;
 	char rhost[PUD_RHOST_MAX + 1];
 	enum udb_result r;
+	bool accepted = false;
 
+	/* Most logins: a right password, no code, nothing to reset, decided
+	 * on auth's own handle of the shadow file. It decides only an
+	 * acceptance; anything else (a lock, a count to reset, a hash changed
+	 * meanwhile, no room) goes on to the writer's transaction, which
+	 * decides it again. Busy is what the writer would meet too. */
+	r = UDB_OK;
+	if (verified == UDB_OK && !code && ctx->db && ctx->mode == UDB_OPEN_SHADOW_ATTEMPT)
+		r = udb_attempt_accept_unchanged(ctx->db, account, udb_now(), &accepted);
+	if (accepted)
+		return PAM_SUCCESS;
 	/* ctx_make_writer may leave ctx->cfg NULL: deny and unlock_time are
 	 * read before it. */
-	if (pud_ctx_make_writer(ctx))
-		r = udb_attempt_record_code(ctx->db, account, verified == UDB_OK, code,
-					    pud_totp_window_of(ctx), udb_now(), deny, unlock_time,
-					    &attempt);
-	else
+	if (r != UDB_BUSY) {
 		r = UDB_UNAVAILABLE;
+		if (pud_ctx_make_writer(ctx))
+			r = udb_attempt_record_code(ctx->db, account, verified == UDB_OK, code,
+						    pud_totp_window_of(ctx), udb_now(), deny,
+						    unlock_time, &attempt);
+	}
 	if (r != UDB_OK) {
 		/* No uncounted guessing: a right password is refused too
 		 * until attempts can be recorded again. */

@@ -50,6 +50,9 @@ struct pud_ctx {
 	bool cached;                 /* cfg and db belong to the PAM handle's cache */
 	enum udb_result open_result; /* of the last open that was tried */
 	bool ours;                   /* the owner check found a database user */
+	bool image_owner;            /* the owner check may take the image's "ours" */
+	bool owner_unconfirmed;      /* it did: pud_confirm_owner must run */
+	uint64_t owner_gen[2];       /* the generations of the image it read */
 };
 
 /* For a caller that cannot open the shadow file: runs userdb-chkpwd, which
@@ -81,6 +84,14 @@ int pud_ctx_config(struct pud_ctx *ctx);
  * when the database cannot tell. */
 int pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what);
 
+/* With ctx->image_owner set (authentication, as root), pud_check_owner
+ * takes the image's word that the name is the database's when it gives
+ * the uid NSS gave, without opening the public file; pud_confirm_owner
+ * must then run once ctx->db (with the shadow file) is open, before
+ * anything is decided: PAM_SUCCESS when the image's generations are the
+ * ones the store recorded, else pud_check_owner's answer from the store. */
+int pud_confirm_owner(struct pud_ctx *ctx, const char *user, const char *what);
+
 /* A DNS name is at most 253 bytes; whatever a client sends beyond this is
  * cut before it is logged or stored. */
 #define PUD_RHOST_MAX 255
@@ -110,10 +121,13 @@ void pud_fail_sleep(void);
  * (verified is udb_hash_verify's result) and decides it in the same write
  * transaction: PAM_SUCCESS only for a right password of an account that
  * is not locked then, and, when code is not NULL, of a right second-factor
- * code (used up in the same transaction). Every refusal is PAM_AUTH_ERR,
- * also when the attempt cannot be recorded (no uncounted guessing), and
- * the log does not tell a wrong password from a wrong code. what names the
- * step in the log ("authentication", "password change"). (attempt.c) */
+ * code (used up in the same transaction). A right password without a
+ * code that has nothing to change is accepted on one read of the same
+ * state through a read-only ctx->db instead (no writer is opened then;
+ * ctx->db stays a reader). Every refusal is PAM_AUTH_ERR, also when the
+ * attempt cannot be recorded (no uncounted guessing), and the log does not
+ * tell a wrong password from a wrong code. what names the step in the log
+ * ("authentication", "password change"). (attempt.c) */
 int pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb_result verified,
 		const char *code, const char *what);
 

@@ -2,7 +2,16 @@
  * of its own is not the database's to answer for (see pud_check_owner in
  * module.h). Called by every entry point of pam_userdb.c before it opens
  * the shadow file, so that a local user's login costs one getpwnam and,
- * when that finds the name, one read of the public file. */
+ * when that finds the name, one read of the public file.
+ *
+ * Authentication asks the image first (nss.img and its delta, what NSS
+ * answers from): when it gives the name the uid NSS gave, the public file
+ * is not opened, and the answer is confirmed once the shadow file is open
+ * (pud_confirm_owner): the store records the generations of the images it
+ * last published, and an image of other generations (a writer killed
+ * before its install) is not trusted: the public file decides, as in the
+ * other phases. The image only ever says "ours" this way; every other
+ * answer comes from the store. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -105,7 +114,7 @@ map_image_file(const char *dbdir, const char *file, void **ret_map, size_t *ret_
  * the NSS module checks them; a delta made for a newer base than the one
  * mapped (a writer between its renames) fails closed, as UDB_BUSY. */
 static enum udb_result
-image_uid(const char *dbdir, const char *user, uint32_t *ret_uid)
+image_uid(const char *dbdir, const char *user, uint32_t *ret_uid, uint64_t ret_gen[2])
 {
 	struct udb_img_passwd pw;
 	struct udb_img img;
@@ -126,8 +135,11 @@ image_uid(const char *dbdir, const char *user, uint32_t *ret_uid)
 	}
 	if (r == UDB_OK)
 		r = udb_img_user_by_name(&img, user, &pw);
-	if (r == UDB_OK)
+	if (r == UDB_OK) {
 		*ret_uid = pw.uid;
+		ret_gen[0] = img.part[0].generation;
+		ret_gen[1] = img.has_delta ? img.part[1].generation : 0;
+	}
 	if (delta)
 		munmap(delta, delta_len);
 	munmap(map, len);
@@ -139,6 +151,7 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 {
 	struct udb_user *u = NULL;
 	struct udb_db *pub = NULL;
+	uint64_t gen[2] = {0, 0};
 	enum udb_result r;
 	uint32_t ours = 0;
 	uid_t uid = 0;
@@ -149,6 +162,15 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 	rc = pud_ctx_config(ctx);
 	if (rc != PAM_SUCCESS)
 		return rc;
+	/* Authentication by root: the image's "ours", to be confirmed. */
+	if (ctx->image_owner && geteuid() == 0 &&
+	    image_uid(ctx->cfg->dbdir, user, &ours, gen) == UDB_OK && ours == uid) {
+		ctx->ours = true;
+		ctx->owner_unconfirmed = true;
+		ctx->owner_gen[0] = gen[0];
+		ctx->owner_gen[1] = gen[1];
+		return PAM_SUCCESS;
+	}
 	/* The public file has every user's uid; the handle is closed at once
 	 * (see ctx_open on transient handles). Only root may read it: others
 	 * (then sent to userdb-chkpwd) get the uid from the image. */
@@ -157,7 +179,7 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 		r = udb_user_by_name(pub, user, &u);
 	udb_db_close(pub);
 	if (r == UDB_PERMISSION && geteuid() != 0) {
-		r = image_uid(ctx->cfg->dbdir, user, &ours);
+		r = image_uid(ctx->cfg->dbdir, user, &ours, gen);
 	} else if (r == UDB_OK) {
 		ours = u->uid;
 	} else if (r != UDB_NOT_FOUND) {
@@ -169,7 +191,7 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 		 * not have is a local one, so root still gets in. */
 		enum udb_result store = r;
 
-		r = image_uid(ctx->cfg->dbdir, user, &ours);
+		r = image_uid(ctx->cfg->dbdir, user, &ours, gen);
 		if (r == UDB_OK) {
 			ctx->ours = ours == uid;
 			r = ctx->ours ? store : UDB_NOT_FOUND;
@@ -195,4 +217,22 @@ pud_check_owner(struct pud_ctx *ctx, const char *user, const char *what)
 	}
 	udb_user_free(u);
 	return rc;
+}
+
+int
+pud_confirm_owner(struct pud_ctx *ctx, const char *user, const char *what)
+{
+	uint64_t base = 0, delta = 0;
+	enum udb_result r;
+
+	if (!ctx->owner_unconfirmed)
+		return PAM_SUCCESS;
+	ctx->owner_unconfirmed = false;
+	r = udb_db_public_image_generations(ctx->db, &base, &delta);
+	if (r == UDB_OK && base == ctx->owner_gen[0] && delta == ctx->owner_gen[1])
+		return PAM_SUCCESS;
+	/* The image may be staler than the store: ask the store. */
+	ctx->image_owner = false;
+	ctx->ours = false;
+	return pud_check_owner(ctx, user, what);
 }

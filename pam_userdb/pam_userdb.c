@@ -186,6 +186,9 @@ pud_ctx_config(struct pud_ctx *ctx)
 		pam_syslog(ctx->pamh, LOG_ERR,
 			   "config %s: hash_cost is not a cost hash_method can take",
 			   ctx->cfg->path ? ctx->cfg->path : UDB_CONFIG_PATH);
+		/* Not kept: a second call must refuse it again. */
+		udb_config_free(ctx->cfg);
+		ctx->cfg = NULL;
 		return pud_pam_code(PUD_STEP_OPEN, r);
 	}
 	return PAM_SUCCESS;
@@ -223,11 +226,14 @@ ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode)
 	/* A read-only handle serves a few statements per phase: the transient kind
 	 * opens in about half the time when no other process has the database
 	 * open (see db.h), which is the common case for the shadow file. */
-	if (mode == UDB_OPEN_WRITE)
+	if (mode == UDB_OPEN_WRITE || mode == UDB_OPEN_SHADOW_ATTEMPT)
 		r = udb_db_open(ctx->cfg->dbdir, mode, &ctx->db);
 	else
 		r = udb_db_open_transient(ctx->cfg->dbdir, mode, &ctx->db);
 	ctx->open_result = r;
+	/* The attempt handle's caller falls back to a reader (auth). */
+	if (r == UDB_PERMISSION && mode == UDB_OPEN_SHADOW_ATTEMPT)
+		return pud_pam_code(PUD_STEP_OPEN, r);
 	if (r != UDB_OK) {
 		/* Not being root is expected in some stacks (a screen locker):
 		 * that is a notice, anything else is an error. */
@@ -369,6 +375,9 @@ upgrade_hash(struct pud_ctx *ctx, const struct udb_account *account, const char 
 {
 	enum udb_result r;
 
+	/* An accepted attempt may have been decided on the reader. */
+	if (!pud_ctx_make_writer(ctx))
+		return;
 	r = udb_account_upgrade_hash(ctx->db, account->user_id, account->password_hash, hash);
 	if (r != UDB_OK)
 		pam_syslog(ctx->pamh, LOG_ERR, "cannot re-hash the password of %s: %s",
@@ -390,9 +399,10 @@ auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *p
 		return rc;
 	/* Hash first, with no lock held and even while locked (the time then
 	 * says nothing about whether the password was right); the lock is
-	 * decided afterwards, in the write transaction that records the
-	 * attempt, so an attempt that read the account before a lock was
-	 * taken cannot slip through. An outdated hash (another method or
+	 * decided afterwards, on what is read then (in the write transaction
+	 * that records the attempt, or, for a right password with nothing to
+	 * change, in one read: attempt.c), so an attempt that read the
+	 * account before a lock was taken cannot slip through. An outdated hash (another method or
 	 * cost, e.g. an imported sha512crypt one) is verified while a hash of
 	 * the configured method is made: the attempt then takes as long as
 	 * for any other user, and a right password has its replacement. */
@@ -477,7 +487,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (!ctx.args.nodelay)
 		pam_fail_delay(pamh, PUD_FAIL_DELAY_USEC);
 	rc = get_user(&ctx, true, &user);
-	/* A local user is answered at once: no prompt, no hash, no write. */
+	/* A local user is answered at once: no prompt, no hash, no write. A
+	 * database user found in the image is confirmed after the open. */
+	ctx.image_owner = true;
 	if (rc == PAM_SUCCESS)
 		rc = pud_check_owner(&ctx, user, "authentication");
 	if (rc != PAM_SUCCESS)
@@ -494,16 +506,28 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 				   pam_strerror(pamh, rc));
 		goto out;
 	}
-	/* The shadow file alone, read-only: that is all a password check
-	 * needs before the hash (the writer is opened afterwards, to record
-	 * the attempt). A caller that may not read it (a screen locker
-	 * running as the user) asks the setuid helper, which records the
-	 * attempt too: no caller verifies a database password uncounted. */
-	rc = ctx_open(&ctx, UDB_OPEN_SHADOW_ONLY);
-	if (rc != PAM_SUCCESS && ctx.open_result == UDB_PERMISSION && geteuid() != 0)
+	/* The shadow file alone: that is all a password check needs before
+	 * the hash, and root's handle on it can then decide a right password
+	 * that changes nothing (attempt.c); the writer of both files is
+	 * opened afterwards only to record a failure, a reset or a code. It
+	 * is read-write when it can be (root), else read-only, and then every
+	 * attempt goes to the writer. A caller that may not read it (a screen
+	 * locker running as the user) asks the setuid helper, which records
+	 * the attempt too: no caller verifies a database password uncounted. */
+	if (geteuid() == 0) {
+		rc = ctx_open(&ctx, UDB_OPEN_SHADOW_ATTEMPT);
+		if (rc != PAM_SUCCESS && ctx.open_result == UDB_PERMISSION)
+			rc = ctx_open(&ctx, UDB_OPEN_SHADOW_ONLY);
+	} else {
+		rc = ctx_open(&ctx, UDB_OPEN_SHADOW_ONLY);
+	}
+	if (rc != PAM_SUCCESS && ctx.open_result == UDB_PERMISSION && geteuid() != 0) {
 		rc = pud_chkpwd_run(&ctx, user, password);
-	else if (rc == PAM_SUCCESS)
-		rc = auth_with_database(&ctx, user, password);
+	} else if (rc == PAM_SUCCESS) {
+		rc = pud_confirm_owner(&ctx, user, "authentication");
+		if (rc == PAM_SUCCESS)
+			rc = auth_with_database(&ctx, user, password);
+	}
 out:
 	rc = closed_if_ours(&ctx, rc, PAM_AUTH_ERR, "authentication");
 	if (rc != PAM_INCOMPLETE)

@@ -6,6 +6,7 @@
 
 #include "account.h"
 #include "attempt.h"
+#include "db-internal.h"
 #include "fixture.h"
 #include "user.h"
 
@@ -166,6 +167,107 @@ START_TEST(test_udb_attempt_record_busy_accepts_nothing)
 }
 END_TEST
 
+/* accept_unchanged on an attempt handle of its own, as auth opens it. */
+static bool
+accepted_unchanged(struct udb_account *a, int64_t now, enum udb_result expect)
+{
+	struct udb_db *db = NULL;
+	bool accepted = true;
+
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW_ATTEMPT, &db), UDB_OK);
+	udb_db_set_busy_timeout(db, 50);
+	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, now, &accepted), expect);
+	udb_db_close(db);
+	return accepted;
+}
+
+/* A right password with nothing to reset is accepted by the read alone,
+ * and writes nothing; anything a success would change is left to the
+ * writer (not accepted): a count, a lock (running or ended), a new hash. */
+START_TEST(test_udb_attempt_accept_unchanged_only_when_nothing_changes)
+{
+	struct udb_account *a, *now;
+
+	add_user("alice");
+	a = get_account("alice");
+	ck_assert(accepted_unchanged(a, T0, UDB_OK));
+	now = get_account("alice");
+	ck_assert_int_eq(now->failed_count, 0);
+	udb_account_free(now);
+	ck_assert_int_eq(attempt(a, false, T0), UDB_ATTEMPT_WRONG);
+	ck_assert(!accepted_unchanged(a, T0, UDB_OK)); /* a count to reset */
+	ck_assert_int_eq(attempt(a, true, T0), UDB_ATTEMPT_ACCEPTED);
+	ck_assert(accepted_unchanged(a, T0, UDB_OK));
+	for (int i = 0; i < 3; i++)
+		attempt(a, false, T0 + 1);
+	ck_assert(!accepted_unchanged(a, T0 + 2, UDB_OK));   /* locked */
+	ck_assert(!accepted_unchanged(a, T0 + 700, UDB_OK)); /* lock ended, still set */
+	ck_assert_int_eq(attempt(a, true, T0 + 700), UDB_ATTEMPT_ACCEPTED);
+	ck_assert(accepted_unchanged(a, T0 + 700, UDB_OK));
+	/* The hash changed after it was read (and verified). */
+	ck_assert_int_eq(udb_account_upgrade_hash(fx.db, a->user_id, HASH, "$6$rounds=1000$t$u"),
+			 UDB_OK);
+	ck_assert(!accepted_unchanged(a, T0 + 700, UDB_OK));
+	udb_account_free(a);
+}
+END_TEST
+
+/* A fleet-wide lock (central's) is a lock here too. */
+START_TEST(test_udb_attempt_accept_unchanged_fleet_lock)
+{
+	struct udb_account *a;
+
+	add_user("alice");
+	a = get_account("alice");
+	ck_assert_int_eq(udb_db_exec_sql(fx.db, "UPDATE sec.accounts SET fleet_locked_at = 1"),
+			 UDB_OK);
+	ck_assert(!accepted_unchanged(a, T0, UDB_OK));
+	udb_account_free(a);
+}
+END_TEST
+
+/* Another writer holds the write lock, or only image.lock, past the busy
+ * timeout: a failure could not be recorded, so nothing is accepted. */
+START_TEST(test_udb_attempt_accept_unchanged_busy_accepts_nothing)
+{
+	struct udb_account *a;
+	struct udb_db *other = NULL;
+
+	add_user("alice");
+	a = get_account("alice");
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_WRITE, &other), UDB_OK);
+	ck_assert_int_eq(udb_db_begin(other), UDB_OK);
+	ck_assert(!accepted_unchanged(a, T0, UDB_BUSY));
+	udb_db_rollback(other);
+	ck_assert_int_eq(udb_db_writers_lock(other), UDB_OK);
+	ck_assert(!accepted_unchanged(a, T0, UDB_BUSY));
+	udb_db_writers_unlock(other);
+	udb_db_close(other);
+	ck_assert(accepted_unchanged(a, T0, UDB_OK));
+	udb_account_free(a);
+}
+END_TEST
+
+/* Only an attempt handle decides so; a reader or the writer is refused. */
+START_TEST(test_udb_attempt_accept_unchanged_wrong_handle)
+{
+	struct udb_account *a;
+	struct udb_db *db = NULL;
+	bool accepted = true;
+
+	add_user("alice");
+	a = get_account("alice");
+	ck_assert_int_eq(udb_attempt_accept_unchanged(fx.db, a, T0, &accepted), UDB_INTERNAL);
+	ck_assert(!accepted);
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW_ONLY, &db), UDB_OK);
+	accepted = true;
+	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, T0, &accepted), UDB_INTERNAL);
+	ck_assert(!accepted);
+	udb_db_close(db);
+	udb_account_free(a);
+}
+END_TEST
+
 /* The shadow entry's password field while locked. */
 START_TEST(test_udb_account_shadow_pwdp_locked)
 {
@@ -204,6 +306,11 @@ main(void)
 	tcase_add_test(tc, test_udb_attempt_record_password_changed_during_the_hash);
 	tcase_add_test(tc, test_udb_attempt_record_concurrent_failures_all_counted);
 	tcase_add_test(tc, test_udb_attempt_record_busy_accepts_nothing);
+	tc = fx_tcase(s, "udb_attempt_accept_unchanged", true);
+	tcase_add_test(tc, test_udb_attempt_accept_unchanged_only_when_nothing_changes);
+	tcase_add_test(tc, test_udb_attempt_accept_unchanged_fleet_lock);
+	tcase_add_test(tc, test_udb_attempt_accept_unchanged_busy_accepts_nothing);
+	tcase_add_test(tc, test_udb_attempt_accept_unchanged_wrong_handle);
 	tc = fx_tcase(s, "udb_account_shadow_pwdp", false);
 	tcase_add_test(tc, test_udb_account_shadow_pwdp_locked);
 	return fx_main(s);

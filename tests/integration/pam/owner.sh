@@ -12,9 +12,16 @@
 #    that database user is refused in auth, account and password change
 #    (never AUTHINFO_UNAVAIL, which the shipped profile ignores, handing
 #    the login to pam_unix and the hash NSS shows), while a local user
-#    stays PAM_USER_UNKNOWN.
+#    stays PAM_USER_UNKNOWN;
+#  - with the image staler than the store (alice's uid changed, the images
+#    of before put back, as a writer killed between its commit and their
+#    install leaves them), NSS and the image still agree on her old uid,
+#    but auth, which takes the image's word only at the generations the
+#    store recorded, asks the store, whose uid is no longer that one:
+#    refused with her password; once a write puts the image in step, she
+#    logs in under the new uid.
 # Run by meson with PAMTESTER, PAM_FIXTURE, PAM_USERDB_MODULE, CRYPT_GATE,
-# NSS_USERDB_MODULE and LD_PRELOAD=libpam_wrapper.so set.
+# NSS_USERDB_MODULE, USERDB and LD_PRELOAD=libpam_wrapper.so set.
 set -u
 
 dir=$("$PAM_FIXTURE") || { echo "pam_fixture failed"; exit 1; }
@@ -136,5 +143,23 @@ export CRYPT_GATE_PASSWORD='lena password'
 refused_unknown "store unreadable: lena is still unknown to the module" lena '' acct_mgmt
 mv "$dir/away/"* "$dir/db/"
 check "store back: alice logs in" pam alice 'alice password 1
+' authenticate acct_mgmt
+
+old_uid=$(getent passwd alice | cut -d: -f3)
+mkdir "$dir/images"
+cp -p "$dir/db/"*.img "$dir/db/nss.gen" "$dir/images/"
+check "the store changes alice's uid" "$USERDB" user mod alice --uid 20777
+for f in "$dir/images/"*; do
+	b=$(basename "$f")
+	cp -p "$f" "$dir/db/$b.new" && mv "$dir/db/$b.new" "$dir/db/$b"
+done
+check "the image of before still gives alice uid $old_uid" \
+	sh -c "getent passwd alice | grep -q '^alice:x:$old_uid:'"
+refused_unknown "stale image: alice under her old uid is refused with her password" \
+	alice 'alice password 1
+' authenticate
+check "a write puts the image in step" "$USERDB" compact
+check "NSS gives alice her new uid" sh -c 'getent passwd alice | grep -q "^alice:x:20777:"'
+check "and she logs in" pam alice 'alice password 1
 ' authenticate acct_mgmt
 exit $failed
