@@ -1,6 +1,6 @@
-/* Shared by image_read.c and image_read_groups.c only: the section access
- * and the lookup over a base and its delta that both halves of the reader
- * use. Nothing else includes this. */
+/* Shared by image_read_part.c, image_read.c and image_read_groups.c only:
+ * the section access and the lookup over a base and its delta that every
+ * part of the reader uses. Nothing else includes this. */
 #ifndef UDB_IMAGE_READ_INTERNAL_H
 #define UDB_IMAGE_READ_INTERNAL_H
 
@@ -24,6 +24,11 @@ uint32_t udb_img_total(const struct udb_img *img, enum udb_img_section s);
  * wanted; *ret_bad when that record is damaged. */
 typedef bool udb_img_match_fn(const struct udb_img_part *p, uint32_t ref, const void *want,
 			      bool *ret_bad);
+/* Table s of part p for key: UDB_OK with *ret_ref the match's record
+ * (its slot's idx - 1), UDB_NOT_FOUND, or UDB_CORRUPT when match found the
+ * record it was led to damaged. */
+enum udb_result udb_img_probe(const struct udb_img_part *p, enum udb_img_section s, uint32_t key,
+			      udb_img_match_fn *match, const void *want, uint32_t *ret_ref);
 /* Table for key in the delta, then in the base. *ret_part and *ret_ref:
  * where the match is. The caller checks that a base record is not
  * covered. */
