@@ -5,10 +5,11 @@
  * takes the write lock (BEGIN IMMEDIATE, through udb_db_begin) for two or
  * three short statements: whoever started the attempt never holds the
  * write lock while a password is being hashed. A right password that has
- * nothing to change (no count or lock to reset, no code to use up) is
- * decided under the same lock on the authentication's own handle of the
- * shadow file instead (UDB_OPEN_SHADOW_ATTEMPT), which writes nothing:
- * most logins then never open the writer of both files. */
+ * nothing to change but a second-factor code to use up (no count or lock
+ * to reset) is decided under the same locks on the authentication's own
+ * handle of the shadow file instead (UDB_OPEN_SHADOW_ATTEMPT), which
+ * writes at most the used code: most logins then never open the writer of
+ * both files. */
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -171,11 +172,29 @@ udb_attempt_record_code(struct udb_db *db, const struct udb_account *account, bo
 	return r;
 }
 
-enum udb_result
-udb_attempt_accept_unchanged(struct udb_db *db, const struct udb_account *account, int64_t now,
-			     bool *ret_accepted)
+/* Ends the attempt handle's transaction: COMMIT when a code was used up
+ * in it, else ROLLBACK (nothing was written). */
+static enum udb_result
+end_attempt_tx(struct udb_db *db, bool commit)
 {
-	bool locked = true, same_hash = false, to_reset = true;
+	sqlite3_stmt *stmt = NULL;
+	enum udb_query q = commit ? UDB_Q_COMMIT : UDB_Q_ROLLBACK;
+	enum udb_result r;
+
+	r = udb_stmt(db, q, &stmt);
+	if (r == UDB_OK)
+		r = udb_stmt_exec(db, q);
+	if (r != UDB_OK && !sqlite3_get_autocommit(db->sql) &&
+	    udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
+		udb_stmt_exec(db, UDB_Q_ROLLBACK);
+	return commit ? r : UDB_OK;
+}
+
+enum udb_result
+udb_attempt_accept_unchanged(struct udb_db *db, const struct udb_account *account, const char *code,
+			     unsigned window, int64_t now, bool *ret_accepted)
+{
+	bool locked = true, same_hash = false, to_reset = true, code_right = true, accept;
 	sqlite3_stmt *stmt = NULL;
 	enum udb_result r;
 
@@ -188,12 +207,13 @@ udb_attempt_accept_unchanged(struct udb_db *db, const struct udb_account *accoun
 	 * transaction would take them (and wait for them): image.lock (every
 	 * userdb writer's first), then the shadow file's write lock (the
 	 * public file, attached read-only, is read). While another writer
-	 * holds one past the
-	 * busy timeout, a failure could not be counted, so no success is
-	 * given either. The state is read under them, after the hash: a lock
-	 * committed while the password was being hashed is seen here.
-	 * Nothing is written. */
+	 * holds one past the busy timeout, a failure could not be counted, so
+	 * no success is given either. The state is read under them, after the
+	 * hash: a lock committed while the password was being hashed is seen
+	 * here. Only a code is written, used up as the writer would use it. */
 	r = udb_db_attach_public(db);
+	if (r == UDB_OK && code)
+		r = udb_db_exec_sql(db, "PRAGMA sec.synchronous = FULL");
 	if (r == UDB_OK)
 		r = udb_db_writers_lock(db);
 	if (r != UDB_OK)
@@ -207,12 +227,23 @@ udb_attempt_accept_unchanged(struct udb_db *db, const struct udb_account *accoun
 	}
 	r = read_state(db, account->user_id, now, account->password_hash, &locked, &same_hash,
 		       &to_reset);
-	if (r == UDB_OK && !locked && same_hash && !to_reset) {
+	accept = r == UDB_OK && !locked && same_hash && !to_reset;
+	if (accept) {
 		r = room_to_record(db);
-		*ret_accepted = r == UDB_OK;
+		accept = r == UDB_OK;
 	}
-	if (udb_stmt(db, UDB_Q_ROLLBACK, &stmt) == UDB_OK)
-		udb_stmt_exec(db, UDB_Q_ROLLBACK);
+	/* A wrong code is left to the writer, which counts it. */
+	if (accept && code) {
+		r = udb_totp_check_in_tx(db, account->user_id, code, now, window, true,
+					 &code_right);
+		accept = r == UDB_OK && code_right;
+	}
+	if (end_attempt_tx(db, accept && code) != UDB_OK)
+		accept = false;
 	udb_db_writers_unlock(db);
+	/* Keep the WAL empty, as after every commit (transaction.c). */
+	if (accept && code)
+		udb_db_checkpoint(db);
+	*ret_accepted = accept;
 	return r;
 }

@@ -470,7 +470,8 @@ udb_db_checkpoint(struct udb_db *db)
 	 * TRUNCATE then empties the WAL only if no reader is in the way, and
 	 * otherwise the next commit tries again. */
 	sqlite3_busy_timeout(db->sql, 0);
-	for (size_t i = 0; i < 2; i++) {
+	/* An attempt handle wrote the shadow file alone (attempt.c). */
+	for (size_t i = 0; i < (udb_db_has_public(db) ? 2u : 1u); i++) {
 		sqlite3_wal_checkpoint_v2(db->sql, schemas[i], SQLITE_CHECKPOINT_PASSIVE, NULL,
 					  NULL);
 		sqlite3_wal_checkpoint_v2(db->sql, schemas[i], SQLITE_CHECKPOINT_TRUNCATE, NULL,

@@ -1,8 +1,8 @@
 /* What a password attempt leaves behind, after the hash: the attempt is
  * recorded and decided in one write transaction (common/attempt.c), and a
  * login whose outcome cannot be recorded is refused. A right password
- * with nothing to change is decided by a read on the handle the account
- * was read with, and opens no writer. Called by
+ * (and code) with nothing else to change is decided on the handle the
+ * account was read with, and opens no writer. Called by
  * pam_sm_authenticate (pam_userdb.c) and by the old-password check of a
  * password change (passwd.c); the unprivileged path goes through
  * userdb-chkpwd instead (chkpwd.c), which calls the same core function. */
@@ -66,14 +66,16 @@ pud_attempt(struct pud_ctx *ctx, const struct udb_account *account, enum udb_res
 	enum udb_result r;
 	bool accepted = false;
 
-	/* Most logins: a right password, no code, nothing to reset, decided
-	 * on auth's own handle of the shadow file. It decides only an
+	/* Most logins: a right password (and code), nothing to reset,
+	 * decided on auth's own handle of the shadow file. It decides only an
 	 * acceptance; anything else (a lock, a count to reset, a hash changed
-	 * meanwhile, no room) goes on to the writer's transaction, which
-	 * decides it again. Busy is what the writer would meet too. */
+	 * meanwhile, no room, a wrong code) goes on to the writer's
+	 * transaction, which decides it again. Busy is what the writer would
+	 * meet too. */
 	r = UDB_OK;
-	if (verified == UDB_OK && !code && ctx->db && ctx->mode == UDB_OPEN_SHADOW_ATTEMPT)
-		r = udb_attempt_accept_unchanged(ctx->db, account, udb_now(), &accepted);
+	if (verified == UDB_OK && ctx->db && ctx->mode == UDB_OPEN_SHADOW_ATTEMPT)
+		r = udb_attempt_accept_unchanged(ctx->db, account, code, pud_totp_window_of(ctx),
+						 udb_now(), &accepted);
 	if (accepted)
 		return PAM_SUCCESS;
 	/* ctx_make_writer may leave ctx->cfg NULL: deny and unlock_time are

@@ -121,10 +121,10 @@ void pud_fail_sleep(void);
  * (verified is udb_hash_verify's result) and decides it in the same write
  * transaction: PAM_SUCCESS only for a right password of an account that
  * is not locked then, and, when code is not NULL, of a right second-factor
- * code (used up in the same transaction). A right password without a
- * code that has nothing to change is accepted on one read of the same
- * state through a read-only ctx->db instead (no writer is opened then;
- * ctx->db stays a reader). Every refusal is PAM_AUTH_ERR, also when the
+ * code (used up in the same transaction). A right password (and code)
+ * with nothing else to change is decided on auth's own handle of the
+ * shadow file (ctx->mode UDB_OPEN_SHADOW_ATTEMPT) instead: no writer is
+ * opened then, and ctx->db stays that handle. Every refusal is PAM_AUTH_ERR, also when the
  * attempt cannot be recorded (no uncounted guessing), and the log does not
  * tell a wrong password from a wrong code. what names the step in the log
  * ("authentication", "password change"). (attempt.c) */

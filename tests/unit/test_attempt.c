@@ -1,6 +1,8 @@
 /* Unit tests of common/attempt.c: a login attempt decided after the hash,
  * in the write transaction that records it. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +10,8 @@
 #include "attempt.h"
 #include "db-internal.h"
 #include "fixture.h"
+#include "hash.h"
+#include "totp.h"
 #include "user.h"
 
 #define HASH "$6$rounds=1000$s$h"
@@ -40,6 +44,16 @@ attempt(struct udb_account *a, bool right, int64_t now)
 	enum udb_attempt at = (enum udb_attempt) - 1;
 
 	ck_assert_int_eq(udb_attempt_record(fx.db, a, right, now, 3, 600, &at), UDB_OK);
+	return at;
+}
+
+static enum udb_attempt
+attempt_code(struct udb_account *a, const char *code, int64_t now)
+{
+	enum udb_attempt at = (enum udb_attempt) - 1;
+
+	ck_assert_int_eq(udb_attempt_record_code(fx.db, a, true, code, 1, now, 3, 600, &at),
+			 UDB_OK);
 	return at;
 }
 
@@ -176,7 +190,7 @@ accepted_unchanged(struct udb_account *a, int64_t now, enum udb_result expect)
 
 	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW_ATTEMPT, &db), UDB_OK);
 	udb_db_set_busy_timeout(db, 50);
-	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, now, &accepted), expect);
+	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, NULL, 1, now, &accepted), expect);
 	udb_db_close(db);
 	return accepted;
 }
@@ -208,6 +222,56 @@ START_TEST(test_udb_attempt_accept_unchanged_only_when_nothing_changes)
 	ck_assert_int_eq(udb_account_upgrade_hash(fx.db, a->user_id, HASH, "$6$rounds=1000$t$u"),
 			 UDB_OK);
 	ck_assert(!accepted_unchanged(a, T0 + 700, UDB_OK));
+	udb_account_free(a);
+}
+END_TEST
+
+/* The code of base32 secret at Unix time t, by oathtool (as test_totp.c
+ * computes it: not by the library under test). */
+static const char *
+code_at(const char *secret, int64_t t)
+{
+	static char out[16];
+	char cmd[256];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "oathtool --totp -b -N @%lld %s", (long long)t, secret);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(out, sizeof(out), p));
+	ck_assert_int_eq(pclose(p), 0);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/* With a second factor: a right code is accepted and used up in the same
+ * transaction (the same code again is a replay, left to the writer); a
+ * wrong code is not accepted and uses nothing up. */
+START_TEST(test_udb_attempt_accept_unchanged_uses_up_the_code)
+{
+	struct udb_account *a;
+	struct udb_db *db = NULL;
+	char *secret = NULL, code[16], wrong[16];
+	bool accepted = false;
+	int64_t id = add_user("alice");
+
+	a = get_account("alice");
+	ck_assert_int_eq(udb_totp_enroll(fx.db, id, &secret), UDB_OK);
+	ck_assert_int_eq(udb_totp_confirm(fx.db, id, code_at(secret, T0), T0, 1), UDB_OK);
+	snprintf(code, sizeof(code), "%s", code_at(secret, T0 + 60));
+	snprintf(wrong, sizeof(wrong), "%s", code);
+	wrong[5] = wrong[5] == '9' ? '0' : (char)(wrong[5] + 1);
+	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW_ATTEMPT, &db), UDB_OK);
+	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, wrong, 1, T0 + 60, &accepted), UDB_OK);
+	ck_assert(!accepted);
+	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, code, 1, T0 + 60, &accepted), UDB_OK);
+	ck_assert(accepted);
+	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, code, 1, T0 + 60, &accepted), UDB_OK);
+	ck_assert(!accepted);
+	udb_db_close(db);
+	/* The writer agrees: the code is spent. */
+	ck_assert_int_eq(attempt_code(a, code, T0 + 60), UDB_ATTEMPT_WRONG);
+	udb_secret_free(secret);
 	udb_account_free(a);
 }
 END_TEST
@@ -257,11 +321,12 @@ START_TEST(test_udb_attempt_accept_unchanged_wrong_handle)
 
 	add_user("alice");
 	a = get_account("alice");
-	ck_assert_int_eq(udb_attempt_accept_unchanged(fx.db, a, T0, &accepted), UDB_INTERNAL);
+	ck_assert_int_eq(udb_attempt_accept_unchanged(fx.db, a, NULL, 1, T0, &accepted),
+			 UDB_INTERNAL);
 	ck_assert(!accepted);
 	ck_assert_int_eq(udb_db_open(fx.dbdir, UDB_OPEN_SHADOW_ONLY, &db), UDB_OK);
 	accepted = true;
-	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, T0, &accepted), UDB_INTERNAL);
+	ck_assert_int_eq(udb_attempt_accept_unchanged(db, a, NULL, 1, T0, &accepted), UDB_INTERNAL);
 	ck_assert(!accepted);
 	udb_db_close(db);
 	udb_account_free(a);
@@ -308,6 +373,7 @@ main(void)
 	tcase_add_test(tc, test_udb_attempt_record_busy_accepts_nothing);
 	tc = fx_tcase(s, "udb_attempt_accept_unchanged", true);
 	tcase_add_test(tc, test_udb_attempt_accept_unchanged_only_when_nothing_changes);
+	tcase_add_test(tc, test_udb_attempt_accept_unchanged_uses_up_the_code);
 	tcase_add_test(tc, test_udb_attempt_accept_unchanged_fleet_lock);
 	tcase_add_test(tc, test_udb_attempt_accept_unchanged_busy_accepts_nothing);
 	tcase_add_test(tc, test_udb_attempt_accept_unchanged_wrong_handle);
