@@ -399,10 +399,11 @@ auth_known(struct pud_ctx *ctx, const struct udb_account *account, const char *p
 		return rc;
 	/* Hash first, with no lock held and even while locked (the time then
 	 * says nothing about whether the password was right); the lock is
-	 * decided afterwards, on what is read then (in the write transaction
-	 * that records the attempt, or, for a right password with nothing to
-	 * change, in one read: attempt.c), so an attempt that read the
-	 * account before a lock was taken cannot slip through. An outdated hash (another method or
+	 * decided afterwards, on what is read then under the write lock (in
+	 * the writer's transaction that records the attempt, or, for a right
+	 * password with nothing else to change, on this handle: attempt.c),
+	 * so an attempt that read the account before a lock was taken cannot
+	 * slip through. An outdated hash (another method or
 	 * cost, e.g. an imported sha512crypt one) is verified while a hash of
 	 * the configured method is made: the attempt then takes as long as
 	 * for any other user, and a right password has its replacement. */
