@@ -305,8 +305,13 @@ udb_img_user_by_uid(const struct udb_img *img, uint32_t uid, struct udb_img_pass
 static bool
 walk_covered(const struct udb_img *img, uint32_t idx, uint32_t *at)
 {
-	const uint32_t *v = udb_img_sect(&img->part[1], UDB_IMG_S_COVERED_USERS);
-	uint32_t n = udb_img_sect_count(&img->part[1], UDB_IMG_S_COVERED_USERS);
+	/* The section read from the part itself, as udb_img_sect() and
+	 * udb_img_sect_count() would, without a call per record: the header
+	 * check found it inside the file, a whole number of 4-byte entries. */
+	const struct udb_img_part *d = &img->part[1];
+	const uint32_t *v =
+		(const uint32_t *)(const void *)(d->base + d->sect[UDB_IMG_S_COVERED_USERS].off);
+	uint64_t n = d->sect[UDB_IMG_S_COVERED_USERS].len / sizeof(*v);
 
 	while (*at < n && v[*at] < idx)
 		(*at)++;
