@@ -74,8 +74,16 @@ rc=$?
 check "the right password, hashed across the lock, is refused (pamtester: $rc)" test "$rc" -ne 0
 check "alice is locked" shows alice '^locked: +yes'
 unrecorded=$(cat "$dir"/wrong.* | grep -c "cannot be recorded")
-check "every attempt not reported unrecorded ($unrecorded) is counted: $((21 - unrecorded))" \
-	shows alice "^failed logins: +$((21 - unrecorded)) "
+# pam_wrapper picks its /tmp/pam.X directory racily: among 20 processes
+# started at once, one now and then fails in pam_start, before any module
+# runs (pamtester: "Initialization failure"). Such an attempt never
+# reached pam_userdb, so it is not one to count.
+unstarted=$(grep -l -e "Initialization failure" -e "PWRAP_ERROR" "$dir"/wrong.* | wc -l)
+[ "$unstarted" -eq 0 ] || echo "# $unstarted attempt(s) failed in pam_wrapper before the module ran"
+check "pam_wrapper started most attempts ($((20 - unstarted)) of 20)" test "$unstarted" -le 2
+counted=$((21 - unrecorded - unstarted))
+check "every attempt not reported unrecorded ($unrecorded) is counted: $counted" \
+	shows alice "^failed logins: +$counted "
 
 # --- a write lock held elsewhere: nothing gets in uncounted ---------------
 mkfifo "$dir/sql"
