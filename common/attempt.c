@@ -201,18 +201,18 @@ udb_attempt_accept_unchanged(struct udb_db *db, const struct udb_account *accoun
 	*ret_accepted = false;
 	if (db->mode != UDB_OPEN_SHADOW_ATTEMPT || !sqlite3_get_autocommit(db->sql))
 		return UDB_INTERNAL;
-	/* A failure's transaction needs the public file too (the writer
-	 * opens both): one that is damaged or of another database refuses
-	 * the right password as well. Then the writers' locks, as a writer's
-	 * transaction would take them (and wait for them): image.lock (every
-	 * userdb writer's first), then the shadow file's write lock (the
-	 * public file, attached read-only, is read). While another writer
-	 * holds one past the busy timeout, a failure could not be counted, so
-	 * no success is given either. The state is read under them, after the
-	 * hash: a lock committed while the password was being hashed is seen
-	 * here. Only a code is written, used up as the writer would use it. */
-	r = udb_db_attach_public(db);
-	if (r == UDB_OK && code)
+	/* The decision needs the shadow file alone: the public file is not
+	 * opened here (a damaged one fails the account phase, which opens
+	 * both files, and NSS). The writers' locks, as a writer's transaction
+	 * would take them (and wait for them): image.lock (every userdb
+	 * writer's first), then the shadow file's write lock. While another
+	 * writer holds one past the busy timeout, a failure could not be
+	 * counted, so no success is given either. The state is read under
+	 * them, after the hash: a lock committed while the password was being
+	 * hashed is seen here. Only a code is written, used up as the writer
+	 * would use it. */
+	r = UDB_OK;
+	if (code)
 		r = udb_db_exec_sql(db, "PRAGMA sec.synchronous = FULL");
 	if (r == UDB_OK)
 		r = udb_db_writers_lock(db);

@@ -45,23 +45,23 @@ enum udb_result udb_attempt_record_code(struct udb_db *db, const struct udb_acco
 					enum udb_attempt *ret_attempt);
 
 /* A right password decided without the writer of both files, on a
- * UDB_OPEN_SHADOW_ATTEMPT handle, to which it attaches the public file
- * (checked as a writer's open checks it: an error for a damaged one),
- * under the locks every writer takes (image.lock, which every userdb
- * writer takes first, and the shadow file's write lock, waited for as a
- * writer waits; UDB_BUSY past the busy timeout, as a writer would meet):
- * *ret_accepted is true when the account is not locked at now, its hash
- * is still the one that was verified, it has no failure count or lock
- * that a success would reset, the disk has the room a failure would need
- * (a full or read-only disk refuses a right password too, so that guesses
- * cannot go on uncounted there), and, when code is not NULL, code is right
- * for the user's confirmed second factor (udb_totp_check_in_tx with
- * window), which is then used up in the same transaction, the only thing
- * written. Such an attempt is accepted exactly when udb_attempt_record_code
- * would accept it. Otherwise *ret_accepted is false, nothing is written,
- * and the caller records the attempt with udb_attempt_record_code on a
- * writer, which decides it; an error (returned) leaves it false too. No
- * transaction is held on return. */
+ * UDB_OPEN_SHADOW_ATTEMPT handle, from the shadow file alone (the public
+ * file is not opened: the account phase checks it), under the locks every
+ * writer takes (image.lock, which every userdb writer takes first, and the
+ * shadow file's write lock, waited for as a writer waits; UDB_BUSY past
+ * the busy timeout, as a writer would meet): *ret_accepted is true when
+ * the account is not locked at now, its hash is still the one that was
+ * verified, it has no failure count or lock that a success would reset,
+ * the disk has the room a failure would need (a full or read-only disk
+ * refuses a right password too, so that guesses cannot go on uncounted
+ * there), and, when code is not NULL, code is right for the user's
+ * confirmed second factor (udb_totp_check_in_tx with window), which is
+ * then used up in the same transaction, the only thing written. Such an
+ * attempt is accepted exactly when udb_attempt_record_code would accept
+ * it. Otherwise *ret_accepted is false, nothing is written, and the caller
+ * records the attempt with udb_attempt_record_code on a writer, which
+ * decides it; an error (returned) leaves it false too. No transaction is
+ * held on return. */
 enum udb_result udb_attempt_accept_unchanged(struct udb_db *db, const struct udb_account *account,
 					     const char *code, unsigned window, int64_t now,
 					     bool *ret_accepted);

@@ -33,7 +33,6 @@ struct udb_db {
 	bool tx_cross_file;
 	int busy_ms;                 /* the busy timeout in force, restored after a checkpoint */
 	bool transient;              /* opened by udb_db_open_transient() */
-	bool pub_attached;           /* an attempt handle's udb_db_attach_public() */
 	unsigned tx_images;          /* images the open transaction may change */
 	unsigned tx_images_forced;   /* images found out of step at its begin */
 	int image_lock_fd;           /* held from the outermost begin to the install */
@@ -112,11 +111,6 @@ enum udb_result udb_db_check_pair(struct udb_db *db);
 enum udb_result udb_db_read_user_version(struct udb_db *db, const char *schema,
 					 unsigned *ret_version);
 enum udb_result udb_db_exec_sql(struct udb_db *db, const char *sql);
-/* Attaches the public file to a UDB_OPEN_SHADOW_ATTEMPT handle, outside
- * any transaction, and checks it as a writer's open does (schema version,
- * pair id): the public file a failure's transaction would need is sound.
- * Once per handle; later calls return UDB_OK (db.c, for attempt.c). */
-enum udb_result udb_db_attach_public(struct udb_db *db);
 /* errno of a failed file operation as a result (db.c). */
 enum udb_result udb_result_from_errno(int e);
 /* Empties both WALs if no reader is in the way, without waiting

@@ -238,10 +238,10 @@ shm_writable(const char *path)
  * statements. Nothing here opens the -shm file itself: closing a descriptor
  * of it would drop the locks this process's other connections hold. */
 static char *
-transient_uri(const char *path, bool read_only)
+transient_uri(const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const char *suffix = read_only ? "?readonly_shm=1&mode=ro" : "?readonly_shm=1";
+	const char *suffix = "?readonly_shm=1";
 	size_t n = strlen(path);
 	char *uri, *p;
 
@@ -335,8 +335,8 @@ udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, stru
 		goto out;
 
 	db->transient = transient;
-	pub_name = transient && has_pub ? transient_uri(db->pub_path, false) : strdup(db->pub_path);
-	sec_name = transient && has_sec ? transient_uri(db->sec_path, false) : strdup(db->sec_path);
+	pub_name = transient && has_pub ? transient_uri(db->pub_path) : strdup(db->pub_path);
+	sec_name = transient && has_sec ? transient_uri(db->sec_path) : strdup(db->sec_path);
 	if (!pub_name || !sec_name) {
 		r = UDB_NO_MEMORY;
 		goto out;
@@ -397,35 +397,6 @@ udb_db_open_checked(const char *dbdir, enum udb_open_mode mode, bool transient,
 	}
 	*ret_db = db;
 	return UDB_OK;
-}
-
-enum udb_result
-udb_db_attach_public(struct udb_db *db)
-{
-	unsigned version = 0;
-	enum udb_result r;
-	char *uri;
-
-	if (db->mode != UDB_OPEN_SHADOW_ATTEMPT || !sqlite3_get_autocommit(db->sql))
-		return UDB_INTERNAL;
-	if (db->pub_attached)
-		return UDB_OK;
-	/* Read-only and leaving the -shm alone, as a transient handle reads
-	 * (transient_uri): the attempt writes nothing to it. */
-	uri = transient_uri(db->pub_path, true);
-	if (!uri)
-		return UDB_NO_MEMORY;
-	r = attach(db, uri, "pub");
-	free(uri);
-	if (r != UDB_OK)
-		return r;
-	db->pub_attached = true;
-	r = udb_db_read_user_version(db, "pub", &version);
-	if (r == UDB_OK && version != udb_migration_count)
-		r = version == 0 ? UDB_CORRUPT : UDB_SCHEMA;
-	if (r == UDB_OK)
-		r = udb_db_check_pair(db);
-	return r;
 }
 
 enum udb_result

@@ -12,7 +12,10 @@
 #     nss-warm) keeps the image it mapped, whole and consistent, until a
 #     writer publishes a new one (noticing costs no system call), and then
 #     fails closed on a broken one;
-#   - PAM gives PAM_AUTHINFO_UNAVAIL in auth, account and session;
+#   - PAM gives PAM_AUTHINFO_UNAVAIL in auth, account and session, except
+#     for damage inside public.db that its size does not show: auth, which
+#     reads the shadow file alone, accepts the password, and the account
+#     phase refuses, so a whole login (probe login) is refused;
 #   - `userdb user list` and `userdb user add` fail with one line
 #     "userdb: ..." on stderr and a sysexits status, and once the fault is
 #     undone the database is as it was.
@@ -71,11 +74,11 @@ HEALTHY=" getpwnam=SUCCESS getpwuid=SUCCESS getgrnam=SUCCESS initgroups=SUCCESS 
 PUBLIC_UNAVAIL=" getpwnam=UNAVAIL getpwuid=UNAVAIL getgrnam=UNAVAIL initgroups=UNAVAIL getpwent=UNAVAIL getgrent=UNAVAIL getspnam=SUCCESS"
 PAM_UNAVAIL="auth=PAM_AUTHINFO_UNAVAIL account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
 # Damage inside the public file that its size does not show (auth checks the
-# file's owner, mode and size without opening it): auth reads the shadow file
-# alone, but decides the attempt in a write transaction, which opens both
-# files and fails, so the password is refused; the account phase and NSS
-# fail closed too.
-PAM_PUBLIC_DAMAGED="auth=PAM_AUTH_ERR account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
+# file's owner, mode and size without opening it): auth decides the password
+# on the shadow file alone and accepts it, but the account phase opens both
+# files and fails closed, so the whole login is refused (check_login); NSS
+# answers from the images.
+PAM_PUBLIC_DAMAGED="auth=PAM_SUCCESS account=PAM_AUTHINFO_UNAVAIL session=PAM_AUTHINFO_UNAVAIL"
 
 # check_nss WHAT WANT [nobody]: a fresh process's answers.
 check_nss() {
@@ -101,6 +104,19 @@ check_pam() {
 		ok "$pam_what: $got"
 	else
 		not_ok "$pam_what: PAM gave '$got' (status $st), want '$pam_want'"
+	fi
+}
+
+# check_login WHAT WANT: one whole login on one handle (auth, account,
+# session), as sshd, su and sudo run it.
+check_login() {
+	login_what=$1 login_want=$2
+	got=$("$probe" login "$T/pam" files alice 'alice password' 2>&1)
+	st=$?
+	if [ $st -eq 0 ] && [ "$got" = "$login_want" ]; then
+		ok "$login_what, whole login: $got"
+	else
+		not_ok "$login_what, whole login: gave '$got' (status $st), want '$login_want'"
 	fi
 }
 
@@ -176,13 +192,14 @@ pub=$T/db/public.db
 reset_db
 check_nss "healthy" "$HEALTHY"
 check_pam "healthy" "auth=PAM_SUCCESS account=PAM_SUCCESS session=PAM_SUCCESS"
+check_login "healthy" "login=PAM_SUCCESS at=pam_close_session"
 
 # Garbage written in place covers the first page after the file header (the
 # schema's root: with more tables the schema no longer fits on page 1, and
 # garbage further in would land in its free space).
 # Faults of one file, one per line: NAME|ACTION|UNDO|PAM (UNDO may be
 # empty; PAM is what PAM gives when the file is public.db: "all" for
-# PAM_UNAVAIL, "auth" for PAM_PUBLIC_DAMAGED).
+# PAM_UNAVAIL, "auth" for PAM_PUBLIC_DAMAGED, the damage auth does not see).
 cat >"$T/cases" <<'CASES_END'
 truncated to nothing|: >"$file"||all
 truncated to one page|truncate -s 4096 "$file"||auth
@@ -203,6 +220,7 @@ for f in public shadow; do
 		check_nss "$f.db $name" "$want"
 		if [ $f = public ] && [ "$pam_want" = auth ]; then
 			check_pam "$f.db $name" "$PAM_PUBLIC_DAMAGED"
+			check_login "$f.db $name" "login=PAM_AUTHINFO_UNAVAIL at=pam_acct_mgmt"
 		else
 			check_pam "$f.db $name" "$PAM_UNAVAIL"
 		fi

@@ -11,6 +11,10 @@
  *       to exist (the script breaks the database meanwhile), "after: ..."
  *   probe pam PAMDIR SERVICE USER PASSWORD [RHOST]
  *       auth=CODE account=CODE session=CODE  (CODE: PAM_SUCCESS, ...)
+ *   probe login PAMDIR SERVICE USER PASSWORD
+ *       login=CODE at=STEP: one whole login on one handle, as sshd, su and
+ *       sudo run it (pam_authenticate, pam_acct_mgmt, then the session);
+ *       STEP is the call that gave CODE (the last one on success)
  *   probe integrity DBDIR
  *       integrity=ok half=N   (N users in one file only), or the complaint
  *   probe hold DIR
@@ -156,6 +160,19 @@ probe_pam(int argc, char **argv)
 }
 
 static int
+probe_login(char **argv)
+{
+	struct hx h = {0};
+	const char *step = "pam_start";
+	int rc;
+
+	snprintf(h.pamdir, sizeof(h.pamdir), "%s", argv[2]);
+	rc = hx_pam_login(&h, argv[3], argv[4], argv[5], NULL, true, &step);
+	printf("login=%s at=%s\n", pam_name(rc), step);
+	return 0;
+}
+
+static int
 probe_integrity(const char *dbdir)
 {
 	struct hx h = {0};
@@ -219,6 +236,8 @@ main(int argc, char **argv)
 
 	if (argc >= 6 && strcmp(argv[1], "pam") == 0)
 		return probe_pam(argc, argv);
+	if (argc == 6 && strcmp(argv[1], "login") == 0)
+		return probe_login(argv);
 	if (argc == 3 && strcmp(argv[1], "hold") == 0)
 		return probe_hold(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "integrity") == 0)
