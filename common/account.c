@@ -115,17 +115,41 @@ udb_account_by_user_id(struct udb_db *db, int64_t user_id, struct udb_account **
 	return r;
 }
 
-/* The account named name, read with one statement (so one read transaction:
- * an auth reads nothing else). *ret_confirmed is false for a credentials
- * handle's name that the public file may not have yet. */
+/* The login columns of UDB_Q_LOGIN_BY_NAME and
+ * UDB_Q_LOGIN_CREDENTIALS_BY_NAME, from column 1: the rest stays 0. */
 static enum udb_result
-account_query(struct udb_db *db, const char *name, struct udb_account **ret_account,
+login_from_row(sqlite3_stmt *stmt, struct udb_account **ret_account)
+{
+	struct udb_account *a = calloc(1, sizeof(*a));
+	bool failed = false;
+
+	if (!a)
+		return UDB_NO_MEMORY;
+	a->user_id = sqlite3_column_int64(stmt, 1);
+	a->password_hash = column_optional_strdup(stmt, 2, &failed);
+	if (failed) {
+		udb_account_free(a);
+		return UDB_NO_MEMORY;
+	}
+	*ret_account = a;
+	return UDB_OK;
+}
+
+/* The account named name, read with one statement (so one read transaction:
+ * an auth reads nothing else); with login, only what udb_account_for_login
+ * fills. *ret_confirmed is false for a credentials handle's name that the
+ * public file may not have yet. */
+static enum udb_result
+account_query(struct udb_db *db, const char *name, bool login, struct udb_account **ret_account,
 	      bool *ret_confirmed)
 {
 	struct udb_account *a = NULL;
 	sqlite3_stmt *stmt = NULL;
 	bool credentials = !udb_db_has_public(db);
-	enum udb_query q = credentials ? UDB_Q_CREDENTIALS_BY_NAME : UDB_Q_ACCOUNT_BY_NAME;
+	enum udb_query q =
+		login ? (credentials ? UDB_Q_LOGIN_CREDENTIALS_BY_NAME : UDB_Q_LOGIN_BY_NAME)
+		: credentials ? UDB_Q_CREDENTIALS_BY_NAME
+			      : UDB_Q_ACCOUNT_BY_NAME;
 	enum udb_result r;
 	int rc;
 
@@ -135,13 +159,13 @@ account_query(struct udb_db *db, const char *name, struct udb_account **ret_acco
 	udb_bind_text(stmt, 1, name);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		r = account_from_row(stmt, 1, &a);
+		r = login ? login_from_row(stmt, &a) : account_from_row(stmt, 1, &a);
 		if (r == UDB_OK) {
 			a->username = udb_column_strdup(stmt, 0);
 			if (!a->username)
 				r = UDB_NO_MEMORY;
 		}
-		*ret_confirmed = !credentials || sqlite3_column_int(stmt, 20) != 0;
+		*ret_confirmed = !credentials || sqlite3_column_int(stmt, login ? 3 : 20) != 0;
 	} else {
 		r = rc == SQLITE_DONE ? UDB_NOT_FOUND : udb_sqlite_result(rc);
 	}
@@ -154,8 +178,8 @@ account_query(struct udb_db *db, const char *name, struct udb_account **ret_acco
 	return UDB_OK;
 }
 
-enum udb_result
-udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **ret_account)
+static enum udb_result
+account_by_name(struct udb_db *db, const char *name, bool login, struct udb_account **ret_account)
 {
 	struct udb_account *a = NULL;
 	struct udb_db *both = NULL;
@@ -166,7 +190,7 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 		return UDB_PERMISSION;
 	if (!udb_valid_username(name))
 		return UDB_NOT_FOUND;
-	r = account_query(db, name, &a, &confirmed);
+	r = account_query(db, name, login, &a, &confirmed);
 	if (r != UDB_OK || confirmed) {
 		if (r == UDB_OK)
 			*ret_account = a;
@@ -179,11 +203,23 @@ udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **re
 	a = NULL;
 	r = udb_db_open_transient(udb_db_dir(db), UDB_OPEN_READ_BOTH, &both);
 	if (r == UDB_OK)
-		r = account_query(both, name, &a, &confirmed);
+		r = account_query(both, name, login, &a, &confirmed);
 	udb_db_close(both);
 	if (r == UDB_OK)
 		*ret_account = a;
 	return r;
+}
+
+enum udb_result
+udb_account_by_name(struct udb_db *db, const char *name, struct udb_account **ret_account)
+{
+	return account_by_name(db, name, false, ret_account);
+}
+
+enum udb_result
+udb_account_for_login(struct udb_db *db, const char *name, struct udb_account **ret_account)
+{
+	return account_by_name(db, name, true, ret_account);
 }
 
 enum udb_result

@@ -38,6 +38,12 @@ void udb_account_list_free(struct udb_account **accounts, size_t n);
  * db.h on a writer killed mid-change) is UDB_NOT_FOUND. */
 enum udb_result udb_account_by_name(struct udb_db *db, const char *name,
 				    struct udb_account **ret_account);
+/* udb_account_by_name with only user_id, username and password_hash
+ * filled (every other field 0): what authentication decides on before the
+ * hash (the state is read again after it, attempt.h), read with a
+ * statement a third as dear for SQLite to compile. */
+enum udb_result udb_account_for_login(struct udb_db *db, const char *name,
+				      struct udb_account **ret_account);
 enum udb_result udb_account_by_user_id(struct udb_db *db, int64_t user_id,
 				       struct udb_account **ret_account);
 /* Shadow enumeration: accounts with user id > after_id, in id order. */

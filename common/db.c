@@ -486,18 +486,24 @@ udb_db_public_image_generations(struct udb_db *db, uint64_t *ret_base, uint64_t 
 
 	if (!udb_db_has_shadow(db))
 		return UDB_PERMISSION;
-	/* Columns 0 and 2: the public base's and delta's (transaction.c). */
-	r = udb_stmt(db, UDB_Q_IMAGE_GENERATIONS, &stmt);
+	/* A generation not recorded yet is 0, as a NULL column read. */
+	*ret_base = 0;
+	*ret_delta = 0;
+	r = udb_stmt(db, UDB_Q_PUBLIC_IMAGE_GENERATIONS, &stmt);
 	if (r != UDB_OK)
 		return r;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		*ret_base = (uint64_t)sqlite3_column_int64(stmt, 0);
-		*ret_delta = (uint64_t)sqlite3_column_int64(stmt, 2);
-	} else {
-		r = rc == SQLITE_DONE ? UDB_CORRUPT : udb_sqlite_result(rc);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(stmt, 0);
+		uint64_t value = (uint64_t)sqlite3_column_int64(stmt, 1);
+
+		if (key && strcmp(key, "image_generation") == 0)
+			*ret_base = value;
+		else if (key && strcmp(key, "image_delta_generation") == 0)
+			*ret_delta = value;
 	}
-	udb_stmt_done(db, UDB_Q_IMAGE_GENERATIONS);
+	if (rc != SQLITE_DONE)
+		r = udb_sqlite_result(rc);
+	udb_stmt_done(db, UDB_Q_PUBLIC_IMAGE_GENERATIONS);
 	return r;
 }
 

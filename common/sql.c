@@ -235,6 +235,16 @@ static const char *const queries[UDB_Q_COUNT] = {
 	[UDB_Q_CREDENTIALS_BY_NAME] = "SELECT n.username, " ACCOUNT_COLUMNS ", n.confirmed FROM "
 				      "sec.account_names n JOIN sec.accounts a ON a.user_id = "
 				      "n.user_id WHERE n.username = ?1",
+	/* What authentication decides on (udb_account_for_login): the two
+	 * above with three columns instead of twenty, a third as dear to
+	 * compile (SQLite's prepare, afresh on each login's connection, cost
+	 * more than the read). The fourth: the name is confirmed. */
+	[UDB_Q_LOGIN_CREDENTIALS_BY_NAME] =
+		"SELECT n.username, a.user_id, a.password_hash, n.confirmed FROM sec.account_names "
+		"n "
+		"JOIN sec.accounts a ON a.user_id = n.user_id WHERE n.username = ?1",
+	[UDB_Q_LOGIN_BY_NAME] = "SELECT u.username, a.user_id, a.password_hash, 1 FROM pub.users u "
+				"JOIN sec.accounts a ON a.user_id = u.id WHERE u.username = ?1",
 	[UDB_Q_ACCOUNT_BY_NAME] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
 				  "sec.accounts a ON a.user_id = u.id WHERE u.username = ?1",
 	[UDB_Q_SHADOW_PAGE] = "SELECT u.username, " ACCOUNT_COLUMNS " FROM pub.users u JOIN "
@@ -352,6 +362,11 @@ static const char *const queries[UDB_Q_COUNT] = {
 		"(SELECT value FROM sec.meta WHERE key = 'shadow_image_generation'), "
 		"(SELECT value FROM sec.meta WHERE key = 'image_delta_generation'), "
 		"(SELECT value FROM sec.meta WHERE key = 'shadow_image_delta_generation')",
+	/* The two of them auth confirms the owner check with (db.c): a
+	 * statement a third as dear to compile as the one above, which an
+	 * authentication prepares afresh. */
+	[UDB_Q_PUBLIC_IMAGE_GENERATIONS] = "SELECT key, value FROM sec.meta WHERE key IN "
+					   "('image_generation', 'image_delta_generation')",
 	[UDB_Q_IMAGE_SET_GENERATION] =
 		"INSERT INTO sec.meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET "
 		"value = ?2",

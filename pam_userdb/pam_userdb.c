@@ -327,12 +327,18 @@ pud_get_rhost(pam_handle_t *pamh, char *buf, size_t size)
  * done but not the name that was typed. */
 static int
 ctx_account(struct pud_ctx *ctx, const char *user, int unknown_priority, const char *what,
-	    struct udb_account **ret_account)
+	    bool login, struct udb_account **ret_account)
 {
 	char rhost[PUD_RHOST_MAX + 1];
 	enum udb_result r;
 
-	r = udb_account_by_name(ctx->db, user, ret_account);
+	/* Authentication (login) decides on the user id, name and hash
+	 * alone, and reads the state again after the hash (attempt.h): the
+	 * leaner statement. */
+	if (login)
+		r = udb_account_for_login(ctx->db, user, ret_account);
+	else
+		r = udb_account_by_name(ctx->db, user, ret_account);
 	if (r == UDB_NOT_FOUND) {
 		pud_get_rhost(ctx->pamh, rhost, sizeof(rhost));
 		pam_syslog(ctx->pamh, unknown_priority, "%s for an unknown user; rhost=%s", what,
@@ -433,7 +439,7 @@ auth_with_database(struct pud_ctx *ctx, const char *user, const char *password)
 	struct udb_account *account = NULL;
 	int rc;
 
-	rc = ctx_account(ctx, user, LOG_NOTICE, "authentication failure", &account);
+	rc = ctx_account(ctx, user, LOG_NOTICE, "authentication failure", true, &account);
 	if (rc == PAM_USER_UNKNOWN)
 		rc = auth_unknown(ctx, password);
 	else if (rc == PAM_SUCCESS)
@@ -601,7 +607,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, UDB_OPEN_READ_BOTH);
 	if (rc == PAM_SUCCESS)
-		rc = ctx_account(&ctx, user, LOG_NOTICE, "account check", &account);
+		rc = ctx_account(&ctx, user, LOG_NOTICE, "account check", false, &account);
 	if (rc == PAM_SUCCESS)
 		rc = pud_gate_account(pamh, flags, &ctx.args, ctx.cfg, ctx.db, account, udb_now());
 	rc = closed_if_ours(&ctx, rc, PAM_PERM_DENIED, "account check");
@@ -644,7 +650,7 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, update ? UDB_OPEN_WRITE : UDB_OPEN_READ_BOTH);
 	if (rc == PAM_SUCCESS)
-		rc = ctx_account(&ctx, user, LOG_DEBUG, "password change", &account);
+		rc = ctx_account(&ctx, user, LOG_DEBUG, "password change", false, &account);
 	rc = closed_if_ours(&ctx, rc, PAM_AUTHTOK_ERR, "password change");
 	if ((rc == PAM_USER_UNKNOWN || rc == PAM_AUTHINFO_UNAVAIL) && update)
 		rc = pud_passwd_pass_on(pamh, rc);
@@ -696,7 +702,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (rc == PAM_SUCCESS)
 		rc = ctx_open(&ctx, UDB_OPEN_WRITE);
 	if (rc == PAM_SUCCESS)
-		rc = ctx_account(&ctx, user, LOG_INFO, "session", &account);
+		rc = ctx_account(&ctx, user, LOG_INFO, "session", false, &account);
 	if (rc != PAM_SUCCESS)
 		goto out;
 	/* Stored escaped and cut, like it is logged: `userdb user show` must

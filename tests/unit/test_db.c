@@ -742,6 +742,27 @@ START_TEST(test_udb_db_open_credentials_reads_shadow_file_alone)
 }
 END_TEST
 
+/* udb_account_for_login on db gives name's user id, name and hash as
+ * udb_account_by_name does (want: what both return). */
+static void
+check_for_login(struct udb_db *db, const char *name, enum udb_result want)
+{
+	struct udb_account *full = NULL, *login = NULL;
+
+	ck_assert_int_eq(udb_account_by_name(db, name, &full), want);
+	ck_assert_int_eq(udb_account_for_login(db, name, &login), want);
+	if (want != UDB_OK)
+		return;
+	ck_assert_int_eq(login->user_id, full->user_id);
+	ck_assert_str_eq(login->username, name);
+	if (full->password_hash)
+		ck_assert_str_eq(login->password_hash, full->password_hash);
+	else
+		ck_assert_ptr_null(login->password_hash);
+	udb_account_free(full);
+	udb_account_free(login);
+}
+
 START_TEST(test_udb_db_open_credentials_unconfirmed_name)
 {
 	struct udb_account *a = NULL;
@@ -757,11 +778,28 @@ START_TEST(test_udb_db_open_credentials_unconfirmed_name)
 	raw_exec(fx_dbfile(UDB_PUBLIC_FILE),
 		 "DELETE FROM users WHERE username = 'bob'; UPDATE meta "
 		 "SET value = value - 1 WHERE key = 'generation'");
+	raw_exec(fx_dbfile(UDB_SHADOW_FILE),
+		 "UPDATE accounts SET password_hash = '$6$salt$hash' WHERE user_id = "
+		 "(SELECT user_id FROM account_names WHERE username = 'alice')");
 	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_SHADOW_ONLY, &cred), UDB_OK);
 	ck_assert_int_eq(udb_account_by_name(cred, "bob", &a), UDB_NOT_FOUND);
 	ck_assert_int_eq(udb_account_by_name(cred, "alice", &a), UDB_OK);
 	udb_account_free(a);
 	a = NULL;
+	udb_db_close(cred);
+	/* What authentication reads, the same way. */
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_SHADOW_ONLY, &cred), UDB_OK);
+	check_for_login(cred, "bob", UDB_NOT_FOUND);
+	check_for_login(cred, "alice", UDB_OK);
+	ck_assert_int_eq(udb_account_for_login(cred, "alice", &a), UDB_OK);
+	ck_assert_str_eq(a->password_hash, "$6$salt$hash");
+	udb_account_free(a);
+	a = NULL;
+	check_for_login(cred, "nosuchuser", UDB_NOT_FOUND);
+	udb_db_close(cred);
+	ck_assert_int_eq(udb_db_open_transient(fx.dbdir, UDB_OPEN_READ_BOTH, &cred), UDB_OK);
+	check_for_login(cred, "bob", UDB_NOT_FOUND);
+	check_for_login(cred, "alice", UDB_OK);
 	udb_db_close(cred);
 	/* The next write removes bob's half-added account; carol's add then
 	 * finishes: unconfirmed until the write after, found through the
@@ -774,6 +812,7 @@ START_TEST(test_udb_db_open_credentials_unconfirmed_name)
 	ck_assert_str_eq(a->username, "carol");
 	udb_account_free(a);
 	a = NULL;
+	check_for_login(cred, "carol", UDB_OK);
 	udb_db_close(cred);
 	/* The next write confirms carol: the public file is not needed any
 	 * more, even a broken one. */
