@@ -77,10 +77,14 @@ unrecorded=$(cat "$dir"/wrong.* | grep -c "cannot be recorded")
 # pam_wrapper picks its /tmp/pam.X directory racily: among 20 processes
 # started at once, one now and then fails in pam_start, before any module
 # runs (pamtester: "Initialization failure"). Such an attempt never
-# reached pam_userdb, so it is not one to count. A PWRAP_ERROR line alone
-# ("Failed to create pam_wrapper config dir: /tmp/pam.A - File exists")
-# is pam_wrapper trying the next name: that attempt goes on and is counted.
-unstarted=$(grep -l -e "Initialization failure" "$dir"/wrong.* | wc -l)
+# reached pam_userdb, so it is not one to count; nor is one where
+# pam_wrapper gave up and exited in its constructor ("Failed to copy config
+# files", "Failed to find a possible path": pamtester prints nothing then).
+# A PWRAP_ERROR line alone ("Failed to create pam_wrapper config dir:
+# /tmp/pam.A - File exists") is pam_wrapper trying the next name: that
+# attempt goes on and is counted.
+unstarted=$(grep -l -e "Initialization failure" -e "Failed to copy config files" \
+	-e "Failed to find a possible path" "$dir"/wrong.* | wc -l)
 [ "$unstarted" -eq 0 ] || echo "# $unstarted attempt(s) failed in pam_wrapper before the module ran"
 check "pam_wrapper started most attempts ($((20 - unstarted)) of 20)" test "$unstarted" -le 2
 counted=$((21 - unrecorded - unstarted))
