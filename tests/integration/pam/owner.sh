@@ -13,6 +13,9 @@
 #    (never AUTHINFO_UNAVAIL, which the shipped profile ignores, handing
 #    the login to pam_unix and the hash NSS shows), while a local user
 #    stays PAM_USER_UNKNOWN;
+#  - with damage inside public.db that its size does not show, alice's
+#    password passes auth (decided on the shadow file alone) and her login
+#    (authenticate, then acct_mgmt) is refused in the account phase;
 #  - with the image staler than the store (alice's uid changed, the images
 #    of before put back, as a writer killed between its commit and their
 #    install leaves them), NSS and the image still agree on her old uid,
@@ -143,6 +146,23 @@ export CRYPT_GATE_PASSWORD='lena password'
 refused_unknown "store unreadable: lena is still unknown to the module" lena '' acct_mgmt
 mv "$dir/away/"* "$dir/db/"
 check "store back: alice logs in" pam alice 'alice password 1
+' authenticate acct_mgmt
+
+# Damage inside the public file that its size does not show: auth decides
+# on the shadow file alone and takes the password; the account phase,
+# which opens both files, refuses the database user, so the login as sshd,
+# su and sudo run it (authenticate, then acct_mgmt) is refused.
+cp -p "$dir/db/public.db" "$dir/public.good"
+dd if=/dev/urandom of="$dir/db/public.db" bs=4 seek=25 count=999 conv=notrunc 2>/dev/null
+check "public.db damaged in place: NSS still resolves alice from the image" \
+	sh -c 'getent passwd alice | grep -q "^alice:x:"'
+check "public.db damaged in place: alice's password passes auth" pam alice 'alice password 1
+' authenticate
+refused_as "public.db damaged in place: alice's login is refused in the account phase" \
+	"Permission denied" alice 'alice password 1
+' authenticate acct_mgmt
+cp -p "$dir/public.good" "$dir/db/public.db.new" && mv "$dir/db/public.db.new" "$dir/db/public.db"
+check "public.db back: alice logs in" pam alice 'alice password 1
 ' authenticate acct_mgmt
 
 old_uid=$(getent passwd alice | cut -d: -f3)
