@@ -290,6 +290,28 @@ configure(struct udb_db *db, bool sec_main, bool write)
 	}
 }
 
+/* Fills db's paths from dbdir and checks the directory and the files the
+ * handle opens. A handle that does not open the public file still refuses
+ * one that is unsafe or visibly broken, like every other handle (and
+ * is_current() watches it). */
+static enum udb_result
+check_paths(struct udb_db *db, const char *dbdir, bool has_pub, bool has_sec)
+{
+	enum udb_result r;
+
+	db->dbdir = strdup(dbdir);
+	db->pub_path = path_join(dbdir, UDB_PUBLIC_FILE);
+	db->sec_path = path_join(dbdir, UDB_SHADOW_FILE);
+	if (!db->dbdir || !db->pub_path || !db->sec_path)
+		return UDB_NO_MEMORY;
+	r = check_dir(dbdir);
+	if (r == UDB_OK)
+		r = check_db_file(db->pub_path, !has_pub, &db->pub_dev, &db->pub_ino);
+	if (r == UDB_OK && has_sec)
+		r = check_db_file(db->sec_path, false, &db->sec_dev, &db->sec_ino);
+	return r;
+}
+
 /* Opens the connection without checking the schema (init needs that). */
 enum udb_result
 udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, struct udb_db **ret_db)
@@ -316,21 +338,7 @@ udb_db_open_raw(const char *dbdir, enum udb_open_mode mode, bool transient, stru
 		return UDB_NO_MEMORY;
 	db->mode = mode;
 	db->image_lock_fd = -1;
-	db->dbdir = strdup(dbdir);
-	db->pub_path = path_join(dbdir, UDB_PUBLIC_FILE);
-	db->sec_path = path_join(dbdir, UDB_SHADOW_FILE);
-	if (!db->dbdir || !db->pub_path || !db->sec_path) {
-		r = UDB_NO_MEMORY;
-		goto out;
-	}
-	r = check_dir(dbdir);
-	/* A credentials handle does not open the public file, but it still
-	 * refuses one that is unsafe or visibly broken, like every other
-	 * handle (and is_current() watches it). */
-	if (r == UDB_OK)
-		r = check_db_file(db->pub_path, !has_pub, &db->pub_dev, &db->pub_ino);
-	if (r == UDB_OK && has_sec)
-		r = check_db_file(db->sec_path, false, &db->sec_dev, &db->sec_ino);
+	r = check_paths(db, dbdir, has_pub, has_sec);
 	if (r != UDB_OK)
 		goto out;
 

@@ -69,7 +69,7 @@ int pud_chkpwd_run(struct pud_ctx *ctx, const char *user, const char *password);
 int pud_writeback_password(struct pud_ctx *ctx, const struct udb_account *account, const char *hash,
 			   int64_t at, int flags, int64_t *ret_rev);
 
-/* Loads the configuration into ctx->cfg unless it is there (pam_userdb.c);
+/* Loads the configuration into ctx->cfg unless it is there (context.c);
  * a PAM code, logged on failure. */
 int pud_ctx_config(struct pud_ctx *ctx);
 
@@ -96,12 +96,31 @@ int pud_confirm_owner(struct pud_ctx *ctx, const char *user, const char *what);
  * cut before it is logged or stored. */
 #define PUD_RHOST_MAX 255
 
-/* PAM_RHOST escaped and cut to size - 1 bytes (pam_userdb.c). */
+/* PAM_RHOST escaped and cut to size - 1 bytes (context.c). */
 void pud_get_rhost(pam_handle_t *pamh, char *buf, size_t size);
+
+/* Opens the store for ctx in mode (or takes the handle an earlier phase
+ * of the same transaction kept, when it covers mode), with ctx's
+ * configuration; a PAM code, logged when not PAM_SUCCESS. pud_ctx_close
+ * lets go of what pud_ctx_open opened and leaves a kept handle for the
+ * next phase (context.c). */
+int pud_ctx_open(struct pud_ctx *ctx, enum udb_open_mode mode);
+void pud_ctx_close(struct pud_ctx *ctx);
+
+/* The user name: asked for when prompt is set (auth, account, password),
+ * else only read (session, setcred), as pam_unix does (context.c). */
+int pud_get_user(struct pud_ctx *ctx, bool prompt, const char **ret_user);
+
+/* Reads the account of user (login: the leaner read authentication
+ * decides on, attempt.h). A user we do not have is PAM_USER_UNKNOWN, logged
+ * at unknown_priority without the name; what names the step in the log
+ * (context.c). */
+int pud_ctx_account(struct pud_ctx *ctx, const char *user, int unknown_priority, const char *what,
+		    bool login, struct udb_account **ret_account);
 
 /* Makes the context's handle a writer, for auth: it reads with a read-only
  * handle and opens the writer only when there is something to write. False
- * when it cannot (logged); ctx->cfg may then be NULL (pam_userdb.c). */
+ * when it cannot (logged); ctx->cfg may then be NULL (context.c). */
 bool pud_ctx_make_writer(struct pud_ctx *ctx);
 
 /* The lockout's settings: the module line's deny= and unlock_time=, else
