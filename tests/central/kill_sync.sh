@@ -30,16 +30,7 @@ cleanup() {
 pg_start
 trap cleanup EXIT
 
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-flunk() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for d in "$@"; do printf '#   %s\n' "$d"; done
-}
-check() { if [ "$2" = "$3" ]; then pass "$1"; else flunk "$1" "expected: $2" "actual:   $3"; fi; }
+. "$HERE/tap.sh"
 psql_admin() { pg_psql "$PG_CONNINFO" "$@"; }
 
 ADMIN_CONF=$T/admin.conf

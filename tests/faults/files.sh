@@ -96,29 +96,21 @@ check_nss() {
 	fi
 }
 
-check_pam() {
-	pam_what=$1 pam_want=$2
-	got=$("$probe" pam "$T/pam" files alice 'alice password' 2>&1)
+# check_probe MODE WHAT WANT: the probe's PAM mode (pam: authentication
+# alone; login: one whole login on one handle, auth, account and session,
+# as sshd, su and sudo run it) for alice, against WANT.
+check_probe() {
+	probe_mode=$1 probe_what=$2 probe_want=$3
+	got=$("$probe" "$probe_mode" "$T/pam" files alice 'alice password' 2>&1)
 	st=$?
-	if [ $st -eq 0 ] && [ "$got" = "$pam_want" ]; then
-		ok "$pam_what: $got"
+	if [ $st -eq 0 ] && [ "$got" = "$probe_want" ]; then
+		ok "$probe_what: $got"
 	else
-		not_ok "$pam_what: PAM gave '$got' (status $st), want '$pam_want'"
+		not_ok "$probe_what: PAM gave '$got' (status $st), want '$probe_want'"
 	fi
 }
-
-# check_login WHAT WANT: one whole login on one handle (auth, account,
-# session), as sshd, su and sudo run it.
-check_login() {
-	login_what=$1 login_want=$2
-	got=$("$probe" login "$T/pam" files alice 'alice password' 2>&1)
-	st=$?
-	if [ $st -eq 0 ] && [ "$got" = "$login_want" ]; then
-		ok "$login_what, whole login: $got"
-	else
-		not_ok "$login_what, whole login: gave '$got' (status $st), want '$login_want'"
-	fi
-}
+check_pam() { check_probe pam "$1" "$2"; }
+check_login() { check_probe login "$1, whole login" "$2"; }
 
 # check_cli WHAT: user list and user add both refused with one clear line.
 check_cli() {

@@ -87,6 +87,7 @@ check_mapped_lookups(void)
 }
 
 struct want {
+	void (*check)(enum nss_status want, int want_errno);
 	enum nss_status status;
 	int errno_value;
 };
@@ -96,15 +97,16 @@ check_thread(void *p)
 {
 	const struct want *w = p;
 
-	check_all_lookups(w->status, w->errno_value);
+	w->check(w->status, w->errno_value);
 	return NULL;
 }
 
-/* check_all_lookups() in a thread of its own, which maps the image anew. */
+/* check(want, want_errno) in a thread of its own, which maps the image
+ * anew. */
 static void
-check_in_new_thread(enum nss_status want, int want_errno)
+check_in_new_thread(void (*check)(enum nss_status, int), enum nss_status want, int want_errno)
 {
-	struct want w = {want, want_errno};
+	struct want w = {check, want, want_errno};
 	pthread_t t;
 
 	ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &w), 0);
@@ -177,7 +179,7 @@ check_damaged(unsigned char *bytes, size_t len)
 	replace_image(bytes, len);
 	check_all_lookups(NSS_STATUS_UNAVAIL, EIO);
 	restore_image();
-	check_in_new_thread(NSS_STATUS_SUCCESS, 0);
+	check_in_new_thread(check_all_lookups, NSS_STATUS_SUCCESS, 0);
 	free(bytes);
 }
 
@@ -191,10 +193,10 @@ START_TEST(test_missing_database_unavail_then_recovers)
 	check_all_lookups(NSS_STATUS_SUCCESS, 0);
 	snprintf(away, sizeof(away), "%s/away", nfx.dir);
 	ck_assert_int_eq(rename(nfx.dbdir, away), 0);
-	check_in_new_thread(NSS_STATUS_UNAVAIL, ENOENT);
+	check_in_new_thread(check_all_lookups, NSS_STATUS_UNAVAIL, ENOENT);
 	check_mapped_lookups();
 	ck_assert_int_eq(rename(away, nfx.dbdir), 0);
-	check_in_new_thread(NSS_STATUS_SUCCESS, 0);
+	check_in_new_thread(check_all_lookups, NSS_STATUS_SUCCESS, 0);
 }
 END_TEST
 
@@ -348,26 +350,6 @@ check_user_lookups(enum nss_status want, int want_errno)
 	mod.endpwent();
 }
 
-static void *
-check_users_thread(void *p)
-{
-	const struct want *w = p;
-
-	check_user_lookups(w->status, w->errno_value);
-	return NULL;
-}
-
-/* check_user_lookups() in a thread of its own, which maps the image anew. */
-static void
-check_users_in_new_thread(enum nss_status want, int want_errno)
-{
-	struct want w = {want, want_errno};
-	pthread_t t;
-
-	ck_assert_int_eq(pthread_create(&t, NULL, check_users_thread, &w), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-}
-
 /* Every user's entry made of other than five strings, each string's bytes
  * valid for its field: the home's NUL made a '/' (four strings, the home
  * running into the shell), or the shell cut in two by a NUL ("/bin" and
@@ -392,9 +374,9 @@ START_TEST(test_entry_strings_wrong_unavail)
 				shell[4] = '\0';
 		}
 		replace_image(bytes, len);
-		check_users_in_new_thread(NSS_STATUS_UNAVAIL, EIO);
+		check_in_new_thread(check_user_lookups, NSS_STATUS_UNAVAIL, EIO);
 		restore_image();
-		check_users_in_new_thread(NSS_STATUS_SUCCESS, 0);
+		check_in_new_thread(check_user_lookups, NSS_STATUS_SUCCESS, 0);
 		free(bytes);
 	}
 }
@@ -526,9 +508,9 @@ START_TEST(test_nothing_printed_on_errors)
 	check_all_lookups(NSS_STATUS_SUCCESS, 0);
 	snprintf(away, sizeof(away), "%s/away", nfx.dir);
 	rename(nfx.dbdir, away);
-	check_in_new_thread(NSS_STATUS_UNAVAIL, ENOENT);
+	check_in_new_thread(check_all_lookups, NSS_STATUS_UNAVAIL, ENOENT);
 	setenv("USERDB_CONF", "/nonexistent", 1);
-	check_in_new_thread(NSS_STATUS_UNAVAIL, ENOENT);
+	check_in_new_thread(check_all_lookups, NSS_STATUS_UNAVAIL, ENOENT);
 	setenv("USERDB_CONF", nfx.conf, 1);
 	rename(away, nfx.dbdir);
 	fflush(stdout);
